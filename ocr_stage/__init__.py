@@ -1,0 +1,38 @@
+"""OCR stage: document decoding, PP-OCR engines, and the OcrResult types."""
+
+from __future__ import annotations
+
+from .engines import OcrEngine, OcrEngineError, UnknownEngineError, available_engines, get_engine
+from .inputs import DOCUMENT_SUFFIXES, InputError, InputLimits, load_document
+from .types import OcrPage, OcrResult, RenderedText, Span, TextLine
+
+
+def run_ocr(source, engine: str | OcrEngine = "rapid", *, name=None, limits=None, page_range=None) -> OcrResult:
+    """Decode `source` and run OCR on every page."""
+    import time
+
+    t0 = time.perf_counter()
+    pages = load_document(source, name=name, limits=limits, page_range=page_range)
+    t1 = time.perf_counter()
+    result = get_engine(engine).run(pages)
+    result.timings["decode_s"] = t1 - t0
+    return result
+
+
+__all__ = [
+    "DOCUMENT_SUFFIXES",
+    "InputError",
+    "InputLimits",
+    "OcrEngine",
+    "OcrEngineError",
+    "OcrPage",
+    "OcrResult",
+    "RenderedText",
+    "Span",
+    "TextLine",
+    "UnknownEngineError",
+    "available_engines",
+    "get_engine",
+    "load_document",
+    "run_ocr",
+]

@@ -1,0 +1,61 @@
+"""The OCR engine interface and the registry of engines by name."""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+
+from PIL import Image
+
+from ..types import OcrPage, OcrResult, TextLine
+
+
+class OcrEngineError(RuntimeError):
+    """An engine cannot start (missing model file or package); the message says how to fix it."""
+
+
+class UnknownEngineError(ValueError):
+    pass
+
+
+class OcrEngine(ABC):
+    """Detect and recognise text on RGB pages. Subclasses implement `recognize_page`."""
+
+    name: str = "base"
+
+    @abstractmethod
+    def recognize_page(self, image: Image.Image) -> list[TextLine]:
+        """Text lines of one RGB page, boxes in that page's pixels."""
+
+    def run(self, pages: Sequence[Image.Image]) -> OcrResult:
+        t0 = time.perf_counter()
+        out = []
+        for i, img in enumerate(pages):
+            lines = self.recognize_page(img)
+            out.append(OcrPage(index=i, width=img.width, height=img.height, lines=lines))
+        return OcrResult(pages=out, engine=self.name, timings={"ocr_s": time.perf_counter() - t0})
+
+
+_REGISTRY: dict[str, Callable[..., OcrEngine]] = {}
+
+
+def register_engine(name: str, factory: Callable[..., OcrEngine]) -> None:
+    _REGISTRY[name] = factory
+
+
+def available_engines() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def get_engine(name_or_engine: str | OcrEngine = "rapid", **options) -> OcrEngine:
+    """An engine by registry name (options go to its constructor), or a ready instance as is."""
+    if isinstance(name_or_engine, OcrEngine):
+        return name_or_engine
+    try:
+        factory = _REGISTRY[name_or_engine]
+    except KeyError:
+        raise UnknownEngineError(
+            f"unknown OCR engine {name_or_engine!r}; choose one of {', '.join(available_engines())}"
+        ) from None
+    return factory(**options)

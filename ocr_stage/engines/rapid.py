@@ -1,0 +1,78 @@
+"""Default CPU engine: RapidOCR + onnxruntime on the PP-OCR ONNX models inside the rapidocr wheel."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from ..types import TextLine
+from .base import OcrEngine, OcrEngineError
+
+# The models rapidocr==3.10.0 ships in its wheel. Asking rapidocr for any other model makes it
+# try a download, which fails offline, so we always pass explicit paths.
+DET_MODEL = "PP-OCRv6_det_small.onnx"
+REC_MODEL = "PP-OCRv6_rec_small.onnx"
+CLS_MODEL = "ch_ppocr_mobile_v2.0_cls_mobile.onnx"
+
+
+def shipped_model_dir() -> Path:
+    spec = importlib.util.find_spec("rapidocr")
+    if spec is None or not spec.submodule_search_locations:
+        raise OcrEngineError("the 'rapidocr' package is not installed; run `make setup`")
+    return Path(list(spec.submodule_search_locations)[0]) / "models"
+
+
+class RapidEngine(OcrEngine):
+    name = "rapid"
+
+    def __init__(
+        self,
+        threads: int | None = None,
+        model_dir: str | os.PathLike | None = None,
+        det_model: str = DET_MODEL,
+        rec_model: str = REC_MODEL,
+        use_angle_cls: bool = False,
+        text_score: float = 0.5,
+    ):
+        mdir = Path(model_dir) if model_dir else shipped_model_dir()
+        paths = {"det": mdir / det_model, "rec": mdir / rec_model, "cls": mdir / CLS_MODEL}
+        needed = ["det", "rec"] + (["cls"] if use_angle_cls else [])
+        missing = [str(paths[k]) for k in needed if not paths[k].is_file()]
+        if missing:
+            raise OcrEngineError(
+                "OCR model file(s) missing: " + ", ".join(missing) + ". Reinstall with `make setup` "
+                "(rapidocr==3.10.0 ships them); chatocr never downloads models."
+            )
+        threads = int(threads or os.environ.get("CHATOCR_OCR_THREADS", 0) or 0) or -1
+        from rapidocr import RapidOCR
+
+        params = {
+            "Global.log_level": "warning",
+            "Global.use_cls": use_angle_cls,
+            "Global.text_score": text_score,
+            "Det.model_path": str(paths["det"]),
+            "Rec.model_path": str(paths["rec"]),
+            "Cls.model_path": str(paths["cls"]),
+            "EngineConfig.onnxruntime.intra_op_num_threads": threads,
+            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+        }
+        self.threads = threads
+        self._ocr = RapidOCR(params=params)
+
+    def recognize_page(self, image: Image.Image) -> list[TextLine]:
+        arr = np.asarray(image.convert("RGB"))[:, :, ::-1]  # rapidocr expects OpenCV's BGR
+        res = self._ocr(np.ascontiguousarray(arr))
+        if res.boxes is None or res.txts is None:
+            return []
+        lines = []
+        for box, txt, score in zip(res.boxes, res.txts, res.scores, strict=False):
+            if not txt or not txt.strip():
+                continue
+            lines.append(
+                TextLine(text=txt, box=[(float(x), float(y)) for x, y in box], score=float(min(1.0, score)))
+            )
+        return lines

@@ -1,0 +1,181 @@
+"""Decoding user documents (paths, bytes, PIL images, arrays; images and PDFs) into RGB pages.
+
+Every failure raises `InputError` with a message that names the input and says what is wrong,
+so the CLI and the API can show it as is.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+IMAGE_FORMATS = {"JPEG", "PNG", "WEBP", "BMP", "TIFF", "MPO", "GIF"}
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
+DOCUMENT_SUFFIXES = IMAGE_SUFFIXES | {".pdf"}
+
+
+class InputError(ValueError):
+    """The user's document cannot be read; the message says why."""
+
+
+@dataclass(frozen=True)
+class InputLimits:
+    max_pixels: int = 40_000_000  # per page, after PDF rendering; ~ A4 at 600 dpi is 35 Mpx
+    max_side: int = 12_000
+    max_pages: int = 50
+    max_bytes: int = 50 * 1024 * 1024
+    pdf_dpi: int = 200
+
+
+def _name(source: Any, name: str | None) -> str:
+    if name:
+        return name
+    if isinstance(source, (str, os.PathLike)):
+        return str(source)
+    return f"<{type(source).__name__}>"
+
+
+def _check_size(img: Image.Image, label: str, limits: InputLimits) -> None:
+    w, h = img.size
+    if w <= 0 or h <= 0:
+        raise InputError(f"{label}: image has no pixels ({w}x{h})")
+    if w * h > limits.max_pixels or max(w, h) > limits.max_side:
+        raise InputError(
+            f"{label}: image is {w}x{h} pixels, over the limit of {limits.max_pixels:,} pixels "
+            f"and {limits.max_side} px per side; downscale it first"
+        )
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    if img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info):
+        bg = Image.new("RGB", img.size, (255, 255, 255))
+        bg.paste(img.convert("RGBA"), mask=img.convert("RGBA").split()[-1])
+        return bg
+    return img.convert("RGB")
+
+
+def _pdf_pages(data: bytes, label: str, limits: InputLimits, page_range: Sequence[int] | None):
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except Exception as e:  # pdfium raises PdfiumError with terse text
+        raise InputError(f"{label}: not a readable PDF ({e})") from None
+    try:
+        n = len(pdf)
+        if n == 0:
+            raise InputError(f"{label}: the PDF has no pages")
+        indices = list(page_range) if page_range is not None else list(range(n))
+        bad = [i for i in indices if not 0 <= i < n]
+        if bad:
+            raise InputError(f"{label}: page {bad[0] + 1} requested but the PDF has {n} pages")
+        if len(indices) > limits.max_pages:
+            raise InputError(
+                f"{label}: {len(indices)} pages, over the limit of {limits.max_pages}; pass a page range"
+            )
+        pages = []
+        scale = limits.pdf_dpi / 72
+        for i in indices:
+            page = pdf[i]
+            w, h = page.get_size()
+            if w * h * scale * scale > limits.max_pixels:
+                scale_i = (limits.max_pixels / (w * h)) ** 0.5 * 0.99
+            else:
+                scale_i = scale
+            img = page.render(scale=scale_i).to_pil()
+            pages.append(_to_rgb(img))
+        return pages
+    finally:
+        pdf.close()
+
+
+def _image_frames(data: bytes, label: str, limits: InputLimits, page_range: Sequence[int] | None):
+    try:
+        img = Image.open(io.BytesIO(data))
+        fmt = img.format
+    except UnidentifiedImageError:
+        raise InputError(
+            f"{label}: not an image or PDF this service can read "
+            f"(supported: JPEG, PNG, WebP, BMP, TIFF, PDF)"
+        ) from None
+    except Image.DecompressionBombError:
+        raise InputError(f"{label}: image is too large to decode safely") from None
+    if fmt not in IMAGE_FORMATS:
+        raise InputError(f"{label}: unsupported image format {fmt}")
+    _check_size(img, label, limits)
+    n_frames = getattr(img, "n_frames", 1) if fmt == "TIFF" else 1
+    indices = list(page_range) if page_range is not None else list(range(n_frames))
+    bad = [i for i in indices if not 0 <= i < n_frames]
+    if bad:
+        raise InputError(f"{label}: page {bad[0] + 1} requested but the image has {n_frames} page(s)")
+    if len(indices) > limits.max_pages:
+        raise InputError(f"{label}: {len(indices)} pages, over the limit of {limits.max_pages}")
+    frames = []
+    try:
+        for i in indices:
+            img.seek(i)
+            frame = ImageOps.exif_transpose(img)  # phone photos store rotation in EXIF
+            _check_size(frame, label, limits)
+            frames.append(_to_rgb(frame))
+    except (OSError, SyntaxError, ValueError) as e:
+        raise InputError(f"{label}: the image data is corrupt or truncated ({e})") from None
+    return frames
+
+
+def load_document(
+    source: str | os.PathLike | bytes | Image.Image | np.ndarray,
+    *,
+    name: str | None = None,
+    limits: InputLimits | None = None,
+    page_range: Sequence[int] | None = None,
+) -> list[Image.Image]:
+    """Decode a document into RGB pages.
+
+    `page_range` holds 0-based page indices. Arrays are HxW (gray) or HxWx3 RGB / HxWx4 RGBA.
+    """
+    limits = limits or InputLimits()
+    label = _name(source, name)
+
+    if isinstance(source, Image.Image):
+        _check_size(source, label, limits)
+        return [_to_rgb(ImageOps.exif_transpose(source))]
+    if isinstance(source, np.ndarray):
+        arr = source
+        if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (1, 3, 4)) or arr.size == 0:
+            raise InputError(f"{label}: array of shape {arr.shape} is not an image (HxW, HxWx3 or HxWx4)")
+        if arr.dtype != np.uint8:
+            arr = np.clip(arr, 0, 255).astype(np.uint8)
+        if arr.ndim == 3 and arr.shape[2] == 1:
+            arr = arr[:, :, 0]
+        img = Image.fromarray(arr)
+        _check_size(img, label, limits)
+        return [_to_rgb(img)]
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if not path.exists():
+            raise InputError(f"{label}: no such file")
+        if path.is_dir():
+            raise InputError(f"{label}: is a folder, not a document")
+        size = path.stat().st_size
+        if size > limits.max_bytes:
+            raise InputError(f"{label}: file is {size:,} bytes, over the limit of {limits.max_bytes:,}")
+        data = path.read_bytes()
+    elif isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+        if len(data) > limits.max_bytes:
+            raise InputError(f"{label}: {len(data):,} bytes, over the limit of {limits.max_bytes:,}")
+    else:
+        raise InputError(f"{label}: cannot read a document from {type(source).__name__}")
+
+    if not data:
+        raise InputError(f"{label}: the file is empty (0 bytes)")
+    if data[:5] == b"%PDF-":
+        return _pdf_pages(data, label, limits, page_range)
+    return _image_frames(data, label, limits, page_range)

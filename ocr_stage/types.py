@@ -1,0 +1,119 @@
+"""OCR result types: the contract between the OCR stage and everything after it.
+
+Boxes are four (x, y) points in page pixels, clockwise from top-left, as PP-OCR returns them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from pydantic import BaseModel, Field, field_validator
+
+Point = tuple[float, float]
+
+
+class TextLine(BaseModel):
+    """One recognised text box."""
+
+    text: str
+    box: list[Point] = Field(min_length=4, max_length=4)
+    score: float = Field(ge=0.0, le=1.0)
+
+    @field_validator("box", mode="before")
+    @classmethod
+    def _coerce_box(cls, v):
+        return [(float(p[0]), float(p[1])) for p in v]
+
+    # Geometry helpers (kept on the type so grounding and reading order agree).
+    @property
+    def x_min(self) -> float:
+        return min(p[0] for p in self.box)
+
+    @property
+    def x_max(self) -> float:
+        return max(p[0] for p in self.box)
+
+    @property
+    def y_min(self) -> float:
+        return min(p[1] for p in self.box)
+
+    @property
+    def y_max(self) -> float:
+        return max(p[1] for p in self.box)
+
+    @property
+    def height(self) -> float:
+        # Height measured perpendicular to the text direction, so a rotated line is not "tall".
+        (x0, y0), (x1, y1), (x2, y2), (x3, y3) = self.box
+        left = math.hypot(x3 - x0, y3 - y0)
+        right = math.hypot(x2 - x1, y2 - y1)
+        return max(1.0, (left + right) / 2)
+
+    @property
+    def center(self) -> Point:
+        return (sum(p[0] for p in self.box) / 4, sum(p[1] for p in self.box) / 4)
+
+    @property
+    def angle(self) -> float:
+        """Slope of the top edge in radians (0 for horizontal text)."""
+        (x0, y0), (x1, y1) = self.box[0], self.box[1]
+        if abs(x1 - x0) < 1e-6:
+            return 0.0
+        return math.atan2(y1 - y0, x1 - x0)
+
+
+class OcrPage(BaseModel):
+    index: int = Field(ge=0)
+    width: int = Field(gt=0)
+    height: int = Field(gt=0)
+    lines: list[TextLine] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A character range [start, end) of rendered text that came from one OCR line."""
+
+    start: int
+    end: int
+    page: int
+    line: int
+
+
+class RenderedText(str):
+    """`OcrResult.to_text()` output: a str that also carries the span → line mapping."""
+
+    spans: tuple[Span, ...]
+
+    def __new__(cls, text: str, spans: list[Span]):
+        obj = super().__new__(cls, text)
+        obj.spans = tuple(spans)
+        return obj
+
+    def lines_at(self, start: int, end: int) -> list[tuple[int, int]]:
+        """(page, line) pairs whose span overlaps the character range [start, end)."""
+        return [(s.page, s.line) for s in self.spans if s.start < end and start < s.end]
+
+
+class OcrResult(BaseModel):
+    pages: list[OcrPage] = Field(default_factory=list)
+    engine: str = ""
+    timings: dict[str, float] = Field(default_factory=dict)
+
+    def line(self, page: int, line: int) -> TextLine:
+        return self.pages[page].lines[line]
+
+    def iter_lines(self):
+        for p in self.pages:
+            for i, ln in enumerate(p.lines):
+                yield p.index, i, ln
+
+    def to_text(self, page_separator: str = "\n\n") -> RenderedText:
+        """Render all pages in reading order (see `ocr_stage.reading_order`)."""
+        from .reading_order import render_pages
+
+        return render_pages(self, page_separator=page_separator)
+
+    def to_plain_text(self) -> str:
+        """Engine order, one box per line (the naive rendering, kept for baselines)."""
+        return "\n".join(ln.text for _, _, ln in self.iter_lines())
