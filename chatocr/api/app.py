@@ -1,0 +1,562 @@
+"""The HTTP API (FastAPI). The pipeline is built once at start-up; requests share no mutable state:
+every request's document, OCR result and answer live only in that request's own objects."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import dataclasses
+import json
+import logging
+import secrets
+import threading
+import time
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ocr_stage import InputError, OcrEngineError, UnknownEngineError
+
+from ..settings import Settings
+from .config import ApiConfig
+from .fetch import UrlPolicy, UrlRefused, fetch_url
+from .work import Busy, JobTimeout, ModelLocks, WorkPool
+
+log = logging.getLogger("chatocr.api")
+
+# ---------------------------------------------------------------- request bodies (JSON form)
+
+
+class DocumentIn(BaseModel):
+    """The document: base64 bytes of an image or PDF, or (when the server allows it) a URL."""
+
+    model_config = ConfigDict(extra="forbid")
+    base64: str | None = Field(default=None, description="base64 of the file bytes (image or PDF)")
+    url: str | None = Field(default=None, description="http(s) URL; only when the server runs with --allow-url")
+    name: str | None = Field(default=None, max_length=300, description="file name, used in messages")
+
+
+class Options(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    strict: bool = Field(default=False, description="null out values that cannot be found in the OCR text")
+    engine: str | None = Field(default=None, max_length=40, description="OCR engine (see GET /readyz)")
+    pages: str | list[int] | None = Field(default=None, description="1-based page range: '1-3,5' or [1, 2]")
+    include_ocr: bool = Field(default=False, description="also return the OcrResult under 'ocr'")
+
+
+class OcrRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    document: DocumentIn
+    options: Options = Field(default_factory=Options)
+
+
+class ExtractRequest(OcrRequest):
+    fields: list[str] | str | None = Field(
+        default=None, description="field names, a list or one string like '发票号码, 开票日期'"
+    )
+    question: str | None = Field(default=None, max_length=2000, description="a question, answered as field 'answer'")
+    hints: dict[str, str] = Field(default_factory=dict, description="per-field hints")
+
+
+# ---------------------------------------------------------------- errors
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message}, status_code=status, headers=headers)
+
+
+def _validation_message(errors) -> str:
+    parts = []
+    for e in errors[:5]:
+        loc = ".".join(str(p) for p in e.get("loc", ()) if p not in ("body",))
+        msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"{loc or 'body'}: {msg}" if loc else msg)
+    return "; ".join(parts)
+
+
+def _input_status(e: InputError) -> int:
+    if isinstance(e, UrlRefused):
+        return 400
+    return 413 if "over the limit" in str(e) or "too large" in str(e) else 422
+
+
+class LimitBody:
+    """ASGI middleware: stop reading a request body past `limit` bytes (413), whatever its framing."""
+
+    def __init__(self, app, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        for k, v in scope.get("headers", []):
+            if k == b"content-length" and v.isdigit() and int(v) > self.limit:
+                resp = _error(413, "payload_too_large", f"request body is {int(v):,} bytes, over the limit of {self.limit:,}")
+                return await resp(scope, receive, send)
+        seen = 0
+
+        async def limited():
+            nonlocal seen
+            msg = await receive()
+            if msg["type"] == "http.request":
+                seen += len(msg.get("body", b""))
+                if seen > self.limit:
+                    raise BodyTooLarge()
+            return msg
+
+        return await self.app(scope, limited, send)
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def parse_pages(spec: str | list[int] | None, max_pages: int) -> list[int] | None:
+    """'1-3,5' or [1, 2] (1-based) -> 0-based indices, with a readable error."""
+    if spec is None or spec == "" or spec == []:
+        return None
+    out: list[int] = []
+    try:
+        if isinstance(spec, list):
+            out = [int(p) - 1 for p in spec]
+        else:
+            for part in str(spec).split(","):
+                part = part.strip()
+                if "-" in part:
+                    a, b = (int(x) for x in part.split("-", 1))
+                    if b < a or b - a > 10 * max_pages:
+                        raise ValueError
+                    out.extend(range(a - 1, b))
+                elif part:
+                    out.append(int(part) - 1)
+    except ValueError:
+        raise ApiError(422, "bad_pages", f"page range {str(spec)[:100]!r} is not like '1-3,5'") from None
+    if not out or min(out) < 0:
+        raise ApiError(422, "bad_pages", f"page range {str(spec)[:100]!r}: pages start at 1")
+    if len(out) > max_pages:
+        raise ApiError(413, "too_many_pages", f"{len(out)} pages requested, over the limit of {max_pages}")
+    return out
+
+
+def _bool(v: Any, name: str) -> bool:
+    if isinstance(v, bool):
+        return v
+    s = str(v).strip().lower()
+    if s in ("1", "true", "yes", "on"):
+        return True
+    if s in ("0", "false", "no", "off", ""):
+        return False
+    raise ApiError(422, "bad_option", f"option {name!r} must be true or false, not {s[:40]!r}")
+
+
+def _decode_b64(s: str, max_bytes: int) -> bytes:
+    s = s.strip()
+    if s.startswith("data:") and "," in s:  # data URL from a browser
+        s = s.split(",", 1)[1]
+    if len(s) * 3 // 4 > max_bytes + 3:
+        raise ApiError(413, "payload_too_large", f"document is over the limit of {max_bytes:,} bytes")
+    try:
+        return base64.b64decode(s, validate=True)
+    except (binascii.Error, ValueError):
+        raise ApiError(400, "bad_base64", "document.base64 is not valid base64") from None
+
+
+# ---------------------------------------------------------------- the app
+
+
+class ServerState:
+    """What is built once per process: pipelines per OCR engine (sharing one LLM backend), the pool."""
+
+    def __init__(self, settings: Settings, config: ApiConfig, load_llm: bool, pipeline=None):
+        self.settings, self.config, self.load_llm = settings, config, load_llm
+        self.pool = WorkPool(config.workers, config.max_queue)
+        self.locks = ModelLocks()
+        self.pipelines: dict[str, Any] = {}
+        self.ready = threading.Event()
+        self.load_error: str | None = None
+        self.load_s: float | None = None
+        self._given = pipeline
+
+    def load(self) -> None:
+        from ocr_stage import get_engine
+
+        from ..pipeline import Pipeline
+
+        t0 = time.perf_counter()
+        try:
+            main = self._given or Pipeline.from_settings(self.settings, load_llm=self.load_llm)
+            limits = dataclasses.replace(main.limits, max_bytes=self.config.max_upload_bytes)
+            main.limits = limits
+            pipes = {main.ocr_engine.name: main}
+            for name in self.config.extra_engines:
+                if name not in pipes:
+                    eng = get_engine(name)
+                    pipes[eng.name] = Pipeline(eng, main.backend, limits)
+            self.pipelines = pipes
+            self.default_engine = main.ocr_engine.name
+            self.load_s = time.perf_counter() - t0
+            self.ready.set()
+            log.info("chatocr models loaded in %.1f s: engines=%s", self.load_s, list(pipes))
+        except Exception as e:  # surfaced by /readyz; the process keeps answering /healthz
+            self.load_error = f"{type(e).__name__}: {e}"
+            log.exception("chatocr: loading models failed")
+
+    def pipeline(self, engine: str | None):
+        if not self.ready.is_set():
+            if self.load_error:
+                raise ApiError(503, "not_ready", f"models failed to load: {self.load_error}")
+            raise ApiError(503, "not_ready", "models are still loading; retry shortly", {"Retry-After": "5"})
+        name = engine or self.default_engine
+        p = self.pipelines.get(name)
+        if p is None:
+            raise ApiError(
+                422, "unknown_engine",
+                f"OCR engine {name!r} is not loaded on this server; available: {', '.join(self.pipelines)}",
+            )
+        return p
+
+
+def create_app(
+    settings: Settings | None = None,
+    config: ApiConfig | None = None,
+    *,
+    pipeline=None,
+    load_llm: bool = True,
+    load_in_background: bool = True,
+) -> FastAPI:
+    """The API app. Models load once at start-up (in the background by default, so /healthz answers
+    at once and /readyz turns 200 when they are in); `pipeline` passes in a ready one."""
+    settings = settings or Settings()
+    config = config or ApiConfig()
+    state = ServerState(settings, config, load_llm, pipeline)
+    url_policy = UrlPolicy(allow=config.allowed_networks())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if load_in_background:
+            threading.Thread(target=state.load, name="chatocr-load", daemon=True).start()
+        else:
+            await asyncio.to_thread(state.load)
+        yield
+        state.pool.shutdown()
+
+    app = FastAPI(
+        title="chatocr",
+        version="0.1.0",
+        description="Key-information extraction from document images: PP-OCR text + an LLM → grounded JSON.",
+        lifespan=lifespan,
+    )
+    app.state.chatocr = state
+
+    # ------------------------------------------------------------ error handlers
+    @app.exception_handler(ApiError)
+    async def _api_error(request, e: ApiError):
+        return _error(e.status, e.code, e.message, e.headers)
+
+    @app.exception_handler(InputError)
+    async def _input_error(request, e: InputError):
+        return _error(_input_status(e), "bad_document" if _input_status(e) == 422 else "refused", str(e))
+
+    @app.exception_handler(BodyTooLarge)
+    async def _too_large(request, e):
+        return _error(413, "payload_too_large", f"request body is over the limit of {config.max_body_bytes:,} bytes")
+
+    @app.exception_handler(RequestValidationError)
+    async def _req_validation(request, e: RequestValidationError):
+        return _error(422, "invalid_request", _validation_message(e.errors()))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_exc(request, e: StarletteHTTPException):
+        code = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed"}.get(
+            e.status_code, "error"
+        )
+        return _error(e.status_code, code, str(e.detail), getattr(e, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request, e: Exception):
+        log.exception("unhandled error on %s", request.url.path)
+        return _error(500, "internal", "internal error; the server log has the details")
+
+    # ------------------------------------------------------------ auth
+    def check_auth(request: Request) -> None:
+        if not config.api_key:
+            return
+        got = request.headers.get("authorization", "")
+        scheme, _, token = got.partition(" ")
+        if scheme.lower() != "bearer" or not secrets.compare_digest(token.strip().encode(), config.api_key.encode()):
+            raise ApiError(401, "unauthorized", "missing or wrong API key: send 'Authorization: Bearer <key>'",
+                           {"WWW-Authenticate": "Bearer"})
+
+    # ------------------------------------------------------------ reading a request
+    async def read_request(request: Request, model: type[OcrRequest]) -> tuple[OcrRequest, bytes | None]:
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype == "multipart/form-data":
+            try:
+                form = await request.form(max_files=1, max_fields=16, max_part_size=config.max_body_bytes)
+            except StarletteHTTPException:
+                raise
+            except BodyTooLarge:
+                raise
+            except Exception as e:
+                raise ApiError(400, "bad_multipart", f"the multipart body cannot be parsed ({e})") from None
+            upload = form.get("file")
+            data = None
+            doc: dict[str, Any] = {}
+            if upload is not None and not isinstance(upload, str):
+                data = await upload.read()
+                doc["name"] = (upload.filename or "upload")[:300]
+            elif isinstance(upload, str):
+                raise ApiError(400, "bad_multipart", "form field 'file' must be a file upload")
+            if form.get("url"):
+                doc["url"] = str(form.get("url"))
+            if data is None and "url" not in doc:
+                raise ApiError(400, "no_document", "no document: upload it as form field 'file' (or give 'url')")
+            opts: dict[str, Any] = {}
+            for k in ("strict", "include_ocr"):
+                if form.get(k) is not None:
+                    opts[k] = _bool(form.get(k), k)
+            for k in ("engine", "pages"):
+                if form.get(k):
+                    opts[k] = str(form.get(k))
+            body: dict[str, Any] = {"document": doc, "options": opts}
+            if model is ExtractRequest:
+                if form.get("fields"):
+                    raw = str(form.get("fields"))
+                    try:
+                        body["fields"] = json.loads(raw) if raw.lstrip().startswith("[") else raw
+                    except json.JSONDecodeError:
+                        raise ApiError(422, "bad_fields", "form field 'fields' starts with '[' but is not a JSON list") from None
+                if form.get("question"):
+                    body["question"] = str(form.get("question"))
+                if form.get("hints"):
+                    try:
+                        body["hints"] = json.loads(str(form.get("hints")))
+                    except json.JSONDecodeError:
+                        raise ApiError(422, "bad_hints", "form field 'hints' must be a JSON object") from None
+            try:
+                req = model.model_validate(body)
+            except ValidationError as e:
+                raise ApiError(422, "invalid_request", _validation_message(e.errors())) from None
+            return req, data
+        if ctype in ("application/json", ""):
+            raw = await request.body()
+            if not raw:
+                raise ApiError(400, "no_body", "empty request: send JSON or multipart/form-data with a document")
+            try:
+                req = model.model_validate_json(raw)
+            except ValidationError as e:
+                errs = e.errors()
+                if errs and errs[0].get("type") == "json_invalid":
+                    raise ApiError(400, "bad_json", f"the body is not valid JSON ({errs[0].get('msg')})") from None
+                raise ApiError(422, "invalid_request", _validation_message(errs)) from None
+            data = None
+            if req.document.base64 is not None:
+                data = _decode_b64(req.document.base64, config.max_upload_bytes)
+            elif not req.document.url:
+                raise ApiError(422, "no_document", "document needs 'base64' (or 'url')")
+            return req, data
+        raise ApiError(415, "unsupported_media_type",
+                       f"content type {ctype[:80]!r} is not supported; send application/json or multipart/form-data")
+
+    async def document_bytes(req: OcrRequest, data: bytes | None) -> tuple[bytes, str]:
+        if data is not None:
+            if len(data) > config.max_upload_bytes:
+                raise ApiError(413, "payload_too_large",
+                               f"document is {len(data):,} bytes, over the limit of {config.max_upload_bytes:,}")
+            return data, req.document.name or "document"
+        url = req.document.url or ""
+        if not config.allow_url:
+            raise ApiError(400, "url_disabled", "fetching documents from URLs is disabled on this server; upload the file")
+        data = await asyncio.to_thread(fetch_url, url, url_policy, config.max_upload_bytes)
+        return data, req.document.name or url[:300]
+
+    def build_query(req: ExtractRequest):
+        from llm_stage import FieldQuery, QueryError
+
+        try:
+            query = FieldQuery(fields=req.fields or [], question=req.question, hints=req.hints)
+        except QueryError as e:
+            raise ApiError(422, "bad_query", str(e)) from None
+        except ValidationError as e:
+            raise ApiError(422, "bad_query", _validation_message(e.errors())) from None
+        if len(query.fields) > config.max_fields:
+            raise ApiError(413, "too_many_fields",
+                           f"{len(query.fields)} fields requested; this server's limit is {config.max_fields}")
+        return query
+
+    async def run_job(fn):
+        try:
+            return await state.pool.run(fn, timeout=config.timeout_s)
+        except Busy as e:
+            raise ApiError(503, "busy", str(e), {"Retry-After": str(e.retry_after)}) from None
+        except JobTimeout as e:
+            raise ApiError(504, "timeout", f"{e}; try a smaller document or fewer pages") from None
+        except (OcrEngineError, UnknownEngineError) as e:
+            raise ApiError(422, "engine", str(e)) from None
+        except ValueError as e:
+            name = type(e).__name__
+            if name in ("QueryError",):
+                raise ApiError(422, "bad_query", str(e)) from None
+            if name in ("BackendError", "OutputError", "ExtractionError"):
+                raise ApiError(502, "llm_backend", f"the LLM backend failed: {e}") from None
+            raise
+        except RuntimeError as e:
+            if type(e).__name__ in ("BackendError", "OutputError", "ExtractionError"):
+                raise ApiError(502, "llm_backend", f"the LLM backend failed: {e}") from None
+            raise
+
+    # ------------------------------------------------------------ routes
+    def body_doc(model: type[BaseModel]) -> dict:
+        ref = {"$ref": f"#/components/schemas/{model.__name__}"}
+        form_props = {
+            "file": {"type": "string", "format": "binary", "description": "the image or PDF"},
+            "url": {"type": "string"},
+            "strict": {"type": "boolean"},
+            "include_ocr": {"type": "boolean"},
+            "engine": {"type": "string"},
+            "pages": {"type": "string", "example": "1-2"},
+        }
+        if model is ExtractRequest:
+            form_props.update({
+                "fields": {"type": "string", "example": "发票号码, 开票日期, 价税合计",
+                           "description": "comma-separated names, or a JSON list"},
+                "question": {"type": "string"},
+                "hints": {"type": "string", "description": "JSON object: field -> hint"},
+            })
+        return {
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": ref},
+                    "multipart/form-data": {"schema": {"type": "object", "properties": form_props}},
+                },
+            },
+            "responses": {
+                "400": {"description": "malformed request"}, "401": {"description": "API key missing or wrong"},
+                "413": {"description": "document, pages or fields over a limit"},
+                "422": {"description": "the document or query cannot be used; the message says why"},
+                "503": {"description": "queue full (see Retry-After) or models still loading"},
+                "504": {"description": "processing took longer than the per-request limit"},
+            },
+        }
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz():
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"])
+    async def readyz():
+        """200 when the models are loaded, 503 before (or when loading failed)."""
+        if not state.ready.is_set():
+            return JSONResponse(
+                {"ready": False, "error": state.load_error}, status_code=503,
+                headers=None if state.load_error else {"Retry-After": "5"},
+            )
+        main = state.pipelines[state.default_engine]
+        backend = main.backend
+        return {
+            "ready": True,
+            "engines": list(state.pipelines),
+            "default_engine": state.default_engine,
+            "backend": getattr(backend, "name", type(backend).__name__) if backend is not None else None,
+            "load_s": round(state.load_s or 0.0, 2),
+            "limits": {
+                "max_upload_bytes": config.max_upload_bytes, "max_fields": config.max_fields,
+                "max_pages": main.limits.max_pages, "max_pixels": main.limits.max_pixels,
+                "timeout_s": config.timeout_s, "workers": config.workers, "max_queue": config.max_queue,
+                "allow_url": config.allow_url,
+            },
+        }
+
+    @app.get("/v1/stats", tags=["health"])
+    async def stats(request: Request):
+        """Worker pool counters: running, queued, peak admitted, rejected (503) so far."""
+        check_auth(request)
+        return state.pool.stats()
+
+    @app.post("/v1/ocr", tags=["extraction"], openapi_extra=body_doc(OcrRequest))
+    async def ocr(request: Request):
+        """OCR a document → the OcrResult (pages, lines with boxes and scores, timings)."""
+        check_auth(request)
+        t0 = time.perf_counter()
+        req, data = await read_request(request, OcrRequest)
+        pipe = state.pipeline(req.options.engine)
+        pages = parse_pages(req.options.pages, pipe.limits.max_pages)
+        doc, name = await document_bytes(req, data)
+
+        def work():
+            with state.locks(pipe.ocr_engine):
+                return pipe.ocr(doc, name=name, page_range=pages)
+
+        result = await run_job(work)
+        out = result.model_dump(mode="json")
+        out["timings"]["total_s"] = time.perf_counter() - t0
+        return out
+
+    @app.post("/v1/extract", tags=["extraction"], openapi_extra=body_doc(ExtractRequest))
+    async def extract(request: Request):
+        """A document plus fields or a question → the Extraction (values, boxes, scores, timings)."""
+        check_auth(request)
+        t0 = time.perf_counter()
+        req, data = await read_request(request, ExtractRequest)
+        query = build_query(req)
+        pipe = state.pipeline(req.options.engine)
+        if pipe.backend is None:
+            raise ApiError(503, "no_llm", "this server runs without an LLM backend; only /v1/ocr is available")
+        pages = parse_pages(req.options.pages, pipe.limits.max_pages)
+        doc, name = await document_bytes(req, data)
+        strict = req.options.strict
+
+        def work():
+            t_start = time.perf_counter()
+            with state.locks(pipe.ocr_engine):
+                ocr_result = pipe.ocr(doc, name=name, page_range=pages)
+            with state.locks(pipe.backend):
+                ext = pipe.extract_from_ocr(ocr_result, query, strict=strict)
+            ext.timings["ocr_s"] = ocr_result.timings.get("ocr_s", 0.0) + ocr_result.timings.get("decode_s", 0.0)
+            ext.timings["work_s"] = time.perf_counter() - t_start
+            return ocr_result, ext
+
+        ocr_result, ext = await run_job(work)
+        out = ext.model_dump(mode="json")
+        out["timings"]["total_s"] = time.perf_counter() - t0
+        out["timings"]["queue_s"] = max(0.0, out["timings"]["total_s"] - ext.timings["work_s"])
+        if req.options.include_ocr:
+            out["ocr"] = ocr_result.model_dump(mode="json")
+        return out
+
+    def openapi():
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        comps = schema.setdefault("components", {}).setdefault("schemas", {})
+        for m in (DocumentIn, Options, OcrRequest, ExtractRequest):
+            s = m.model_json_schema(ref_template="#/components/schemas/{model}")
+            comps.update(s.pop("$defs", {}))
+            comps[m.__name__] = s
+        if config.api_key:
+            schema["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
+            schema["security"] = [{"bearer": []}]
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi
+    app.add_middleware(LimitBody, limit=config.max_body_bytes)
+    return app

@@ -1,0 +1,42 @@
+"""API limits and switches: defaults, overridable by CHATOCR_API_* environment variables and `chatocr serve` flags."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass, field
+
+
+def _env(name: str, default):
+    v = os.environ.get(name)
+    if v is None or v == "":
+        return default
+    if isinstance(default, bool):
+        return v.lower() in ("1", "true", "yes", "on")
+    return type(default)(v)
+
+
+@dataclass
+class ApiConfig:
+    workers: int = field(default_factory=lambda: _env("CHATOCR_API_WORKERS", 2))
+    # Requests allowed to wait for a worker; the next one is answered 503 with Retry-After.
+    max_queue: int = field(default_factory=lambda: _env("CHATOCR_API_QUEUE", 8))
+    timeout_s: float = field(default_factory=lambda: _env("CHATOCR_API_TIMEOUT", 120.0))
+    max_upload_bytes: int = field(default_factory=lambda: _env("CHATOCR_API_MAX_BYTES", 20 * 1024 * 1024))
+    max_fields: int = field(default_factory=lambda: _env("CHATOCR_API_MAX_FIELDS", 32))
+    # Extra OCR engines to load at start-up besides Settings.ocr_engine (requests pick one by name).
+    extra_engines: list[str] = field(
+        default_factory=lambda: [e for e in _env("CHATOCR_API_EXTRA_ENGINES", "").split(",") if e.strip()]
+    )
+    allow_url: bool = field(default_factory=lambda: _env("CHATOCR_API_ALLOW_URL", False))
+    # Non-public networks that URL fetch may reach anyway (e.g. an intranet file server); empty = none.
+    url_allow_networks: list[str] = field(default_factory=list)
+    api_key: str | None = field(default_factory=lambda: os.environ.get("CHATOCR_API_KEY") or None)
+
+    def allowed_networks(self):
+        return [ipaddress.ip_network(n, strict=False) for n in self.url_allow_networks]
+
+    @property
+    def max_body_bytes(self) -> int:
+        # base64 in JSON is 4/3 of the document, plus room for the other form fields
+        return self.max_upload_bytes * 4 // 3 + 256 * 1024
