@@ -10,7 +10,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 export HF_HUB_OFFLINE=1
 export TRANSFORMERS_OFFLINE=1
 
-.PHONY: setup run test test-fast lint fmt data train train-cpu serve serve-llm demo eval bench clean help
+.PHONY: setup setup-paddle run test test-fast lint fmt data train train-cpu serve serve-llm demo eval bench clean help
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -64,8 +64,11 @@ demo: setup ## Streamlit chat demo (lands with the serving issue)
 eval: setup ## accuracy on the synthetic test split and the real dev sets (lands with the eval issue)
 	@echo "make eval: evaluation (lands with the eval issue)"
 
-bench: setup ## speed benchmarks
+bench: setup setup-paddle ## speed benchmarks (OCR engines; writes reports/bench_ocr.{json,md})
 	$(BIN)/python -m bench.ocr_speed
+
+setup-paddle: setup ## PaddleOCR in its own venv (.venv-paddle) + PaddleOCR model dirs from the shipped ONNX models
+	bash scripts/setup_paddle.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache models
