@@ -60,9 +60,9 @@ _PUNCT = str.maketrans(
     }
 )
 _CJK = r"\u2e80-\u9fff\uf900-\ufaff"
-# Spaces OCR inserts between CJK characters, or before closing / after opening punctuation.
+# Spaces OCR inserts between CJK characters, before punctuation and brackets, after opening ones.
 _SPACE_CJK = re.compile(rf"(?<=[{_CJK}])\s+|\s+(?=[{_CJK}])")
-_SPACE_PUNCT = re.compile(r"\s+(?=[,.:;!?)\]%])|(?<=[(\[])\s+")
+_SPACE_PUNCT = re.compile(r"\s+(?=[,.:;!?()\[\]%])|(?<=[(\[])\s+")
 # Currency marks and codes, stripped by `strip_currency` and by amount parsing.
 # (Applied to casefolded text; letter codes only as whole words, so "rm9.00" strips but "rmx" stays.)
 _CURRENCY = r"(?:(?<![a-z])(?:rmb|cny|myr|usd|rm)(?![a-z])|us\$|s\$|[¥$€£円元])"
