@@ -1,0 +1,396 @@
+"""Grounding: find the OCR line(s) each extracted value was read from.
+
+A value is matched in tiers, the first tier that finds it wins:
+  1. exact substring of one line                                      score 1.00
+  2. substring after normalisation (width, case, spaces, ￥/¥)          score 0.98
+  3. normalised substring of the rendered text across adjacent lines   score 0.97
+     (a two-box row "BOOK TA .K" + "SDN BHD", a multi-row address)
+  4. same amount / same date as one printed on a line                  score 0.95
+     ("3495.00" vs "￥3,495.00" or 叁仟肆佰玖拾伍圆整; "2016-06-12" vs 2016年06月12日)
+  5. fuzzy: rapidfuzz similarity on normalised text, one line or a window of the rendered text,
+     with digit-heavy values penalised twice as hard (a changed digit is a different value).
+A value is grounded when its match score reaches `min_score`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from pydantic import ValidationError
+from rapidfuzz import fuzz
+
+from ocr_stage.types import OcrResult, RenderedText, TextLine
+
+from .normalize import _norm_char, field_kind, find_amounts, find_dates, normalize_amount, normalize_date
+from .normalize import normalize_value as _normalize_value
+from .types import FieldValue
+
+__all__ = ["LineMatch", "OcrIndex", "best_line_match", "ground_value", "ground_values"]
+
+Point = tuple[float, float]
+
+SCORE_EXACT = 1.0
+SCORE_NORMALIZED = 0.98
+SCORE_MULTILINE = 0.97
+SCORE_SEMANTIC = 0.95
+# Fuzzy matching over the rendered text is tried when no single line scores this well.
+_WINDOW_TRY_BELOW = 0.9
+_MONTH_WORDS = re.compile(
+    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
+    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|am|pm|st|nd|rd|th"
+)
+
+
+@dataclass(frozen=True)
+class LineMatch:
+    """Where a value was found: page, the line indices used on it, and how well it matched."""
+
+    page: int
+    lines: tuple[int, ...]
+    score: float
+    method: str
+    box: list[Point]
+    ocr_score: float
+
+
+def _gnorm(s: str) -> str:
+    """Grounding form: per-character NFKC/casefold/punctuation, all whitespace dropped."""
+    return "".join(o for c in s if not c.isspace() for o in _norm_char(c) if not o.isspace())
+
+
+def _gnorm_mapped(s: str) -> tuple[str, list[int]]:
+    """`_gnorm(s)` plus, for each output character, the index of the input character it came from."""
+    out: list[str] = []
+    idx: list[int] = []
+    for i, c in enumerate(s):
+        if c.isspace():
+            continue
+        for o in _norm_char(c):
+            if not o.isspace():
+                out.append(o)
+                idx.append(i)
+    return "".join(out), idx
+
+
+def _is_digit(s: str, i: int) -> bool:
+    return 0 <= i < len(s) and s[i].isdigit()
+
+
+def _find_bounded(hay: str, needle: str, start: int = 0) -> int:
+    """Index of `needle` in `hay` that does not cut a number ("9" is not in "9.00", "50" not in
+    "1.50" or "150"), or -1. Letters and CJK text may match anywhere."""
+    n = len(needle)
+    pos = hay.find(needle, start)
+    while pos >= 0:
+        end = pos + n
+        before_ok = not needle[0].isdigit() or not (
+            _is_digit(hay, pos - 1) or (pos >= 2 and hay[pos - 1] in ".," and _is_digit(hay, pos - 2))
+        )
+        after_ok = not needle[-1].isdigit() or not (
+            _is_digit(hay, end) or (end + 1 < len(hay) and hay[end] in ".," and _is_digit(hay, end + 1))
+        )
+        if before_ok and after_ok:
+            return pos
+        pos = hay.find(needle, pos + 1)
+    return -1
+
+
+def _union_box(lines: list[TextLine]) -> list[Point]:
+    if len(lines) == 1:
+        return list(lines[0].box)
+    x0 = min(ln.x_min for ln in lines)
+    y0 = min(ln.y_min for ln in lines)
+    x1 = max(ln.x_max for ln in lines)
+    y1 = max(ln.y_max for ln in lines)
+    return [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+
+
+def _digit_heavy(nv: str) -> bool:
+    alnum = [c for c in nv if c.isalnum()]
+    return bool(alnum) and sum(c.isdigit() for c in alnum) * 2 >= len(alnum)
+
+
+def _value_date(value: str, nv: str) -> str | None:
+    """The ISO date a value denotes, only when the value is nothing but a date (and time)."""
+    iso = normalize_date(value)
+    if iso is None:
+        return None
+    residue = re.sub(r"[\d\-./:,年月日号]", "", _MONTH_WORDS.sub("", nv))
+    return iso if not residue else None
+
+
+@dataclass
+class _Line:
+    page: int
+    index: int
+    line: TextLine
+    norm: str
+    _amounts: list[str] | None = field(default=None, repr=False)
+    _dates: list[str] | None = field(default=None, repr=False)
+
+    @property
+    def amounts(self) -> list[str]:
+        if self._amounts is None:
+            self._amounts = find_amounts(self.line.text)
+        return self._amounts
+
+    @property
+    def dates(self) -> list[str]:
+        if self._dates is None:
+            self._dates = find_dates(self.line.text)
+        return self._dates
+
+
+class OcrIndex:
+    """Per-document lookup structures, built once and reused for every value of a document."""
+
+    def __init__(self, ocr: OcrResult, rendered: RenderedText | None = None):
+        self.ocr = ocr
+        self._rendered = rendered
+        self.lines = [_Line(p, i, ln, _gnorm(ln.text)) for p, i, ln in ocr.iter_lines()]
+        self._page_pos = {p.index: k for k, p in enumerate(ocr.pages)}
+
+    @cached_property
+    def rendered(self) -> RenderedText:
+        return self._rendered if self._rendered is not None else self.ocr.to_text()
+
+    @cached_property
+    def rendered_norm(self) -> tuple[str, list[int]]:
+        return _gnorm_mapped(str(self.rendered))
+
+    def text_line(self, page: int, line: int) -> TextLine:
+        return self.ocr.pages[self._page_pos[page]].lines[line]
+
+    def make_match(self, page: int, idxs: list[int], score: float, method: str) -> LineMatch:
+        lines = [self.text_line(page, i) for i in idxs]
+        return LineMatch(
+            page=page,
+            lines=tuple(idxs),
+            score=round(min(1.0, max(0.0, score)), 4),
+            method=method,
+            box=_union_box(lines),
+            ocr_score=min(ln.score for ln in lines),
+        )
+
+    # -- tiers ------------------------------------------------------------------------------
+    def _best_line(self, cands: list[_Line], needle_len: int) -> _Line:
+        # The tightest line (the value is most of it), then the most confident.
+        return max(cands, key=lambda c: (needle_len / max(1, len(c.norm)), c.line.score))
+
+    def _substring(self, value: str, nv: str) -> LineMatch | None:
+        cands = [c for c in self.lines if _find_bounded(c.line.text, value) >= 0]
+        if cands:
+            c = self._best_line(cands, len(nv))
+            return self.make_match(c.page, [c.index], SCORE_EXACT, "exact")
+        cands = [c for c in self.lines if _find_bounded(c.norm, nv) >= 0]
+        if cands:
+            c = self._best_line(cands, len(nv))
+            return self.make_match(c.page, [c.index], SCORE_NORMALIZED, "normalized")
+        return None
+
+    def _span_lines(self, start: int, end: int, min_overlap: bool) -> tuple[int, list[int]] | None:
+        """Lines of one page under rendered-text characters [start, end)."""
+        hits = []
+        for s in self.rendered.spans:
+            lo, hi = max(s.start, start), min(s.end, end)
+            if lo >= hi:
+                continue
+            if min_overlap:
+                # A fuzzy window may graze a neighbouring line by a character or two: skip those.
+                n = len(self.rendered[lo:hi].strip())
+                if n < min(3, s.end - s.start) and n * 2 < (s.end - s.start):
+                    continue
+            hits.append(s)
+        if not hits or len({s.page for s in hits}) != 1:
+            return None
+        return hits[0].page, sorted({s.line for s in hits})
+
+    def _multiline(self, nv: str) -> LineMatch | None:
+        text, idx = self.rendered_norm
+        pos = _find_bounded(text, nv)
+        tries = 0
+        while pos >= 0 and tries < 8:
+            got = self._span_lines(idx[pos], idx[pos + len(nv) - 1] + 1, min_overlap=False)
+            if got:
+                return self.make_match(got[0], got[1], SCORE_MULTILINE, "multiline")
+            pos = _find_bounded(text, nv, pos + 1)
+            tries += 1
+        return None
+
+    def _semantic(self, value: str, nv: str) -> LineMatch | None:
+        amount = normalize_amount(value)
+        if amount is not None:
+            cands = [c for c in self.lines if amount in c.amounts]
+            if cands:
+                c = self._best_line(cands, len(nv))
+                return self.make_match(c.page, [c.index], SCORE_SEMANTIC, "amount")
+        iso = _value_date(value, nv)
+        if iso is not None:
+            cands = [c for c in self.lines if iso in c.dates]
+            if cands:
+                c = self._best_line(cands, len(nv))
+                return self.make_match(c.page, [c.index], SCORE_SEMANTIC, "date")
+        return None
+
+    def _fuzzy(self, nv: str) -> LineMatch | None:
+        penal = _digit_heavy(nv)
+
+        def adjust(s: float) -> float:
+            s /= 100.0
+            return max(0.0, 1 - 2 * (1 - s)) if penal else s
+
+        best: tuple[float, _Line] | None = None
+        for c in self.lines:
+            if not c.norm:
+                continue
+            # partial_ratio only when the line can hold the whole value; a short line inside a
+            # long value would otherwise score 100.
+            s = fuzz.partial_ratio(nv, c.norm) if len(c.norm) >= len(nv) else fuzz.ratio(nv, c.norm)
+            if best is None or s > best[0]:
+                best = (s, c)
+        result = None
+        if best is not None:
+            result = self.make_match(best[1].page, [best[1].index], adjust(best[0]), "fuzzy")
+        if (result is None or result.score < _WINDOW_TRY_BELOW) and len(nv) >= 4:
+            text, idx = self.rendered_norm
+            if len(text) > len(nv):
+                al = fuzz.partial_ratio_alignment(nv, text)
+                if al is not None and al.dest_end > al.dest_start:
+                    score = adjust(al.score)
+                    if result is None or score > result.score:
+                        got = self._span_lines(idx[al.dest_start], idx[al.dest_end - 1] + 1, min_overlap=True)
+                        if got:
+                            result = self.make_match(got[0], got[1], score, "fuzzy-multiline")
+        return result
+
+    def match(self, value: object) -> LineMatch | None:
+        """The best OCR evidence for one scalar value, or None when the document has no text."""
+        if value is None or isinstance(value, (list, dict)):
+            return None
+        v = str(value).strip()
+        nv = _gnorm(v)
+        if not nv or not self.lines:
+            return None
+        return self._substring(v, nv) or self._multiline(nv) or self._semantic(v, nv) or self._fuzzy(nv)
+
+
+def best_line_match(
+    ocr: OcrResult | OcrIndex, value: object, rendered: RenderedText | None = None
+) -> LineMatch | None:
+    """Where `value` occurs in the OCR result (see the module docstring for the tiers).
+
+    Pass an `OcrIndex` instead of the OcrResult to reuse it across many values of one document.
+    """
+    index = ocr if isinstance(ocr, OcrIndex) else OcrIndex(ocr, rendered)
+    return index.match(value)
+
+
+def _field_value(**kw) -> FieldValue:
+    try:
+        return FieldValue(**kw)
+    except ValidationError:
+        # A structured value (line items) that FieldValue.value's type does not admit: keep it as is.
+        return FieldValue.model_construct(**kw)
+
+
+def _leaves(value: object, path: tuple = ()):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _leaves(v, (*path, k))
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            yield from _leaves(v, (*path, i))
+    else:
+        yield path, value
+
+
+def _nullify(value: object, bad: set[tuple]) -> object:
+    def walk(v, path):
+        if path in bad:
+            return None
+        if isinstance(v, dict):
+            return {k: walk(x, (*path, k)) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [walk(x, (*path, i)) for i, x in enumerate(v)]
+        return v
+
+    return walk(value, ())
+
+
+def ground_value(
+    index: OcrIndex, name: str, value: object, *, strict: bool = False, min_score: float = 0.8
+) -> FieldValue:
+    """Ground one field's value (a scalar, or a list/dict of scalars such as line items)."""
+    if value is None:
+        return FieldValue(value=None, grounded=False)
+    if isinstance(value, (list, tuple, dict)):
+        leaves = [(p, v) for p, v in _leaves(value) if v is not None and str(v).strip()]
+        matches = {p: index.match(v) for p, v in leaves}
+        bad = {p for p, m in matches.items() if m is None or m.score < min_score}
+        used = [m for m in matches.values() if m is not None]
+        grounded = bool(leaves) and not bad
+        kept = _nullify(value, bad) if strict else value
+        if isinstance(kept, tuple):
+            kept = list(kept)
+        on_page = [m for m in used if m.page == used[0].page] if used else []
+        boxes = [pt for m in on_page for pt in m.box]
+        return _field_value(
+            value=kept,
+            page=used[0].page if used else None,
+            box=_union_pts(boxes) if boxes else None,
+            ocr_score=min((m.ocr_score for m in used), default=None),
+            match_score=min((m.score if m else 0.0 for m in matches.values()), default=None),
+            grounded=grounded,
+        )
+    text = value if isinstance(value, str) else _scalar_text(value)
+    m = index.match(text)
+    grounded = m is not None and m.score >= min_score
+    if strict and not grounded:
+        return FieldValue(value=None, grounded=False, match_score=m.score if m else None)
+    kind = field_kind(name)
+    normalized = _normalize_value(name, text) if kind != "text" else None
+    return FieldValue(
+        value=text,
+        page=m.page if m else None,
+        box=m.box if m else None,
+        ocr_score=m.ocr_score if m else None,
+        match_score=m.score if m else 0.0,
+        grounded=grounded,
+        normalized=normalized,
+    )
+
+
+def _scalar_text(v: object) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _union_pts(pts: list[Point]) -> list[Point]:
+    xs = [p[0] for p in pts]
+    ys = [p[1] for p in pts]
+    return [(min(xs), min(ys)), (max(xs), min(ys)), (max(xs), max(ys)), (min(xs), max(ys))]
+
+
+def ground_values(
+    ocr: OcrResult,
+    rendered: RenderedText | None,
+    values: dict[str, object],
+    *,
+    strict: bool = False,
+    min_score: float = 0.8,
+) -> dict[str, FieldValue]:
+    """Ground every value of an answer in the OCR result, keeping the keys and their order.
+
+    `rendered` is `ocr.to_text()` when the caller already has it (it is computed otherwise).
+    In `strict` mode a value that is not grounded becomes null; structured values keep their shape
+    with the ungrounded cells nulled.
+    """
+    index = OcrIndex(ocr, rendered)
+    return {
+        name: ground_value(index, name, v, strict=strict, min_score=min_score) for name, v in values.items()
+    }

@@ -1,0 +1,278 @@
+"""Grounding extracted values to OCR lines: hand-built OCR results for every tier, one real OCR run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from llm_stage.grounding import OcrIndex, best_line_match, ground_values
+from ocr_stage.types import OcrPage, OcrResult, TextLine
+
+
+def line(
+    text: str, x: float, y: float, w: float | None = None, h: float = 20, score: float = 0.99
+) -> TextLine:
+    w = w if w is not None else 10 * len(text)
+    return TextLine(text=text, box=[(x, y), (x + w, y), (x + w, y + h), (x, y + h)], score=score)
+
+
+def doc(*pages: list[TextLine]) -> OcrResult:
+    return OcrResult(
+        pages=[OcrPage(index=i, width=1000, height=1400, lines=ls) for i, ls in enumerate(pages)]
+    )
+
+
+@pytest.fixture(scope="module")
+def receipt() -> OcrResult:
+    return doc(
+        [
+            line("BOOK TA .K (TAMAN DAYA)", 100, 40, score=0.97),  # 0  one row, two boxes
+            line("SDN BHD", 350, 40, score=0.90),  # 1
+            line("NO.53 55,57 & 59, JALAN SAGU 18,", 100, 80, score=0.95),  # 2  address on three rows
+            line("TAMAN DAYA,", 100, 110, score=0.85),  # 3
+            line("81100 JOHOR BAHRU, JOHOR.", 100, 140, score=0.93),  # 4
+            line("25/12/2018 8:13:39 PM", 100, 200),  # 5
+            line("SUBTOTAL", 100, 400),  # 6
+            line("9.00", 600, 400),  # 7
+            line("TOTAL ROUNDED", 100, 430),  # 8
+            line("RM 9.00", 600, 430, score=0.8),  # 9
+            line("COFFEE O", 100, 300),  # 10
+            line("4.50", 600, 300),  # 11
+            line("TEH TARIK", 100, 330),  # 12
+            line("4.50", 600, 330),  # 13
+        ]
+    )
+
+
+@pytest.fixture(scope="module")
+def invoice() -> OcrResult:
+    return doc(
+        [
+            line("发票号码：12269563", 600, 30),  # 0
+            line("开票日期：2016年06月12日", 600, 60, score=0.96),  # 1
+            line("名称：深圳市购机汇网络有限公司", 80, 120),  # 2
+            line("开户行及账号：中国工商银行股份有限公司深圳园岭支行", 80, 150, score=0.9),  # 3
+            line("价税合计(大写)", 80, 400),  # 4
+            line("⊗叁仟肆佰玖拾伍圆整", 260, 400, score=0.92),  # 5
+            line("（小写）¥ 3495.00", 700, 400),  # 6
+            line("ＡＢＣ　Ｔｒａｄｉｎｇ", 80, 450),  # 7
+        ],
+        [line("第二页 备注：货物已签收", 80, 50, score=0.88)],
+    )
+
+
+def test_exact_line_with_box_and_scores(invoice):
+    out = ground_values(invoice, None, {"发票号码": "12269563"})
+    fv = out["发票号码"]
+    assert (fv.value, fv.page, fv.grounded, fv.match_score) == ("12269563", 0, True, 1.0)
+    assert fv.box == [(600.0, 30.0), (730.0, 30.0), (730.0, 50.0), (600.0, 50.0)]
+    assert fv.ocr_score == 0.99
+
+
+def test_exact_prefers_the_tightest_line(receipt):
+    m = best_line_match(receipt, "9.00")
+    assert (m.page, m.lines, m.method, m.score) == (0, (7,), "exact", 1.0)
+
+
+def test_normalised_width_case_space_and_yen(invoice):
+    m = best_line_match(invoice, "￥3495.00")
+    assert (m.lines, m.method, m.score) == ((6,), "normalized", 0.98)
+    m = best_line_match(invoice, "abc trading")
+    assert (m.lines, m.method, m.score) == ((7,), "normalized", 0.98)
+
+
+def test_value_split_over_two_boxes_on_one_row(receipt):
+    fv = ground_values(receipt, receipt.to_text(), {"company": "BOOK TA .K (TAMAN DAYA) SDN BHD"})["company"]
+    assert (fv.grounded, fv.match_score, fv.page) == (True, 0.97, 0)
+    assert fv.box == [(100.0, 40.0), (420.0, 40.0), (420.0, 60.0), (100.0, 60.0)]
+    assert fv.ocr_score == 0.90  # the weakest line used
+
+
+def test_multi_row_address(receipt):
+    value = "NO.53 55,57 & 59, JALAN SAGU 18, TAMAN DAYA, 81100 JOHOR BAHRU, JOHOR."
+    m = best_line_match(receipt, value)
+    assert (m.lines, m.method, m.score, m.ocr_score) == ((2, 3, 4), "multiline", 0.97, 0.85)
+    assert m.box == [(100.0, 80.0), (420.0, 80.0), (420.0, 160.0), (100.0, 160.0)]
+
+
+def test_amount_tier_chinese_uppercase_and_currency(invoice, receipt):
+    # Only the uppercase amount line holds 3495 in this document once the (小写) line is gone.
+    only_upper = doc([ln for i, ln in enumerate(invoice.pages[0].lines) if i != 6])
+    m = best_line_match(only_upper, "3495.00")
+    assert (m.lines, m.method, m.score) == ((5,), "amount", 0.95)
+    m = best_line_match(only_upper, "叁仟肆佰玖拾伍元")
+    assert (m.lines, m.method) == ((5,), "amount")
+    # "RM9" is not a substring of "RM 9.00" (a number is never cut); the amount tier finds 9.00,
+    # on the tightest line that prints it.
+    m = best_line_match(receipt, "RM9")
+    assert (m.lines, m.method, m.score) == ((7,), "amount", 0.95)
+    m = best_line_match(receipt, "12.5")
+    assert m.method == "fuzzy" and m.score < 0.8
+
+
+def test_date_tier(invoice, receipt):
+    m = best_line_match(invoice, "2016-06-12")
+    assert (m.lines, m.method, m.score) == ((1,), "date", 0.95)
+    m = best_line_match(receipt, "2018-12-25")
+    assert (m.lines, m.method, m.score) == ((5,), "date", 0.95)
+    # A value that merely contains a date among other words is not grounded by the date tier.
+    m = best_line_match(receipt, "paid on 2018-12-25 by card")
+    assert m.method != "date"
+
+
+def test_fuzzy_ocr_slip_in_chinese(invoice):
+    # 深训 / 深圳: one substitution in 20 characters of the line segment -> 0.95 (InDel ratio).
+    m = best_line_match(invoice, "中国工商银行股份有限公司深训园岭支行")
+    assert (m.lines, m.method) == ((3,), "fuzzy")
+    assert m.score == pytest.approx(1 - 2 / 36, abs=1e-4)
+
+
+def test_digit_heavy_values_are_penalised(invoice):
+    # One digit changed in 8: ratio 0.875, distance doubled -> 0.75, not grounded at 0.8.
+    out = ground_values(invoice, None, {"发票号码": "12269568"})
+    assert out["发票号码"].match_score == 0.75
+    assert out["发票号码"].grounded is False
+
+
+def test_short_line_inside_long_value_does_not_ground_it(receipt):
+    m = best_line_match(receipt, "TAMAN DAYA, 47000 SUNGAI BULOH, SELANGOR DARUL EHSAN")
+    assert m.score < 0.8
+
+
+def test_strict_none_and_order(invoice):
+    values = {
+        "价税合计": "￥3495.00",
+        "销售方名称": None,
+        "发票号码": "99999999",
+        "购买方名称": "深圳市购机汇网络有限公司",
+    }
+    loose = ground_values(invoice, None, values)
+    assert list(loose) == list(values)
+    assert loose["发票号码"].value == "99999999" and loose["发票号码"].grounded is False
+    assert loose["销售方名称"].model_dump() == {
+        "value": None, "page": None, "box": None, "ocr_score": None,
+        "match_score": None, "grounded": False, "normalized": None,
+    }  # fmt: skip
+    strict = ground_values(invoice, None, values, strict=True)
+    assert strict["发票号码"].value is None and strict["发票号码"].grounded is False
+    assert strict["价税合计"].value == "￥3495.00" and strict["价税合计"].grounded is True
+    assert strict["价税合计"].normalized == "3495.00"
+    assert strict["购买方名称"].normalized is None  # text fields carry no separate canonical form
+
+
+def test_min_score_threshold(invoice):
+    value = {"x": "中国工商银行股份有限公司深训园岭支行"}
+    assert ground_values(invoice, None, value, min_score=0.9)["x"].grounded is True
+    assert ground_values(invoice, None, value, min_score=0.95)["x"].grounded is False
+
+
+def test_second_page(invoice):
+    fv = ground_values(invoice, None, {"备注": "货物已签收"})["备注"]
+    assert (fv.page, fv.grounded, fv.ocr_score) == (1, True, 0.88)
+
+
+def test_numbers_from_json_are_grounded_as_text(receipt):
+    out = ground_values(receipt, None, {"total": 9.0, "n": 4.5})
+    assert out["total"].value == "9" and out["total"].grounded is True and out["total"].normalized == "9.00"
+    assert out["n"].value == "4.5" and out["n"].grounded is True
+
+
+def test_line_items_ground_every_cell(receipt):
+    items = [{"name": "COFFEE O", "price": "4.50"}, {"name": "TEH TARIK", "price": "4.50"}]
+    fv = ground_values(receipt, None, {"items": items})["items"]
+    assert fv.value == items and fv.grounded is True and fv.match_score == 1.0
+    assert fv.box == [(100.0, 300.0), (640.0, 300.0), (640.0, 350.0), (100.0, 350.0)]
+
+    bad = [{"name": "COFFEE O", "price": "4.50"}, {"name": "NASI LEMAK", "price": "4.50"}]
+    fv = ground_values(receipt, None, {"items": bad})["items"]
+    assert fv.value == bad and fv.grounded is False
+    fv = ground_values(receipt, None, {"items": bad}, strict=True)["items"]
+    assert fv.value == [{"name": "COFFEE O", "price": "4.50"}, {"name": None, "price": "4.50"}]
+    assert fv.grounded is False
+
+    fv = ground_values(receipt, None, {"items": []})["items"]
+    assert fv.value == [] and fv.grounded is False
+
+
+def test_empty_document_and_blank_value():
+    out = ground_values(doc([]), None, {"a": "x", "b": "  "})
+    assert out["a"].grounded is False and out["a"].page is None and out["a"].match_score == 0.0
+    assert out["b"].grounded is False
+
+
+def test_index_reuse_over_a_long_document():
+    rows = [line(f"ITEM {i:03d} WIDGET TYPE {i % 7}", 50, 30 + 20 * i, h=18) for i in range(300)]
+    ocr = doc(rows)
+    index = OcrIndex(ocr)
+    m = best_line_match(index, "ITEM 257 WIDGET TYPE 5")
+    assert (m.lines, m.method) == ((257,), "exact")
+    m = best_line_match(index, "item 123 widget type 4")
+    assert (m.lines, m.method) == ((123,), "normalized")
+
+
+# --------------------------------------------------------------------------- real OCR
+
+FONT_CANDIDATES = [
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+]
+
+
+@pytest.fixture(scope="module")
+def rendered_doc_ocr(rapid_engine):
+    font_path = next((p for p in FONT_CANDIDATES if Path(p).exists()), None)
+    if font_path is None:
+        pytest.skip("no CJK font installed to render the test document")
+    font = ImageFont.truetype(font_path, 30)
+    img = Image.new("RGB", (900, 520), "white")
+    d = ImageDraw.Draw(img)
+    rows = [
+        (40, 30, "名称：深圳市购机汇网络有限公司"),
+        (40, 90, "开票日期：2016年06月12日"),
+        (40, 150, "价税合计(大写) 叁仟肆佰玖拾伍圆整"),
+        (40, 210, "NO 12, JALAN MERANTI 3,"),
+        (40, 260, "47400 PETALING JAYA"),
+        (40, 340, "TOTAL"),
+        (700, 340, "9.00"),
+    ]
+    for x, y, text in rows:
+        d.text((x, y), text, fill="black", font=font)
+    return rapid_engine.run([img])
+
+
+@pytest.mark.slow
+def test_grounding_on_real_ocr(rendered_doc_ocr):
+    ocr = rendered_doc_ocr
+    values = {
+        "购买方名称": "深圳市购机汇网络有限公司",
+        "开票日期": "2016-06-12",
+        "价税合计": "3495.00",
+        "address": "NO 12, JALAN MERANTI 3, 47400 PETALING JAYA",
+        "total": "9.00",
+        "发票号码": "87654321",
+    }
+    out = ground_values(ocr, ocr.to_text(), values, strict=True)
+    assert [k for k, v in out.items() if v.grounded] == [
+        "购买方名称",
+        "开票日期",
+        "价税合计",
+        "address",
+        "total",
+    ]
+    assert out["发票号码"].value is None
+    assert out["开票日期"].normalized == "2016-06-12"
+    assert out["价税合计"].normalized == "3495.00"
+    # Boxes sit where the text was drawn (rows at y=30, 90, 150, 210-290, 340).
+    ys = {
+        k: (out[k].box[0][1], out[k].box[2][1])
+        for k in ("购买方名称", "开票日期", "价税合计", "address", "total")
+    }
+    assert 15 < ys["购买方名称"][0] < 45 and 60 < ys["购买方名称"][1] < 80
+    assert 75 < ys["开票日期"][0] < 105
+    assert 135 < ys["价税合计"][0] < 165
+    assert 195 < ys["address"][0] < 225 and 285 < ys["address"][1] < 310  # both address rows
+    assert 325 < ys["total"][0] < 355 and out["total"].box[0][0] > 650  # the right-hand box
+    assert all(0 < out[k].ocr_score <= 1 for k in ys)
