@@ -1,0 +1,252 @@
+"""Dataset building: per document generate -> render -> augment -> real OCR -> samples, in parallel,
+resumable (a document whose record exists is skipped), then assembled into splits.
+
+Layout of an output folder:
+  work/img/<id>.jpg       the page OCR read (augmented render)
+  work/ocr/<id>.json      OcrResult JSON
+  work/docs/<id>.json     ground truth, OCR text, samples, split; written last, so it is the done marker
+  train.jsonl val.jsonl test.jsonl   XTuner single-turn samples, one per line
+  data.json               the train split as one JSON list (what XTuner's json loader reads)
+  test/img, test/labels.jsonl       the test split in the dev-set format (`chatocr eval` reads it)
+  stats.json              counts, speed, and how many values the OCR text holds verbatim
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import shutil
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from .augment import augment
+from .doctypes import REGISTRY, Fakers
+
+SPLITS = ("train", "val", "test")
+
+
+@dataclass
+class Job:
+    index: int
+    seed: int
+    types: tuple[str, ...]
+    out: str
+    queries: int
+    ocr: bool = True
+
+
+def doc_type_for(index: int, seed: int, types) -> str:
+    # Round-robin over a per-seed shuffled order: balanced counts, deterministic per index.
+    order = list(types)
+    random.Random(f"types:{seed}").shuffle(order)
+    return order[index % len(order)]
+
+
+def split_for(index: int, seed: int, fractions=(0.9, 0.05)) -> str:
+    u = random.Random(f"split:{seed}:{index}").random()
+    return "train" if u < fractions[0] else "val" if u < fractions[0] + fractions[1] else "test"
+
+
+def doc_id(index: int, dtype: str) -> str:
+    return f"{index:06d}_{dtype}"
+
+
+def norm_ws(s: str) -> str:
+    return re.sub(r"\s+", " ", str(s)).strip()
+
+
+def contains(text: str, value) -> bool:
+    """Does the OCR text hold the value verbatim (whitespace-insensitive)?"""
+    if isinstance(value, list):
+        t = norm_ws(text)
+        vals = [v for it in value for v in it.values() if v]
+        return all(norm_ws(v) in t for v in vals)
+    return norm_ws(value) in norm_ws(text)
+
+
+_ENGINE = None
+
+
+def _init_worker(threads: int = 1):
+    global _ENGINE
+    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    from ocr_stage import get_engine
+
+    _ENGINE = get_engine("rapid", threads=threads)
+
+
+def render_document(index: int, seed: int, types):
+    """Deterministic for (seed, index): the Doc, the clean render, the augmented page and its effects."""
+    dtype = doc_type_for(index, seed, types)
+    rng = random.Random(f"doc:{seed}:{index}")
+    dt = REGISTRY[dtype]
+    doc = dt.generate(rng, Fakers(rng))
+    clean = dt.render(doc, rng)
+    level = 0.0 if rng.random() < 0.2 else rng.uniform(0.4, 1.0)
+    page, applied = augment(clean, rng, thermal=dt.thermal, level=level)
+    return dt, doc, clean, page, applied, rng
+
+
+def process(job: Job) -> dict:
+    """Build one document's outputs; returns its record (or the existing one when already done)."""
+    out = Path(job.out)
+    dtype = doc_type_for(job.index, job.seed, job.types)
+    did = doc_id(job.index, dtype)
+    rec_path = out / "work" / "docs" / f"{did}.json"
+    if rec_path.is_file():
+        return {"skipped": True, **json.loads(rec_path.read_text(encoding="utf-8"))}
+    t0 = time.perf_counter()
+    dt, doc, _clean, page, applied, rng = render_document(job.index, job.seed, job.types)
+    img_path = out / ("work" if job.ocr else "preview") / "img" / f"{did}.jpg"
+    img_path.parent.mkdir(parents=True, exist_ok=True)
+    page.save(img_path, "JPEG", quality=92)
+    t1 = time.perf_counter()
+    record = {
+        "id": did, "index": job.index, "seed": job.seed, "doc_type": dtype, "layout": doc.layout,
+        "split": split_for(job.index, job.seed), "image": f"work/img/{did}.jpg", "augment": applied,
+        "fields": doc.fields,
+    }
+    if job.ocr:
+        from llm_stage.prompt import xtuner_sample
+        from ocr_stage import load_document
+
+        from .queries import make_queries
+
+        global _ENGINE
+        if _ENGINE is None:
+            _init_worker(1)
+        result = _ENGINE.run(load_document(img_path))
+        t2 = time.perf_counter()
+        text = str(result.to_text())
+        ocr_path = out / "work" / "ocr" / f"{did}.json"
+        ocr_path.parent.mkdir(parents=True, exist_ok=True)
+        ocr_path.write_text(result.model_dump_json(), encoding="utf-8")
+        pairs = make_queries(dt, doc, rng, job.queries)
+        record.update({
+            "ocr": f"work/ocr/{did}.json",
+            "ocr_text": text,
+            "ocr_contains": {k: contains(text, v) for k, v in doc.fields.items()},
+            "queries": [{"query": q.model_dump(exclude_defaults=True), "answer": a} for q, a in pairs],
+            "samples": [xtuner_sample(text, q, a) for q, a in pairs],
+            "timings": {"render_s": round(t1 - t0, 3), "ocr_s": round(t2 - t1, 3)},
+        })
+    else:  # rendering-only preview: not a dataset record, never marks the document done
+        record["timings"] = {"render_s": round(t1 - t0, 3)}
+        return record
+    rec_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = rec_path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(rec_path)  # atomic: a half-written record never counts as done
+    return record
+
+
+def run(n: int, seed: int, types, out: Path, workers: int = 2, queries: int = 4, ocr: bool = True, progress: bool = True,
+        start: int = 0) -> dict:
+    """Build documents start..start+n-1 into `out` (skipping finished ones), then assemble the splits."""
+    from tqdm import tqdm
+
+    unknown = [t for t in types if t not in REGISTRY]
+    if unknown:
+        raise ValueError(f"unknown document type(s): {', '.join(unknown)}; choose from {', '.join(sorted(REGISTRY))}")
+    out.mkdir(parents=True, exist_ok=True)
+    jobs = [Job(i, seed, tuple(types), str(out), queries, ocr) for i in range(start, start + n)]
+    t0 = time.perf_counter()
+    done = skipped = 0
+    bar = tqdm(total=len(jobs), desc="documents", unit="doc", disable=not progress)
+    if workers <= 1:
+        it = map(process, jobs)
+        pool = None
+    else:
+        import multiprocessing as mp
+
+        pool = mp.get_context("spawn").Pool(workers, initializer=_init_worker, initargs=(1,))
+        it = pool.imap_unordered(process, jobs, chunksize=1)
+    try:
+        for rec in it:
+            skipped += bool(rec.get("skipped"))
+            done += 1
+            bar.update(1)
+    finally:
+        bar.close()
+        if pool is not None:
+            pool.terminate()
+    wall = time.perf_counter() - t0
+    if not ocr:
+        return {"documents": done, "run": {"built": done, "skipped": 0, "wall_s": round(wall, 1)}}
+    stats = assemble(out, range(start, start + n), seed, types)
+    built = done - skipped
+    stats["run"] = {"built": built, "skipped": skipped, "wall_s": round(wall, 1), "workers": workers,
+                    "docs_per_min": round(60 * built / wall, 2) if built and wall else None,
+                    "samples_per_min": round(60 * built * queries / wall, 1) if built and wall else None}
+    (out / "stats.json").write_text(json.dumps(stats, ensure_ascii=False, indent=1), encoding="utf-8")
+    return stats
+
+
+def load_records(out: Path, indices, seed, types) -> list[dict]:
+    recs = []
+    for i in indices:
+        p = out / "work" / "docs" / f"{doc_id(i, doc_type_for(i, seed, types))}.json"
+        if p.is_file():
+            recs.append(json.loads(p.read_text(encoding="utf-8")))
+    return recs
+
+
+def assemble(out: Path, indices, seed, types) -> dict:
+    """Write the split files from the finished document records (deterministic order by index)."""
+    recs = load_records(out, indices, seed, types)
+    files = {s: (out / f"{s}.jsonl").open("w", encoding="utf-8") for s in SPLITS}
+    train = []
+    test_dir = out / "test"
+    (test_dir / "img").mkdir(parents=True, exist_ok=True)
+    labels = (test_dir / "labels.jsonl").open("w", encoding="utf-8")
+    per_type = defaultdict(Counter)
+    field_counts = defaultdict(Counter)
+    ocr_hits = defaultdict(Counter)
+    timing = defaultdict(list)
+    try:
+        for r in recs:
+            if "samples" not in r:
+                continue
+            s = r["split"]
+            for smp in r["samples"]:
+                files[s].write(json.dumps(smp, ensure_ascii=False) + "\n")
+                if s == "train":
+                    train.append(smp)
+            per_type[r["doc_type"]][s] += 1
+            per_type[r["doc_type"]]["samples_" + s] += len(r["samples"])
+            for q in r["queries"]:
+                for k, v in q["answer"].items():
+                    field_counts[r["doc_type"]]["null" if v is None else "list" if isinstance(v, list) else "value"] += 1
+            for k, ok in r["ocr_contains"].items():
+                ocr_hits[r["doc_type"]]["total"] += 1
+                ocr_hits[r["doc_type"]]["hit"] += bool(ok)
+            for k, v in r["timings"].items():
+                timing[k].append(v)
+            if s == "test":
+                name = Path(r["image"]).name
+                dst = test_dir / "img" / name
+                if not dst.exists():
+                    shutil.copyfile(out / r["image"], dst)
+                scalars = {k: v for k, v in r["fields"].items() if not isinstance(v, list)}
+                lists = {k: v for k, v in r["fields"].items() if isinstance(v, list)}
+                line = {"image": f"img/{name}", "doc_type": r["doc_type"], "fields": scalars}
+                if lists:
+                    line["line_items"] = lists
+                labels.write(json.dumps(line, ensure_ascii=False) + "\n")
+    finally:
+        for f in files.values():
+            f.close()
+        labels.close()
+    (out / "data.json").write_text(json.dumps(train, ensure_ascii=False), encoding="utf-8")
+    return {
+        "seed": seed,
+        "documents": len(recs),
+        "per_type": {k: dict(v) for k, v in sorted(per_type.items())},
+        "answer_kinds": {k: dict(v) for k, v in sorted(field_counts.items())},
+        "ocr_verbatim": {k: round(v["hit"] / v["total"], 3) for k, v in sorted(ocr_hits.items()) if v["total"]},
+        "mean_s": {k: round(sum(v) / len(v), 3) for k, v in timing.items() if v},
+    }
