@@ -219,9 +219,9 @@ def assemble(out: Path, indices, seed, types) -> dict:
             per_type[r["doc_type"]][s] += 1
             per_type[r["doc_type"]]["samples_" + s] += len(r["samples"])
             for q in r["queries"]:
-                for k, v in q["answer"].items():
+                for v in q["answer"].values():
                     field_counts[r["doc_type"]]["null" if v is None else "list" if isinstance(v, list) else "value"] += 1
-            for k, ok in r["ocr_contains"].items():
+            for ok in r["ocr_contains"].values():
                 ocr_hits[r["doc_type"]]["total"] += 1
                 ocr_hits[r["doc_type"]]["hit"] += bool(ok)
             for k, v in r["timings"].items():

@@ -82,5 +82,18 @@ def label(images_dir, fields, endpoint, model, out, api_key, timeout):
     click.echo(f"labelled {stats['labelled']} images ({stats['skipped']} already done, {stats['failed']} failed) into {out}")
 
 
+@main.command()
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("-n", "--n", "n", type=click.IntRange(min=1), required=True, help="the --n of the run")
+@click.option("-t", "--types", default="all", show_default=True)
+@click.option("-s", "--seed", type=int, default=0, show_default=True)
+def assemble(out, n, types, seed):
+    """Write the split files from the documents finished so far (usable while a run goes on)."""
+    from .build import assemble as _assemble
+
+    stats = _assemble(out, range(n), seed, _types(types))
+    click.echo(f"{stats['documents']} finished documents assembled in {out}")
+
+
 if __name__ == "__main__":
     main()

@@ -81,6 +81,11 @@ class Canvas:
     def h(self) -> int:
         return self.img.height
 
+    def crop_height(self, height: int) -> None:
+        """Cut the page to `height` once the layout knows where it ends."""
+        self.img = self.img.crop((0, 0, self.w, int(height)))
+        self.draw = ImageDraw.Draw(self.img)
+
     def font(self, family: str, size: float) -> ImageFont.FreeTypeFont:
         rel, idx = self.fonts[family]
         return load_font(rel, idx, int(size))

@@ -56,7 +56,7 @@ class Fakers:
 
     def __init__(self, rng: random.Random):
         pool = _faker_pool()
-        for loc, f in pool.items():
+        for f in pool.values():
             f.seed_instance(rng.getrandbits(48))
         self.zh = pool["zh_CN"]
         self.en = pool["en_US"]

@@ -62,8 +62,10 @@ def _party(fk: Fakers, rng: random.Random, region: str) -> dict:
     return {
         "name": _company(fk, rng),
         "tax_id": V.taxpayer_id(rng, region),
-        "addr_tel": f"{addr} {phone}",
-        "bank": f"{V.bank_branch(rng, V.REGIONS[region][1][:2])} {V.bank_account(rng)}",
+        # Printed with a gap that OCR does not keep; the value joins them as the real labels do.
+        "addr": addr, "tel": phone, "addr_tel": f"{addr}{phone}",
+        "bank_name": (bank := V.bank_branch(rng, V.REGIONS[region][1][:2])), "account": (acct := V.bank_account(rng)),
+        "bank": f"{bank}{acct}",
     }
 
 
@@ -104,7 +106,7 @@ def generate(kind: str):
         amount = sum(Decimal(i["金额"]) for i in items)
         tax = sum(Decimal(i["税额"]) for i in items)
         total = amount + tax
-        yen = rng.choice(["¥", "￥"])
+        yen = "¥"  # fullwidth ￥ and ¥ look alike; PP-OCR reads both as ¥
         f: dict[str, object] = {}
         if layout == "paper":
             f["发票代码"] = V.vat_invoice_code(rng, special, d.year, region)
@@ -143,6 +145,14 @@ def generate(kind: str):
     return gen
 
 
+def _printed(f: dict, party: dict, key: str) -> str:
+    if key.endswith("地址电话"):
+        return f"{party['addr']} {party['tel']}"
+    if key.endswith("开户行及账号"):
+        return f"{party['bank_name']} {party['account']}"
+    return f[key]
+
+
 def _cipher(rng: random.Random, n: int = 27) -> str:
     return "".join(rng.choice("0123456789+-*/<>") for _ in range(n))
 
@@ -178,7 +188,7 @@ def _items_table(c: Canvas, rng, doc, x0, x1, y, rows_h, form, val, size, header
 
 def _render_paper(doc: Doc, rng: random.Random) -> Image.Image:
     f, data = doc.fields, doc.data
-    W, H = rng.randint(1240, 1360), rng.randint(800, 860)
+    W, H = rng.randint(1240, 1360), 1000
     c = Canvas(W, H, rng, paper(W, H, rng))
     form = rng.choice([BROWN, (150, 60, 50), (70, 90, 60), (40, 40, 110)]) if data["special"] else rng.choice([BROWN, (40, 40, 110), (60, 60, 60)])
     val = rng.choice(["cn_serif", "cn_sans", "cn_mono"])
@@ -209,7 +219,6 @@ def _render_paper(doc: Doc, rng: random.Random) -> Image.Image:
     x0, x1 = 30, W - 30
     top_y = max(170, y + 8)
     buyer_h = 125
-    c.rect((x0, top_y, x1, H - 80), form, 2)
     c.line((x0, top_y + buyer_h, x1, top_y + buyer_h), form, 1)
     c.line((x0 + 40, top_y, x0 + 40, top_y + buyer_h), form)
     for i, ch in enumerate("购买方"):
@@ -225,7 +234,7 @@ def _render_paper(doc: Doc, rng: random.Random) -> Image.Image:
         yy = top_y + 10 + i * 28
         c.text((x0 + 48, yy), lab, size * 0.9, "cn_serif", form)
         if key in f:
-            c.text((x0 + 185 + dx, yy + dy), f[key], size, val, max_width=pw_x - x0 - 195)
+            c.text((x0 + 185 + dx, yy + dy), _printed(f, data["buyer"], key), size, val, max_width=pw_x - x0 - 195)
     # Items
     header = ["货物或应税劳务、服务名称", "规格型号", "单位", "数量", "单价", "金额", "税率", "税额"]
     fr = [0.27, 0.11, 0.06, 0.08, 0.12, 0.15, 0.07, 0.14]
@@ -246,20 +255,22 @@ def _render_paper(doc: Doc, rng: random.Random) -> Image.Image:
     c.line((x0, sy - 6, x1, sy - 6), form)
     for i, ch in enumerate("销售方"):
         c.text((x0 + 20, sy + 12 + i * 32), ch, 18, "cn_serif", form, anchor="ma")
-    c.line((x0 + 40, sy - 6, x0 + 40, H - 80), form)
+    c.line((x0 + 40, sy - 6, x0 + 40, sy + 4 * 28 + 10), form)
     labels = [("名        称：", "销售方名称"), ("纳税人识别号：", "销售方纳税人识别号"), ("地 址、电 话：", "销售方地址电话"), ("开户行及账号：", "销售方开户行及账号")]
     for i, (lab, key) in enumerate(labels):
         yy = sy + 4 + i * 28
-        if yy > H - 110:
-            break
         c.text((x0 + 48, yy), lab, size * 0.9, "cn_serif", form)
         if key in f:
-            c.text((x0 + 185 + dx, yy + dy), f[key], size, val, max_width=pw_x - x0 - 195)
-    c.line((pw_x, sy - 6, pw_x, H - 80), form)
+            c.text((x0 + 185 + dx, yy + dy), _printed(f, data["seller"], key), size, val, max_width=pw_x - x0 - 195)
+    bottom = sy + 4 * 28 + 10
+    H = int(bottom + 80)
+    c.rect((x0, top_y, x1, bottom), form, 2)
+    c.line((pw_x, sy - 6, pw_x, bottom), form)
     c.text((pw_x + 10, sy + 4), "备注", size, "cn_serif", form)
     if doc.data["remark"]:
         c.text((pw_x + 60, sy + 4), doc.data["remark"], size * 0.9, val, max_width=x1 - pw_x - 70)
     by = H - 60
+    c.crop_height(H)
     c.text((x0 + 10, by), f"收款人：{data['payee']}", size * 0.9, "cn_serif", form)
     c.text((x0 + 260, by), f"复核：{data['reviewer']}", size * 0.9, "cn_serif", form)
     c.text((x0 + 500, by), f"开票人：{data['drawer']}", size * 0.9, "cn_serif", form)
