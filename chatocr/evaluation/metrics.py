@@ -1,0 +1,192 @@
+"""Scores for one field of one document, and their aggregation over a run.
+
+Counting rule (per field, per document):
+- gold present, prediction equal          -> TP
+- gold present, prediction null           -> FN
+- gold absent (null), prediction not null -> FP
+- gold present, prediction different      -> FP and FN
+- both null                               -> nothing (a correct abstention; still an exact match)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rapidfuzz.distance import Levenshtein
+
+from .normalize import canon, canon_value, is_null, match_form, values_equal
+
+_is_null = is_null
+
+
+def cer(pred: str | None, gold: str | None) -> float | None:
+    """Character error rate of `pred` against `gold` on the width/case/space-folded strings.
+
+    None when the gold value is absent (nothing to read); 1.0 for a null prediction of a present value.
+    Can exceed 1.0 when the prediction is much longer than the gold value.
+    """
+    if _is_null(gold):
+        return None
+    g = canon(gold)
+    if not g:
+        return None
+    p = canon(pred) if not _is_null(pred) else ""
+    return Levenshtein.distance(p, g) / len(g)
+
+
+@dataclass
+class FieldScore:
+    """The score of one predicted value against its label."""
+
+    exact: bool
+    tp: int
+    fp: int
+    fn: int
+    cer: float | None
+
+    def to_dict(self) -> dict:
+        return {"exact": self.exact, "tp": self.tp, "fp": self.fp, "fn": self.fn, "cer": self.cer}
+
+
+def score_value(field: str, pred, gold) -> FieldScore:
+    """Score one predicted value of `field` against its label (either may be None)."""
+    pred = None if _is_null(pred) or match_form(field, pred) is None else str(pred)
+    gold = None if _is_null(gold) else str(gold)
+    exact = values_equal(field, pred, gold)
+    if gold is None:
+        tp, fp, fn = 0, int(pred is not None), 0
+    elif pred is None:
+        tp, fp, fn = 0, 0, 1
+    elif exact:
+        tp, fp, fn = 1, 0, 0
+    else:
+        tp, fp, fn = 0, 1, 1
+    return FieldScore(exact=exact, tp=tp, fp=fp, fn=fn, cer=cer(pred, gold))
+
+
+def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    """Precision, recall, F1; 0/0 is taken as 1.0 for P and R (nothing to get wrong), F1 follows."""
+    p = tp / (tp + fp) if tp + fp else 1.0
+    r = tp / (tp + fn) if tp + fn else 1.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return p, r, f
+
+
+@dataclass
+class FieldStats:
+    """Counts for one field (or for all fields together) over a run."""
+
+    n: int = 0
+    exact: int = 0
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    cer_sum: float = 0.0
+    cer_n: int = 0
+    ground_n: int = 0
+    grounded: int = 0
+    gold_present: int = 0
+    in_ocr: int = 0
+
+    def add(self, s: FieldScore, *, predicted: bool, grounded: bool | None, in_ocr: bool | None) -> None:
+        self.n += 1
+        self.exact += int(s.exact)
+        self.tp, self.fp, self.fn = self.tp + s.tp, self.fp + s.fp, self.fn + s.fn
+        if s.cer is not None:
+            self.cer_sum += min(s.cer, 1.0)  # cap so one runaway answer does not swamp the mean
+            self.cer_n += 1
+        if predicted and grounded is not None:  # methods without grounding report None
+            self.ground_n += 1
+            self.grounded += int(bool(grounded))
+        if in_ocr is not None:
+            self.gold_present += 1
+            self.in_ocr += int(in_ocr)
+
+    def summary(self) -> dict:
+        p, r, f = prf(self.tp, self.fp, self.fn)
+        return {
+            "n": self.n,
+            "exact_match": self.exact / self.n if self.n else None,
+            "precision": p,
+            "recall": r,
+            "f1": f,
+            "tp": self.tp,
+            "fp": self.fp,
+            "fn": self.fn,
+            "cer": self.cer_sum / self.cer_n if self.cer_n else None,
+            "grounded_share": self.grounded / self.ground_n if self.ground_n else None,
+            "ocr_ceiling": self.in_ocr / self.gold_present if self.gold_present else None,
+        }
+
+
+@dataclass
+class RunStats:
+    """Per-field and overall statistics of a run, built from per-document records."""
+
+    fields: dict[str, FieldStats] = field(default_factory=dict)
+    overall: FieldStats = field(default_factory=FieldStats)
+    ocr_s: list[float] = field(default_factory=list)
+    llm_s: list[float] = field(default_factory=list)
+    errors: int = 0
+
+    def add_document(self, rec: dict) -> None:
+        """`rec` is a per-document record as the runner writes it (see runner.score_document)."""
+        for name, f in rec["fields"].items():
+            s = FieldScore(**{k: f[k] for k in ("exact", "tp", "fp", "fn", "cer")})
+            pred = f.get("pred")
+            kw = {"predicted": not _is_null(pred), "grounded": f.get("grounded"), "in_ocr": f.get("in_ocr")}
+            self.fields.setdefault(name, FieldStats()).add(s, **kw)
+            self.overall.add(s, **kw)
+        t = rec.get("timings", {})
+        self.ocr_s.append(float(t.get("ocr_s", 0.0)))
+        self.llm_s.append(float(t.get("llm_s", 0.0)))
+        self.errors += int(bool(rec.get("error")))
+
+    def summary(self) -> dict:
+        n = len(self.ocr_s)
+
+        def mean(xs):
+            return sum(xs) / len(xs) if xs else None
+
+        return {
+            "documents": n,
+            "errors": self.errors,
+            "overall": self.overall.summary(),
+            "fields": {k: v.summary() for k, v in self.fields.items()},
+            "seconds_per_doc": {
+                "ocr": mean(self.ocr_s),
+                "llm": mean(self.llm_s),
+                "total": mean([a + b for a, b in zip(self.ocr_s, self.llm_s, strict=True)]),
+            },
+        }
+
+
+def summarize(records: list[dict]) -> dict:
+    st = RunStats()
+    for r in records:
+        st.add_document(r)
+    return st.summary()
+
+
+def value_in_ocr(field: str, gold, ocr_texts: list[str]) -> bool | None:
+    """Whether a labelled value occurs in the OCR text at all (the OCR ceiling for that value).
+
+    Normalised containment (width/case/punctuation folded, spaces and a currency mark dropped) in
+    any of `ocr_texts` (reading-order and engine-order renderings); dates and amounts also count
+    when the same date/amount is printed in another form. None for an absent label.
+    """
+    from llm_stage.normalize import field_kind, find_amounts, find_dates, normalize_amount, normalize_date
+
+    if _is_null(gold):
+        return None
+    g = canon_value(gold)
+    if g and any(g in canon(t) for t in ocr_texts):
+        return True
+    kind = field_kind(field)
+    if kind == "date":
+        d = normalize_date(str(gold))
+        return bool(d) and any(d in find_dates(t) for t in ocr_texts)
+    if kind in ("amount", "cn_amount"):
+        a = normalize_amount(str(gold))
+        return bool(a) and any(a in find_amounts(t) for t in ocr_texts)
+    return False
