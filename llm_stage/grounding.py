@@ -8,7 +8,8 @@ A value is matched in tiers, the first tier that finds it wins:
   4. same amount / same date as one printed on a line                  score 0.95
      ("3495.00" vs "￥3,495.00" or 叁仟肆佰玖拾伍圆整; "2016-06-12" vs 2016年06月12日)
   5. fuzzy: rapidfuzz similarity on normalised text, one line or a window of the rendered text,
-     with digit-heavy values penalised twice as hard (a changed digit is a different value).
+     with digit-heavy values penalised twice as hard (a changed digit is a different value), and
+     values that are just a number or a date capped at 0.5 (tier 4 already looked for them).
 A value is grounded when its match score reaches `min_score`.
 """
 
@@ -35,6 +36,7 @@ SCORE_EXACT = 1.0
 SCORE_NORMALIZED = 0.98
 SCORE_MULTILINE = 0.97
 SCORE_SEMANTIC = 0.95
+FUZZY_CAP_EXACT_KINDS = 0.5
 # Fuzzy matching over the rendered text is tried when no single line scores this well.
 _WINDOW_TRY_BELOW = 0.9
 _MONTH_WORDS = re.compile(
@@ -127,14 +129,13 @@ class _Line:
     index: int
     line: TextLine
     norm: str
-    _amounts: list[str] | None = field(default=None, repr=False)
+    _amounts: dict[bool, list[str]] = field(default_factory=dict, repr=False)
     _dates: list[str] | None = field(default=None, repr=False)
 
-    @property
-    def amounts(self) -> list[str]:
-        if self._amounts is None:
-            self._amounts = find_amounts(self.line.text)
-        return self._amounts
+    def amounts(self, money_only: bool) -> list[str]:
+        if money_only not in self._amounts:
+            self._amounts[money_only] = find_amounts(self.line.text, money_only=money_only)
+        return self._amounts[money_only]
 
     @property
     def dates(self) -> list[str]:
@@ -205,7 +206,21 @@ class OcrIndex:
             hits.append(s)
         if not hits or len({s.page for s in hits}) != 1:
             return None
-        return hits[0].page, sorted({s.line for s in hits})
+        return hits[0].page, [s.line for s in sorted(hits, key=lambda s: s.start)]
+
+    def _trim(self, page: int, idxs: list[int], nv: str) -> list[int]:
+        """The run of consecutive lines (in reading order) whose joined text best matches `nv`:
+        drops neighbours a fuzzy window grazed."""
+        if len(idxs) <= 2 or len(idxs) > 12:
+            return idxs
+        norms = [_gnorm(self.text_line(page, i).text) for i in idxs]
+        best, best_s = idxs, -1.0
+        for a in range(len(idxs)):
+            for b in range(a + 1, len(idxs) + 1):
+                sc = fuzz.ratio(nv, "".join(norms[a:b]))
+                if sc > best_s:
+                    best, best_s = idxs[a:b], sc
+        return best
 
     def _multiline(self, nv: str) -> LineMatch | None:
         text, idx = self.rendered_norm
@@ -214,7 +229,7 @@ class OcrIndex:
         while pos >= 0 and tries < 8:
             got = self._span_lines(idx[pos], idx[pos + len(nv) - 1] + 1, min_overlap=False)
             if got:
-                return self.make_match(got[0], got[1], SCORE_MULTILINE, "multiline")
+                return self.make_match(got[0], sorted(got[1]), SCORE_MULTILINE, "multiline")
             pos = _find_bounded(text, nv, pos + 1)
             tries += 1
         return None
@@ -222,7 +237,9 @@ class OcrIndex:
     def _semantic(self, value: str, nv: str) -> LineMatch | None:
         amount = normalize_amount(value)
         if amount is not None:
-            cands = [c for c in self.lines if amount in c.amounts]
+            # "9.00" must meet a money-looking number; a bare "9" may meet any number.
+            money_only = bool(re.search(r"[.,]\d", value))
+            cands = [c for c in self.lines if amount in c.amounts(money_only)]
             if cands:
                 c = self._best_line(cands, len(nv))
                 return self.make_match(c.page, [c.index], SCORE_SEMANTIC, "amount")
@@ -234,12 +251,16 @@ class OcrIndex:
                 return self.make_match(c.page, [c.index], SCORE_SEMANTIC, "date")
         return None
 
-    def _fuzzy(self, nv: str) -> LineMatch | None:
+    def _fuzzy(self, value: str, nv: str) -> LineMatch | None:
         penal = _digit_heavy(nv)
+        # A number or a date that the amount/date tier did not find is a different number or
+        # date, however alike it looks: resemblance alone cannot ground it.
+        cap = FUZZY_CAP_EXACT_KINDS if (normalize_amount(value) or _value_date(value, nv)) else 1.0
 
         def adjust(s: float) -> float:
             s /= 100.0
-            return max(0.0, 1 - 2 * (1 - s)) if penal else s
+            s = max(0.0, 1 - 2 * (1 - s)) if penal else s
+            return min(s, cap)
 
         best: tuple[float, _Line] | None = None
         for c in self.lines:
@@ -262,7 +283,8 @@ class OcrIndex:
                     if result is None or score > result.score:
                         got = self._span_lines(idx[al.dest_start], idx[al.dest_end - 1] + 1, min_overlap=True)
                         if got:
-                            result = self.make_match(got[0], got[1], score, "fuzzy-multiline")
+                            lines = self._trim(got[0], got[1], nv)
+                            result = self.make_match(got[0], lines, score, "fuzzy-multiline")
         return result
 
     def match(self, value: object) -> LineMatch | None:
@@ -273,7 +295,7 @@ class OcrIndex:
         nv = _gnorm(v)
         if not nv or not self.lines:
             return None
-        return self._substring(v, nv) or self._multiline(nv) or self._semantic(v, nv) or self._fuzzy(nv)
+        return self._substring(v, nv) or self._multiline(nv) or self._semantic(v, nv) or self._fuzzy(v, nv)
 
 
 def best_line_match(

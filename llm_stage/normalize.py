@@ -369,20 +369,34 @@ def normalize_amount(s: str | None) -> str | None:
     return _canonical(-d if neg else d)
 
 
-def find_amounts(s: str) -> list[str]:
-    """Every distinct amount printed in `s` (numbers and Chinese uppercase runs), canonical form."""
+def find_amounts(s: str, *, money_only: bool = False) -> list[str]:
+    """Every distinct amount printed in `s` (numbers and Chinese uppercase runs), canonical form.
+
+    `money_only` keeps only numbers that look like money: with a decimal part (9.00, 12,50) or a
+    currency mark beside them (RM 9, ￥3495), so a bare "09" in a code line is not "9.00".
+    """
     out: dict[str, None] = {}
     text = normalize_text(s) or ""
     for m in _NUM_IN.finditer(text):
         a = normalize_amount(m.group(0))
-        if a is not None:
-            out.setdefault(a, None)
+        if a is None:
+            continue
+        if money_only and not _DECIMAL_TAIL.search(m.group(0)):
+            before, after = text[max(0, m.start() - 4) : m.start()], text[m.end() : m.end() + 4]
+            if not (_CURRENCY_BEFORE.search(before) or _CURRENCY_AFTER.match(after)):
+                continue
+        out.setdefault(a, None)
     for m in _CN_RUN.finditer(str(s)):
         if any(c in _CN_UPPER for c in m.group(0)):
             a = chinese_amount_to_decimal(m.group(0))
             if a is not None:
                 out.setdefault(a, None)
     return list(out)
+
+
+_DECIMAL_TAIL = re.compile(r"[.,]\d{1,2}$")
+_CURRENCY_BEFORE = re.compile(rf"{_CURRENCY}\s*$")
+_CURRENCY_AFTER = re.compile(rf"\s*{_CURRENCY}")
 
 
 # --------------------------------------------------------------------------------------- by field

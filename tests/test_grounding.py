@@ -129,11 +129,31 @@ def test_fuzzy_ocr_slip_in_chinese(invoice):
     assert m.score == pytest.approx(1 - 2 / 36, abs=1e-4)
 
 
-def test_digit_heavy_values_are_penalised(invoice):
-    # One digit changed in 8: ratio 0.875, distance doubled -> 0.75, not grounded at 0.8.
+def test_numbers_and_dates_are_not_grounded_by_resemblance(invoice, receipt):
+    # One digit changed in 8: a different invoice number, however alike; capped at 0.5.
     out = ground_values(invoice, None, {"发票号码": "12269568"})
-    assert out["发票号码"].match_score == 0.75
-    assert out["发票号码"].grounded is False
+    assert (out["发票号码"].match_score, out["发票号码"].grounded) == (0.5, False)
+    # A date one day off: not found by the date tier, and fuzzy may not ground it.
+    m = best_line_match(receipt, "2018-12-24")
+    assert m.method == "fuzzy" and m.score <= 0.5
+
+
+def test_digit_heavy_text_is_penalised_twice():
+    ocr = doc([line("电话：A12070755-23806606", 10, 10)])
+    # One substitution in 18 characters: ratio 1 - 2/36, its distance doubled for a digit string.
+    m = best_line_match(ocr, "A12070755-23806609")
+    assert m.method == "fuzzy"
+    assert m.score == pytest.approx(1 - 2 * (2 / 36), abs=1e-4)
+
+
+def test_money_needs_a_money_looking_number():
+    # A bare "09" in a cipher line is not the amount 9.00; an integer value may meet it.
+    ocr = doc([line("4*>17**74-88<->5492<09//11+", 10, 10), line("RM 9", 10, 40)])
+    m = best_line_match(ocr, "9.00")
+    assert (m.lines, m.method) == ((1,), "amount")
+    ocr = doc([line("4*>17**74-88<->5492<09//11+", 10, 10)])
+    m = best_line_match(ocr, "9.00")
+    assert m.method == "fuzzy" and m.score <= 0.5
 
 
 def test_short_line_inside_long_value_does_not_ground_it(receipt):

@@ -179,6 +179,11 @@ def test_find_amounts():
     assert find_amounts("TOTAL  RM 9.00  CASH 10.00  CHANGE 1.00") == ["9.00", "10.00", "1.00"]
     # Dashes inside a date are not minus signs.
     assert "-3.00" not in find_amounts("19-03-18")
+    # money_only: a decimal part or a currency mark beside the number.
+    assert find_amounts("4*>17**74-88<->5492<09//11+", money_only=True) == []
+    assert find_amounts("TOTAL RM 9  QTY 2", money_only=True) == ["9.00"]
+    assert find_amounts("9元 x 3", money_only=True) == ["9.00"]
+    assert find_amounts("QTY 2 @ 4.50", money_only=True) == ["4.50"]
 
 
 @pytest.mark.parametrize(
