@@ -1,8 +1,8 @@
 """Reading-order rendering of OCR lines.
 
 Engines return boxes in detection order, which on receipts splits `TOTAL      9.00` into two
-lines far apart. We de-skew box centres by the page's median text angle, group boxes whose
-centres sit on one visual row, and join each row left to right.
+lines far apart. We de-skew boxes by the page's median text angle, chain boxes that sit on one
+visual row, and join each row left to right.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from .types import RenderedText, Span, TextLine
 if TYPE_CHECKING:
     from .types import OcrPage, OcrResult
 
-# A box joins a row when its de-skewed centre is within this fraction of the text height
-# of the row's centre line.
-ROW_TOLERANCE = 0.55
+# A box joins a row when its de-skewed vertical extent overlaps that of the row's last box by at
+# least this fraction of the taller of the two (so a tall box, a vertical label or a stamp, does
+# not swallow the rows beside it).
+MIN_ROW_OVERLAP = 0.4
 # Gaps wider than this many text heights are rendered with two spaces, so that a label and
 # a value far to its right stay visibly separate cells.
 WIDE_GAP = 1.5
@@ -33,39 +34,45 @@ def page_skew(lines: list[TextLine]) -> float:
 
 
 def group_rows(lines: list[TextLine]) -> list[list[int]]:
-    """Indices of `lines` grouped into visual rows, rows top to bottom, boxes left to right."""
+    """Indices of `lines` grouped into visual rows, rows top to bottom, boxes left to right.
+
+    Boxes are taken left to right and each is chained to the row whose last box it overlaps most
+    vertically. Comparing with the row's last box (not a row-wide band) follows rows that drift on
+    photographed or curved pages, and a stray tall box between two rows (the vertical 密码区 label
+    on VAT invoices) cannot pull the row below it into the row above.
+    """
     if not lines:
         return []
     skew = page_skew(lines)
     c, s = math.cos(-skew), math.sin(-skew)
 
-    def rot(p):
-        return (p[0] * c - p[1] * s, p[0] * s + p[1] * c)
+    def extent(ln: TextLine) -> tuple[float, float, float, float]:
+        xs = [p[0] * c - p[1] * s for p in ln.box]
+        ys = [p[0] * s + p[1] * c for p in ln.box]
+        return min(xs), max(xs), min(ys), max(ys)
 
-    centres = [rot(ln.center) for ln in lines]
-    lefts = [min(rot(p)[0] for p in ln.box) for ln in lines]
-    heights = [ln.height for ln in lines]
-    order = sorted(range(len(lines)), key=lambda i: (centres[i][1], centres[i][0]))
-
-    rows: list[dict] = []
+    ext = [extent(ln) for ln in lines]
+    order = sorted(range(len(lines)), key=lambda i: (ext[i][0], ext[i][2]))
+    rows: list[list[int]] = []
     for i in order:
-        y, h = centres[i][1], heights[i]
-        best, best_d = None, None
-        # Only the last few rows can still take a box (rows are created top to bottom).
-        for r in rows[-4:]:
-            tol = ROW_TOLERANCE * min(h, r["h"])
-            d = abs(y - r["y"])
-            if d <= tol and (best_d is None or d < best_d):
-                best, best_d = r, d
+        _, _, top, bottom = ext[i]
+        best, best_ratio = None, MIN_ROW_OVERLAP
+        for row in rows:
+            _, _, t, b = ext[row[-1]]
+            overlap = min(bottom, b) - max(top, t)
+            ratio = overlap / max(1.0, bottom - top, b - t)
+            if ratio >= best_ratio and (best is None or ratio > best_ratio):
+                best, best_ratio = row, ratio
         if best is None:
-            rows.append({"y": y, "h": h, "items": [i]})
+            rows.append([i])
         else:
-            n = len(best["items"])
-            best["items"].append(i)
-            best["y"] = (best["y"] * n + y) / (n + 1)
-            best["h"] = (best["h"] * n + h) / (n + 1)
-    rows.sort(key=lambda r: r["y"])
-    return [sorted(r["items"], key=lambda i: lefts[i]) for r in rows]
+            best.append(i)
+
+    def row_y(row: list[int]) -> float:
+        return statistics.median((ext[i][2] + ext[i][3]) / 2 for i in row)
+
+    rows.sort(key=lambda r: (row_y(r), ext[r[0]][0]))
+    return rows
 
 
 def _render_page(page: OcrPage, offset: int, out: list[str], spans: list[Span]) -> int:
