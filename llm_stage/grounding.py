@@ -18,15 +18,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 from rapidfuzz import fuzz
 
-from ocr_stage.types import OcrResult, RenderedText, TextLine
-
 from .normalize import _norm_char, field_kind, find_amounts, find_dates, normalize_amount, normalize_date
 from .normalize import normalize_value as _normalize_value
 from .types import FieldValue
+
+if TYPE_CHECKING:  # ocr_stage's package import pulls image decoding; grounding needs only its types
+    from ocr_stage.types import OcrResult, RenderedText, TextLine
 
 __all__ = ["LineMatch", "OcrIndex", "best_line_match", "ground_value", "ground_values"]
 
