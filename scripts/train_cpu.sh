@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# LoRA fine-tune of the embedded model (SmolLM2-135M-Instruct) on CPU with XTuner, end to end:
+#   xtuner venv -> base model in a 4.48-readable form -> data -> train (resumes) -> pth_to_hf [-> merge]
+# Environment knobs (defaults reproduce the shipped adapter, see llm_stage/adapters/*/PROVENANCE.md):
+#   DATA       training samples, XTuner JSON/JSONL (default: generated with GEN_N docs, GEN_SEED)
+#   STEPS      training iterations (batch 1, an optimizer step every 4)      WORK  work dir
+#   OUT        adapter dir written by pth_to_hf                              MERGE=1 also merge
+#   MERGED     merged HF model dir (with MERGE=1)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+XVENV=${XTUNER_VENV:-.venv-xtuner}
+CONFIG=${CONFIG:-xtuner_config/smollm2_135m_lora_cpu.py}
+GEN_N=${GEN_N:-60}
+GEN_SEED=${GEN_SEED:-7}
+GEN_OUT=${GEN_OUT:-datasets/generated/cpu-train}
+DATA=${DATA:-$GEN_OUT/train.jsonl}
+STEPS=${STEPS:-240}
+WORK=${WORK:-work_dirs/smollm2-chatocr-lora}
+OUT=${OUT:-llm_stage/adapters/chatocr-smollm2-lora}
+MERGED=${MERGED:-models/smollm2-chatocr-merged}
+BASE=${BASE:-models/smollm2-135m-instruct}
+XBASE=${XBASE:-models/smollm2-135m-instruct-xtuner}
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_DATASETS_OFFLINE=1
+# XTuner's own launchers run `python` from PATH: make that the xtuner venv's.
+export PATH="$PWD/$XVENV/bin:$PATH"
+
+bash scripts/setup_xtuner.sh
+test -d "$BASE" || .venv/bin/python -m scripts.prepare_models
+"$XVENV/bin/python" scripts/xtuner_run.py prepare-base "$BASE" "$XBASE" >/dev/null
+
+if [[ ! -s "$DATA" ]]; then
+  echo "train-cpu: generating $GEN_N documents (seed $GEN_SEED) into $GEN_OUT"
+  .venv/bin/python -m generate_data --n "$GEN_N" --seed "$GEN_SEED" --out "$GEN_OUT" --workers 2
+fi
+test -s "$DATA" || { echo "train-cpu: no training data at $DATA" >&2; exit 1; }
+
+resume=()
+if [[ -f "$WORK/last_checkpoint" ]]; then
+  echo "train-cpu: resuming from $(cat "$WORK/last_checkpoint")"
+  resume=(--resume "$(cat "$WORK/last_checkpoint")")
+fi
+"$XVENV/bin/python" scripts/xtuner_run.py train "$CONFIG" --work-dir "$WORK" "${resume[@]}" \
+  --cfg-options "train_dataloader.dataset.dataset.data_files.train=$DATA" \
+  "tokenizer.pretrained_model_name_or_path=$XBASE" "model.llm.pretrained_model_name_or_path=$XBASE" \
+  "train_dataloader.dataset.tokenizer.pretrained_model_name_or_path=$XBASE" \
+  "train_cfg.max_iters=$STEPS" train_cfg.max_epochs=None
+
+ckpt=$(cat "$WORK/last_checkpoint")
+rm -rf "$OUT.tmp"
+"$XVENV/bin/python" scripts/xtuner_run.py pth_to_hf "$CONFIG" "$ckpt" "$OUT.tmp" --fp32 --safe-serialization \
+  --cfg-options "model.llm.pretrained_model_name_or_path=$XBASE" "tokenizer.pretrained_model_name_or_path=$XBASE"
+# Keep the adapter portable: the serving side passes the base model itself.
+.venv/bin/python - "$OUT.tmp" <<'EOF'
+import json, sys, pathlib
+p = pathlib.Path(sys.argv[1]) / "adapter_config.json"
+cfg = json.loads(p.read_text())
+cfg["base_model_name_or_path"] = "smollm2-135m-instruct"
+p.write_text(json.dumps(cfg, indent=2) + "\n")
+EOF
+rm -rf "$OUT" && mv "$OUT.tmp" "$OUT"
+echo "train-cpu: adapter -> $OUT ($(du -sh "$OUT" | cut -f1))"
+
+if [[ "${MERGE:-0}" == 1 ]]; then
+  "$XVENV/bin/python" scripts/xtuner_run.py merge "$XBASE" "$OUT" "$MERGED" --max-shard-size 2GB --safe-serialization --device cpu
+  echo "train-cpu: merged model -> $MERGED"
+fi
