@@ -168,25 +168,20 @@ def summarize(records: list[dict]) -> dict:
     return st.summary()
 
 
-def value_in_ocr(field: str, gold, ocr_texts: list[str]) -> bool | None:
+def value_in_ocr(field: str, gold, ocr, index=None) -> bool | None:
     """Whether a labelled value occurs in the OCR text at all (the OCR ceiling for that value).
 
-    Normalised containment (width/case/punctuation folded, spaces and a currency mark dropped) in
-    any of `ocr_texts` (reading-order and engine-order renderings); dates and amounts also count
-    when the same date/amount is printed in another form. None for an absent label.
+    Normalised containment (width/case/punctuation folded, spaces and a currency mark dropped) in the
+    reading-order or engine-order text, or a non-fuzzy grounding match (`best_line_match` score of at
+    least 0.95: the same amount or date printed in another form counts). None for an absent label.
+    `index` is an `llm_stage.grounding.OcrIndex` of `ocr`, to reuse across the fields of a document.
     """
-    from llm_stage.normalize import field_kind, find_amounts, find_dates, normalize_amount, normalize_date
+    from llm_stage.grounding import SCORE_SEMANTIC, OcrIndex, best_line_match
 
     if _is_null(gold):
         return None
     g = canon_value(gold)
-    if g and any(g in canon(t) for t in ocr_texts):
+    if g and any(g in canon(t) for t in (str(ocr.to_text()), ocr.to_plain_text())):
         return True
-    kind = field_kind(field)
-    if kind == "date":
-        d = normalize_date(str(gold))
-        return bool(d) and any(d in find_dates(t) for t in ocr_texts)
-    if kind in ("amount", "cn_amount"):
-        a = normalize_amount(str(gold))
-        return bool(a) and any(a in find_amounts(t) for t in ocr_texts)
-    return False
+    m = best_line_match(index or OcrIndex(ocr), str(gold))
+    return m is not None and m.score >= SCORE_SEMANTIC - 1e-9

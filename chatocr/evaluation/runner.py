@@ -174,7 +174,9 @@ def score_document(
     doc: LabelledDoc, fields: list[str], pred: Prediction, ocr: OcrResult, cached: bool
 ) -> dict:
     """The per-document record kept in the result file (and in the partial log)."""
-    texts = [str(ocr.to_text()), ocr.to_plain_text()]
+    from llm_stage.grounding import OcrIndex
+
+    index = OcrIndex(ocr)
     out: dict[str, dict] = {}
     for name in fields:
         gold = doc.fields.get(name)
@@ -185,7 +187,7 @@ def score_document(
             "pred": p,
             **s.to_dict(),
             "grounded": pred.grounded.get(name),
-            "in_ocr": value_in_ocr(name, gold, texts),
+            "in_ocr": value_in_ocr(name, gold, ocr, index),
         }
     return {
         "image": doc.image,
