@@ -38,3 +38,12 @@ def rapid_engine():
 @pytest.fixture(scope="session")
 def sample_path() -> Path:
     return SAMPLE
+
+
+@pytest.fixture(scope="session")
+def receipts_ocr(dev_dir, rapid_engine) -> list[tuple[dict, object]]:
+    """(label record, OcrResult) for every SROIE dev receipt, OCR'd once per session (~40 s)."""
+    from ocr_stage import run_ocr
+
+    folder = dev_dir / "sroie_receipts"
+    return [(rec, run_ocr(folder / rec["image"], rapid_engine)) for rec in load_labels(folder)]
