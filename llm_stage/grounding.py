@@ -23,8 +23,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 from rapidfuzz import fuzz
 
-from .normalize import _norm_char, field_kind, find_amounts, find_dates, normalize_amount, normalize_date
-from .normalize import normalize_value as _normalize_value
+from .normalize import _norm_char, canonical_value, find_amounts, find_dates, normalize_amount, normalize_date
 from .types import FieldValue
 
 if TYPE_CHECKING:  # ocr_stage's package import pulls image decoding; grounding needs only its types
@@ -373,8 +372,6 @@ def ground_value(
     grounded = m is not None and m.score >= min_score
     if strict and not grounded:
         return FieldValue(value=None, grounded=False, match_score=m.score if m else None)
-    kind = field_kind(name)
-    normalized = _normalize_value(name, text) if kind != "text" else None
     return FieldValue(
         value=text,
         page=m.page if m else None,
@@ -382,7 +379,7 @@ def ground_value(
         ocr_score=m.ocr_score if m else None,
         match_score=m.score if m else 0.0,
         grounded=grounded,
-        normalized=normalized,
+        normalized=canonical_value(name, text),
     )
 
 

@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 __all__ = [
+    "canonical_value",
     "chinese_amount_to_decimal",
     "field_kind",
     "find_amounts",
@@ -472,15 +473,24 @@ def normalize_value(field_name: str, value: object) -> str | None:
     v = str(value)
     if not v.strip():
         return None
-    kind = field_kind(field_name)
-    out = None
-    if kind == "date":
-        out = normalize_date(v)
-    elif kind == "cn_amount":
-        out = chinese_amount_to_decimal(v) or normalize_amount(v)
-    elif kind == "amount":
-        out = normalize_amount(v)
+    out = canonical_value(field_name, v)
     return out if out is not None else normalize_text(v)
+
+
+def canonical_value(field_name: str, value: object) -> str | None:
+    """The date/amount canonical form of `value` when its field is a date or amount field and the
+    value parses as one; None otherwise (text fields have no separate canonical form)."""
+    if value is None:
+        return None
+    v = str(value)
+    kind = field_kind(field_name)
+    if kind == "date":
+        return normalize_date(v)
+    if kind == "cn_amount":
+        return chinese_amount_to_decimal(v) or normalize_amount(v)
+    if kind == "amount":
+        return normalize_amount(v)
+    return None
 
 
 def values_equal(field_name: str, a: object, b: object) -> bool:

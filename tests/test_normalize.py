@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from llm_stage.normalize import (
+    canonical_value,
     chinese_amount_to_decimal,
     field_kind,
     find_amounts,
@@ -230,6 +231,14 @@ def test_normalize_value_dispatch_and_fallback():
     assert normalize_value("total", None) is None
     assert normalize_value("total", "  ") is None
     assert normalize_value("total", 9.5) == "9.50"
+
+
+def test_canonical_value_only_for_dates_and_amounts():
+    assert canonical_value("开票日期", "2016年06月12日") == "2016-06-12"
+    assert canonical_value("价税合计", "￥3,495.00") == "3495.00"
+    assert canonical_value("date", "Tomorrow") is None
+    assert canonical_value("company", "AEON CO.") is None
+    assert canonical_value("total", None) is None
 
 
 def test_values_equal():
