@@ -180,6 +180,15 @@ def _decode_b64(s: str, max_bytes: int) -> bytes:
 # ---------------------------------------------------------------- the app
 
 
+def _ocr(state: ServerState, pipe, doc: bytes, name: str, pages):
+    with state.locks(pipe.ocr_engine):
+        try:
+            return pipe.ocr(doc, name=name, page_range=pages)
+        except (OSError, SyntaxError, EOFError) as e:
+            # Pillow raises these for some truncated files before the decoder's own checks run.
+            raise InputError(f"{name}: the document data is corrupt or truncated ({e})") from None
+
+
 class ServerState:
     """What is built once per process: pipelines per OCR engine (sharing one LLM backend), the pool."""
 
@@ -502,8 +511,7 @@ def create_app(
         doc, name = await document_bytes(req, data)
 
         def work():
-            with state.locks(pipe.ocr_engine):
-                return pipe.ocr(doc, name=name, page_range=pages)
+            return _ocr(state, pipe, doc, name, pages)
 
         result = await run_job(work)
         out = result.model_dump(mode="json")
@@ -526,8 +534,7 @@ def create_app(
 
         def work():
             t_start = time.perf_counter()
-            with state.locks(pipe.ocr_engine):
-                ocr_result = pipe.ocr(doc, name=name, page_range=pages)
+            ocr_result = _ocr(state, pipe, doc, name, pages)
             with state.locks(pipe.backend):
                 ext = pipe.extract_from_ocr(ocr_result, query, strict=strict)
             ext.timings["ocr_s"] = ocr_result.timings.get("ocr_s", 0.0) + ocr_result.timings.get("decode_s", 0.0)

@@ -1,0 +1,78 @@
+"""Helpers for the API, batch and demo tests: a real uvicorn server on a free loopback port, and
+rendered test documents with known, distinct text."""
+
+from __future__ import annotations
+
+import io
+import random
+import socket
+import threading
+import time
+from contextlib import contextmanager
+
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+# Letters and digits PP-OCR does not confuse with each other (no O/0, I/1, S/5, Z/2, B/8).
+SAFE = "ACEFHKLMNPRTWXY3479"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_server(app, port: int | None = None, ready_timeout: float = 120.0):
+    """Serve `app` with uvicorn on 127.0.0.1 in a thread; yields the base URL once /readyz is 200."""
+    import httpx
+    import uvicorn
+
+    port = port or free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    t = threading.Thread(target=server.run, daemon=True)
+    t.start()
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + ready_timeout
+    while time.time() < deadline:
+        try:
+            if httpx.get(base + "/readyz", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    else:
+        server.should_exit = True
+        raise RuntimeError(f"server on {base} did not become ready")
+    try:
+        yield base
+    finally:
+        server.should_exit = True
+        t.join(timeout=10)
+
+
+def codes(n: int, length: int = 6, seed: int = 7) -> list[str]:
+    rnd = random.Random(seed)
+    out: set[str] = set()
+    while len(out) < n:
+        out.add("".join(rnd.choice(SAFE) for _ in range(length)))
+    return sorted(out)
+
+
+def render_text_png(lines: list[str], size=(400, 200), font_size: int = 36) -> bytes:
+    """A white PNG with `lines` printed in black, one per row. Near-square on purpose: PP-OCR's
+    detector scales the short side up to 736 px, so a long thin strip costs several times more."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    w, h = size[0], size[1] * len(lines)
+    img = Image.new("RGB", (w, h), "white")
+    d = ImageDraw.Draw(img)
+    font = ImageFont.truetype(FONT, font_size)
+    for i, line in enumerate(lines):
+        d.text((24, 20 + i * size[1]), line, fill="black", font=font)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def squash(text: str) -> str:
+    return "".join(text.split()).upper()
