@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,11 @@ def _check_size(img: Image.Image, label: str, limits: InputLimits) -> None:
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:
+    if img.mode in ("I", "F") or img.mode.startswith("I;16"):
+        # 16-bit / float scans: convert("RGB") would clip everything above 255 to white.
+        arr = np.asarray(img, dtype=np.float32)
+        top = max(255.0, float(arr.max()) if arr.size else 0.0)
+        return Image.fromarray(np.clip(arr * (255.0 / top), 0, 255).astype(np.uint8)).convert("RGB")
     if img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info):
         bg = Image.new("RGB", img.size, (255, 255, 255))
         bg.paste(img.convert("RGBA"), mask=img.convert("RGBA").split()[-1])
@@ -67,7 +73,11 @@ def _pdf_pages(data: bytes, label: str, limits: InputLimits, page_range: Sequenc
     try:
         pdf = pdfium.PdfDocument(data)
     except Exception as e:  # pdfium raises PdfiumError with terse text
-        raise InputError(f"{label}: not a readable PDF ({e})") from None
+        # PDFium refuses page-less documents outright ("Failed to load document (PDFium: Success)").
+        if re.search(rb"/Count\s+0\b", data) and not re.search(rb"/Type\s*/Page(?![a-zA-Z])", data):
+            raise InputError(f"{label}: the PDF has no pages") from None
+        why = "password-protected" if "password" in str(e).lower() else "damaged or not a PDF"
+        raise InputError(f"{label}: not a readable PDF ({why})") from None
     try:
         n = len(pdf)
         if n == 0:
@@ -85,10 +95,14 @@ def _pdf_pages(data: bytes, label: str, limits: InputLimits, page_range: Sequenc
         for i in indices:
             page = pdf[i]
             w, h = page.get_size()
-            if w * h * scale * scale > limits.max_pixels:
-                scale_i = (limits.max_pixels / (w * h)) ** 0.5 * 0.99
-            else:
-                scale_i = scale
+            if w <= 0 or h <= 0:
+                raise InputError(f"{label}: page {i + 1} has no area ({w:.0f}x{h:.0f} pt)")
+            # Render at pdf_dpi, scaled down where the page would exceed the pixel or side limit.
+            scale_i = min(
+                scale,
+                (limits.max_pixels / (w * h)) ** 0.5 * 0.99,
+                limits.max_side / max(w, h) * 0.99,
+            )
             img = page.render(scale=scale_i).to_pil()
             pages.append(_to_rgb(img))
         return pages
@@ -107,6 +121,8 @@ def _image_frames(data: bytes, label: str, limits: InputLimits, page_range: Sequ
         ) from None
     except Image.DecompressionBombError:
         raise InputError(f"{label}: image is too large to decode safely") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as e:
+        raise InputError(f"{label}: the image header is corrupt ({e})") from None
     if fmt not in IMAGE_FORMATS:
         raise InputError(f"{label}: unsupported image format {fmt}")
     _check_size(img, label, limits)
@@ -124,8 +140,10 @@ def _image_frames(data: bytes, label: str, limits: InputLimits, page_range: Sequ
             frame = ImageOps.exif_transpose(img)  # phone photos store rotation in EXIF
             _check_size(frame, label, limits)
             frames.append(_to_rgb(frame))
-    except (OSError, SyntaxError, ValueError) as e:
+    except (OSError, SyntaxError, ValueError, EOFError) as e:
         raise InputError(f"{label}: the image data is corrupt or truncated ({e})") from None
+    except Image.DecompressionBombError:
+        raise InputError(f"{label}: image is too large to decode safely") from None
     return frames
 
 
@@ -150,8 +168,13 @@ def load_document(
         arr = source
         if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (1, 3, 4)) or arr.size == 0:
             raise InputError(f"{label}: array of shape {arr.shape} is not an image (HxW, HxWx3 or HxWx4)")
-        if arr.dtype != np.uint8:
-            arr = np.clip(arr, 0, 255).astype(np.uint8)
+        if arr.dtype == bool:
+            arr = arr.astype(np.uint8) * 255
+        elif arr.dtype != np.uint8:
+            arr = arr.astype(np.float32)
+            if np.issubdtype(source.dtype, np.floating) and float(np.nanmax(arr)) <= 1.0:
+                arr = arr * 255.0  # float images in [0, 1]
+            arr = np.clip(np.nan_to_num(arr), 0, 255).astype(np.uint8)
         if arr.ndim == 3 and arr.shape[2] == 1:
             arr = arr[:, :, 0]
         img = Image.fromarray(arr)
@@ -176,6 +199,6 @@ def load_document(
 
     if not data:
         raise InputError(f"{label}: the file is empty (0 bytes)")
-    if data[:5] == b"%PDF-":
+    if b"%PDF-" in data[:1024]:  # the PDF spec lets junk precede the header
         return _pdf_pages(data, label, limits, page_range)
     return _image_frames(data, label, limits, page_range)
