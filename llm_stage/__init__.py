@@ -1,5 +1,14 @@
 """LLM stage: prompt, backends, parsing and grounding. OCR text + field query -> Extraction."""
 
+from .backends import (  # noqa: E402  (backends load their heavy modules lazily)
+    Backend,
+    BackendError,
+    GenerationResult,
+    UnknownBackendError,
+    available_backends,
+    get_backend,
+    register_backend,
+)
 from .grounding import LineMatch, OcrIndex, best_line_match, ground_values
 from .normalize import (
     chinese_amount_to_decimal,
@@ -9,11 +18,29 @@ from .normalize import (
     normalize_value,
     values_equal,
 )
+from .parsing import OutputInvalidError, parse_answer
 from .prompt import SYSTEM_PROMPT, build_messages, format_answer, xtuner_sample
 from .types import Extraction, FieldQuery, FieldValue, QueryError, split_field_list
 
+
+def extract(ocr, query, backend, *, strict: bool = False, normalize: bool = False, **kw):
+    """OCR result + FieldQuery -> Extraction (see `llm_stage.extract.extract`)."""
+    from .extract import extract as _extract
+
+    return _extract(ocr, query, backend, strict=strict, normalize=normalize, **kw)
+
 __all__ = [
     "SYSTEM_PROMPT",
+    "Backend",
+    "BackendError",
+    "GenerationResult",
+    "OutputInvalidError",
+    "UnknownBackendError",
+    "available_backends",
+    "extract",
+    "get_backend",
+    "parse_answer",
+    "register_backend",
     "Extraction",
     "FieldQuery",
     "FieldValue",

@@ -1,0 +1,85 @@
+"""The backend interface (messages in, text out) and the registry of backends by name."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+
+class BackendError(RuntimeError):
+    """A backend cannot start or cannot be reached; the message says how to fix it."""
+
+
+class UnknownBackendError(ValueError):
+    pass
+
+
+class GenerationResult(BaseModel):
+    text: str
+    tokens: int = 0  # answer tokens (forced + generated)
+    seconds: float = 0.0
+    prompt_tokens: int = 0
+    generated_tokens: int = 0  # tokens the model chose (forced tokens excluded)
+    constrained: bool = False
+
+
+class Backend(ABC):
+    """One model behind one transport. Subclasses set `name`, the capability flags, a nested
+    `Options` model (unknown options are an error) and implement `generate`."""
+
+    name: ClassVar[str] = "base"
+    # The backend can force a JSON object with exactly the requested keys (output is always valid).
+    supports_constrained: ClassVar[bool] = False
+    # The backend can pass a JSON schema to the server for guided decoding.
+    supports_json_schema: ClassVar[bool] = False
+
+    class Options(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+
+    def __init__(self, **options):
+        try:
+            self.options = self.Options(**options)
+        except ValidationError as e:
+            bad = "; ".join(
+                f"{'.'.join(map(str, err['loc'])) or 'options'}: {err['msg']}" for err in e.errors()
+            )
+            raise BackendError(f"invalid options for backend {self.name!r}: {bad}") from None
+
+    @property
+    def model_name(self) -> str:
+        return str(getattr(self.options, "model", None) or self.name)
+
+    @abstractmethod
+    def generate(
+        self, messages: list[dict[str, str]], keys: list[str] | None = None, max_new_tokens: int = 256
+    ) -> GenerationResult:
+        """Answer the chat `messages`. With `keys`, a backend that supports it returns a JSON object
+        with exactly those keys (constrained decoding or schema-guided output)."""
+
+
+_REGISTRY: dict[str, Callable[..., Backend]] = {}
+
+
+def register_backend(name: str, factory: Callable[..., Backend]) -> None:
+    """Register a backend factory (a Backend subclass or any callable returning one) under `name`."""
+    _REGISTRY[name] = factory
+
+
+def available_backends() -> list[str]:
+    return list(_REGISTRY)
+
+
+def get_backend(name_or_backend: str | Backend = "transformers", **options) -> Backend:
+    """A backend by registry name (options go to its constructor), or a ready instance as is."""
+    if isinstance(name_or_backend, Backend):
+        return name_or_backend
+    try:
+        factory = _REGISTRY[name_or_backend]
+    except (KeyError, TypeError):
+        raise UnknownBackendError(
+            f"unknown LLM backend {name_or_backend!r}; choose one of {', '.join(available_backends())}"
+        ) from None
+    return factory(**options)

@@ -1,0 +1,165 @@
+"""The default backend: a causal LM run in-process by transformers on the CPU (or a GPU if torch
+has one). Greedy decoding with a KV cache; with `keys` the answer is forced into a JSON object with
+exactly those keys (see `llm_stage.constrained`)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import ClassVar
+
+from .base import Backend, BackendError, GenerationResult
+
+
+class TransformersBackend(Backend):
+    name: ClassVar[str] = "transformers"
+    supports_constrained: ClassVar[bool] = True
+    supports_json_schema: ClassVar[bool] = True
+
+    class Options(Backend.Options):
+        # A local HF model dir (e.g. a merged fine-tuned model), a LoRA adapter dir (base from its
+        # adapter_config, else the embedded model), "embedded" (base only) or None (the default:
+        # embedded base + the shipped fine-tuned adapter when there is one).
+        model: str | None = None
+        adapter: str | None = None
+        threads: int = 0  # torch CPU threads; 0 keeps torch's default
+        constrained: bool = True  # force the JSON object when keys are given
+        max_value_tokens: int = 48  # cap on one field's value during constrained decoding
+        device: str = "cpu"
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        self._lock = threading.Lock()
+        self._load()
+
+    # ---------------------------------------------------------------- loading
+    def _resolve(self) -> tuple[Path, Path | None, str]:
+        from ..embedded import default_model_path, prepare_embedded_model
+
+        o = self.options
+        if o.model in (None, "", "default"):
+            base, adapter = default_model_path()
+            label = "smollm2-135m-instruct" + ("+chatocr-lora" if adapter else "")
+        elif o.model in ("embedded", "smollm2", "smollm2-135m-instruct"):
+            base, adapter, label = prepare_embedded_model(verbose=False), None, "smollm2-135m-instruct"
+        else:
+            p = Path(o.model).expanduser()
+            if not p.is_dir():
+                raise BackendError(
+                    f"model {o.model!r} is not a local directory; give a Hugging Face model dir, a LoRA "
+                    "adapter dir, or 'embedded' (no model hub is reachable offline)"
+                )
+            if (p / "adapter_config.json").is_file():
+                cfg = json.loads((p / "adapter_config.json").read_text(encoding="utf-8"))
+                b = cfg.get("base_model_name_or_path")
+                base = Path(b) if b and Path(b).is_dir() else prepare_embedded_model(verbose=False)
+                adapter, label = p, p.name
+            elif (p / "config.json").is_file():
+                base, adapter, label = p, None, p.name
+            else:
+                raise BackendError(f"model dir {o.model!r} has neither config.json nor adapter_config.json")
+        if o.adapter:
+            adapter = Path(o.adapter).expanduser()
+            if not (adapter / "adapter_config.json").is_file():
+                raise BackendError(f"adapter dir {o.adapter!r} has no adapter_config.json")
+            label += "+" + adapter.name
+        return base, adapter, label
+
+    def _load(self) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        from ..constrained import token_byte_table
+
+        if self.options.threads > 0:
+            torch.set_num_threads(self.options.threads)
+        base, adapter, self._label = self._resolve()
+        self.tokenizer = AutoTokenizer.from_pretrained(
+            str(adapter if adapter and _has_tokenizer(adapter) else base)
+        )
+        model = AutoModelForCausalLM.from_pretrained(str(base), dtype=torch.float32)
+        if adapter is not None:
+            from peft import PeftModel
+
+            # Merged once at load time: the LoRA adds no per-token cost afterwards.
+            model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
+        self.model = model.to(self.options.device).eval()
+        self._table = token_byte_table(self.tokenizer)
+        stop = set()
+        for ids in (self.model.generation_config.eos_token_id, self.tokenizer.eos_token_id):
+            if ids is None:
+                continue
+            stop.update(ids if isinstance(ids, list) else [ids])
+        self._stop_ids = stop
+
+    @property
+    def model_name(self) -> str:
+        return self._label
+
+    # ---------------------------------------------------------------- decoding
+    def _step(self, ids: list[int], cache):
+        import torch
+
+        inp = torch.tensor([ids], dtype=torch.long, device=self.options.device)
+        with torch.inference_mode():
+            out = self.model(input_ids=inp, past_key_values=cache, use_cache=True, logits_to_keep=1)
+        return out.logits[0, -1].float(), out.past_key_values
+
+    def prompt_ids(self, messages: list[dict[str, str]]) -> list[int]:
+        ids = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
+        if isinstance(ids, dict) or hasattr(ids, "input_ids"):  # BatchEncoding in transformers 5
+            ids = ids["input_ids"]
+        return list(ids)
+
+    def generate(self, messages, keys=None, max_new_tokens=256) -> GenerationResult:
+        prompt = self.prompt_ids(messages)
+        with self._lock:
+            if keys and self.options.constrained:
+                return self._generate_constrained(prompt, list(keys))
+            return self._generate_free(prompt, max_new_tokens)
+
+    def _generate_constrained(self, prompt: list[int], keys: list[str]) -> GenerationResult:
+        from ..constrained import decode_json_object
+
+        r = decode_json_object(
+            self._step,
+            self.tokenizer,
+            prompt,
+            keys,
+            table=self._table,
+            stop_ids=self._stop_ids,
+            max_value_tokens=self.options.max_value_tokens,
+        )
+        return GenerationResult(
+            text=r.text,
+            tokens=r.tokens,
+            seconds=r.seconds,
+            prompt_tokens=len(prompt),
+            generated_tokens=r.generated_tokens,
+            constrained=True,
+        )
+
+    def _generate_free(self, prompt: list[int], max_new_tokens: int) -> GenerationResult:
+        t0 = time.perf_counter()
+        logits, cache = self._step(prompt, None)
+        out: list[int] = []
+        for _ in range(max_new_tokens):
+            tid = int(logits.argmax())
+            if tid in self._stop_ids:
+                break
+            out.append(tid)
+            logits, cache = self._step([tid], cache)
+        text = self.tokenizer.decode(out, skip_special_tokens=True)
+        return GenerationResult(
+            text=text,
+            tokens=len(out),
+            seconds=time.perf_counter() - t0,
+            prompt_tokens=len(prompt),
+            generated_tokens=len(out),
+        )
+
+
+def _has_tokenizer(d: Path) -> bool:
+    return (d / "tokenizer.json").is_file() or (d / "tokenizer.model").is_file()
