@@ -47,3 +47,20 @@ def receipts_ocr(dev_dir, rapid_engine) -> list[tuple[dict, object]]:
 
     folder = dev_dir / "sroie_receipts"
     return [(rec, run_ocr(folder / rec["image"], rapid_engine)) for rec in load_labels(folder)]
+
+
+@pytest.fixture(scope="session")
+def embedded_backend():
+    """The embedded LLM (SmolLM2-135M-Instruct via transformers), loaded once per session. One
+    thread: the 2-core test machine runs OCR beside it, and oversubscribed torch threads crawl."""
+    from llm_stage import get_backend
+
+    return get_backend("transformers", threads=1)
+
+
+@pytest.fixture(scope="session")
+def sample_ocr(sample_path, rapid_engine):
+    """OcrResult of samples/vat_invoice_sample.png, computed once per session."""
+    from ocr_stage import run_ocr
+
+    return run_ocr(sample_path, rapid_engine)
