@@ -74,8 +74,13 @@ def split_field_list(text: str) -> list[str]:
     return [p for p in (s.strip() for s in re.split(r"[,，、;；\n]+", text)) if p]
 
 
+# A field's value: a string as printed, null when absent, or for line-item fields a list of
+# objects whose cells are strings or null.
+Value = str | list[dict[str, str | None]] | dict[str, str | None] | None
+
+
 class FieldValue(BaseModel):
-    value: str | None = None
+    value: Value = None
     page: int | None = None
     box: list[Point] | None = None
     ocr_score: float | None = None
@@ -95,5 +100,5 @@ class Extraction(BaseModel):
     attempts: int = 1
     timings: dict[str, float] = Field(default_factory=dict)
 
-    def values(self) -> dict[str, str | None]:
+    def values(self) -> dict[str, Value]:
         return {k: v.value for k, v in self.fields.items()}
