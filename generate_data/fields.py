@@ -80,13 +80,9 @@ CONCEPTS: dict[str, Concept] = {
     "cashier": C(["收银员", "收款员"], ["cashier"]),
     "payment_method": C(["支付方式", "付款方式"], ["payment method", "paid by"]),
     "item_count": C(["商品件数", "件数"], ["item count", "number of items"]),
-    "items": C(
-        ["货物明细", "商品明细", "明细"],
-        ["line items", "items", "item list"],
-        ["买了哪些东西？"],
-        ["What items were bought?"],
-        items=True,
-    ),
+    # Names the LLM stage's parser treats as list fields (llm_stage.parsing.is_list_field); no
+    # questions, since a question's key "answer" is a plain string.
+    "items": C(["货物明细", "商品明细", "明细"], ["line items", "items", "line item list"], items=True),
     # 火车票
     "train_no": C(["车次"], ["train number"], ["这是哪趟车？"], ["Which train is this?"]),
     "from_station": C(["出发站", "始发站"], ["departure station", "from"], ["从哪里出发？"], ["Where does the trip start?"]),
@@ -163,6 +159,7 @@ CONCEPTS: dict[str, Concept] = {
     "incoterms": C(["贸易术语"], ["incoterms", "terms of delivery"]),
     "currency": C(["币种"], ["currency"]),
     "po_no": C(["订单号", "采购订单号"], ["PO number", "purchase order"]),
+    "freight": C(["运费"], ["freight", "shipping cost"]),
     "country_of_origin": C(["原产国"], ["country of origin"]),
 }
 
