@@ -47,7 +47,8 @@ fmt: setup
 	$(BIN)/ruff check --fix .
 
 data: setup ## generate the synthetic instruction dataset (issue: data generator)
-	@echo "make data: generates datasets/ with generate_data (lands with the data generator issue)"
+	# Resumable: re-running skips finished documents. DATA_N documents x 4 queries each.
+	$(BIN)/python -m generate_data --n $(or $(DATA_N),1500) --seed $(or $(DATA_SEED),0) --workers $(or $(DATA_WORKERS),2) --out datasets/generated/run$(or $(DATA_N),1500)
 
 train: ## QLoRA fine-tune InternLM2-chat-7B with XTuner on a GPU (lands with the fine-tuning issue)
 	@echo "make train: XTuner QLoRA on GPU (lands with the fine-tuning issue)"
