@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 
-from llm_stage import FieldQuery
+from llm_stage import FieldQuery, QueryError
 
-_ZH_VERBS = r"(?:请|帮我|麻烦)?(?:帮忙)?(?:提取|抽取|识别|获取|找出|列出|给出|读取|查找|输出)(?:一下|出)?(?:以下字段|下列字段|字段)?[:：]?"
+_ZH_VERBS = r"(?:请|帮我|麻烦|帮忙|你)*(?:提取|抽取|识别|获取|找出|列出|给出|读取|查找|输出)(?:一下|出)?(?:以下字段|下列字段|字段)?[:：]?"
 _EN_VERBS = (
     r"(?:please\s+)?(?:extract|get|find|pull(?:\s+out)?|list|give\s+me|show(?:\s+me)?|read|return)"
     r"(?:\s+the\s+following\s+fields|\s+fields|\s+the)?\s*:?\s*"
@@ -29,6 +29,8 @@ _ZH_OF = re.compile(r"^(?:这张|该|本)?(?:发票|单据|收据|文档|小票)
 def parse_chat(message: str) -> FieldQuery:
     """A FieldQuery from one chat message: a list of fields after an optional verb, else a question."""
     text = (message or "").strip()
+    if not text:
+        raise QueryError("the message is empty: name the fields to extract, or ask a question")
     stripped = _LEAD.sub("", text, count=1)
     had_verb = stripped != text
     is_question = text.endswith(("?", "？")) or bool(_QUESTION_WORDS.search(text))

@@ -422,11 +422,11 @@ def create_app(
             name = type(e).__name__
             if name in ("QueryError",):
                 raise ApiError(422, "bad_query", str(e)) from None
-            if name in ("BackendError", "OutputError", "ExtractionError"):
+            if name in ("BackendError", "OutputInvalidError", "ExtractionError"):
                 raise ApiError(502, "llm_backend", f"the LLM backend failed: {e}") from None
             raise
         except RuntimeError as e:
-            if type(e).__name__ in ("BackendError", "OutputError", "ExtractionError"):
+            if type(e).__name__ in ("BackendError", "OutputInvalidError", "ExtractionError"):
                 raise ApiError(502, "llm_backend", f"the LLM backend failed: {e}") from None
             raise
 
