@@ -95,5 +95,24 @@ def assemble(out, n, types, seed):
     click.echo(f"{stats['documents']} finished documents assembled in {out}")
 
 
+
+@main.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--docs", type=click.IntRange(min=1), default=125, show_default=True, help="first DOCS documents of the run")
+@click.option("-t", "--types", default="all", show_default=True, help="the --types of the run")
+@click.option("-s", "--seed", type=int, default=0, show_default=True, help="the --seed of the run")
+@click.option("--dest", type=click.Path(file_okay=False, path_type=Path), default=Path("datasets"), show_default=True)
+@click.option("--note", default="", help="text for the card's background-run section")
+def card(run_dir, docs, types, seed, dest, note):
+    """Write the committed sample (data.json), example images and the data card from a finished run."""
+    import sys
+
+    from .card import write_card
+
+    cmd = "python -m generate_data " + " ".join(sys.argv[1:])
+    res = write_card(run_dir, docs, seed, _types(types), dest, cmd, run_note=note)
+    click.echo(f"{res['samples']} samples from {res['documents']} documents -> {dest}/data.json; examples: {', '.join(res['examples'])}")
+
+
 if __name__ == "__main__":
     main()
