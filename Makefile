@@ -33,6 +33,7 @@ run: setup ## extract fields from the shipped sample document with the embedded 
 	$(BIN)/chatocr extract $(SAMPLE) --fields '$(FIELDS)' --format table
 
 test: setup ## run the whole test suite (slow checks included)
+	@command -v chromium >/dev/null || bash scripts/setup_chromium.sh
 	$(BIN)/python -m pytest -q tests
 
 test-fast: setup ## tests without the ones marked slow
@@ -56,11 +57,21 @@ train: ## QLoRA fine-tune InternLM2-chat-7B with XTuner on a GPU (lands with the
 train-cpu: ## LoRA fine-tune of the embedded model on CPU (lands with the fine-tuning issue)
 	@echo "make train-cpu: XTuner LoRA on CPU (lands with the fine-tuning issue)"
 
-serve: setup ## HTTP API on :8000 (lands with the serving issue)
-	@echo "make serve: FastAPI server (lands with the serving issue)"
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_PORT ?= 8501
+serve: setup ## HTTP API on $(HOST):$(PORT), docs at /docs (CHATOCR_API_KEY enables bearer auth)
+	$(BIN)/chatocr serve --host $(HOST) --port $(PORT)
 
-demo: setup ## Streamlit chat demo (lands with the serving issue)
-	@echo "make demo: Streamlit demo (lands with the serving issue)"
+demo: setup ## Streamlit chat demo on $(HOST):$(DEMO_PORT) (?sample=1 preloads the sample invoice)
+	$(BIN)/python -m streamlit run demo/app.py --server.address $(HOST) --server.port $(DEMO_PORT) \
+		--server.headless true --browser.gatherUsageStats false
+
+demo-screenshot: setup ## regenerate docs/demo.png with headless Chromium
+	@command -v chromium >/dev/null || bash scripts/setup_chromium.sh
+	$(BIN)/python -m streamlit run demo/app.py --server.address 127.0.0.1 --server.port 8599 \
+		--server.headless true --browser.gatherUsageStats false >/dev/null 2>&1 & pid=$$!; \
+	trap "kill $$pid" EXIT; sleep 5; $(BIN)/python demo/screenshot.py 'http://127.0.0.1:8599/?sample=1' docs/demo.png
 
 eval: setup ## accuracy on the synthetic test split and the real dev sets (lands with the eval issue)
 	@echo "make eval: evaluation (lands with the eval issue)"
