@@ -86,8 +86,8 @@ def answer_rows(ext: dict) -> list[dict]:
             "field": name,
             "value": "" if val is None else (val if isinstance(val, str) else json.dumps(val, ensure_ascii=False)),
             "grounded": "✓" if v.get("grounded") else "",
-            "page": "" if v.get("page") is None else v["page"] + 1,
-            "ocr score": "" if v.get("ocr_score") is None else round(v["ocr_score"], 3),
+            "page": "" if v.get("page") is None else str(v["page"] + 1),
+            "ocr score": "" if v.get("ocr_score") is None else f"{v['ocr_score']:.3f}",
         })
     return rows
 
@@ -170,6 +170,8 @@ def main() -> None:
                 doc["history"].append((message, ext.model_dump(mode="json")))
             except ValueError as e:  # QueryError and friends carry a readable message
                 doc["history"].append((message, str(e)))
+            except Exception as e:  # a backend failure: show it in the chat, keep the page alive
+                doc["history"].append((message, f"the model failed: {type(e).__name__}: {e}"))
 
     last = next((a for _, a in reversed(doc["history"]) if isinstance(a, dict)), None)
     left, right = st.columns([3, 2])
