@@ -1,6 +1,6 @@
 """LLM stage: prompt, backends, parsing and grounding. OCR text + field query -> Extraction."""
 
-from .backends import (  # noqa: E402  (backends load their heavy modules lazily)
+from .backends import (  # backends load their heavy modules lazily
     Backend,
     BackendError,
     GenerationResult,
@@ -9,6 +9,9 @@ from .backends import (  # noqa: E402  (backends load their heavy modules lazily
     get_backend,
     register_backend,
 )
+
+# Bound after the submodule import, so `llm_stage.extract` stays the function, not the module.
+from .extract import extract
 from .grounding import LineMatch, OcrIndex, best_line_match, ground_values
 from .normalize import (
     chinese_amount_to_decimal,
@@ -21,13 +24,6 @@ from .normalize import (
 from .parsing import OutputInvalidError, parse_answer
 from .prompt import SYSTEM_PROMPT, build_messages, format_answer, xtuner_sample
 from .types import Extraction, FieldQuery, FieldValue, QueryError, split_field_list
-
-
-def extract(ocr, query, backend, *, strict: bool = False, normalize: bool = False, **kw):
-    """OCR result + FieldQuery -> Extraction (see `llm_stage.extract.extract`)."""
-    from .extract import extract as _extract
-
-    return _extract(ocr, query, backend, strict=strict, normalize=normalize, **kw)
 
 __all__ = [
     "SYSTEM_PROMPT",

@@ -38,7 +38,7 @@ def schema_keys(response_format: dict | None) -> list[str] | None:
 
 
 def create_app(backend: Backend):
-    from fastapi import FastAPI, Request
+    from fastapi import Body, FastAPI
     from fastapi.responses import JSONResponse
 
     app = FastAPI(title="chatocr LLM server", version="1")
@@ -53,7 +53,7 @@ def create_app(backend: Backend):
         return {"object": "list", "data": [{"id": model_id, "object": "model", "owned_by": "chatocr"}]}
 
     @app.post("/v1/chat/completions")
-    def chat(request: Request, body: dict):
+    def chat(body: dict = Body(...)):
         messages = body.get("messages")
         if (
             not isinstance(messages, list)
