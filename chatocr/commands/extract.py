@@ -87,7 +87,11 @@ def extract(
     from ..settings import Settings
 
     names = list(field_list) + (split_field_list(fields_csv) if fields_csv else [])
-    query = FieldQuery(fields=names, question=question)  # QueryError -> one-line message
+    try:
+        query = FieldQuery(fields=names, question=question)
+    except ValueError as e:  # QueryError, raised inside pydantic validation
+        msgs = [err["msg"].removeprefix("Value error, ") for err in getattr(e, "errors", lambda: [])()]
+        raise click.ClickException("; ".join(msgs) or str(e)) from None
     overrides: dict = {"ocr_engine": engine}
     for key, val in (
         ("backend", backend),

@@ -1,0 +1,127 @@
+"""Backend registry, options, the lmdeploy install hint, and the OpenAI-compatible path end to end:
+`chatocr serve-llm` in a subprocess on loopback, queried by the openai backend."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from llm_stage import BackendError, FieldQuery, UnknownBackendError, extract, get_backend
+from llm_stage.backends.openai_backend import answer_schema
+from llm_stage.backends.openai_server import schema_keys
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_unknown_backend_names_the_choices():
+    with pytest.raises(UnknownBackendError, match="transformers.*lmdeploy.*openai"):
+        get_backend("gpt-17")
+
+
+def test_unknown_option_is_a_clear_error():
+    with pytest.raises(BackendError, match="invalid options for backend 'openai'.*temprature"):
+        get_backend("openai", temprature=0.5)
+
+
+def test_missing_model_dir_is_a_clear_error():
+    with pytest.raises(BackendError, match="not a local directory"):
+        get_backend("transformers", model="/nonexistent/internlm2-chat-7b")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("lmdeploy") is not None, reason="lmdeploy is installed here")
+def test_lmdeploy_missing_says_how_to_install():
+    with pytest.raises(BackendError, match=r"pip install lmdeploy.*CUDA"):
+        get_backend("lmdeploy", model="/models/internlm2-chat-7b-4bit", model_format="awq")
+
+
+def test_unreachable_server_is_a_backend_error():
+    b = get_backend("openai", base_url=f"http://127.0.0.1:{_free_port()}", model="x", timeout=2)
+    with pytest.raises(BackendError, match="cannot reach"):
+        b.generate([{"role": "user", "content": "hi"}], keys=["a"])
+
+
+def test_schema_keys_accepts_only_flat_string_or_null_objects():
+    keys = ["发票号码", "total"]
+    assert schema_keys({"type": "json_schema", "json_schema": {"name": "x", "schema": answer_schema(keys)}}) == keys
+    any_of = {"type": "object", "properties": {"a": {"anyOf": [{"type": "string"}, {"type": "null"}]}}}
+    assert schema_keys({"type": "json_schema", "json_schema": {"schema": any_of}}) == ["a"]
+    nested = {"type": "object", "properties": {"a": {"type": "array"}}}
+    assert schema_keys({"type": "json_schema", "json_schema": {"schema": nested}}) is None
+    assert schema_keys({"type": "json_object"}) is None
+    assert schema_keys(None) is None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def llm_server():
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chatocr", "serve-llm", "--port", str(port), "--threads", "1"],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.time() + 180
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"serve-llm exited: {proc.stderr.read().decode()[-2000:]}")
+            try:
+                if httpx.get(f"{url}/models", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.time() > deadline:
+                raise RuntimeError("serve-llm did not start in 180 s")
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.mark.slow
+def test_openai_backend_over_served_model_matches_in_process(llm_server, embedded_backend, sample_ocr):
+    q = FieldQuery(fields=["发票号码", "开票日期", "价税合计"])
+    local = extract(sample_ocr, q, embedded_backend)
+    remote_backend = get_backend("openai", base_url=llm_server)
+    remote = extract(sample_ocr, q, remote_backend)
+    assert remote.backend == "openai" and remote.model == embedded_backend.model_name
+    assert remote.error is None and remote.attempts == 1
+    assert remote.raw_output == local.raw_output  # json_schema -> the same constrained decoding
+    assert remote.values() == local.values()
+
+
+@pytest.mark.slow
+def test_served_model_rejects_bad_requests_without_dying(llm_server):
+    bad = [{}, {"messages": []}, {"messages": [{"role": "user"}]}, {"messages": "hi"},
+           {"messages": [{"role": "user", "content": "hi"}], "max_tokens": "many"}]
+    for body in bad:
+        r = httpx.post(f"{llm_server}/chat/completions", json=body, timeout=30)
+        assert r.status_code in (400, 422), body
+    r = httpx.post(f"{llm_server}/chat/completions", content=b"{not json", timeout=30,
+                   headers={"content-type": "application/json"})
+    assert r.status_code in (400, 422)
+    # still serving, and free generation (no schema) answers in OpenAI format
+    r = httpx.post(f"{llm_server}/chat/completions", timeout=120,
+                   json={"messages": [{"role": "user", "content": "Say hi"}], "max_tokens": 5})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["object"] == "chat.completion" and isinstance(body["choices"][0]["message"]["content"], str)
+    assert 0 < body["usage"]["completion_tokens"] <= 5
