@@ -63,7 +63,7 @@ DEMO_PORT ?= 8501
 serve: setup ## HTTP API on $(HOST):$(PORT), docs at /docs (CHATOCR_API_KEY enables bearer auth)
 	$(BIN)/chatocr serve --host $(HOST) --port $(PORT)
 
-serve-llm: setup ## OpenAI-compatible LLM server (embedded model, constrained JSON) on 127.0.0.1:$(LLM_PORT)
+serve-llm: setup ## OpenAI-compatible LLM server (embedded model, constrained JSON) on 127.0.0.1:8008 (LLM_PORT=...)
 	$(BIN)/chatocr serve-llm --host 127.0.0.1 --port $(or $(LLM_PORT),8008)
 
 demo: setup ## Streamlit chat demo on $(HOST):$(DEMO_PORT) (?sample=1 preloads the sample invoice)
