@@ -5,6 +5,7 @@ lives in the `gpu` extra; on machines without it, talk to `lmdeploy serve api_se
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from typing import ClassVar, Literal
@@ -56,8 +57,12 @@ class LmdeployBackend(Backend):
     def generate(self, messages, keys=None, max_new_tokens=256) -> GenerationResult:
         from lmdeploy import GenerationConfig
 
-        kw = dict(max_new_tokens=max_new_tokens, do_sample=False, top_k=1, temperature=0.0)
+        # Greedy. Older lmdeploy releases lack some fields (do_sample): keep only those it has.
+        known = {f.name for f in dataclasses.fields(GenerationConfig)}
+        kw = {k: v for k, v in dict(max_new_tokens=max_new_tokens, do_sample=False, top_k=1).items() if k in known}
         use_schema = bool(keys) and self._schema_ok
+        if use_schema and "response_format" not in known:
+            self._schema_ok = use_schema = False
         if use_schema:
             kw["response_format"] = {
                 "type": "json_schema",
