@@ -10,7 +10,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 export HF_HUB_OFFLINE=1
 export TRANSFORMERS_OFFLINE=1
 
-.PHONY: setup setup-paddle run test test-fast lint fmt data train train-cpu serve serve-llm demo eval bench clean help
+.PHONY: setup setup-paddle setup-xtuner run test test-fast lint fmt data train train-cpu serve serve-llm demo eval bench clean help
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -51,11 +51,14 @@ data: setup ## generate the synthetic instruction dataset (issue: data generator
 	# Resumable: re-running skips finished documents. DATA_N documents x 4 queries each.
 	$(BIN)/python -m generate_data --n $(or $(DATA_N),1500) --seed $(or $(DATA_SEED),0) --workers $(or $(DATA_WORKERS),2) --out datasets/generated/run$(or $(DATA_N),1500)
 
-train: ## QLoRA fine-tune InternLM2-chat-7B with XTuner on a GPU (lands with the fine-tuning issue)
-	@echo "make train: XTuner QLoRA on GPU (lands with the fine-tuning issue)"
+train: ## QLoRA fine-tune InternLM2-chat-7B with XTuner on a CUDA GPU, then pth_to_hf + merge (MODEL=, DATA=)
+	bash scripts/train_gpu.sh
 
-train-cpu: ## LoRA fine-tune of the embedded model on CPU (lands with the fine-tuning issue)
-	@echo "make train-cpu: XTuner LoRA on CPU (lands with the fine-tuning issue)"
+train-cpu: setup ## LoRA fine-tune of the embedded model on CPU with XTuner (resumes; STEPS=, DATA=, OUT=, MERGE=1)
+	bash scripts/train_cpu.sh
+
+setup-xtuner: ## build .venv-xtuner (XTuner 0.2.0 and its pins, CPU torch; idempotent)
+	bash scripts/setup_xtuner.sh
 
 HOST ?= 127.0.0.1
 PORT ?= 8000

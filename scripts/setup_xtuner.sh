@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 VENV=${XTUNER_VENV:-.venv-xtuner}
 PY=${PY:-python3}
 STAMP="$VENV/.setup-stamp"
-HASH=$(sha256sum "$0" | cut -c1-16)
+HASH=$( (cat "$0"; echo "${TORCH_SPEC:-}") | sha256sum | cut -c1-16)
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$HASH" ]]; then
   exit 0
 fi
@@ -15,13 +15,14 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 start=$(date +%s)
 test -x "$VENV/bin/python" || "$PY" -m venv "$VENV"
 PIP="$VENV/bin/pip"
-# torch pinned to the CPU wheel: an unpinned torch pulls a multi-GB CUDA build.
-"$PIP" install -q 'torch==2.13.0'
+# torch pinned to the CPU wheel: an unpinned torch pulls a multi-GB CUDA build. scripts/train_gpu.sh
+# passes TORCH_SPEC (a pinned CUDA build) for its own .venv-xtuner-gpu.
+"$PIP" install -q "${TORCH_SPEC:-torch==2.13.0}"
 # xtuner declares torchvision, and PyPI's torchvision does not load beside torch 2.13 on CPU.
 # XTuner only needs it for its vision (LLaVA/InternVL) datasets, so install xtuner without
 # dependencies and list the text-only ones here; scripts/xtuner_run.py stubs torchvision.
 "$PIP" install -q --no-deps 'xtuner==0.2.0'
-"$PIP" install -q 'torch==2.13.0' 'transformers==4.48.0' 'mmengine==0.10.6' 'peft==0.14.0' \
+"$PIP" install -q "${TORCH_SPEC:-torch==2.13.0}" 'transformers==4.48.0' 'mmengine==0.10.6' 'peft==0.14.0' \
   'datasets>=3.2.0,<4' 'accelerate>=1.0,<1.4' 'bitsandbytes==0.45.0' einops loguru openpyxl scipy scikit-image \
   sentencepiece tiktoken transformers-stream-generator 'numpy<2.3' safetensors
 echo "$HASH" > "$STAMP"
