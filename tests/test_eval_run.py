@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -141,3 +142,21 @@ def test_cli_errors_are_one_line(tmp_path):
     (tmp_path / "x.json").write_text("[]", encoding="utf-8")
     r = CliRunner().invoke(cli, ["eval-compare", str(tmp_path / "x.json"), str(tmp_path / "x.json")])
     assert r.exit_code == 1 and "not a chatocr eval result" in r.output
+
+
+def test_eval_browser_page(runs):
+    from streamlit.testing.v1 import AppTest
+
+    page = Path(__file__).resolve().parent.parent / "demo" / "pages" / "eval_browser.py"
+    at = AppTest.from_file(str(page), default_timeout=60)
+    at.query_params["result"] = str(runs["dir"] / "p.json")
+    at.run()
+    assert not at.exception
+    assert "method **pipeline**" in at.caption[0].value
+    scores = at.dataframe[0].value
+    assert list(scores["field"]) == ["company", "date", "address", "total", "overall"]
+    at.sidebar.checkbox[0].uncheck().run()  # all documents, not only misses
+    assert at.number_input[0].max == N_DOCS
+    doc = at.dataframe[1].value
+    first = runs["pipeline"]["documents"][0]
+    assert list(doc["gold"]) == [f["gold"] for f in first["fields"].values()]
