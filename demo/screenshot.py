@@ -73,7 +73,7 @@ def screenshot(url: str, out: Path, *, timeout: float = 600, size=(1500, 1000), 
     import httpx
     from PIL import Image
 
-    with tempfile.TemporaryDirectory(prefix="chatocr-chromium-") as profile:
+    with tempfile.TemporaryDirectory(prefix="chatocr-chromium-", ignore_cleanup_errors=True) as profile:
         proc = subprocess.Popen(
             [find_chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--window-size={size[0]},{size[1]}",
              "about:blank"],
@@ -99,7 +99,11 @@ def screenshot(url: str, out: Path, *, timeout: float = 600, size=(1500, 1000), 
                 deadline, stable = time.time() + timeout, 0
                 while time.time() < deadline:
                     res = cdp.call("Runtime.evaluate", expression=READY_JS, returnByValue=True)
-                    state = json.loads(res["result"]["value"])
+                    value = res.get("result", {}).get("value")
+                    if not isinstance(value, str):  # page still navigating, or the script threw
+                        time.sleep(0.5)
+                        continue
+                    state = json.loads(value)
                     ok = state["table"] and state["img"] and not state["running"] and not state["spinner"]
                     stable = stable + 1 if ok else 0
                     if stable >= 3:  # settled for ~1.5 s
