@@ -22,12 +22,17 @@ DEV_DEFAULT = Path(os.environ.get("CHATOCR_DEV_DATA", REPO_ROOT.parent / "shared
 
 
 def find_test_split(root: Path = REPO_ROOT / "datasets") -> Path | None:
-    """The generator's test split: datasets/test, else the newest datasets/**/test with labels."""
+    """The generator's test split: datasets/test, else the largest datasets/**/test with labels."""
     direct = root / "test"
     if (direct / "labels.jsonl").is_file():
         return direct
-    found = [p.parent for p in root.glob("**/test/labels.jsonl") if "work" not in p.parts]
-    return max(found, key=lambda p: (p / "labels.jsonl").stat().st_mtime) if found else None
+    found = [p.parent for p in root.glob("**/test/labels.jsonl") if "work" not in p.relative_to(root).parts]
+
+    def size(d: Path):
+        f = d / "labels.jsonl"
+        return (sum(1 for line in f.open(encoding="utf-8") if line.strip()), f.stat().st_mtime)
+
+    return max(found, key=size) if found else None
 
 
 def main(argv=None) -> int:
@@ -37,6 +42,13 @@ def main(argv=None) -> int:
     ap.add_argument("--methods", default="regex,naive,pipeline")
     ap.add_argument("--test-limit", type=int, default=30, help="documents of the synthetic split (0 = all)")
     ap.add_argument("--limit", type=int, default=0, help="documents per dev set (0 = all)")
+    ap.add_argument(
+        "--naive-limit",
+        type=int,
+        default=0,
+        help="documents per set for the naive method (0 = as the others; its free generation is slow)",
+    )
+    ap.add_argument("--naive-tokens", type=int, default=256, help="generation budget of the naive method")
     ap.add_argument("--model", default=None, help="model for naive/pipeline (default: the embedded model)")
     ap.add_argument("--out", default=str(DEFAULT_REPORTS / "eval"))
     a = ap.parse_args(argv)
@@ -71,7 +83,14 @@ def main(argv=None) -> int:
     results = []
     for folder, limit in sets:
         for method, model in runs:
-            cfg = EvalConfig(dataset=str(folder), method=method, model=model, limit=limit or None)
+            n = a.naive_limit if method == "naive" and a.naive_limit else limit
+            cfg = EvalConfig(
+                dataset=str(folder),
+                method=method,
+                model=model,
+                limit=n or None,
+                max_new_tokens=a.naive_tokens if method == "naive" else 256,
+            )
             key = None if method == "regex" else model or ""
             if key not in pipelines:
                 pipelines[key] = build_pipeline(cfg)
