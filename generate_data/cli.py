@@ -109,7 +109,11 @@ def card(run_dir, docs, types, seed, dest, note):
 
     from .card import write_card
 
-    cmd = "python -m generate_data " + " ".join(sys.argv[1:])
+    args = sys.argv[1:]
+    if "--note" in args:  # the note is card text, not part of the recipe
+        i = args.index("--note")
+        del args[i : i + 2]
+    cmd = "python -m generate_data " + " ".join(args)
     res = write_card(run_dir, docs, seed, _types(types), dest, cmd, run_note=note)
     click.echo(f"{res['samples']} samples from {res['documents']} documents -> {dest}/data.json; examples: {', '.join(res['examples'])}")
 
