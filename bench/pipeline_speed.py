@@ -42,7 +42,7 @@ def pick_documents(n: int) -> list[dict]:
     return out
 
 
-def worker(method: str, docs: list[dict], engine: str, model: str | None) -> dict:
+def worker(method: str, docs: list[dict], engine: str, model: str | None, naive_tokens: int = 256) -> dict:
     """Run in a fresh process: load once, then OCR + extract every document."""
     from chatocr.evaluation.runner import EvalConfig, build_pipeline, ocr_seconds, predict
 
@@ -53,7 +53,7 @@ def worker(method: str, docs: list[dict], engine: str, model: str | None) -> dic
     for d in docs:
         t = time.perf_counter()
         ocr = pipe.ocr(d["path"])
-        pred = predict(method, pipe, ocr, d["fields"])
+        pred = predict(method, pipe, ocr, d["fields"], max_new_tokens=naive_tokens)
         rows.append(
             {
                 "pages": len(ocr.pages),
@@ -75,8 +75,20 @@ def worker(method: str, docs: list[dict], engine: str, model: str | None) -> dic
     }
 
 
-def run_worker(method: str, docs: list[dict], engine: str, model: str | None) -> dict | None:
-    cmd = [sys.executable, "-m", "bench.pipeline_speed", "--worker", method, "--engine", engine]
+def run_worker(
+    method: str, docs: list[dict], engine: str, model: str | None, naive_tokens: int
+) -> dict | None:
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench.pipeline_speed",
+        "--worker",
+        method,
+        "--engine",
+        engine,
+        "--naive-tokens",
+        str(naive_tokens),
+    ]
     if model:
         cmd += ["--model", model]
     p = subprocess.run(cmd, input=json.dumps(docs), capture_output=True, text=True, cwd=REPO)
@@ -118,12 +130,13 @@ def main(argv=None) -> int:
     ap.add_argument("--docs", type=int, default=4, help="documents (alternating receipts / VAT invoices)")
     ap.add_argument("--engines", default="rapid", help="OCR engines to time, comma separated (rapid,paddle)")
     ap.add_argument("--model", default=None, help="model for naive and pipeline (default: the embedded one)")
+    ap.add_argument("--naive-tokens", type=int, default=256, help="generation budget of the naive method")
     ap.add_argument("--out", default=str(REPO / "reports" / "bench"))
     ap.add_argument("--worker", choices=METHODS, help=argparse.SUPPRESS)
     ap.add_argument("--engine", default="rapid", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.worker:
-        print(json.dumps(worker(a.worker, json.loads(sys.stdin.read()), a.engine, a.model)))
+        print(json.dumps(worker(a.worker, json.loads(sys.stdin.read()), a.engine, a.model, a.naive_tokens)))
         return 0
 
     docs = pick_documents(a.docs)
@@ -135,7 +148,7 @@ def main(argv=None) -> int:
     results: list[dict] = []
     for engine in engines:
         for method in METHODS:
-            r = run_worker(method, docs, engine, a.model)
+            r = run_worker(method, docs, engine, a.model, a.naive_tokens)
             if r is not None:
                 r["figures"] = figures(r)
                 results.append(r)
