@@ -42,9 +42,25 @@ def start_server(workers: int, queue: int) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     log = open(REPORTS / "api_load_server.log", "w")  # noqa: SIM115 (lives as long as the server)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "chatocr", "serve", "--port", str(port), "--workers", str(workers),
-         "--queue", str(queue), "--log-level", "warning", "--timeout", "900"],
-        cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "chatocr",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--queue",
+            str(queue),
+            "--log-level",
+            "warning",
+            "--timeout",
+            "900",
+        ],
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 600
@@ -70,7 +86,7 @@ def percentile(xs: list[float], q: float) -> float:
     return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
 
 
-def run_level(base: str, docs: list[Path], clients: int, per_client: int, endpoint: str) -> dict:
+def run_level(base: str, docs: list[Path], clients: int, per_client: int, endpoint: str, fields: str = FIELDS) -> dict:
     latencies: list[float] = []
     busy = 0
     errors: list[str] = []
@@ -85,8 +101,10 @@ def run_level(base: str, docs: list[Path], clients: int, per_client: int, endpoi
                     doc = docs[next(counter) % len(docs)]
                 t0 = time.perf_counter()
                 while True:
-                    data = {"fields": FIELDS} if endpoint == "extract" else {}
-                    r = c.post(f"{base}/v1/{endpoint}", files={"file": (doc.name, doc.read_bytes())}, data=data)
+                    data = {"fields": fields} if endpoint == "extract" else {}
+                    r = c.post(
+                        f"{base}/v1/{endpoint}", files={"file": (doc.name, doc.read_bytes())}, data=data
+                    )
                     if r.status_code == 503 and r.json().get("error") == "busy":
                         with lock:
                             busy += 1
@@ -122,8 +140,11 @@ def main(argv=None) -> int:
     ap.add_argument("--url", help="base URL of a running server (default: start one)")
     ap.add_argument("--endpoint", choices=["extract", "ocr"], default="extract")
     ap.add_argument("--levels", default="1,4,16", help="concurrent clients per run, comma-separated")
-    ap.add_argument("--requests", type=int, default=1, help="documents per client per level (at least 2 in total)")
+    ap.add_argument(
+        "--requests", type=int, default=1, help="documents per client per level (at least 2 in total)"
+    )
     ap.add_argument("--docs", type=int, default=8, help="how many dev receipts to cycle through")
+    ap.add_argument("--fields", default=FIELDS, help="fields asked of /v1/extract")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--queue", type=int, default=8)
     a = ap.parse_args(argv)
@@ -140,11 +161,13 @@ def main(argv=None) -> int:
         print(f"server ready in {time.perf_counter() - t0:.1f} s at {base}", flush=True)
     try:
         ready = httpx.get(base + "/readyz").json()
-        httpx.post(f"{base}/v1/ocr", files={"file": (docs[0].name, docs[0].read_bytes())}, timeout=600)  # warm-up
+        httpx.post(
+            f"{base}/v1/ocr", files={"file": (docs[0].name, docs[0].read_bytes())}, timeout=600
+        )  # warm-up
         rows = []
         for clients in (int(x) for x in a.levels.split(",")):
             per = max(a.requests, -(-2 // clients))
-            row = run_level(base, docs, clients, per, a.endpoint)
+            row = run_level(base, docs, clients, per, a.endpoint, a.fields)
             rows.append(row)
             print(json.dumps({k: v for k, v in row.items() if k != "errors"}), flush=True)
             for e in row["errors"][:3]:
@@ -155,17 +178,27 @@ def main(argv=None) -> int:
             proc.wait(timeout=30)
     load = os.getloadavg()
     report = {
-        "endpoint": a.endpoint, "fields": FIELDS if a.endpoint == "extract" else None, "server": ready,
+        "endpoint": a.endpoint,
+        "fields": a.fields if a.endpoint == "extract" else None,
+        "server": ready,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "loadavg_after": load},
         "note": "measured while other processes shared the CPU; see loadavg_after",
         "levels": rows,
     }
     (REPORTS / f"api_load_{a.endpoint}.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
-    md = [f"# API load ({a.endpoint}, {len(docs)} dev receipts, workers={a.workers}, queue={a.queue})", "",
-          f"{os.cpu_count()} CPUs; load average after the run {load[0]:.1f} (other work was sharing the CPU).", "",
-          "| clients | docs | docs/min | p50 s | p95 s | 503s retried | errors |", "|---|---|---|---|---|---|---|"]
-    md += [f"| {r['clients']} | {r['ok']} | {r['docs_per_min']} | {r['p50_s']} | {r['p95_s']} | {r['busy_503']} | "
-           f"{len(r['errors'])} |" for r in rows]
+    md = [
+        f"# API load ({a.endpoint}, {len(docs)} dev receipts, workers={a.workers}, queue={a.queue})",
+        "",
+        f"{os.cpu_count()} CPUs; load average after the run {load[0]:.1f} (other work was sharing the CPU).",
+        "",
+        "| clients | docs | docs/min | p50 s | p95 s | 503s retried | errors |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    md += [
+        f"| {r['clients']} | {r['ok']} | {r['docs_per_min']} | {r['p50_s']} | {r['p95_s']} | {r['busy_503']} | "
+        f"{len(r['errors'])} |"
+        for r in rows
+    ]
     (REPORTS / f"api_load_{a.endpoint}.md").write_text("\n".join(md) + "\n")
     print("\n".join(md))
     return 0
