@@ -40,8 +40,9 @@ class EvalConfig:
     max_new_tokens: int = 256
 
     def key(self) -> str:
-        """What must match for a partial run to be resumed."""
+        """What must match for a partial run to be resumed (the limit may change between runs)."""
         d = asdict(self)
+        d.pop("limit")
         d["dataset"] = str(Path(self.dataset).resolve())
         return hashlib.sha1(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
 
@@ -290,8 +291,11 @@ def run_eval(
 
     records = [done[d.image] for d in ds.docs if d.image in done]
     model = None
-    if cfg.method != "regex" and pipeline is not None and pipeline.backend is not None:
-        model = {"backend": pipeline.backend.name, "name": pipeline.backend.model_name}
+    if cfg.method != "regex":
+        if pipeline is not None and pipeline.backend is not None:
+            model = {"backend": pipeline.backend.name, "name": pipeline.backend.model_name}
+        else:  # every document came from the partial log: nothing was loaded
+            model = {"backend": cfg.backend, "name": cfg.model or "default"}
     result = {
         "config": {**asdict(cfg), "dataset_name": ds.name, "config_key": key},
         "model": model,
