@@ -1,7 +1,7 @@
 """Writes xtuner_config/chatocr_eval_inputs.py: the system prompt and a few user prompts from real
 val samples, as Python literals, for XTuner's EvaluateChatHook (mmengine configs cannot read files).
 
-    .venv/bin/python -m scripts.make_eval_inputs --val datasets/generated/default/val.jsonl [-n 2]
+    .venv/bin/python -m scripts.make_eval_inputs --val datasets/generated/run1500/val.jsonl [-n 2]
 
 The prompts are rebuilt with llm_stage.prompt from each sample's document text and fields, so the
 hook asks exactly what the served model is asked.

@@ -57,6 +57,10 @@ cfg = json.loads(p.read_text())
 cfg["base_model_name_or_path"] = "smollm2-135m-instruct"
 p.write_text(json.dumps(cfg, indent=2) + "\n")
 EOF
+# Ship only the adapter: pth_to_hf also drops a copy of the config (.py, which ruff would lint as
+# project code) and a template model card; PROVENANCE.md beside it says how it was made.
+rm -f "$OUT.tmp/xtuner_config.py" "$OUT.tmp/README.md"
+[[ -f "$OUT/PROVENANCE.md" ]] && cp "$OUT/PROVENANCE.md" "$OUT.tmp/"
 rm -rf "$OUT" && mv "$OUT.tmp" "$OUT"
 echo "train-cpu: adapter -> $OUT ($(du -sh "$OUT" | cut -f1))"
 

@@ -13,7 +13,7 @@ fi
 XVENV=${XTUNER_VENV:-.venv-xtuner-gpu}
 CONFIG=${CONFIG:-xtuner_config/internlm2_chat_7b_qlora_chatocr_e3.py}
 MODEL=${MODEL:-internlm/internlm2-chat-7b}
-DATA=${DATA:-datasets/generated/default/train.jsonl}
+DATA=${DATA:-datasets/generated/run1500/train.jsonl}
 WORK=${WORK:-work_dirs/internlm2-chat-7b-chatocr-qlora}
 ADAPTER=${ADAPTER:-models/internlm2-chat-7b-chatocr-adapter}
 MERGED=${MERGED:-models/internlm2-chat-7b-chatocr}

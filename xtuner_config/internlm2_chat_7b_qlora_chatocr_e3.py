@@ -36,20 +36,20 @@ use_varlen_attn = False
 
 # The generated train split: XTuner single-turn samples {"conversation": [{system, input, output}]}
 # written by `make data` (generate_data) through llm_stage.prompt.xtuner_sample.
-data_path = "datasets/generated/default/train.jsonl"
+data_path = "datasets/generated/run1500/train.jsonl"
 # InternLM2's own chat format; llm_stage's lmdeploy/openai backends serve the model with the same
 # template (lmdeploy's internlm2 chat template), and the system prompt is llm_stage.SYSTEM_PROMPT
 # in every sample, so training and serving prompts match.
 prompt_template = PROMPT_TEMPLATE.internlm2_chat
 
-# Token lengths (data card; measured with SmolLM2's tokenizer on generated samples, chat template
-# and answer included): English receipts 330-930, Chinese invoices/receipts 350-1200 tokens.
-# InternLM2's 92k vocabulary encodes Chinese ~1.3-1.6x more compactly, so samples are <=~1000
-# tokens. max_length=2048 holds the longest sample whole with headroom for denser documents, and
-# packing fills each 2048-token row with ~2-4 samples, which is what keeps a GPU busy at batch 1
-# (without packing most of every row would be padding). Packing without varlen attention lets
-# packed samples see each other; XTuner's recipes accept that, and use_varlen_attn=True (needs
-# flash-attn) removes it.
+# Token lengths from the data card (datasets/README.md, measured with SmolLM2's tokenizer, chat
+# template and answer included): mean 587, median 524, 95th percentile 1173, max 1632. InternLM2's
+# 92k vocabulary encodes Chinese ~1.3-1.6x more compactly than SmolLM2's 49k one, so nearly all
+# samples are <=~1100 InternLM2 tokens. max_length=2048 holds the longest sample whole with
+# headroom for denser real documents, and packing fills each 2048-token row with ~3-4 samples of
+# median length, which is what keeps a GPU busy at batch 1 (unpacked, most of every row would be
+# padding). Packing without varlen attention lets packed samples see each other; XTuner's recipes
+# accept that, and use_varlen_attn=True (needs flash-attn) removes it.
 max_length = 2048
 pack_to_max_length = True
 
