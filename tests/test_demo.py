@@ -122,7 +122,7 @@ def test_headless_chromium_screenshot(demo_server, tmp_path):
 
     img = Image.open(out).convert("RGB")
     assert img.size == (1500, 1000) and out.stat().st_size < 300 * 1024
-    # the highlight fill (orange-yellow over white) and the red outline are both on screen
-    colors = {c for _, c in img.getcolors(maxcolors=1 << 20)}
-    assert any(r > 200 and 150 < g < 240 and b < 170 for r, g, b in colors)
-    assert any(r > 200 and g < 80 and b < 80 for r, g, b in colors)
+    # the highlight fill (translucent amber over the page: about (255, 235, 165)) covers the grounded
+    # value boxes; nothing else on the page has that colour
+    counts = img.getcolors(maxcolors=1 << 20)
+    assert sum(n for n, (r, g, b) in counts if r > 235 and 215 < g < 250 and 130 < b < 195) > 150
