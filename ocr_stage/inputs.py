@@ -64,7 +64,7 @@ def _to_rgb(img: Image.Image) -> Image.Image:
         bg = Image.new("RGB", img.size, (255, 255, 255))
         bg.paste(img.convert("RGBA"), mask=img.convert("RGBA").split()[-1])
         return bg
-    return img.convert("RGB")
+    return img if img.mode == "RGB" else img.convert("RGB")
 
 
 def _pdf_pages(data: bytes, label: str, limits: InputLimits, page_range: Sequence[int] | None):
@@ -137,7 +137,12 @@ def _image_frames(data: bytes, label: str, limits: InputLimits, page_range: Sequ
     try:
         for i in indices:
             img.seek(i)
-            frame = ImageOps.exif_transpose(img)  # phone photos store rotation in EXIF
+            # One decode per page, no extra full-size copies: a multi-frame file needs a copy per
+            # frame, a single image is used as decoded.
+            frame = img.copy() if n_frames > 1 else img
+            frame.load()
+            if frame.getexif().get(0x0112, 1) != 1:  # phone photos store rotation in EXIF
+                frame = ImageOps.exif_transpose(frame)
             _check_size(frame, label, limits)
             frames.append(_to_rgb(frame))
     except (OSError, SyntaxError, ValueError, EOFError) as e:

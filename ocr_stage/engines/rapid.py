@@ -64,8 +64,10 @@ class RapidEngine(OcrEngine):
         self._ocr = RapidOCR(params=params)
 
     def recognize_page(self, image: Image.Image) -> list[TextLine]:
-        arr = np.asarray(image.convert("RGB"))[:, :, ::-1]  # rapidocr expects OpenCV's BGR
-        res = self._ocr(np.ascontiguousarray(arr))
+        import cv2  # rapidocr's own dependency
+
+        rgb = np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
+        res = self._ocr(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))  # rapidocr expects OpenCV's BGR
         if res.boxes is None or res.txts is None:
             return []
         lines = []
