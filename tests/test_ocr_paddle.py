@@ -98,3 +98,5 @@ def test_paddle_missing_model_dir_is_an_engine_error(tmp_path):
         )
     with pytest.raises(OcrEngineError, match="give both"):
         get_engine("paddle", det_model_dir=tmp_path / "det")
+    with pytest.raises(OcrEngineError, match="use_textline_orientation needs textline_orientation_model_dir"):
+        get_engine("paddle", use_textline_orientation=True)

@@ -86,6 +86,13 @@ class PaddleEngine(OcrEngine):
             if not (det_model_dir and rec_model_dir):
                 raise OcrEngineError("paddle engine: give both det_model_dir and rec_model_dir")
             det_dir, rec_dir = Path(det_model_dir), Path(rec_model_dir)
+            if engine is None and all(
+                (d / "inference.onnx").is_file() and not (d / "inference.json").is_file()
+                for d in (det_dir, rec_dir)
+            ):
+                engine = "onnxruntime"  # ONNX-only dirs: PaddleOCR's default engine would not find a model
+            if engine == "onnxruntime":
+                device = device or "cpu"
         elif models == "shipped":
             from .paddle_models import prepare_shipped_models
 
@@ -121,10 +128,18 @@ class PaddleEngine(OcrEngine):
                 text_recognition_model_name=rec_model_name,
             )
         if use_textline_orientation:
+            if not textline_orientation_model_dir and models != "official":
+                # without a local dir PaddleOCR would try to download the classifier
+                raise OcrEngineError(
+                    "paddle engine: use_textline_orientation needs textline_orientation_model_dir offline"
+                )
             opts["use_textline_orientation"] = True
             if textline_orientation_model_dir:
                 opts["textline_orientation_model_dir"] = str(textline_orientation_model_dir)
-                opts["textline_orientation_model_name"] = textline_orientation_model_name
+                opts["textline_orientation_model_name"] = (
+                    textline_orientation_model_name
+                    or _model_name_from_dir(Path(textline_orientation_model_dir))
+                )
         opts["device"] = device
         opts["engine"] = engine
         if threads:
