@@ -67,6 +67,8 @@ def test_cer():
 
 def test_prf_and_summary():
     assert prf(0, 0, 0) == (1.0, 1.0, 1.0)
+    assert prf(0, 0, 3) == (0.0, 0.0, 0.0)  # predicted nothing, missed everything: not "100% precise"
+    assert prf(0, 2, 0) == (0.0, 0.0, 0.0)
     p, r, f = prf(3, 1, 2)
     assert (p, r) == (0.75, 0.6) and f == pytest.approx(2 * 0.75 * 0.6 / 1.35)
     rec = lambda fields, ocr=1.0, llm=2.0: {  # noqa: E731

@@ -65,9 +65,10 @@ def score_value(field: str, pred, gold) -> FieldScore:
 
 
 def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
-    """Precision, recall, F1; 0/0 is taken as 1.0 for P and R (nothing to get wrong), F1 follows."""
-    p = tp / (tp + fp) if tp + fp else 1.0
-    r = tp / (tp + fn) if tp + fn else 1.0
+    """Precision, recall, F1. With nothing predicted P is 1.0 only when nothing was there to find
+    (a correct abstention), else 0.0; likewise R is 1.0 with nothing to find only if nothing was predicted."""
+    p = tp / (tp + fp) if tp + fp else (1.0 if fn == 0 else 0.0)
+    r = tp / (tp + fn) if tp + fn else (1.0 if fp == 0 else 0.0)
     f = 2 * p * r / (p + r) if p + r else 0.0
     return p, r, f
 
@@ -159,6 +160,14 @@ class RunStats:
                 "total": mean([a + b for a, b in zip(self.ocr_s, self.llm_s, strict=True)]),
             },
         }
+
+
+def rescore(records: list[dict]) -> list[dict]:
+    """Recompute each field's score from its stored gold/pred (after a normaliser change)."""
+    for rec in records:
+        for name, f in rec["fields"].items():
+            f.update(score_value(name, f["pred"], f["gold"]).to_dict())
+    return records
 
 
 def summarize(records: list[dict]) -> dict:

@@ -35,6 +35,46 @@ def find_test_split(root: Path = REPO_ROOT / "datasets") -> Path | None:
     return max(found, key=size) if found else None
 
 
+def write_summary(results: list[dict], out: Path) -> str:
+    """reports/eval/summary.md: the set x method table (and a note when the model is untrained)."""
+    table = summary_table(results)
+    untrained = ""
+    try:
+        from llm_stage.embedded import shipped_adapter
+
+        if shipped_adapter() is None:
+            untrained = "\nThe embedded model has no fine-tuned adapter yet: naive/pipeline rows are the untrained model.\n"
+    except ImportError:
+        pass
+    text = "# Evaluation summary\n\n" + "\n".join(table) + "\n" + untrained
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.md").write_text(text, encoding="utf-8")
+    return text
+
+
+def rescore_folder(out: Path) -> int:
+    """Rescore every result file in `out` and rebuild its report and the summary."""
+    import json
+
+    from .metrics import rescore, summarize
+    from .report import ResultFileError, load_result, write_markdown
+
+    results = []
+    for f in sorted(out.glob("*.json")):
+        try:
+            r = load_result(f)
+        except ResultFileError:
+            continue
+        r["summary"] = summarize(rescore(r["documents"]))
+        f.write_text(json.dumps(r, ensure_ascii=False, indent=1), encoding="utf-8")
+        write_markdown(r, f.with_suffix(".md"))
+        results.append(r)
+    order = {"test": 0, "sroie_receipts": 1, "vat_invoices": 2}
+    results.sort(key=lambda r: (order.get(r["config"].get("dataset_name"), 9), r["config"]["method"]))
+    print(write_summary(results, out))
+    return 0 if results else 1
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dev", default=str(DEV_DEFAULT), help="folder holding the dev sets")
@@ -51,7 +91,14 @@ def main(argv=None) -> int:
     ap.add_argument("--naive-tokens", type=int, default=256, help="generation budget of the naive method")
     ap.add_argument("--model", default=None, help="model for naive/pipeline (default: the embedded model)")
     ap.add_argument("--out", default=str(DEFAULT_REPORTS / "eval"))
+    ap.add_argument(
+        "--rescore",
+        action="store_true",
+        help="run nothing: rescore the result files in --out with the current metrics, rewrite reports",
+    )
     a = ap.parse_args(argv)
+    if a.rescore:
+        return rescore_folder(Path(a.out))
     methods = [m.strip() for m in a.methods.split(",") if m.strip()]
     out = Path(a.out)
 
@@ -97,18 +144,7 @@ def main(argv=None) -> int:
             res = run_eval(cfg, out=out / default_out(cfg).name, pipeline=pipelines[key], cache=cache)
             results.append(res)
 
-    table = summary_table(results)
-    untrained = ""
-    try:
-        from llm_stage.embedded import shipped_adapter
-
-        if shipped_adapter() is None:
-            untrained = "\nThe embedded model has no fine-tuned adapter yet: naive/pipeline rows are the untrained model.\n"
-    except ImportError:
-        pass
-    text = "# Evaluation summary\n\n" + "\n".join(table) + "\n" + untrained
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "summary.md").write_text(text, encoding="utf-8")
+    text = write_summary(results, out)
     print(text)
     print(f"wrote {out / 'summary.md'} (per-run reports beside it)", file=sys.stderr)
     return 0
