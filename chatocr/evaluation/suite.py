@@ -70,7 +70,14 @@ def rescore_folder(out: Path) -> int:
         write_markdown(r, f.with_suffix(".md"))
         results.append(r)
     order = {"test": 0, "sroie_receipts": 1, "vat_invoices": 2}
-    results.sort(key=lambda r: (order.get(r["config"].get("dataset_name"), 9), r["config"]["method"]))
+    methods = {"regex": 0, "naive": 1, "pipeline": 2}
+    results.sort(
+        key=lambda r: (
+            order.get(r["config"].get("dataset_name"), 9),
+            methods.get(r["config"]["method"], 9),
+            str(r["config"].get("model")),
+        )
+    )
     print(write_summary(results, out))
     return 0 if results else 1
 
