@@ -161,9 +161,10 @@ def main(argv=None) -> int:
         print(f"server ready in {time.perf_counter() - t0:.1f} s at {base}", flush=True)
     try:
         ready = httpx.get(base + "/readyz").json()
-        httpx.post(
-            f"{base}/v1/ocr", files={"file": (docs[0].name, docs[0].read_bytes())}, timeout=600
-        )  # warm-up
+        # warm-up: the first call of each model pays one-off costs (allocations, caches)
+        warm = {"fields": a.fields} if a.endpoint == "extract" else {}
+        httpx.post(f"{base}/v1/{a.endpoint}", files={"file": (docs[-1].name, docs[-1].read_bytes())}, data=warm,
+                   timeout=1200)
         rows = []
         for clients in (int(x) for x in a.levels.split(",")):
             per = max(a.requests, -(-2 // clients))
