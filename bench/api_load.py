@@ -19,6 +19,7 @@ import platform
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -40,7 +41,7 @@ def _free_port() -> int:
 
 def start_server(workers: int, queue: int) -> tuple[subprocess.Popen, str]:
     port = _free_port()
-    log = open(REPORTS / "api_load_server.log", "w")  # noqa: SIM115 (lives as long as the server)
+    log = open(Path(tempfile.gettempdir()) / "chatocr_api_load_server.log", "w")  # noqa: SIM115 (lives as long as the server)
     proc = subprocess.Popen(
         [
             sys.executable,
