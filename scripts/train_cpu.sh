@@ -10,11 +10,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 XVENV=${XTUNER_VENV:-.venv-xtuner}
 CONFIG=${CONFIG:-xtuner_config/smollm2_135m_lora_cpu.py}
-GEN_N=${GEN_N:-60}
+GEN_N=${GEN_N:-61}
 GEN_SEED=${GEN_SEED:-7}
 GEN_OUT=${GEN_OUT:-datasets/generated/cpu-train}
-DATA=${DATA:-$GEN_OUT/train.jsonl}
-STEPS=${STEPS:-240}
+DATA=${DATA:-$GEN_OUT/all.jsonl}
+STEPS=${STEPS:-25}
 WORK=${WORK:-work_dirs/smollm2-chatocr-lora}
 OUT=${OUT:-llm_stage/adapters/chatocr-smollm2-lora}
 MERGED=${MERGED:-models/smollm2-chatocr-merged}
@@ -31,6 +31,8 @@ test -d "$BASE" || .venv/bin/python -m scripts.prepare_models
 if [[ ! -s "$DATA" ]]; then
   echo "train-cpu: generating $GEN_N documents (seed $GEN_SEED) into $GEN_OUT"
   .venv/bin/python -m generate_data --n "$GEN_N" --seed "$GEN_SEED" --out "$GEN_OUT" --workers 2
+  # every sample of those documents (val accuracy is measured on documents of another seed)
+  cat "$GEN_OUT"/{train,val,test}.jsonl > "$GEN_OUT/all.jsonl"
 fi
 test -s "$DATA" || { echo "train-cpu: no training data at $DATA" >&2; exit 1; }
 
