@@ -81,9 +81,13 @@ def evaluate(samples: list[dict], adapter: str | None) -> dict:
 
 
 @click.command()
-@click.option("--val", "val", multiple=True, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--val", "val", multiple=True, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option("--limit", type=int, default=24, show_default=True)
-@click.option("--adapter", "adapters", multiple=True, default=["none"], help="adapter dir, or 'none' for the base model")
+@click.option(
+    "--adapter", "adapters", multiple=True, default=["none"], help="adapter dir, or 'none' for the base model"
+)
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None)
 def main(val, limit, adapters, report):
     samples = load_samples(list(val), limit)

@@ -28,7 +28,9 @@ def _env() -> dict:
 
 def xrun(args: list[str], timeout: int = 600) -> subprocess.CompletedProcess:
     """Run a command with the xtuner venv's python from the repo root; fail with its output."""
-    p = subprocess.run([str(XPY), *args], cwd=REPO, env=_env(), capture_output=True, text=True, timeout=timeout)
+    p = subprocess.run(
+        [str(XPY), *args], cwd=REPO, env=_env(), capture_output=True, text=True, timeout=timeout
+    )
     assert p.returncode == 0, f"{args[:2]} failed ({p.returncode}):\n{p.stdout[-3000:]}\n{p.stderr[-5000:]}"
     return p
 
@@ -45,7 +47,9 @@ def xpython(code: str, timeout: int = 300) -> dict:
 
 @pytest.fixture(scope="session")
 def xtuner_venv() -> Path:
-    p = subprocess.run(["bash", "scripts/setup_xtuner.sh"], cwd=REPO, capture_output=True, text=True, timeout=1800)
+    p = subprocess.run(
+        ["bash", "scripts/setup_xtuner.sh"], cwd=REPO, capture_output=True, text=True, timeout=1800
+    )
     assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-4000:]
     return XVENV
 
@@ -69,7 +73,13 @@ def _samples(n: int) -> list[dict]:
     for i in range(n):
         text = f"KEDAI RUNCIT MAJU {i}\nNO 12 JALAN {i + 3}\nDATE: {i + 10}/03/2019\nTOTAL      {i + 4}.90"
         q = FieldQuery(fields=["company", "date", "total"])
-        rows.append(xtuner_sample(text, q, {"company": f"KEDAI RUNCIT MAJU {i}", "date": f"{i + 10}/03/2019", "total": f"{i + 4}.90"}))
+        rows.append(
+            xtuner_sample(
+                text,
+                q,
+                {"company": f"KEDAI RUNCIT MAJU {i}", "date": f"{i + 10}/03/2019", "total": f"{i + 4}.90"},
+            )
+        )
     return rows
 
 
@@ -95,7 +105,9 @@ def test_qlora_config_holds_the_production_recipe(xtuner_venv):
     assert sorted(got["targets"]) == sorted(["wqkv", "wo", "w1", "w2", "w3"])
     assert got["template"] == got["internlm"]
     assert got["system"] == SYSTEM_PROMPT
-    assert got["inputs"] and all(i.startswith("<document>\n") and i.endswith("\nJSON:") for i in got["inputs"])
+    assert got["inputs"] and all(
+        i.startswith("<document>\n") and i.endswith("\nJSON:") for i in got["inputs"]
+    )
     assert got["max_length"] == 2048 and got["map_num_proc"] < 32
     assert got["data"].startswith("datasets/generated/")
 
@@ -137,7 +149,9 @@ def test_cpu_template_matches_the_serving_chat_template(xtuner_base, tmp_path):
     turn = sample["conversation"][0]
     tok = AutoTokenizer.from_pretrained(str(prepare_embedded_model(verbose=False)))
     msgs = [{"role": "system", "content": turn["system"]}, {"role": "user", "content": turn["input"]}]
-    rendered = tok.apply_chat_template(msgs + [{"role": "assistant", "content": turn["output"]}], tokenize=False)
+    rendered = tok.apply_chat_template(
+        msgs + [{"role": "assistant", "content": turn["output"]}], tokenize=False
+    )
     want = tok(rendered, add_special_tokens=False)["input_ids"]
     assert got["ids"] == want, tok.decode(got["ids"])[:400]
     # the loss covers exactly the answer and its <|im_end|>, never the prompt
@@ -145,7 +159,9 @@ def test_cpu_template_matches_the_serving_chat_template(xtuner_base, tmp_path):
     trained = [t for t in got["labels"] if t != -100]
     assert trained == answer
     # the prompt part equals what the backend feeds at inference (generation prompt included)
-    prompt = tok(tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True), add_special_tokens=False)["input_ids"]
+    prompt = tok(
+        tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True), add_special_tokens=False
+    )["input_ids"]
     assert got["ids"][: len(prompt)] == prompt
     # transformers 4.48 reads the re-saved base with SmolLM2's rope_theta, not its 10000 default
     assert got["rope"] == 100000.0
@@ -155,9 +171,21 @@ def test_cpu_template_matches_the_serving_chat_template(xtuner_base, tmp_path):
 def test_launcher_fails_loudly_on_a_broken_run(xtuner_venv, tmp_path):
     """`xtuner train` exits 0 on failure; the project's launcher must not."""
     p = subprocess.run(
-        [str(XPY), "scripts/xtuner_run.py", "train", CPU_CONFIG, "--work-dir", str(tmp_path),
-         "--cfg-options", f"train_dataloader.dataset.dataset.data_files.train={tmp_path / 'missing.jsonl'}"],
-        cwd=REPO, env=_env(), capture_output=True, text=True, timeout=300,
+        [
+            str(XPY),
+            "scripts/xtuner_run.py",
+            "train",
+            CPU_CONFIG,
+            "--work-dir",
+            str(tmp_path),
+            "--cfg-options",
+            f"train_dataloader.dataset.dataset.data_files.train={tmp_path / 'missing.jsonl'}",
+        ],
+        cwd=REPO,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert p.returncode != 0
 
@@ -167,25 +195,55 @@ def test_two_step_cpu_run_converts_merges_and_serves(xtuner_base, tmp_path):
     data = tmp_path / "train.jsonl"
     data.write_text("".join(json.dumps(s, ensure_ascii=False) + "\n" for s in _samples(4)), encoding="utf-8")
     work, adapter, merged = tmp_path / "work", tmp_path / "adapter", tmp_path / "merged"
-    p = xrun([
-        "scripts/xtuner_run.py", "train", CPU_CONFIG, "--work-dir", str(work), "--cfg-options",
-        f"train_dataloader.dataset.dataset.data_files.train={data}",
-        f"tokenizer.pretrained_model_name_or_path={xtuner_base}",
-        f"model.llm.pretrained_model_name_or_path={xtuner_base}",
-        f"train_dataloader.dataset.tokenizer.pretrained_model_name_or_path={xtuner_base}",
-        "train_cfg.max_iters=2", "train_cfg.max_epochs=None", "optim_wrapper.accumulative_counts=1",
-        "default_hooks.logger.interval=1",
-    ])
+    p = xrun(
+        [
+            "scripts/xtuner_run.py",
+            "train",
+            CPU_CONFIG,
+            "--work-dir",
+            str(work),
+            "--cfg-options",
+            f"train_dataloader.dataset.dataset.data_files.train={data}",
+            f"tokenizer.pretrained_model_name_or_path={xtuner_base}",
+            f"model.llm.pretrained_model_name_or_path={xtuner_base}",
+            f"train_dataloader.dataset.tokenizer.pretrained_model_name_or_path={xtuner_base}",
+            "train_cfg.max_iters=2",
+            "train_cfg.max_epochs=None",
+            "optim_wrapper.accumulative_counts=1",
+            "default_hooks.logger.interval=1",
+        ]
+    )
     assert "loss:" in p.stdout + p.stderr
     ckpt = (work / "last_checkpoint").read_text().strip()
     assert ckpt.endswith("iter_2.pth")
-    xrun(["scripts/xtuner_run.py", "pth_to_hf", CPU_CONFIG, ckpt, str(adapter), "--fp32", "--safe-serialization",
-          "--cfg-options", f"model.llm.pretrained_model_name_or_path={xtuner_base}",
-          f"tokenizer.pretrained_model_name_or_path={xtuner_base}"])
+    xrun(
+        [
+            "scripts/xtuner_run.py",
+            "pth_to_hf",
+            CPU_CONFIG,
+            ckpt,
+            str(adapter),
+            "--fp32",
+            "--safe-serialization",
+            "--cfg-options",
+            f"model.llm.pretrained_model_name_or_path={xtuner_base}",
+            f"tokenizer.pretrained_model_name_or_path={xtuner_base}",
+        ]
+    )
     cfg = json.loads((adapter / "adapter_config.json").read_text())
     assert cfg["peft_type"] == "LORA" and cfg["r"] == 8
-    xrun(["scripts/xtuner_run.py", "merge", str(xtuner_base), str(adapter), str(merged),
-          "--safe-serialization", "--device", "cpu"])
+    xrun(
+        [
+            "scripts/xtuner_run.py",
+            "merge",
+            str(xtuner_base),
+            str(adapter),
+            str(merged),
+            "--safe-serialization",
+            "--device",
+            "cpu",
+        ]
+    )
     assert (merged / "config.json").is_file()
 
     from llm_stage.backends import get_backend
@@ -194,8 +252,10 @@ def test_two_step_cpu_run_converts_merges_and_serves(xtuner_base, tmp_path):
 
     q = FieldQuery(fields=["company", "total"])
     msgs = build_messages("KEDAI RUNCIT MAJU 9\nTOTAL      13.90", q)
-    for backend in (get_backend("transformers", model=str(merged)),
-                    get_backend("transformers", model="embedded", adapter=str(adapter))):
+    for backend in (
+        get_backend("transformers", model=str(merged)),
+        get_backend("transformers", model="embedded", adapter=str(adapter)),
+    ):
         out = backend.generate(msgs, keys=q.keys)
         assert list(json.loads(out.text)) == ["company", "total"]
         assert out.generated_tokens > 0
