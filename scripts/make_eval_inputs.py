@@ -40,7 +40,10 @@ def prompt_from_sample(sample: dict) -> str:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=OUT, show_default=True)
 def main(val: Path, n: int, out: Path) -> None:
     rows = [json.loads(x) for x in val.read_text(encoding="utf-8").splitlines() if x.strip()]
-    zh = [r for r in rows if re.search(r"[\u4e00-\u9fff]", r["conversation"][0]["input"])]
+    # language of the document itself (queries may name fields in the other language)
+    zh = [
+        r for r in rows if re.search(r"[\u4e00-\u9fff]", _DOC.search(r["conversation"][0]["input"]).group(1))
+    ]
     en = [r for r in rows if r not in zh]
     picked = [r for pair in zip(zh, en, strict=False) for r in pair] + zh[len(en) :] + en[len(zh) :]
     prompts = [prompt_from_sample(r) for r in picked[:n]]
