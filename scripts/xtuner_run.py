@@ -81,6 +81,18 @@ def install_torch_shims() -> None:
     # XTuner asks the device module whether bf16 works; torch.cpu has no such function.
     if not hasattr(torch.cpu, "is_bf16_supported"):
         torch.cpu.is_bf16_supported = lambda *a, **k: False  # type: ignore[attr-defined]
+    # torch >= 2.6 loads with weights_only=True by default, and mmengine's resume reads its own
+    # checkpoints (with a HistoryBuffer and numpy state inside) without saying otherwise, so
+    # `--resume` fails. These are checkpoints this project's runs wrote: load them in full.
+    if not getattr(torch.load, "_chatocr_full", False):
+        _load = torch.load
+
+        def load(*args, **kwargs):
+            kwargs.setdefault("weights_only", False)
+            return _load(*args, **kwargs)
+
+        load._chatocr_full = True  # type: ignore[attr-defined]
+        torch.load = load
 
 
 def prepare_base(src: Path, dst: Path) -> Path:
