@@ -41,6 +41,7 @@ class Pipeline:
 
     def extract_from_ocr(self, ocr: OcrResult, query, *, strict: bool = False, normalize: bool = False):
         from llm_stage import FieldQuery
+
         # The submodule, not `llm_stage.extract`: importing llm_stage.extract rebinds that package
         # attribute from the wrapper function to the module after the first call.
         from llm_stage.extract import extract
