@@ -121,7 +121,7 @@ def decode_json_object(
     *,
     table: Sequence[bytes | None],
     stop_ids: set[int],
-    max_value_tokens: int = 48,
+    max_value_tokens: int = 96,
 ) -> ConstrainedResult:
     """Greedy decoding forced into `{"k1": <value>, "k2": <value>}` with exactly `keys` in order."""
     t0 = time.perf_counter()

@@ -26,7 +26,7 @@ class TransformersBackend(Backend):
         adapter: str | None = None
         threads: int = 0  # torch CPU threads; 0 keeps torch's default
         constrained: bool = True  # force the JSON object when keys are given
-        max_value_tokens: int = 48  # cap on one field's value during constrained decoding
+        max_value_tokens: int = 96  # cap on one value; a Chinese address is ~64 SmolLM2 tokens
         device: str = "cpu"
 
     def __init__(self, **options):
