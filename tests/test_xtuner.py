@@ -208,6 +208,7 @@ def test_two_step_cpu_run_converts_merges_and_serves(xtuner_base, tmp_path):
                 "--cfg-options",
                 f"train_dataloader.dataset.dataset.data_files.train={data}",
                 f"tokenizer.pretrained_model_name_or_path={xtuner_base}",
+                f"custom_hooks.0.tokenizer.pretrained_model_name_or_path={xtuner_base}",
                 f"model.llm.pretrained_model_name_or_path={xtuner_base}",
                 f"train_dataloader.dataset.tokenizer.pretrained_model_name_or_path={xtuner_base}",
                 f"train_cfg.max_iters={iters}",
@@ -236,6 +237,7 @@ def test_two_step_cpu_run_converts_merges_and_serves(xtuner_base, tmp_path):
             "--cfg-options",
             f"model.llm.pretrained_model_name_or_path={xtuner_base}",
             f"tokenizer.pretrained_model_name_or_path={xtuner_base}",
+            f"custom_hooks.0.tokenizer.pretrained_model_name_or_path={xtuner_base}",
         ]
     )
     cfg = json.loads((adapter / "adapter_config.json").read_text())
