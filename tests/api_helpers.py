@@ -6,9 +6,12 @@ from __future__ import annotations
 import io
 import random
 import socket
+import subprocess
 import threading
 import time
 from contextlib import contextmanager
+
+import httpx
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 # Letters and digits PP-OCR does not confuse with each other (no O/0, I/1, S/5, Z/2, B/8).
@@ -48,6 +51,31 @@ def running_server(app, port: int | None = None, ready_timeout: float = 120.0):
     finally:
         server.should_exit = True
         t.join(timeout=10)
+
+
+def wait_http(url: str, timeout: float, what: str, proc: subprocess.Popen | None = None) -> None:
+    """Poll `url` until it answers 200; fail with `what` (and the process's stderr if it died)."""
+    deadline = time.time() + timeout
+    while True:
+        if proc is not None and proc.poll() is not None:
+            err = proc.stderr.read().decode()[-2000:] if proc.stderr else ""
+            raise RuntimeError(f"{what} exited: {err}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.time() > deadline:
+            raise RuntimeError(f"{what} did not start in {timeout:.0f} s")
+        time.sleep(0.5)
+
+
+def stop_process(proc: subprocess.Popen, timeout: float = 20) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 def codes(n: int, length: int = 6, seed: int = 7) -> list[str]:

@@ -7,12 +7,10 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
-from api_helpers import free_port, render_text_png, squash
+from api_helpers import free_port, render_text_png, squash, stop_process, wait_http
 
 from chatocr.chat import parse_chat
 
@@ -88,23 +86,10 @@ def demo_server():
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                if httpx.get(base + "/_stcore/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        else:
-            raise RuntimeError("streamlit did not start")
+        wait_http(base + "/_stcore/health", 120, "streamlit")
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc, 15)
 
 
 @pytest.mark.slow

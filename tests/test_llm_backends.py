@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
+from api_helpers import free_port, stop_process, wait_http
 
 from llm_stage import BackendError, FieldQuery, UnknownBackendError, extract, get_backend
 from llm_stage.backends.openai_backend import answer_schema
@@ -43,7 +42,7 @@ def test_lmdeploy_missing_says_how_to_install():
 
 
 def test_unreachable_server_is_a_backend_error():
-    b = get_backend("openai", base_url=f"http://127.0.0.1:{_free_port()}", model="x", timeout=2)
+    b = get_backend("openai", base_url=f"http://127.0.0.1:{free_port()}", model="x", timeout=2)
     with pytest.raises(BackendError, match="cannot reach"):
         b.generate([{"role": "user", "content": "hi"}], keys=["a"])
 
@@ -59,41 +58,20 @@ def test_schema_keys_accepts_only_flat_string_or_null_objects():
     assert schema_keys(None) is None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def llm_server():
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "chatocr", "serve-llm", "--port", str(port), "--threads", "1"],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.time() + 180
     try:
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"serve-llm exited: {proc.stderr.read().decode()[-2000:]}")
-            try:
-                if httpx.get(f"{url}/models", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.time() > deadline:
-                raise RuntimeError("serve-llm did not start in 180 s")
-            time.sleep(0.5)
+        wait_http(f"{url}/models", 180, "serve-llm", proc)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc, 20)
 
 
 @pytest.mark.slow
