@@ -10,7 +10,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 export HF_HUB_OFFLINE=1
 export TRANSFORMERS_OFFLINE=1
 
-.PHONY: setup setup-paddle setup-xtuner run test test-fast lint fmt data train train-cpu serve serve-llm demo eval bench clean help
+.PHONY: adapter setup setup-paddle setup-xtuner run test test-fast lint fmt data train train-cpu serve serve-llm demo eval bench clean help
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -56,6 +56,13 @@ train: ## QLoRA fine-tune InternLM2-chat-7B with XTuner on a CUDA GPU, then pth_
 
 train-cpu: setup ## LoRA fine-tune of the embedded model on CPU with XTuner (resumes; STEPS=, DATA=, OUT=, MERGE=1)
 	bash scripts/train_cpu.sh
+
+adapter: setup ## reproduce the shipped LoRA adapter (data of seeds 0 and 7, 175 XTuner CPU steps; see its PROVENANCE.md)
+	$(BIN)/python -m generate_data --n 181 --seed 0 --workers 2 --out datasets/generated/run181
+	$(BIN)/python -m generate_data --n 61 --seed 7 --workers 2 --out datasets/generated/cpu-train
+	mkdir -p datasets/generated/combined
+	cat datasets/generated/run181/train.jsonl datasets/generated/cpu-train/{train,val,test}.jsonl > datasets/generated/combined/train.jsonl
+	DATA=datasets/generated/combined/train.jsonl STEPS=175 WORK=work_dirs/lora-v2 bash scripts/train_cpu.sh
 
 setup-xtuner: ## build .venv-xtuner (XTuner 0.2.0 and its pins, CPU torch; idempotent)
 	bash scripts/setup_xtuner.sh
