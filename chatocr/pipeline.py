@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 
-from ocr_stage import InputLimits, OcrEngine, OcrResult, get_engine, load_document
+from ocr_stage import InputLimits, OcrEngine, OcrResult, get_engine, run_ocr
 
 from .settings import Settings
 
@@ -32,12 +31,7 @@ class Pipeline:
         return cls(engine, backend, limits)
 
     def ocr(self, source, *, name: str | None = None, page_range: Sequence[int] | None = None) -> OcrResult:
-        t0 = time.perf_counter()
-        pages = load_document(source, name=name, limits=self.limits, page_range=page_range)
-        t1 = time.perf_counter()
-        result = self.ocr_engine.run(pages)
-        result.timings["decode_s"] = t1 - t0
-        return result
+        return run_ocr(source, self.ocr_engine, name=name, limits=self.limits, page_range=page_range)
 
     def extract_from_ocr(self, ocr: OcrResult, query, *, strict: bool = False, normalize: bool = False):
         from llm_stage import FieldQuery
