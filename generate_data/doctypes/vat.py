@@ -186,6 +186,20 @@ def _items_table(c: Canvas, rng, doc, x0, x1, y, rows_h, form, val, size, header
     return xs, y
 
 
+
+_PARTY_ROWS = [("名        称：", "名称"), ("纳税人识别号：", "纳税人识别号"), ("地 址、电 话：", "地址电话"), ("开户行及账号：", "开户行及账号")]
+
+
+def _party_rows(c, f, party, role, x0, y0, pw_x, size, form, val, dx, dy):
+    """The four label/value rows of the paper layout's buyer (购买方) or seller (销售方) block."""
+    for i, (lab, suffix) in enumerate(_PARTY_ROWS):
+        yy = y0 + i * 28
+        c.text((x0 + 48, yy), lab, size * 0.9, "cn_serif", form)
+        key = role + suffix
+        if key in f:
+            c.text((x0 + 185 + dx, yy + dy), _printed(f, party, key), size, val, max_width=pw_x - x0 - 195)
+
+
 def _render_paper(doc: Doc, rng: random.Random) -> Image.Image:
     f, data = doc.fields, doc.data
     W, H = rng.randint(1240, 1360), 1000
@@ -229,12 +243,7 @@ def _render_paper(doc: Doc, rng: random.Random) -> Image.Image:
         c.text((pw_x + 16, top_y + 18 + i * 32), ch, 18, "cn_serif", form, anchor="ma")
     for i in range(4):
         c.text((pw_x + 40, top_y + 10 + i * 28), _cipher(rng), 19, "en_mono", c.ink, max_width=x1 - pw_x - 50)
-    labels = [("名        称：", "购买方名称"), ("纳税人识别号：", "购买方纳税人识别号"), ("地 址、电 话：", "购买方地址电话"), ("开户行及账号：", "购买方开户行及账号")]
-    for i, (lab, key) in enumerate(labels):
-        yy = top_y + 10 + i * 28
-        c.text((x0 + 48, yy), lab, size * 0.9, "cn_serif", form)
-        if key in f:
-            c.text((x0 + 185 + dx, yy + dy), _printed(f, data["buyer"], key), size, val, max_width=pw_x - x0 - 195)
+    _party_rows(c, f, data["buyer"], "购买方", x0, top_y + 10, pw_x, size, form, val, dx, dy)
     # Items
     header = ["货物或应税劳务、服务名称", "规格型号", "单位", "数量", "单价", "金额", "税率", "税额"]
     fr = [0.27, 0.11, 0.06, 0.08, 0.12, 0.15, 0.07, 0.14]
@@ -256,12 +265,7 @@ def _render_paper(doc: Doc, rng: random.Random) -> Image.Image:
     for i, ch in enumerate("销售方"):
         c.text((x0 + 20, sy + 12 + i * 32), ch, 18, "cn_serif", form, anchor="ma")
     c.line((x0 + 40, sy - 6, x0 + 40, sy + 4 * 28 + 10), form)
-    labels = [("名        称：", "销售方名称"), ("纳税人识别号：", "销售方纳税人识别号"), ("地 址、电 话：", "销售方地址电话"), ("开户行及账号：", "销售方开户行及账号")]
-    for i, (lab, key) in enumerate(labels):
-        yy = sy + 4 + i * 28
-        c.text((x0 + 48, yy), lab, size * 0.9, "cn_serif", form)
-        if key in f:
-            c.text((x0 + 185 + dx, yy + dy), _printed(f, data["seller"], key), size, val, max_width=pw_x - x0 - 195)
+    _party_rows(c, f, data["seller"], "销售方", x0, sy + 4, pw_x, size, form, val, dx, dy)
     bottom = sy + 4 * 28 + 10
     H = int(bottom + 80)
     c.rect((x0, top_y, x1, bottom), form, 2)
