@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = Path(os.environ.get("CHATOCR_MODELS_DIR", REPO_ROOT / "models"))
+
+
+# The page limit of the pipeline, the CLI and the API (README, /readyz and error messages report it).
+MAX_PAGES = 20
 
 
 def _env(name: str, default):
@@ -36,4 +42,85 @@ class Settings(BaseModel):
     strict: bool = Field(default_factory=lambda: _env("STRICT", False))
     pdf_dpi: int = Field(default_factory=lambda: _env("PDF_DPI", 200))
     max_pixels: int = Field(default_factory=lambda: _env("MAX_PIXELS", 40_000_000))
-    max_pages: int = Field(default_factory=lambda: _env("MAX_PAGES", 20))
+    max_pages: int = Field(default_factory=lambda: _env("MAX_PAGES", MAX_PAGES))
+
+
+# ---------------------------------------------------------------- page ranges (CLI and API)
+
+# The most characters a page range may have. A range names at most `max_pages` distinct pages, so a
+# legitimate one is short; anything longer is refused before it is split.
+MAX_PAGE_SPEC_CHARS = 1000
+_PAGE_PART = re.compile(r"(\d+)\s*(?:-\s*(\d+))?", re.ASCII)
+
+
+class PageRangeError(ValueError):
+    """A page range is malformed (`too_many` False) or names more pages than allowed (`too_many` True)."""
+
+    def __init__(self, message: str, *, too_many: bool = False):
+        super().__init__(message)
+        self.too_many = too_many
+
+
+def parse_pages(spec: str | Sequence[int] | None, max_pages: int = MAX_PAGES) -> list[int] | None:
+    """'1-3,5' or [1, 2] (1-based, inclusive) -> 0-based indices, de-duplicated, in first-seen order.
+
+    The number of distinct pages is counted from the ranges themselves (merged intervals), and checked
+    against `max_pages` before a single index is listed, so the work and memory are bounded by
+    MAX_PAGE_SPEC_CHARS and `max_pages`, never by the numbers in the range. None for no range.
+    Whether the pages exist is for the document decoder to say (it knows the page count).
+    """
+    if spec is None or (isinstance(spec, (str, list, tuple)) and len(spec) == 0):
+        return None
+    shown = repr(str(spec)[:60]) + ("…" if len(str(spec)) > 60 else "") if isinstance(spec, str) else "list"
+    if isinstance(spec, str):
+        if len(spec) > MAX_PAGE_SPEC_CHARS:
+            raise PageRangeError(
+                f"page range is {len(spec):,} characters long, over the limit of {MAX_PAGE_SPEC_CHARS:,}; "
+                "give ranges like '1-3,5'"
+            )
+        intervals: list[tuple[int, int]] = []
+        for part in spec.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            m = _PAGE_PART.fullmatch(part)
+            if m is None:
+                raise PageRangeError(f"page range {shown} is not like '1-3,5'")
+            lo = int(m[1])
+            hi = int(m[2]) if m[2] else lo
+            if lo < 1 or hi < 1:
+                raise PageRangeError(f"page range {shown}: pages start at 1")
+            if hi < lo:
+                raise PageRangeError(f"page range {shown}: {lo}-{hi} ends before it starts")
+            intervals.append((lo - 1, hi))  # 0-based, half-open
+    elif isinstance(spec, (list, tuple)):
+        if len(spec) > MAX_PAGE_SPEC_CHARS:
+            raise PageRangeError(
+                f"page list has {len(spec):,} entries, over the limit of {MAX_PAGE_SPEC_CHARS:,}"
+            )
+        intervals = []
+        for p in spec:
+            if isinstance(p, bool) or not isinstance(p, int):
+                raise PageRangeError(f"page list entries must be page numbers, not {str(p)[:20]!r}")
+            if p < 1:
+                raise PageRangeError("page list: pages start at 1")
+            intervals.append((p - 1, p))
+    else:
+        raise PageRangeError(
+            f"a page range is a string like '1-3,5' or a list of page numbers, not {type(spec).__name__}"
+        )
+    if not intervals:
+        raise PageRangeError(f"page range {shown} names no page")
+    # Count distinct pages by merging intervals: arithmetic on the bounds, no listing.
+    count, end = 0, -1
+    for lo, hi in sorted(intervals):
+        if hi > end:
+            count += hi - max(lo, end)
+            end = hi
+    if count > max_pages:
+        raise PageRangeError(f"{count:,} pages requested, over the limit of {max_pages}", too_many=True)
+    seen: dict[int, None] = {}
+    for lo, hi in intervals:
+        for i in range(lo, hi):
+            seen.setdefault(i, None)
+    return list(seen)

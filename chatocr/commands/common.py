@@ -8,6 +8,9 @@ import click
 
 from ocr_stage import InputError, OcrEngineError, UnknownEngineError
 
+from ..settings import PageRangeError, Settings
+from ..settings import parse_pages as shared_parse_pages
+
 
 def user_errors(fn):
     """Turn errors about the user's input into a one-line `Error: …` instead of a traceback."""
@@ -26,28 +29,23 @@ def user_errors(fn):
     return wrapper
 
 
-def parse_pages(spec: str | None) -> list[int] | None:
-    """'1-3,5' (1-based, inclusive) -> [0, 1, 2, 4]."""
-    if not spec:
-        return None
-    out: list[int] = []
+def parse_pages(spec: str | None, max_pages: int | None = None) -> list[int] | None:
+    """'1-3,5' (1-based, inclusive) -> [0, 1, 2, 4]: the API's parser (chatocr.settings.parse_pages),
+    checked against `max_pages` (default: the pipeline's, CHATOCR_MAX_PAGES)."""
+    if max_pages is None:
+        max_pages = Settings().max_pages
     try:
-        for part in spec.split(","):
-            part = part.strip()
-            if "-" in part:
-                a, b = part.split("-", 1)
-                out.extend(range(int(a) - 1, int(b)))
-            elif part:
-                out.append(int(part) - 1)
-    except ValueError:
-        raise click.BadParameter(f"page range {spec!r} is not like '1-3,5'") from None
-    if not out or min(out) < 0:
-        raise click.BadParameter(f"page range {spec!r}: pages start at 1")
-    return out
+        return shared_parse_pages(spec, max_pages)
+    except PageRangeError as e:
+        raise click.BadParameter(str(e), param_hint="'--pages'") from None
 
 
 engine_option = click.option(
-    "-e", "--engine", envvar="CHATOCR_OCR_ENGINE", default="rapid", show_default=True,
+    "-e",
+    "--engine",
+    envvar="CHATOCR_OCR_ENGINE",
+    default="rapid",
+    show_default=True,
     help="OCR engine: rapid (CPU, shipped PP-OCR ONNX models) or paddle (PaddleOCR).",
 )
 pages_option = click.option("-p", "--pages", default=None, help="Page range, 1-based, e.g. '1-3,5'.")
