@@ -10,11 +10,44 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 Point = tuple[float, float]
 MAX_FIELDS = 64
 MAX_FIELD_CHARS = 200
+# A field list given as one string ("a, b, c") is refused unsplit past this length.
+MAX_FIELD_LIST_CHARS = MAX_FIELDS * (MAX_FIELD_CHARS + 2)
+MAX_QUESTION_BYTES = 2000  # UTF-8 bytes
+MAX_HINT_BYTES = 500  # UTF-8 bytes per hint
+MAX_HINTS_BYTES = 4000  # UTF-8 bytes of all hints together
+# Invisible format characters that are part of ordinary text in some scripts (ZWNJ, ZWJ).
+_ALLOWED_FORMAT = {"\u200c", "\u200d"}
 
 
 def _clean_name(name: str) -> str:
     name = unicodedata.normalize("NFC", str(name)).strip()
     return re.sub(r"\s+", " ", name)
+
+
+def name_identity(name: str) -> str:
+    """What two field names are compared by: NFKC (full-width letters, ligatures, compatibility
+    forms folded), case-folded, whitespace collapsed. `total`, `TOTAL` and `ｔｏｔａｌ` are one field."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", name).casefold()).strip()
+
+
+def _bad_char(text: str, keep_whitespace: bool = False) -> str | None:
+    """The first control, bidi/format, surrogate or private-use character in `text`, or None."""
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if keep_whitespace and ch in "\t\n\r":
+            continue
+        if cat in ("Cc", "Cs", "Co") or (cat == "Cf" and ch not in _ALLOWED_FORMAT):
+            return ch
+    return None
+
+
+def _refuse_chars(what: str, text: str, keep_whitespace: bool = False) -> None:
+    ch = _bad_char(text, keep_whitespace)
+    if ch is not None:
+        label = unicodedata.name(ch, "") or "a control character"
+        raise QueryError(
+            f"{what} {text[:80]!r} contains U+{ord(ch):04X} ({label}), which is not allowed; remove it"
+        )
 
 
 class QueryError(ValueError):
@@ -24,8 +57,13 @@ class QueryError(ValueError):
 class FieldQuery(BaseModel):
     """The requested field names (free text, any script), or a natural-language question.
 
-    Names are stripped, deduplicated (first occurrence wins) and kept in the user's order.
-    A question without fields is answered as the single field `answer`.
+    Names are NFC-normalised, stripped, whitespace-collapsed and kept in the user's order; exact
+    repeats collapse to the first. Names that differ only by case or Unicode compatibility form
+    (`total, TOTAL`) are refused: they would be one key to the model. Control characters (NUL, ESC,
+    bidi overrides, other invisible format characters) are refused in names, hints and questions.
+    A question without fields is answered as the single field `answer`. Sizes are bounded:
+    MAX_FIELDS names of MAX_FIELD_CHARS, a question of MAX_QUESTION_BYTES, hints of MAX_HINT_BYTES
+    each and MAX_HINTS_BYTES together, one per requested field.
     """
 
     fields: list[str] = Field(default_factory=list)
@@ -36,16 +74,37 @@ class FieldQuery(BaseModel):
     @classmethod
     def _dedupe(cls, v):
         if isinstance(v, str):
+            if len(v) > MAX_FIELD_LIST_CHARS:
+                raise QueryError(
+                    f"the field list is {len(v):,} characters long; the limit is {MAX_FIELD_LIST_CHARS:,}"
+                )
             v = split_field_list(v)
-        seen: dict[str, None] = {}
-        for name in v or []:
+        if v is None:
+            return []
+        if not isinstance(v, (list, tuple)):
+            return v  # pydantic reports the type error
+        if len(v) > MAX_FIELDS:
+            raise QueryError(f"{len(v)} fields requested; the limit is {MAX_FIELDS}")
+        seen: dict[str, str] = {}  # identity -> the name as first given
+        for name in v:
+            if isinstance(name, (dict, list, tuple, set)):
+                raise QueryError(f"field names are strings, not {type(name).__name__}")
             n = _clean_name(name)
             if not n:
                 continue
             if len(n) > MAX_FIELD_CHARS:
                 raise QueryError(f"field name is {len(n)} characters long; the limit is {MAX_FIELD_CHARS}")
-            seen.setdefault(n, None)
-        return list(seen)
+            _refuse_chars("field name", n)
+            ident = name_identity(n)
+            first = seen.get(ident)
+            if first is None:
+                seen[ident] = n
+            elif first != n:
+                raise QueryError(
+                    f"fields {first!r} and {n!r} are the same name up to case or character width; "
+                    "ask for each field once"
+                )
+        return list(seen.values())
 
     @field_validator("question", mode="before")
     @classmethod
@@ -53,7 +112,42 @@ class FieldQuery(BaseModel):
         if v is None:
             return None
         v = str(v).strip()
+        size = len(v.encode("utf-8", "surrogatepass"))
+        if size > MAX_QUESTION_BYTES:
+            raise QueryError(f"the question is {size:,} bytes (UTF-8); the limit is {MAX_QUESTION_BYTES:,}")
+        _refuse_chars("the question", v, keep_whitespace=True)
         return v or None
+
+    @field_validator("hints", mode="before")
+    @classmethod
+    def _check_hints(cls, v):
+        if v is None:
+            return {}
+        if not isinstance(v, dict):
+            return v  # pydantic reports the type error
+        if len(v) > MAX_FIELDS:
+            raise QueryError(f"{len(v)} hints given; the limit is {MAX_FIELDS}")
+        out: dict[str, str] = {}
+        total = 0
+        for k, hint in v.items():
+            if not isinstance(k, str) or not isinstance(hint, str):
+                raise QueryError("hints map a field name to a string")
+            key = _clean_name(k)
+            if len(key) > MAX_FIELD_CHARS:
+                raise QueryError(f"hint key is {len(key)} characters long; the limit is {MAX_FIELD_CHARS}")
+            _refuse_chars("hint key", key)
+            text = hint.strip()
+            size = len(text.encode("utf-8", "surrogatepass"))
+            if size > MAX_HINT_BYTES:
+                raise QueryError(
+                    f"the hint for {key!r} is {size:,} bytes (UTF-8); the limit is {MAX_HINT_BYTES:,}"
+                )
+            total += size
+            if total > MAX_HINTS_BYTES:
+                raise QueryError(f"the hints are over {MAX_HINTS_BYTES:,} bytes (UTF-8) together")
+            _refuse_chars(f"the hint for {key!r}:", text, keep_whitespace=True)
+            out[key] = text
+        return out
 
     @model_validator(mode="after")
     def _non_empty(self):
@@ -61,6 +155,19 @@ class FieldQuery(BaseModel):
             raise QueryError("the query is empty: give at least one field name or a question")
         if len(self.fields) > MAX_FIELDS:
             raise QueryError(f"{len(self.fields)} fields requested; the limit is {MAX_FIELDS}")
+        if self.hints:
+            keys = {name_identity(k): k for k in self.keys}
+            hints: dict[str, str] = {}
+            for k, hint in self.hints.items():
+                key = keys.get(name_identity(k))
+                if key is None:
+                    raise QueryError(
+                        f"hint for {k!r}, which is not a requested field ({', '.join(self.keys)[:200]})"
+                    )
+                if key in hints:
+                    raise QueryError(f"two hints for field {key!r}")
+                hints[key] = hint
+            self.hints = hints
         return self
 
     @property
