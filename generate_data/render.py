@@ -24,6 +24,19 @@ FONT_FAMILIES: dict[str, list[tuple[str, int]]] = {
     "en_serif_bold": [("dejavu/DejaVuSerif-Bold.ttf", 0)],
     "en_mono": [("dejavu/DejaVuSansMono.ttf", 0)],
     "en_mono_bold": [("dejavu/DejaVuSansMono-Bold.ttf", 0)],
+    # Receipt printers: monospaced and narrow faces (the CJK fonts' Latin glyphs differ from DejaVu's).
+    "en_receipt": [
+        ("dejavu/DejaVuSansMono.ttf", 0),
+        ("wqy/wqy-zenhei.ttc", 1),
+        ("wqy/wqy-microhei.ttc", 1),
+        ("dejavu/DejaVuSansCondensed.ttf", 0),
+        ("dejavu/DejaVuSerifCondensed.ttf", 0),
+    ],
+    "en_receipt_bold": [
+        ("dejavu/DejaVuSansMono-Bold.ttf", 0),
+        ("dejavu/DejaVuSansCondensed-Bold.ttf", 0),
+        ("wqy/wqy-zenhei.ttc", 0),
+    ],
 }
 
 
@@ -93,7 +106,9 @@ class Canvas:
     def text_width(self, s: str, family: str, size: float) -> float:
         return self.draw.textlength(s, font=self.font(family, size))
 
-    def text(self, xy, s: str, size: float, family: str = "cn_sans", fill=None, anchor: str = "la", max_width=None):
+    def text(
+        self, xy, s: str, size: float, family: str = "cn_sans", fill=None, anchor: str = "la", max_width=None
+    ):
         """Draw `s`; shrink the font until it fits `max_width`. Returns the bbox."""
         if not s:
             return (xy[0], xy[1], xy[0], xy[1])
@@ -114,7 +129,9 @@ class Canvas:
             x += self.draw.textlength(ch, font=f) + spacing
         return x
 
-    def wrap(self, xy, s: str, size: float, family: str, width: float, line_gap: float = 1.3, fill=None) -> float:
+    def wrap(
+        self, xy, s: str, size: float, family: str, width: float, line_gap: float = 1.3, fill=None
+    ) -> float:
         """Draw `s` wrapped to `width`; returns the y below the last line."""
         x, y = xy
         line = ""
@@ -135,7 +152,17 @@ class Canvas:
     def rect(self, box, outline=None, width: int = 1, fill=None):
         self.draw.rectangle(box, outline=outline or self.ink, width=width, fill=fill)
 
-    def dashed(self, y: float, x0: float, x1: float, fill=None, dash: int = 8, gap: int = 5, char: str | None = None, size=16):
+    def dashed(
+        self,
+        y: float,
+        x0: float,
+        x1: float,
+        fill=None,
+        dash: int = 8,
+        gap: int = 5,
+        char: str | None = None,
+        size=16,
+    ):
         if char:
             step = self.text_width(char, "en_mono", size)
             n = int((x1 - x0) / max(step, 1))
@@ -147,8 +174,18 @@ class Canvas:
             x += dash + gap
 
 
-def seal(img: Image.Image, center, radius: float, text: str, rng: random.Random, inner: str = "", oval: bool = False,
-         font_rel=("wqy/wqy-zenhei.ttc", 0), color=(215, 30, 30)):
+def seal(
+    img: Image.Image,
+    center,
+    radius: float,
+    text: str,
+    rng: random.Random,
+    inner: str = "",
+    oval: bool = False,
+    font_rel=("wqy/wqy-zenhei.ttc", 0),
+    color=(215, 30, 30),
+    middle: str = "",
+):
     """A red company seal: ring, text along the arc, a star; blended so text beneath shows through."""
     r = int(radius)
     rx, ry = (r, int(r * 0.7)) if oval else (r, r)
@@ -175,6 +212,9 @@ def seal(img: Image.Image, center, radius: float, text: str, rng: random.Random,
     if inner:
         font = load_font(font_rel[0], font_rel[1], max(9, int(r * 0.18)))
         d.text((cx, cy + ry * 0.55), inner, font=font, fill=255, anchor="mm")
+    if middle:  # 发票专用章 print the taxpayer number across the middle
+        font = load_font(font_rel[0], font_rel[1], max(9, int(rx * 1.5 / max(len(middle), 1))))
+        d.text((cx, cy), middle, font=font, fill=255, anchor="mm")
     layer = layer.rotate(rng.uniform(-25, 25), resample=Image.BICUBIC)
     alpha = layer.point(lambda v: int(v * rng.uniform(0.55, 0.8)))
     ink = Image.new("RGB", layer.size, color)
@@ -199,7 +239,9 @@ def qr_block(canvas: Canvas, x: int, y: int, size: int, modules: int = 25):
     for i in range(modules):
         for j in range(modules):
             if rng.random() < 0.5:
-                d.rectangle((x + i * m, y + j * m, x + (i + 1) * m - 0.5, y + (j + 1) * m - 0.5), fill=(0, 0, 0))
+                d.rectangle(
+                    (x + i * m, y + j * m, x + (i + 1) * m - 0.5, y + (j + 1) * m - 0.5), fill=(0, 0, 0)
+                )
     for fx, fy in [(0, 0), (modules - 7, 0), (0, modules - 7)]:
         X, Y = x + fx * m, y + fy * m
         d.rectangle((X, Y, X + 7 * m, Y + 7 * m), fill=(255, 255, 255))
@@ -235,4 +277,18 @@ def texture(img: Image.Image, rng: random.Random, strength: float = 6.0) -> Imag
     noise = Image.fromarray(np.clip(small + 128, 0, 255).astype("uint8")).resize((w, h), Image.BICUBIC)
     noise = noise.filter(ImageFilter.GaussianBlur(3))
     arr = np.asarray(img).astype("int16") + (np.asarray(noise).astype("int16") - 128)[:, :, None]
+    return Image.fromarray(np.clip(arr, 0, 255).astype("uint8"))
+
+
+def thermal_print(img: Image.Image, rng: random.Random, strength: float = 1.0) -> Image.Image:
+    """Thermal/dot-matrix print: slightly soft glyphs, greyish ink and missing dots inside strokes."""
+    import numpy as np
+
+    arr = np.asarray(img.filter(ImageFilter.GaussianBlur(rng.uniform(0.2, 0.7)))).astype("float32")
+    g = np.random.default_rng(rng.getrandbits(32))
+    dark = arr.mean(axis=2) < 150
+    drop = (g.random(dark.shape) < rng.uniform(0.03, 0.15) * strength) & dark
+    ink = rng.uniform(0.0, 60.0) * strength
+    arr[dark] += ink
+    arr[drop] = arr[drop] + (255 - arr[drop]) * rng.uniform(0.4, 0.8)
     return Image.fromarray(np.clip(arr, 0, 255).astype("uint8"))

@@ -192,8 +192,18 @@ def bank_account(rng: random.Random) -> str:
 
 
 BANKS = [
-    "中国工商银行", "中国建设银行", "中国农业银行", "中国银行", "交通银行", "招商银行", "中信银行",
-    "兴业银行", "上海浦东发展银行", "中国民生银行", "平安银行", "北京银行",
+    "中国工商银行",
+    "中国建设银行",
+    "中国农业银行",
+    "中国银行",
+    "交通银行",
+    "招商银行",
+    "中信银行",
+    "兴业银行",
+    "上海浦东发展银行",
+    "中国民生银行",
+    "平安银行",
+    "北京银行",
 ]
 
 
@@ -212,9 +222,33 @@ def fake_id_number(rng: random.Random, region: str, birth: dt.date) -> str:
 
 
 ROADS = [
-    "人民路", "中山路", "解放路", "建设路", "和平路", "长江路", "黄河路", "科技园南路", "高新大道", "滨江大道",
-    "南京西路", "淮海中路", "深南大道", "天河路", "文一西路", "金鸡湖大道", "天府大道", "珞喻路", "香港中路",
-    "长安街", "中关村大街", "世纪大道", "民治大道", "学府路", "东风路", "新华路", "工业园路",
+    "人民路",
+    "中山路",
+    "解放路",
+    "建设路",
+    "和平路",
+    "长江路",
+    "黄河路",
+    "科技园南路",
+    "高新大道",
+    "滨江大道",
+    "南京西路",
+    "淮海中路",
+    "深南大道",
+    "天河路",
+    "文一西路",
+    "金鸡湖大道",
+    "天府大道",
+    "珞喻路",
+    "香港中路",
+    "长安街",
+    "中关村大街",
+    "世纪大道",
+    "民治大道",
+    "学府路",
+    "东风路",
+    "新华路",
+    "工业园路",
 ]
 
 
@@ -226,3 +260,284 @@ def cn_street_address(rng: random.Random, city: str) -> str:
     elif r < 0.5:
         addr += f"{rng.choice('ABCDE')}座{rng.randint(101, 2408)}"
     return addr
+
+
+# ---------------------------------------------------------------- Malaysia / Singapore receipts
+# Generic place words and real postcode ranges, recombined at random (no address is copied).
+MY_WORDS = [
+    "MUTIARA",
+    "INDAH",
+    "JAYA",
+    "PERMAI",
+    "SETIA",
+    "MEWAH",
+    "MAJU",
+    "SENTOSA",
+    "BAHAGIA",
+    "DAMAI",
+    "MELATI",
+    "CEMPAKA",
+    "KENANGA",
+    "ANGGERIK",
+    "RIA",
+    "BUKIT",
+    "SUNGAI",
+    "PUTRA",
+    "PERDANA",
+    "INTAN",
+    "BERLIAN",
+    "DESA",
+    "SERI",
+    "MEGAH",
+    "MURNI",
+    "SEJAHTERA",
+    "BUNGA RAYA",
+    "MAWAR",
+    "TEMBUSU",
+    "MERANTI",
+    "CENDANA",
+    "DELIMA",
+    "NILAM",
+    "PELANGI",
+    "SURIA",
+    "BAYU",
+    "IMPIAN",
+    "TASIK",
+    "KOTA",
+    "UTAMA",
+    "BARU",
+    "LAMA",
+    "TENGAH",
+    "BESAR",
+    "KECIL",
+    "RAJA",
+    "SULTAN ISMAIL",
+    "TUN RAZAK",
+    "IPOH",
+    "KLANG LAMA",
+    "GASING",
+    "TEBRAU",
+    "KUCHAI",
+    "METRO",
+    "WAWASAN",
+    "HARMONI",
+    "SAUJANA",
+]
+MY_CITIES = [  # (city, state, postcode range)
+    ("KUALA LUMPUR", "WILAYAH PERSEKUTUAN", (50000, 60000)),
+    ("PETALING JAYA", "SELANGOR", (46000, 47830)),
+    ("SHAH ALAM", "SELANGOR", (40000, 40470)),
+    ("KLANG", "SELANGOR", (41000, 41300)),
+    ("SUBANG JAYA", "SELANGOR", (47500, 47650)),
+    ("PUCHONG", "SELANGOR", (47100, 47190)),
+    ("KAJANG", "SELANGOR", (43000, 43009)),
+    ("SERI KEMBANGAN", "SELANGOR", (43300, 43300)),
+    ("RAWANG", "SELANGOR", (48000, 48050)),
+    ("AMPANG", "SELANGOR", (68000, 68000)),
+    ("CHERAS", "SELANGOR", (43200, 43200)),
+    ("BANGI", "SELANGOR", (43650, 43650)),
+    ("SEMENYIH", "SELANGOR", (43500, 43500)),
+    ("JOHOR BAHRU", "JOHOR", (80000, 81300)),
+    ("SKUDAI", "JOHOR", (81300, 81310)),
+    ("MASAI", "JOHOR", (81750, 81750)),
+    ("BATU PAHAT", "JOHOR", (83000, 83010)),
+    ("KLUANG", "JOHOR", (86000, 86009)),
+    ("MUAR", "JOHOR", (84000, 84010)),
+    ("IPOH", "PERAK", (30000, 31650)),
+    ("TAIPING", "PERAK", (34000, 34010)),
+    ("GEORGE TOWN", "PULAU PINANG", (10000, 10470)),
+    ("BUTTERWORTH", "PULAU PINANG", (12000, 12300)),
+    ("BAYAN LEPAS", "PULAU PINANG", (11900, 11960)),
+    ("MELAKA", "MELAKA", (75000, 75460)),
+    ("SEREMBAN", "NEGERI SEMBILAN", (70000, 70450)),
+    ("NILAI", "NEGERI SEMBILAN", (71800, 71800)),
+    ("KUANTAN", "PAHANG", (25000, 25350)),
+    ("ALOR SETAR", "KEDAH", (5000, 5460)),
+    ("KOTA BHARU", "KELANTAN", (15000, 15300)),
+    ("KUALA TERENGGANU", "TERENGGANU", (20000, 21300)),
+    ("KOTA KINABALU", "SABAH", (88000, 88450)),
+    ("KUCHING", "SARAWAK", (93000, 93350)),
+    ("MIRI", "SARAWAK", (98000, 98200)),
+    ("PUTRAJAYA", "WILAYAH PERSEKUTUAN", (62000, 62300)),
+]
+
+
+def my_words(rng: random.Random, n: int = 1) -> str:
+    return " ".join(rng.sample(MY_WORDS, n))
+
+
+def my_address_parts(rng: random.Random) -> list[str]:
+    """Comma-separated parts of a Malaysian address, unit first, state last (as receipts print them)."""
+    parts = []
+    r = rng.random()
+    n = rng.randint(1, 300)
+    if r < 0.3:
+        parts.append(
+            rng.choice(["NO. {}", "NO.{}", "NO {}", "{}"]).format(n)
+            + rng.choice(["", "", "-A", "-1", "G", "A"])
+        )
+    elif r < 0.45:
+        parts.append(f"LOT {rng.choice(['', 'P.T. ', 'PT '])}{rng.randint(100, 9999)}")
+    elif r < 0.6:
+        parts.append(f"{rng.choice('ABCDEGJ')}-{rng.randint(0, 30):02d}-{rng.randint(1, 20):02d}")
+    elif r < 0.72:
+        a = rng.randint(1, 90)
+        parts.append(f"NO. {a} & {a + 2}" if rng.random() < 0.5 else f"NO. {a}G & {a + 2}G")
+    else:
+        parts.append(
+            rng.choice(["GROUND FLOOR", "1ST FLOOR", "LEVEL 2", "LOWER GROUND FLOOR", "UNIT G-12", "3RD FLR"])
+        )
+        parts.append(rng.choice(["NO. {}", "NO.{}", "LOT {}"]).format(n))
+    if rng.random() < 0.25:
+        parts.append(
+            f"{rng.choice(['WISMA', 'MENARA', 'PLAZA', 'BANGUNAN', 'KOMPLEKS', 'PUSAT PERNIAGAAN'])} {my_words(rng)}"
+        )
+    street = rng.choice(
+        [
+            "JALAN {w} {a}",
+            "JALAN {w} {a}/{b}",
+            "JALAN {w}",
+            "JLN {w} {a}",
+            "JALAN SS{a}/{b}",
+            "JALAN PJU {a}/{b}",
+            "JALAN {ab}/{a}",
+            "LORONG {w} {a}",
+            "PERSIARAN {w}",
+            "JALAN USJ {a}/{b}",
+            "JALAN {w} {a}{c}",
+        ]
+    )
+    parts.append(
+        street.format(
+            w=my_words(rng),
+            a=rng.randint(1, 40),
+            b=rng.randint(1, 12),
+            ab=rng.randint(1, 40),
+            c=rng.choice("ABCD"),
+        )
+    )
+    if rng.random() < 0.75:
+        parts.append(
+            rng.choice(
+                [
+                    "TAMAN {w}",
+                    "TAMAN {w} {w2}",
+                    "BANDAR {w}",
+                    "SEKSYEN {n}",
+                    "KAWASAN PERINDUSTRIAN {w}",
+                    "TAMAN PERINDUSTRIAN {w}",
+                    "BANDAR BARU {w}",
+                    "DESA {w}",
+                ]
+            ).format(w=my_words(rng), w2=my_words(rng), n=rng.randint(1, 30))
+        )
+    city, state, (lo, hi) = rng.choice(MY_CITIES)
+    pc = f"{rng.randint(lo, hi):05d}"
+    if rng.random() < 0.8:
+        parts.append(f"{pc} {city}")
+        if state != "WILAYAH PERSEKUTUAN" or rng.random() < 0.3:
+            parts.append(state + (" D.E." if state == "SELANGOR" and rng.random() < 0.1 else ""))
+    else:
+        parts += [pc, f"{city}"] if rng.random() < 0.5 else [f"{pc} {city} {state}"]
+    return parts
+
+
+def sg_address_parts(rng: random.Random) -> list[str]:
+    blk = f"BLK {rng.randint(1, 999)}" if rng.random() < 0.5 else f"{rng.randint(1, 400)}"
+    road = f"{my_words(rng)} {rng.choice(['ROAD', 'STREET', 'AVENUE', 'DRIVE', 'CRESCENT'])}" + (
+        f" {rng.randint(1, 9)}" if rng.random() < 0.4 else ""
+    )
+    unit = f"#{rng.randint(1, 20):02d}-{rng.randint(1, 120):02d}"
+    parts = [blk + " " + road, unit]
+    if rng.random() < 0.4:
+        parts.insert(1, f"{my_words(rng)} {rng.choice(['MALL', 'PLAZA', 'CENTRE', 'POINT'])}")
+    parts.append(f"SINGAPORE {rng.randint(10, 82):02d}{digits(rng, 4)}")
+    return parts
+
+
+def wrap_parts(parts: list[str], rng: random.Random, width: int, max_lines: int = 4) -> list[str]:
+    """Group address parts into printed lines; a comma ends a part, the last line may end in '.'."""
+    lines, cur = [], ""
+    sep = rng.choice([", ", ", ", ","])
+    for p in parts:
+        if cur and (len(cur) + len(p) + 2 > width) and len(lines) < max_lines - 1:
+            lines.append(cur + ",")
+            cur = p
+        else:
+            cur = f"{cur}{sep}{p}" if cur else p
+    lines.append(cur + ("." if rng.random() < 0.3 else ""))
+    return lines
+
+
+MY_DATE_FORMATS = [
+    ("%d/%m/%Y", 30),
+    ("%d-%m-%y", 8),
+    ("%d/%m/%y", 10),
+    ("%d-%m-%Y", 10),
+    ("%Y-%m-%d", 5),
+    ("%d %b %Y", 6),
+    ("%d.%m.%Y", 4),
+    ("%b {d}, %Y", 3),
+    ("%d-%b-%Y", 4),
+    ("%d %B %Y", 2),
+    ("%Y/%m/%d", 3),
+    ("%d-%b-%y", 2),
+]
+
+
+def fmt_date(d: dt.date, fmt: str, upper: bool = False) -> str:
+    s = d.strftime(fmt.replace("{d}", str(d.day)))
+    return s.upper() if upper else s
+
+
+def my_date(rng: random.Random, d: dt.date) -> str:
+    fmt = rng.choices([f for f, _ in MY_DATE_FORMATS], weights=[w for _, w in MY_DATE_FORMATS])[0]
+    return fmt_date(d, fmt, upper="%b" in fmt and rng.random() < 0.6)
+
+
+def my_time(rng: random.Random, t: dt.time) -> str:
+    s = t.strftime(rng.choice(["%H:%M:%S", "%H:%M", "%I:%M %p", "%I:%M:%S %p", "%I:%M%p"]))
+    return s.lower() if rng.random() < 0.1 else s
+
+
+# ---------------------------------------------------------------- weighted document-type mix
+def parse_weights(spec: str | None) -> dict[str, int]:
+    """'my_receipt=3,vat_special_invoice=2' -> {'my_receipt': 3, ...}; unnamed types weigh 1."""
+    out: dict[str, int] = {}
+    for part in (spec or "").split(","):
+        if not part.strip():
+            continue
+        name, _, w = part.partition("=")
+        try:
+            val = int(w)
+        except ValueError:
+            raise ValueError(
+                f"weight for {name.strip()!r} must be a whole number >= 0, got {w.strip()!r}"
+            ) from None
+        if val < 0:
+            raise ValueError(f"weight for {name.strip()!r} must be >= 0")
+        out[name.strip()] = val
+    return out
+
+
+def weighted_types(types, weights: dict[str, int] | None) -> tuple[str, ...]:
+    """Each type repeated by its weight (divided by the common factor): the round-robin of
+    `build.doc_type_for` over this tuple gives a deterministic, exactly proportional mix."""
+    import math
+
+    types = list(types)
+    w = {t: (weights or {}).get(t, 1) for t in types}
+    kept = [t for t in types if w[t] > 0]
+    if not kept:
+        raise ValueError("every selected document type has weight 0")
+    g = 0
+    for t in kept:
+        g = math.gcd(g, w[t])
+    return tuple(t for t in kept for _ in range(w[t] // g))
+
+
+def doc_type_for_weighted(index: int, seed: int, types, weights: dict[str, int] | None = None) -> str:
+    """`build.doc_type_for` over the weighted expansion: per-seed shuffled round-robin."""
+    order = list(weighted_types(types, weights))
+    random.Random(f"types:{seed}").shuffle(order)
+    return order[index % len(order)]

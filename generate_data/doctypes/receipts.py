@@ -10,14 +10,16 @@ from PIL import Image
 
 from .. import values as V
 from ..fields import spec
-from ..render import Canvas, barcode, qr_block, texture
+from ..render import Canvas, barcode, qr_block, texture, thermal_print
 from .base import Doc, Fakers, register
 
 
 class Tape:
     """Rows of a receipt laid out top-down on a narrow strip, cropped to length at the end."""
 
-    def __init__(self, rng: random.Random, width: int, family: str, size: float, bold_family: str | None = None):
+    def __init__(
+        self, rng: random.Random, width: int, family: str, size: float, bold_family: str | None = None
+    ):
         self.rng = rng
         self.c = Canvas(width, 4000, rng, tuple(rng.randint(244, 255) for _ in range(3)))
         self.family, self.bold = family, bold_family or family
@@ -28,13 +30,28 @@ class Tape:
 
     def center(self, s: str, scale: float = 1.0, bold: bool = False):
         if s:
-            self.c.text((self.c.w / 2, self.y), s, self.size * scale, self.bold if bold else self.family, anchor="ma",
-                        max_width=self.c.w - 2 * self.margin)
+            self.c.text(
+                (self.c.w / 2, self.y),
+                s,
+                self.size * scale,
+                self.bold if bold else self.family,
+                anchor="ma",
+                max_width=self.c.w - 2 * self.margin,
+            )
         self.y += self.size * scale * self.gap
 
-    def left(self, s: str, scale: float = 1.0):
-        self.c.text((self.margin, self.y), s, self.size * scale, self.family, max_width=self.c.w - 2 * self.margin)
+    def left(self, s: str, scale: float = 1.0, bold: bool = False):
+        self.c.text(
+            (self.margin, self.y),
+            s,
+            self.size * scale,
+            self.bold if bold else self.family,
+            max_width=self.c.w - 2 * self.margin,
+        )
         self.y += self.size * scale * self.gap
+
+    def left_bold(self, s: str, scale: float = 1.0, bold: bool = True):
+        self.left(s, scale, bold)
 
     def pair(self, left: str, right: str, scale: float = 1.0, bold: bool = False):
         fam = self.bold if bold else self.family
@@ -66,20 +83,64 @@ class Tape:
 
 # ---------------------------------------------------------------- 购物小票
 CN_GOODS = [
-    ("可口可乐330ml", 2.5, 3.5), ("农夫山泉550ml", 1.5, 2.5), ("康师傅红烧牛肉面", 3.5, 5.0), ("伊利纯牛奶250ml", 2.8, 3.8),
-    ("蒙牛酸奶", 4.5, 8.9), ("金龙鱼大米5kg", 39.9, 69.9), ("鲁花花生油5L", 89.0, 159.0), ("海天酱油500ml", 8.9, 15.8),
-    ("洽洽瓜子", 6.5, 12.9), ("奥利奥饼干", 7.9, 14.5), ("维达抽纸", 12.9, 29.9), ("蓝月亮洗衣液", 29.9, 59.9),
-    ("高露洁牙膏", 9.9, 19.9), ("苹果（散装）", 6.0, 18.0), ("香蕉", 3.0, 8.0), ("鸡蛋30枚", 18.0, 32.0),
-    ("五花肉", 15.0, 35.0), ("青岛啤酒500ml", 4.5, 7.5), ("旺旺雪饼", 9.9, 16.8), ("德芙巧克力", 9.9, 25.9),
-    ("三只松鼠坚果", 29.9, 69.0), ("立白洗洁精", 9.9, 16.9), ("统一冰红茶", 2.5, 3.5), ("面包", 5.5, 12.8),
+    ("可口可乐330ml", 2.5, 3.5),
+    ("农夫山泉550ml", 1.5, 2.5),
+    ("康师傅红烧牛肉面", 3.5, 5.0),
+    ("伊利纯牛奶250ml", 2.8, 3.8),
+    ("蒙牛酸奶", 4.5, 8.9),
+    ("金龙鱼大米5kg", 39.9, 69.9),
+    ("鲁花花生油5L", 89.0, 159.0),
+    ("海天酱油500ml", 8.9, 15.8),
+    ("洽洽瓜子", 6.5, 12.9),
+    ("奥利奥饼干", 7.9, 14.5),
+    ("维达抽纸", 12.9, 29.9),
+    ("蓝月亮洗衣液", 29.9, 59.9),
+    ("高露洁牙膏", 9.9, 19.9),
+    ("苹果（散装）", 6.0, 18.0),
+    ("香蕉", 3.0, 8.0),
+    ("鸡蛋30枚", 18.0, 32.0),
+    ("五花肉", 15.0, 35.0),
+    ("青岛啤酒500ml", 4.5, 7.5),
+    ("旺旺雪饼", 9.9, 16.8),
+    ("德芙巧克力", 9.9, 25.9),
+    ("三只松鼠坚果", 29.9, 69.0),
+    ("立白洗洁精", 9.9, 16.9),
+    ("统一冰红茶", 2.5, 3.5),
+    ("面包", 5.5, 12.8),
 ]
-STORES = ["华润万家", "永辉超市", "物美超市", "联华超市", "大润发", "家乐福", "盒马鲜生", "沃尔玛", "世纪联华", "步步高超市"]
+STORES = [
+    "华润万家",
+    "永辉超市",
+    "物美超市",
+    "联华超市",
+    "大润发",
+    "家乐福",
+    "盒马鲜生",
+    "沃尔玛",
+    "世纪联华",
+    "步步高超市",
+]
 
-CN_RECEIPT = spec("cn_supermarket_receipt", "zh", "购物小票", [
-    ("商户名称", "seller_name"), ("门店地址", "address"), ("电话", "phone"), ("单号", "invoice_no"),
-    ("收银员", "cashier"), ("日期", "date"), ("时间", "time"), ("商品件数", "item_count"), ("合计", "total"),
-    ("实收", "cash"), ("找零", "change"), ("支付方式", "payment_method"), ("商品明细", "items"),
-])
+CN_RECEIPT = spec(
+    "cn_supermarket_receipt",
+    "zh",
+    "购物小票",
+    [
+        ("商户名称", "seller_name"),
+        ("门店地址", "address"),
+        ("电话", "phone"),
+        ("单号", "invoice_no"),
+        ("收银员", "cashier"),
+        ("日期", "date"),
+        ("时间", "time"),
+        ("商品件数", "item_count"),
+        ("合计", "total"),
+        ("实收", "cash"),
+        ("找零", "change"),
+        ("支付方式", "payment_method"),
+        ("商品明细", "items"),
+    ],
+)
 
 
 def gen_cn(rng: random.Random, fk: Fakers) -> Doc:
@@ -151,141 +212,695 @@ def render_cn(doc: Doc, rng: random.Random) -> Image.Image:
     return t.finish()
 
 
-# ---------------------------------------------------------------- Malaysian receipt
+# ---------------------------------------------------------------- Malaysian / Singaporean receipt
 MY_GOODS = [
-    ("MILO 3IN1 18X33G", 9.9, 16.5), ("NESCAFE ORIGINAL 3IN1", 12.0, 18.9), ("GARDENIA WHITE BREAD", 2.8, 4.5),
-    ("DUTCH LADY UHT MILK 1L", 5.9, 7.5), ("MAGGI KARI 5X79G", 5.5, 7.9), ("JASMINE RICE 5KG", 18.0, 29.0),
-    ("100PLUS 1.5L", 3.5, 5.2), ("F&N ORANGE 325ML", 1.6, 2.4), ("KLEENEX TISSUE 4S", 8.9, 14.9), ("PEN BLUE 0.5", 1.2, 3.5),
-    ("A4 PAPER 70GSM", 9.9, 15.9), ("ROTI CANAI", 1.2, 2.0), ("TEH TARIK", 1.8, 3.2), ("NASI LEMAK", 3.5, 8.0),
-    ("MEE GORENG", 5.0, 9.0), ("CHICKEN RICE", 6.0, 10.0), ("KOPI O", 1.4, 2.8), ("GLUE STICK 21G", 2.5, 4.9),
-    ("BATTERY AA 4S", 6.9, 12.9), ("CLOROX 1L", 6.5, 9.9), ("SUNLIGHT DISHWASH 900ML", 4.9, 7.9),
+    ("MILO 3IN1 18X33G", 9.9, 16.5),
+    ("NESCAFE ORIGINAL 3IN1", 12.0, 18.9),
+    ("WHITE BREAD 400G", 2.8, 4.5),
+    ("UHT MILK 1L", 5.9, 7.5),
+    ("MAGGI KARI 5X79G", 5.5, 7.9),
+    ("JASMINE RICE 5KG", 18.0, 29.0),
+    ("100PLUS 1.5L", 3.5, 5.2),
+    ("ORANGE DRINK 325ML", 1.6, 2.4),
+    ("TISSUE 4S", 8.9, 14.9),
+    ("PEN BLUE 0.5", 1.2, 3.5),
+    ("A4 PAPER 70GSM", 9.9, 15.9),
+    ("ROTI CANAI", 1.2, 2.0),
+    ("TEH TARIK", 1.8, 3.2),
+    ("NASI LEMAK", 3.5, 8.0),
+    ("MEE GORENG", 5.0, 9.0),
+    ("CHICKEN RICE", 6.0, 10.0),
+    ("KOPI O", 1.4, 2.8),
+    ("GLUE STICK 21G", 2.5, 4.9),
+    ("BATTERY AA 4S", 6.9, 12.9),
+    ("BLEACH 1L", 6.5, 9.9),
+    ("DISHWASH 900ML", 4.9, 7.9),
+    ("NASI GORENG KAMPUNG", 6.0, 12.0),
+    ("ICE LEMON TEA", 2.0, 4.5),
+    ("CURRY PUFF", 1.0, 2.5),
+    ("CHAR KUEY TEOW", 6.0, 11.0),
+    ("WAN TAN MEE", 5.5, 9.0),
+    ("PLASTIC CONTAINER 3PCS", 3.9, 9.9),
+    ("HANGER 10PCS", 3.5, 7.9),
+    ("EXTENSION CORD 3M", 9.9, 25.9),
+    ("BISCUIT CRACKER 300G", 3.9, 7.5),
+    ("SOY SAUCE 640ML", 3.5, 6.9),
+    ("COOKING OIL 5KG", 24.0, 32.0),
+    ("EGG GRADE A 30S", 11.0, 15.5),
+    ("FRIED CHICKEN 2PC", 8.5, 13.9),
+    ("PARKING FEE", 2.0, 12.0),
+    ("DURIAN CAKE", 12.0, 28.0),
+    ("MINERAL WATER 1.5L", 1.5, 3.0),
+    ("SCREWDRIVER SET", 8.9, 19.9),
+    ("NOTEBOOK A5", 2.5, 6.5),
+    ("CORRECTION TAPE", 3.0, 6.9),
 ]
-MY_SUFFIX = ["SDN BHD", "SDN. BHD.", "ENTERPRISE", "TRADING", "(M) SDN BHD", "S/B"]
+MY_TRADES = [
+    "RESTAURANT",
+    "RESTORAN",
+    "HARDWARE",
+    "TRADING",
+    "STATIONERY",
+    "BAKERY",
+    "MINI MARKET",
+    "SUPERMARKET",
+    "PHARMACY",
+    "FOOD INDUSTRIES",
+    "BOOKSTORE",
+    "CAFE",
+    "MARKETING",
+    "RETAIL",
+    "HOLDINGS",
+    "SEAFOOD RESTAURANT",
+    "TRADING & SUPPLY",
+    "AUTO PARTS",
+    "ELECTRICAL",
+    "FRESH MART",
+    "CONFECTIONERY",
+    "KOPITIAM",
+    "F&B",
+    "HYPERMARKET",
+    "GIFT SHOP",
+    "PARKING",
+]
+CN_ROMAN = [
+    "TAN",
+    "LIM",
+    "WONG",
+    "CHONG",
+    "LEE",
+    "NG",
+    "ONG",
+    "GOH",
+    "YAP",
+    "TEH",
+    "KHOO",
+    "LAU",
+    "CHAN",
+    "LOH",
+    "SIM",
+]
+CN_ROMAN2 = [
+    "HENG",
+    "HUAT",
+    "SENG",
+    "KEE",
+    "HING",
+    "LEONG",
+    "FATT",
+    "SOON",
+    "CHUAN",
+    "HOCK",
+    "WAH",
+    "LOONG",
+    "MENG",
+]
+MY_SUFFIX = [
+    ("SDN BHD", 30),
+    ("SDN. BHD.", 10),
+    ("S/B", 8),
+    ("SB", 2),
+    ("(M) SDN BHD", 6),
+    ("(M) BHD", 3),
+    ("BHD", 2),
+    ("ENTERPRISE", 8),
+    ("TRADING", 4),
+    ("", 8),
+    ("Sdn Bhd", 4),
+]
+SG_SUFFIX = [("PTE LTD", 6), ("PTE. LTD.", 3), ("PTE LTD.", 1)]
 
-MY_RECEIPT = spec("my_receipt", "en", "Malaysian shop receipt", [
-    ("company", "seller_name"), ("registration_no", "registration_no"), ("gst_id", "gst_id"), ("address", "address"),
-    ("phone", "phone"), ("receipt_no", "invoice_no"), ("date", "date"), ("time", "time"), ("cashier", "cashier"),
-    ("subtotal", "subtotal"), ("gst", "tax_amount"), ("rounding", "rounding"), ("total", "total"), ("cash", "cash"),
-    ("change", "change"), ("items", "items"),
-])
+MY_RECEIPT = spec(
+    "my_receipt",
+    "en",
+    "Malaysian/Singaporean shop receipt",
+    [
+        ("company", "seller_name"),
+        ("registration_no", "registration_no"),
+        ("tax_id", "gst_id"),
+        ("address", "address"),
+        ("phone", "phone"),
+        ("receipt_no", "invoice_no"),
+        ("date", "date"),
+        ("time", "time"),
+        ("cashier", "cashier"),
+        ("subtotal", "subtotal"),
+        ("tax", "tax_amount"),
+        ("rounding", "rounding"),
+        ("total", "total"),
+        ("cash", "cash"),
+        ("change", "change"),
+        ("items", "items"),
+    ],
+)
 
 
-def _my_address(fk: Fakers, rng: random.Random) -> list[str]:
-    parts = fk.my.address().upper().replace("\n", ", ").split(", ")
-    if rng.random() < 0.5:
-        parts[0] = f"NO.{rng.randint(1, 99)}, " + parts[0]
-    lines, cur = [], ""
-    for p in parts:
-        if cur and len(cur) + len(p) > 34:
-            lines.append(cur + ",")
-            cur = p
-        else:
-            cur = f"{cur}, {p}" if cur else p
-    lines.append(cur + ("." if rng.random() < 0.4 else ""))
-    return lines
+def _my_company(fk: Fakers, rng: random.Random, sg: bool) -> str:
+    r = rng.random()
+    if r < 0.3:
+        base = f"{rng.choice(CN_ROMAN)} {rng.choice(CN_ROMAN2)}" + (
+            f" {rng.choice(CN_ROMAN2)}" if rng.random() < 0.4 else ""
+        )
+    elif r < 0.55:
+        base = V.my_words(rng, rng.choice([1, 2]))
+    elif r < 0.75:
+        base = (fk.my.last_name() if rng.random() < 0.5 else fk.en.last_name()).upper()
+    else:
+        base = (
+            rng.choice(
+                [
+                    "GOLDEN",
+                    "NEW",
+                    "GREEN",
+                    "SUNRISE",
+                    "ROYAL",
+                    "STAR",
+                    "LUCKY",
+                    "PREMIER",
+                    "CITY",
+                    "GRAND",
+                    "ONE",
+                ]
+            )
+            + " "
+            + (
+                V.my_words(rng)
+                if rng.random() < 0.5
+                else rng.choice(["LEAF", "OCEAN", "HORIZON", "PALM", "VALLEY", "BRIDGE"])
+            )
+        )
+    trade = rng.choice(MY_TRADES)
+    if rng.random() < 0.12:
+        name = f"{rng.choice(['SYARIKAT', 'PERNIAGAAN', 'KEDAI'])} {base}"
+    else:
+        name = f"{base} {trade}"
+    if rng.random() < 0.12:
+        name += f" ({rng.choice(['KL', 'JB', 'PJ', 'TAMAN ' + V.my_words(rng), V.my_words(rng)])})"
+    pool = SG_SUFFIX if sg else MY_SUFFIX
+    suf = rng.choices([s for s, _ in pool], weights=[w for _, w in pool])[0]
+    if suf.endswith(trade) or (suf in ("TRADING", "ENTERPRISE") and trade in ("TRADING", "TRADING & SUPPLY")):
+        suf = "SDN BHD"
+    name = f"{name} {suf}".strip()
+    return name.title() if suf == "Sdn Bhd" else name
+
+
+def _my_reg(rng: random.Random, sg: bool, year: int) -> tuple[str, str]:
+    """(registration number as the gold value, the printed line)."""
+    if sg:
+        uen = f"{rng.randint(1990, year)}{V.digits(rng, 5)}{rng.choice('KMNRWZEHD')}"
+        return uen, rng.choice(["UEN: {}", "CO. REG NO: {}", "Co Reg No. {}", "({})"]).format(uen)
+    old = f"{rng.randint(1000, 1299999)}-{rng.choice('ADHKMPTUVWX')}"
+    if rng.random() < 0.25:
+        new = f"{rng.randint(1990, year)}{rng.choice(['01', '03'])}{V.digits(rng, 6)}"
+        return new, rng.choice(["CO. REG: {n} ({o})", "COMPANY NO: {n} ({o})", "Reg No: {n}"]).format(
+            n=new, o=old
+        )
+    return old, rng.choice(
+        [
+            "({})",
+            "({})",
+            "(CO. REG NO: {})",
+            "CO. REG. NO. {}",
+            "Co-REG:{}",
+            "(CO.NO. {})",
+            "ROC NO: {}",
+            "COMPANY NO : {}",
+            "{}",
+        ]
+    ).format(old)
 
 
 def gen_my(rng: random.Random, fk: Fakers) -> Doc:
-    base = fk.my.last_name().upper() if rng.random() < 0.5 else fk.en.last_name().upper()
-    company = f"{base} {rng.choice(['MART', 'STATIONERY', 'HARDWARE', 'RESTAURANT', 'TRADING', 'FOOD', 'BOOK'])} {rng.choice(MY_SUFFIX)}"
-    addr_lines = _my_address(fk, rng)
-    d = V.rand_date(rng, 2015, 2018)
-    t = V.rand_time(rng)
+    sg = rng.random() < 0.15
+    era = rng.choices(["gst", "sst", "none"], weights=[70, 20, 10])[0] if not sg else "gst"
+    d = {
+        "gst": V.rand_date(rng, 2015, 2018),
+        "sst": V.rand_date(rng, 2019, 2024),
+        "none": V.rand_date(rng, 2016, 2024),
+    }[era]
+    if era == "gst" and not sg and d.year == 2018 and d.month > 5:
+        d = d.replace(month=rng.randint(1, 5))
+    rate = {"gst": Decimal("0.07") if sg else Decimal("0.06"), "sst": Decimal("0.06"), "none": Decimal("0")}[
+        era
+    ]
+    company = _my_company(fk, rng, sg)
+    reg, reg_line = _my_reg(rng, sg, d.year)
+    parts = V.sg_address_parts(rng) if sg else V.my_address_parts(rng)
+    addr_lines = V.wrap_parts(parts, rng, rng.randint(24, 44), max_lines=rng.choice([2, 3, 4, 4]))
+    t = V.rand_time(rng, 7, 23)
     items = []
-    for _ in range(rng.randint(1, 6)):
+    for _ in range(rng.choices([1, 2, 3, 4, 5, 6, 8], weights=[22, 22, 18, 12, 10, 8, 8])[0]):
         name, lo, hi = rng.choice(MY_GOODS)
-        qty = rng.choice([1, 1, 1, 2, 3, 4])
-        price = V.money(Decimal(str(round(rng.uniform(lo, hi), 2))))
-        items.append({"description": name, "qty": str(qty), "unit_price": f"{price:.2f}", "amount": f"{price * qty:.2f}"})
+        qty = rng.choice([1, 1, 1, 1, 2, 2, 3, 4, 6])
+        price = V.money(Decimal(str(round(rng.uniform(lo, hi) * 20) / 20)))
+        items.append(
+            {
+                "description": name,
+                "qty": str(qty),
+                "unit_price": f"{price:.2f}",
+                "amount": f"{price * qty:.2f}",
+            }
+        )
     subtotal = sum(Decimal(i["amount"]) for i in items)
-    gst = V.money(subtotal * Decimal("0.06"))
-    exact = subtotal + gst
-    total = V.round_to_5_sen(exact)
+    tax = V.money(subtotal * rate)
+    exact = subtotal + tax
+    total = exact if sg else V.round_to_5_sen(exact)
     rounding = total - exact
-    cash = Decimal(next(n for n in (5, 10, 20, 50, 100, 200, 500) if n >= total))
-    date_fmt = rng.choice(["%d/%m/%Y", "%d-%m-%Y", "%d/%m/%y", "%d-%m-%y", "%d %b %Y"])
+    cash = Decimal(next(n for n in (5, 10, 20, 50, 100, 200, 500, 1000, 2000) if n >= total))
+    if rng.random() < 0.25 and total < cash - 1:
+        cash = total + Decimal(rng.choice(["0.00", "0.10", "1.00", "0.50"]))
+    tax_id = None
+    if era == "gst":
+        tax_id = (
+            f"M{rng.randint(1, 9)}-{V.digits(rng, 7)}-{rng.randint(0, 9)}"
+            if sg and rng.random() < 0.5
+            else V.digits(rng, 12)
+        )
+        if not sg:
+            tax_id = "000" + tax_id[3:] if rng.random() < 0.7 else tax_id
+    elif era == "sst":
+        tax_id = f"{rng.choice('BWJ')}{V.digits(rng, 2)}-{V.digits(rng, 4)}-{V.digits(rng, 8)}"
+    phone = (
+        f"6{V.digits(rng, 3, True)} {V.digits(rng, 4)}"
+        if sg
+        else rng.choice(["0{a}-{b}", "0{a}-{c} {d}", "0{a} {b}", "0{a}-{c}-{d}"]).format(
+            a=rng.randint(3, 9),
+            b=V.digits(rng, rng.choice([7, 8]), True),
+            c=V.digits(rng, 4, True),
+            d=V.digits(rng, 4),
+        )
+    )
     f: dict[str, object] = {
         "company": company,
-        "registration_no": f"{rng.randint(100000, 1299999)}-{rng.choice('ADHKMPTUVWX')}",
-        "gst_id": V.digits(rng, 12, first_nonzero=False),
+        "registration_no": reg,
+        "tax_id": tax_id,
         "address": " ".join(addr_lines),
-        "phone": f"0{rng.randint(3, 9)}-{V.digits(rng, rng.choice([7, 8]), True)}",
-        "receipt_no": rng.choice(["CS", "INV", "OR", "T"]) + V.digits(rng, rng.choice([6, 8, 10])),
-        "date": d.strftime(date_fmt).upper(),
-        "time": t.strftime(rng.choice(["%H:%M:%S", "%H:%M", "%I:%M %p"])),
-        "cashier": fk.my.first_name().upper() if rng.random() < 0.6 else None,
+        "phone": phone if rng.random() < 0.85 else None,
+        "receipt_no": rng.choice(["CS", "INV", "OR", "T", "", "", "CB", "A"])
+        + V.digits(rng, rng.choice([5, 6, 8, 10]), True),
+        "date": V.my_date(rng, d),
+        "time": V.my_time(rng, t),
+        "cashier": (
+            fk.my.first_name().upper()
+            if rng.random() < 0.6
+            else rng.choice(["ADMIN", "CASHIER 1", "SV2", "01"])
+        )
+        if rng.random() < 0.65
+        else None,
         "subtotal": f"{subtotal:.2f}",
-        "gst": f"{gst:.2f}",
-        "rounding": f"{rounding:.2f}" if rounding or rng.random() < 0.5 else None,
+        "tax": f"{tax:.2f}" if era != "none" else None,
+        "rounding": f"{rounding:.2f}" if (rounding or rng.random() < 0.5) and not sg else None,
         "total": f"{total:.2f}",
         "cash": f"{cash:.2f}",
         "change": f"{cash - total:.2f}",
         "items": items,
     }
     f = {k: v for k, v in f.items() if v is not None}
-    return Doc("my_receipt", f, "thermal", {"addr_lines": addr_lines})
+    data = {
+        "addr_lines": addr_lines,
+        "reg_line": reg_line,
+        "sg": sg,
+        "era": era,
+        "rate": f"{rate * 100:.0f}%",
+        "exact": f"{exact:.2f}",
+        "fax": f"0{rng.randint(3, 9)}-{V.digits(rng, 8, True)}" if not sg and rng.random() < 0.25 else None,
+        "layout": rng.choices(["center", "left"], weights=[75, 25])[0],
+        "branch": (
+            V.my_words(rng)
+            + " "
+            + rng.choice(["MALL", "BRANCH", "OUTLET", "(#" + str(rng.randint(1, 400)) + ")"])
+        )
+        if rng.random() < 0.2
+        else None,
+    }
+    return Doc("my_receipt", f, "thermal", data)
+
+
+def _tax_id_line(doc: Doc, rng: random.Random) -> str | None:
+    f, era = doc.fields, doc.data["era"]
+    if "tax_id" not in f:
+        return None
+    lab = "SST" if era == "sst" else "GST"
+    tpl = rng.choice(
+        [
+            f"{lab} ID: {{}}",
+            f"{lab} REG NO: {{}}",
+            f"({lab} ID No: {{}})",
+            f"{lab} ID. NO : {{}}",
+            f"{lab} ID No :{{}}",
+            f"{lab} Reg No. {{}}",
+        ]
+    )
+    return tpl.format(f["tax_id"])
+
+
+def _money(v: str, style: str) -> str:
+    return {"plain": v, "rm": f"RM{v}", "rm_sp": f"RM {v}", "sgd": f"S${v}"}[style]
 
 
 def render_my(doc: Doc, rng: random.Random) -> Image.Image:
-    f = doc.fields
-    fam = rng.choice(["en_mono", "en_sans", "en_mono"])
-    t = Tape(rng, rng.randint(560, 680), fam, rng.uniform(19, 23), bold_family=fam + "_bold" if fam != "en_sans" else "en_sans_bold")
-    t.center(f["company"], 1.1, bold=True)
-    t.center(rng.choice(["(Co. Reg. No: {})", "CO. REG. NO. {}", "({})"]).format(f["registration_no"]), 0.9)
-    t.center(rng.choice(["GST ID: {}", "GST REG NO: {}", "GST ID NO : {}"]).format(f["gst_id"]), 0.9)
-    for line in doc.data["addr_lines"]:
-        t.center(line, 0.9)
-    t.center(f"TEL: {f['phone']}", 0.9)
-    t.space()
-    t.center("TAX INVOICE", 1.05, bold=True)
-    t.pair(f"{rng.choice(['Invoice No', 'Receipt No', 'Bill No', 'Doc No'])}: {f['receipt_no']}", "")
-    t.pair(f"Date: {f['date']}", f"Time: {f['time']}")
-    if "cashier" in f:
-        t.left(f"Cashier: {f['cashier']}")
-    t.rule("-")
-    t.cols(["Item", "Qty", "Price", "Amount"], [0, 0.55, 0.76, 1.0], "lrrr")
-    t.rule("-")
-    for it in f["items"]:
-        if len(it["description"]) > 18 or rng.random() < 0.5:
-            t.left(it["description"])
-            t.cols([it["qty"], it["unit_price"], it["amount"] + " SR"], [0.55, 0.76, 1.0], "rrr")
+    f, data = doc.fields, doc.data
+    mono = rng.random() < 0.7
+    fam, bold = (
+        ("en_receipt", "en_receipt_bold")
+        if mono
+        else rng.choice([("en_sans", "en_sans_bold"), ("en_serif", "en_serif_bold")])
+    )
+    t = Tape(rng, rng.randint(520, 720), fam, rng.uniform(18, 24), bold_family=bold)
+    head = t.center if data["layout"] == "center" else t.left
+    rule_char = rng.choice(["-", "-", "=", ".", "*", None])
+    money_style = (
+        "sgd"
+        if data["sg"] and rng.random() < 0.3
+        else rng.choices(["plain", "rm", "rm_sp"], weights=[70, 15, 15])[0]
+    )
+    inj = data.get("injection")
+    inj_top = bool(inj) and rng.random() < 0.25
+
+    def inj_lines():
+        for line in inj["print_lines"]:
+            t.center(line, 0.85) if data["layout"] == "center" else t.left(line, 0.85)
+        data["injection_drawn"] = True
+
+    if inj_top:
+        inj_lines()
+        t.space()
+    # -- header: company, registration, address, tax id, phone
+    together = rng.random() < 0.2 and data["reg_line"].startswith("(")
+    if together:
+        head(f"{f['company']} {data['reg_line']}", 1.0, bold=True)
+    else:
+        (t.center if data["layout"] == "center" else t.left_bold)(
+            f["company"], rng.uniform(1.0, 1.25), bold=True
+        )
+        if rng.random() < 0.1:
+            head(
+                rng.choice(
+                    [
+                        "(formerly known as " + V.my_words(rng).title() + " Sdn Bhd)",
+                        "Licensee of " + V.my_words(rng).title(),
+                    ]
+                ),
+                0.85,
+            )
+        head(data["reg_line"], 0.9)
+    tax_line = _tax_id_line(doc, rng)
+    tax_first = rng.random() < 0.25
+    if tax_line and tax_first:
+        head(tax_line, 0.9)
+    for line in data["addr_lines"]:
+        head(line, 0.9)
+    if tax_line and not tax_first:
+        head(tax_line, 0.9)
+    if data["branch"]:
+        head(data["branch"], 0.9)
+    if "phone" in f:
+        tel = rng.choice(["TEL: {}", "Tel No. {}", "TEL : {}", "Tel: {}", "PHONE: {}", "T: {}"]).format(
+            f["phone"]
+        )
+        if data["fax"] and rng.random() < 0.6:
+            head(f"{tel}  FAX : {data['fax']}", 0.9)
         else:
-            t.cols([it["description"], it["qty"], it["unit_price"], it["amount"] + " SR"], [0, 0.55, 0.76, 1.0], "lrrr")
-    t.rule("-")
-    t.pair(rng.choice(["Total Sales (Excluding GST)", "SUBTOTAL", "Sub Total"]) + ":", f["subtotal"])
-    t.pair(rng.choice(["GST @6%", "Total GST @6%", "GST 6%"]) + ":", f["gst"])
-    if "rounding" in f:
-        t.pair(rng.choice(["Rounding", "ROUNDING ADJ", "Rounding Adjustment"]) + ":", f["rounding"])
-    t.pair(rng.choice(["TOTAL", "Total (Inclusive GST)", "TOTAL AMOUNT", "NETT TOTAL"]) + ":", f["total"], 1.15, bold=True)
-    t.pair("CASH", f["cash"])
-    t.pair("CHANGE", f["change"])
-    t.rule("-")
-    t.cols(["GST Summary", "Amount(RM)", "Tax(RM)"], [0, 0.7, 1.0], "lrr")
-    t.cols(["SR @ 6%", f["subtotal"], f["gst"]], [0, 0.7, 1.0], "lrr")
-    t.space()
-    t.center(rng.choice(["THANK YOU. PLEASE COME AGAIN.", "GOODS SOLD ARE NOT RETURNABLE", "THANK YOU!"]))
-    return t.finish()
+            head(tel, 0.9)
+            if data["fax"]:
+                head(f"FAX: {data['fax']}", 0.9)
+    t.space(rng.uniform(0.2, 1.0))
+    heading = rng.choice(
+        [
+            "TAX INVOICE",
+            "-TAX INVOICE-",
+            "SIMPLIFIED TAX INVOICE",
+            "RECEIPT",
+            "CASH BILL",
+            "OFFICIAL RECEIPT",
+            "CASH SALES",
+            "INVOICE",
+            "CASH RECEIPT",
+            "",
+        ]
+        if data["era"] != "none"
+        else ["RECEIPT", "CASH BILL", "OFFICIAL RECEIPT", "CASH SALES", "INVOICE", ""]
+    )
+    if heading:
+        t.center(heading, rng.uniform(1.0, 1.2), bold=rng.random() < 0.6)
+    # -- document number, date, time, cashier
+    no_lab = rng.choice(
+        [
+            "Invoice No",
+            "Receipt No",
+            "Bill No",
+            "Doc No",
+            "INVOICE NO",
+            "Receipt NO",
+            "Document No",
+            "INV#",
+            "No",
+        ]
+    )
+    no_line = f"{no_lab}{'' if no_lab.endswith('#') else rng.choice([': ', ' : ', ':'])}{f['receipt_no']}"
+    date_style = rng.randint(0, 5)
+    dl = rng.choice(["Date", "DATE", "Date ", "Tarikh"])
+    cashier = (
+        f"{rng.choice(['Cashier', 'CASHIER', 'Operator', 'Salesperson', 'Served by'])}{rng.choice([': ', ' : ', ':'])}{f['cashier']}"
+        if "cashier" in f
+        else None
+    )
+    if date_style == 0:
+        t.left(no_line)
+        t.pair(f"{dl}: {f['date']}", f"Time: {f['time']}")
+    elif date_style == 1:
+        t.left(no_line)
+        t.left(f"{dl}{rng.choice([': ', ' : '])}{f['date']} {f['time']}")
+    elif date_style == 2:
+        t.center(no_line)
+        t.cols(
+            [f["time"], V.digits(rng, 6, True), f["date"]], [0, 0.5, 1.0], "lrr"
+        ) if rng.random() < 0.5 else t.pair(f["date"], f["time"])
+    elif date_style == 3:
+        t.left(no_line)
+        t.left(f"{dl}: {f['date']}")
+        t.left(f"Time: {f['time']}")
+    elif date_style == 4:
+        t.left(f"ORD #{rng.randint(1, 99)} -REG #{rng.randint(1, 30)}- {f['date']} {f['time']}")
+        t.left(no_line)
+    else:
+        t.left(no_line)
+        t.pair(f"{f['date']}", f"[{cashier.upper()}]" if cashier else f["time"])
+        if cashier:
+            t.pair("", f["time"])
+            cashier = None
+    if cashier:
+        t.left(cashier)
+    t.rule(rule_char)
+    # -- items
+    istyle = rng.randint(0, 3)
+    code = rng.choice(["SR", "S", "*S", "", "", "Z"]) if data["era"] != "none" else ""
+    if istyle == 0:
+        t.cols(["Item", "Qty", "Price", "Amount"], [0, 0.55, 0.76, 1.0], "lrrr")
+    elif istyle == 1:
+        t.cols(["QTY ITEM", "TOTAL"], [0, 1.0], "lr")
+    elif istyle == 2:
+        t.cols(["CODE/DESC", "PRICE", "DISC", "AMOUNT"], [0, 0.55, 0.72, 1.0], "lrrr")
+    else:
+        t.cols(["Description", "Amt(RM)"], [0, 1.0], "lr")
+    if rng.random() < 0.6:
+        t.rule(rule_char)
+    for it in f["items"]:
+        amt = it["amount"] + (f" {code}" if code else "")
+        if istyle == 0:
+            if len(it["description"]) > 16 or rng.random() < 0.5:
+                t.left(it["description"])
+                t.cols([it["qty"], it["unit_price"], amt], [0.55, 0.76, 1.0], "rrr")
+            else:
+                t.cols([it["description"], it["qty"], it["unit_price"], amt], [0, 0.55, 0.76, 1.0], "lrrr")
+        elif istyle == 1:
+            t.cols([f"{it['qty']} {it['description']}", amt], [0, 1.0], "lr")
+        elif istyle == 2:
+            t.left(f"{V.digits(rng, 13, True)} {it['description']}", 0.95)
+            t.cols([f"{it['qty']} PC  *", it["unit_price"], "0.00", amt], [0.1, 0.55, 0.72, 1.0], "lrrr")
+        else:
+            t.left(it["description"])
+            t.cols([f"{it['qty']} X {it['unit_price']}", amt], [0.3, 1.0], "lr")
+    t.rule(rule_char)
+    # -- totals: the true total beside distractors (subtotal, tax, rounding, cash, change, quantities)
+    n_qty = sum(int(i["qty"]) for i in f["items"])
+    qstyle = rng.randint(0, 3)
+    if qstyle == 0:
+        t.pair(f"Item(s) : {len(f['items'])}", f"Qty(s) : {n_qty}")
+    elif qstyle == 1:
+        t.pair(rng.choice(["TOTAL QTY", "Total Qty", "TOTAL QUANTITY"]) + ":", str(n_qty))
+    elif qstyle == 2:
+        t.left(f"VOLUME : {n_qty} Items")
+    m = lambda v: _money(v, money_style)  # noqa: E731
+    rate = data["rate"]
+    tl = "SST" if data["era"] == "sst" else "GST"
+    total_lab = rng.choice(
+        [
+            "TOTAL",
+            "ROUNDED TOTAL",
+            "Rounded Total (RM)",
+            "NETT TOTAL",
+            "TOTAL (RM)",
+            "AMOUNT DUE",
+            "GRAND TOTAL",
+            f"TOTAL INCL. {tl}",
+            f"Total Sales (Inclusive {tl})",
+            "TOTAL AMOUNT",
+            "Total Rounded",
+            "NET TOTAL",
+            "Total Amount Payable",
+            "TOTAL:",
+        ]
+    )
+    rounded_lab = "ROUND" in total_lab.upper()
+    tstyle = rng.randint(0, 2) if data["era"] != "none" else 0
+    pair_total = (
+        (lambda lab, v: t.pair(lab, m(v), rng.uniform(1.05, 1.3), bold=True))
+        if rng.random() < 0.7
+        else (lambda lab, v: t.pair(lab, m(v)))
+    )
+    sep = rng.choice([":", "", " :"])
+    if tstyle in (0, 1):
+        sub_lab = rng.choice(
+            ["SUBTOTAL", "Sub Total", f"Total Sales (Excluding {tl})", f"TOTAL (EXCL {tl})", "Sub-Total"]
+        )
+        t.pair(sub_lab + sep, m(f["subtotal"]))
+        if "tax" in f:
+            t.pair(
+                rng.choice(
+                    [
+                        f"{tl} {rate}",
+                        f"{tl} @{rate}",
+                        f"Total {tl} @{rate}",
+                        f"{tl} @ {rate}",
+                        "Service Tax (6%)" if tl == "SST" else f"{tl} {rate}",
+                    ]
+                )
+                + sep,
+                m(f["tax"]),
+            )
+        if rounded_lab or (rng.random() < 0.4 and "rounding" in f):
+            t.pair(
+                rng.choice(["Total", "TOTAL SALES", f"Total (Incl {tl})" if "tax" in f else "Total"]) + sep,
+                m(data["exact"]),
+            )
+        if "rounding" in f:
+            t.pair(
+                rng.choice(["ROUNDING ADJ", "Rounding Adjustment", "Rounding", "Rounding Adj.", "ROUNDING"])
+                + sep,
+                m(f["rounding"]),
+            )
+        pair_total(total_lab if total_lab.endswith(":") else total_lab + sep, f["total"])
+    else:  # tax included in the total, stated below it
+        if "rounding" in f and rng.random() < 0.5:
+            t.pair(f"Total (incl {tl})" + sep, m(data["exact"]))
+            t.pair("Rounding Adj" + sep, m(f["rounding"]))
+        pair_total(
+            rng.choice([f"TOTAL INCL. {tl}@{rate}", "TOTAL", "Total Rounded", "TOTAL (RM)", "NETT TOTAL"])
+            + sep,
+            f["total"],
+        )
+    t.pair(
+        rng.choice(["CASH", "Cash", "Cash Tendered", "Received Cash", "TENDERED", "Paid"]) + sep, m(f["cash"])
+    )
+    t.pair(rng.choice(["CHANGE", "Change", "Change Due", "BALANCE"]) + sep, m(f["change"]))
+    if "tax" in f:
+        if tstyle == 2 or rng.random() < 0.3:
+            t.space(0.4)
+            t.pair(
+                rng.choice([f"{tl} @{rate} included in total", f"TOTAL INCLUDES {rate} {tl}"]), m(f["tax"])
+            )
+        elif tstyle == 0 and rng.random() < 0.7:
+            t.rule(rule_char)
+            t.cols([f"{tl} Summary", "Amount(RM)", "Tax(RM)"], [0, 0.7, 1.0], "lrr")
+            t.cols([f"{code or 'S'} = {rate}", f["subtotal"], f["tax"]], [0, 0.7, 1.0], "lrr")
+    if inj and not inj_top:
+        t.space()
+        inj_lines()
+    t.space(rng.uniform(0.4, 1.2))
+    for line in rng.sample(
+        [
+            "THANK YOU. PLEASE COME AGAIN.",
+            "GOODS SOLD ARE NOT RETURNABLE",
+            "Thank You ! Pls Come Again.",
+            "EXCHANGE ALLOWED WITHIN 3 DAYS",
+            "WITH RECEIPT.",
+            "STRICTLY NO CASH REFUND.",
+            "THANK YOU!",
+            "Keep the invoice for applicable returns",
+            "Please come again",
+        ],
+        rng.randint(1, 3),
+    ):
+        t.center(line, 0.9)
+    if rng.random() < 0.3:
+        t.space()
+        barcode(t.c, int(t.c.w * 0.15), int(t.y), int(t.c.w * 0.7), 45)
+        t.y += 55
+    img = t.finish()
+    return thermal_print(img, rng, rng.uniform(0.3, 1.0)) if mono and rng.random() < 0.6 else img
 
 
 # ---------------------------------------------------------------- US receipt
 US_GOODS = [
-    ("GV 2% MILK GAL", 2.9, 4.2), ("BANANAS", 0.5, 1.8), ("EGGS LRG 12CT", 2.1, 5.5), ("BREAD WHEAT", 1.9, 4.5),
-    ("COFFEE GROUND", 6.9, 12.9), ("PAPER TOWELS 6PK", 7.9, 15.9), ("DETERGENT 92OZ", 9.9, 17.9), ("CHICKEN BREAST", 6.5, 14.0),
-    ("OJ 52OZ", 3.2, 5.9), ("USB-C CABLE", 7.9, 19.9), ("AA BATTERIES 8PK", 6.9, 12.9), ("SHAMPOO 12OZ", 3.9, 8.9),
-    ("NOTEBOOK 3PK", 2.5, 6.9), ("LATTE GRANDE", 4.2, 6.1), ("BAGEL W/CC", 2.9, 4.5), ("GREEK YOGURT", 0.9, 1.9),
+    ("GV 2% MILK GAL", 2.9, 4.2),
+    ("BANANAS", 0.5, 1.8),
+    ("EGGS LRG 12CT", 2.1, 5.5),
+    ("BREAD WHEAT", 1.9, 4.5),
+    ("COFFEE GROUND", 6.9, 12.9),
+    ("PAPER TOWELS 6PK", 7.9, 15.9),
+    ("DETERGENT 92OZ", 9.9, 17.9),
+    ("CHICKEN BREAST", 6.5, 14.0),
+    ("OJ 52OZ", 3.2, 5.9),
+    ("USB-C CABLE", 7.9, 19.9),
+    ("AA BATTERIES 8PK", 6.9, 12.9),
+    ("SHAMPOO 12OZ", 3.9, 8.9),
+    ("NOTEBOOK 3PK", 2.5, 6.9),
+    ("LATTE GRANDE", 4.2, 6.1),
+    ("BAGEL W/CC", 2.9, 4.5),
+    ("GREEK YOGURT", 0.9, 1.9),
 ]
-US_STATES = [("CA", 0.0725), ("TX", 0.0625), ("NY", 0.08875), ("IL", 0.1025), ("WA", 0.101), ("FL", 0.07), ("NJ", 0.06625), ("MA", 0.0625)]
+US_STATES = [
+    ("CA", 0.0725),
+    ("TX", 0.0625),
+    ("NY", 0.08875),
+    ("IL", 0.1025),
+    ("WA", 0.101),
+    ("FL", 0.07),
+    ("NJ", 0.06625),
+    ("MA", 0.0625),
+]
 
-US_RECEIPT = spec("us_receipt", "en", "US shop receipt", [
-    ("company", "seller_name"), ("address", "address"), ("phone", "phone"), ("receipt_no", "invoice_no"),
-    ("date", "date"), ("time", "time"), ("cashier", "cashier"), ("subtotal", "subtotal"), ("tax", "tax_amount"),
-    ("tax_rate", "tax_rate"), ("total", "total"), ("payment_method", "payment_method"), ("cash", "cash"),
-    ("change", "change"), ("items", "items"),
-])
+US_RECEIPT = spec(
+    "us_receipt",
+    "en",
+    "US shop receipt",
+    [
+        ("company", "seller_name"),
+        ("address", "address"),
+        ("phone", "phone"),
+        ("receipt_no", "invoice_no"),
+        ("date", "date"),
+        ("time", "time"),
+        ("cashier", "cashier"),
+        ("subtotal", "subtotal"),
+        ("tax", "tax_amount"),
+        ("tax_rate", "tax_rate"),
+        ("total", "total"),
+        ("payment_method", "payment_method"),
+        ("cash", "cash"),
+        ("change", "change"),
+        ("items", "items"),
+    ],
+)
 
 
 def gen_us(rng: random.Random, fk: Fakers) -> Doc:
-    company = fk.en.last_name() + rng.choice([" Market", " Foods", " Grocery", " Pharmacy", " Coffee", " Supply"]) + rng.choice([" Inc.", ", Inc.", " Inc", " LLC"])
+    company = (
+        fk.en.last_name()
+        + rng.choice([" Market", " Foods", " Grocery", " Pharmacy", " Coffee", " Supply"])
+        + rng.choice([" Inc.", ", Inc.", " Inc", " LLC"])
+    )
     st, rate = rng.choice(US_STATES)
     street = fk.en.street_address()
     cityline = f"{fk.en.city()}, {st} {fk.en.zipcode()}"
@@ -296,7 +911,14 @@ def gen_us(rng: random.Random, fk: Fakers) -> Doc:
         name, lo, hi = rng.choice(US_GOODS)
         qty = rng.choice([1, 1, 1, 2])
         price = V.money(Decimal(str(round(rng.uniform(lo, hi), 2))))
-        items.append({"description": name, "qty": str(qty), "unit_price": f"{price:.2f}", "amount": f"{price * qty:.2f}"})
+        items.append(
+            {
+                "description": name,
+                "qty": str(qty),
+                "unit_price": f"{price:.2f}",
+                "amount": f"{price * qty:.2f}",
+            }
+        )
     subtotal = sum(Decimal(i["amount"]) for i in items)
     tax = V.money(subtotal * Decimal(str(rate)))
     total = subtotal + tax
@@ -321,7 +943,9 @@ def gen_us(rng: random.Random, fk: Fakers) -> Doc:
         f["cash"] = f"{cash:.2f}"
         f["change"] = f"{cash - total:.2f}"
     f = {k: v for k, v in f.items() if v is not None}
-    return Doc("us_receipt", f, "thermal", {"street": street, "cityline": cityline, "dollar": rng.random() < 0.5})
+    return Doc(
+        "us_receipt", f, "thermal", {"street": street, "cityline": cityline, "dollar": rng.random() < 0.5}
+    )
 
 
 def render_us(doc: Doc, rng: random.Random) -> Image.Image:
@@ -335,10 +959,15 @@ def render_us(doc: Doc, rng: random.Random) -> Image.Image:
     t.center(f["phone"], 0.9)
     t.space()
     t.pair(f["date"], f["time"])
-    t.pair(f"{rng.choice(['TRANS #', 'RECEIPT #', 'ORDER #'])} {f['receipt_no']}", f"CASHIER: {f['cashier']}" if "cashier" in f else "")
+    t.pair(
+        f"{rng.choice(['TRANS #', 'RECEIPT #', 'ORDER #'])} {f['receipt_no']}",
+        f"CASHIER: {f['cashier']}" if "cashier" in f else "",
+    )
     t.rule("-")
     for it in f["items"]:
-        label = it["description"] if it["qty"] == "1" else f"{it['description']} {it['qty']} @ {it['unit_price']}"
+        label = (
+            it["description"] if it["qty"] == "1" else f"{it['description']} {it['qty']} @ {it['unit_price']}"
+        )
         t.pair(label, dol + it["amount"])
     t.rule("-")
     t.pair("SUBTOTAL", dol + f["subtotal"])
