@@ -33,18 +33,40 @@ GOODS = [
     ("文具", "签字笔", "支", (1.5, 12), ["0.5mm", ""]),
     ("汽油", "92号车用汽油", "升", (6.8, 8.5), ["VIB", ""]),
 ]
-RATES = {"13%": Decimal("0.13"), "9%": Decimal("0.09"), "6%": Decimal("0.06"), "3%": Decimal("0.03"), "1%": Decimal("0.01")}
+RATES = {r: Decimal(r[:-1]) / 100 for r in ("17%", "16%", "13%", "11%", "10%", "9%", "6%", "3%", "1%")}
 SERVICE_RATE = {"餐饮服务": "6%", "住宿服务": "6%", "信息技术服务": "6%", "现代服务": "6%", "运输服务": "9%"}
 
+
+def rate_table(d) -> tuple[str, str]:
+    """(standard goods rate, transport rate) in force on date `d`: 17/11 before May 2018, 16/10 until
+    April 2019, then 13/9."""
+    if (d.year, d.month) < (2018, 5):
+        return "17%", "11%"
+    if (d.year, d.month) < (2019, 4):
+        return "16%", "10%"
+    return "13%", "9%"
+
+
 VAT_FIELDS = [
-    ("发票代码", "invoice_code"), ("发票号码", "invoice_no"), ("开票日期", "date"), ("校验码", "check_code"),
+    ("发票代码", "invoice_code"),
+    ("发票号码", "invoice_no"),
+    ("开票日期", "date"),
+    ("校验码", "check_code"),
     ("机器编号", "machine_no"),
-    ("购买方名称", "buyer_name"), ("购买方纳税人识别号", "buyer_tax_id"), ("购买方地址电话", "buyer_addr_tel"),
+    ("购买方名称", "buyer_name"),
+    ("购买方纳税人识别号", "buyer_tax_id"),
+    ("购买方地址电话", "buyer_addr_tel"),
     ("购买方开户行及账号", "buyer_bank"),
-    ("销售方名称", "seller_name"), ("销售方纳税人识别号", "seller_tax_id"), ("销售方地址电话", "seller_addr_tel"),
+    ("销售方名称", "seller_name"),
+    ("销售方纳税人识别号", "seller_tax_id"),
+    ("销售方地址电话", "seller_addr_tel"),
     ("销售方开户行及账号", "seller_bank"),
-    ("合计金额", "subtotal"), ("合计税额", "tax_amount"), ("税率", "tax_rate"), ("价税合计", "total"),
-    ("价税合计（大写）", "total_upper"), ("货物明细", "items"),
+    ("合计金额", "subtotal"),
+    ("合计税额", "tax_amount"),
+    ("税率", "tax_rate"),
+    ("价税合计", "total"),
+    ("价税合计（大写）", "total_upper"),
+    ("货物明细", "items"),
 ]
 
 
@@ -63,8 +85,11 @@ def _party(fk: Fakers, rng: random.Random, region: str) -> dict:
         "name": _company(fk, rng),
         "tax_id": V.taxpayer_id(rng, region),
         # Printed with a gap that OCR does not keep; the value joins them as the real labels do.
-        "addr": addr, "tel": phone, "addr_tel": f"{addr}{phone}",
-        "bank_name": (bank := V.bank_branch(rng, V.REGIONS[region][1][:2])), "account": (acct := V.bank_account(rng)),
+        "addr": addr,
+        "tel": phone,
+        "addr_tel": f"{addr}{phone}",
+        "bank_name": (bank := V.bank_branch(rng, V.REGIONS[region][1][:2])),
+        "account": (acct := V.bank_account(rng)),
         "bank": f"{bank}{acct}",
     }
 
@@ -73,22 +98,29 @@ def _fmt_qty(q) -> str:
     return str(q) if isinstance(q, int) else f"{q:.2f}".rstrip("0").rstrip(".")
 
 
-def make_items(rng: random.Random, n: int, rate_label: str | None) -> list[dict]:
+def make_items(rng: random.Random, n: int, rate_label: str | None, std: str = "13%") -> list[dict]:
     items = []
     for _ in range(n):
         cat, name, unit, (lo, hi), specs = rng.choice(GOODS)
-        rl = rate_label or SERVICE_RATE.get(cat, "13%")
+        rl = rate_label or SERVICE_RATE.get(cat, std)
         qty = rng.choice([1, 1, 1, 2, 3, 5, 10, 20]) if hi > 5 else rng.choice([100, 200, 500, 1000])
         if unit == "升":
             qty = round(rng.uniform(20, 60), 2)
         price = Decimal(str(round(rng.uniform(lo, hi), rng.choice([2, 2, 2, 4]))))
         amount = V.money(price * Decimal(str(qty)))
         tax = V.money(amount * RATES[rl])
-        items.append({
-            "名称": f"*{cat}*{name}", "规格型号": rng.choice(specs), "单位": unit, "数量": _fmt_qty(qty),
-            "单价": f"{price:.2f}" if price == price.quantize(Decimal("0.01")) else f"{price}",
-            "金额": f"{amount:.2f}", "税率": rl, "税额": f"{tax:.2f}",
-        })
+        items.append(
+            {
+                "名称": f"*{cat}*{name}",
+                "规格型号": rng.choice(specs),
+                "单位": unit,
+                "数量": _fmt_qty(qty),
+                "单价": f"{price:.2f}" if price == price.quantize(Decimal("0.01")) else f"{price}",
+                "金额": f"{amount:.2f}",
+                "税率": rl,
+                "税额": f"{tax:.2f}",
+            }
+        )
     return items
 
 
@@ -98,15 +130,18 @@ def generate(kind: str):
     def gen(rng: random.Random, fk: Fakers) -> Doc:
         layout = rng.choice(["paper", "paper", "electronic"])
         region = rng.choice(list(V.REGIONS))
-        d = V.rand_date(rng, 2017 if layout == "paper" else 2021, 2025)
+        d = V.rand_date(rng, 2014 if layout == "paper" else 2021, 2025)
         buyer = _party(fk, rng, rng.choice(list(V.REGIONS)))
         seller = _party(fk, rng, region)
-        single_rate = rng.choice(["13%", "13%", "6%", "9%", "3%"])
-        items = make_items(rng, rng.choices([1, 2, 3, 4, 5, 6], weights=[30, 25, 18, 12, 8, 7])[0], single_rate)
+        std, transport = rate_table(d)
+        single_rate = rng.choice([std, std, std, "6%", transport, "3%"])
+        items = make_items(
+            rng, rng.choices([1, 2, 3, 4, 5, 6], weights=[30, 25, 18, 12, 8, 7])[0], single_rate, std
+        )
         amount = sum(Decimal(i["金额"]) for i in items)
         tax = sum(Decimal(i["税额"]) for i in items)
         total = amount + tax
-        yen = "¥"  # fullwidth ￥ and ¥ look alike; PP-OCR reads both as ¥
+        yen = "￥"  # as the real labels write it; PP-OCR reads it as ￥ in a serif face, ¥ in others
         f: dict[str, object] = {}
         if layout == "paper":
             f["发票代码"] = V.vat_invoice_code(rng, special, d.year, region)
@@ -136,8 +171,14 @@ def generate(kind: str):
         f["货物明细"] = items
         f = {k: v for k, v in f.items() if v is not None}
         data = {
-            "special": special, "province": V.REGIONS[region][0], "buyer": buyer, "seller": seller, "yen": yen,
-            "payee": fk.zh.name(), "reviewer": fk.zh.name(), "drawer": fk.zh.name(),
+            "special": special,
+            "province": V.REGIONS[region][0],
+            "buyer": buyer,
+            "seller": seller,
+            "yen": yen,
+            "payee": fk.zh.name(),
+            "reviewer": fk.zh.name(),
+            "drawer": fk.zh.name(),
             "remark": rng.choice(["", "", f"订单号：{V.digits(rng, 12)}", "项目：" + fk.zh.word() + "采购"]),
         }
         return Doc("vat_special_invoice" if special else "vat_normal_invoice", f, layout, data)
@@ -170,7 +211,15 @@ def _items_table(c: Canvas, rng, doc, x0, x1, y, rows_h, form, val, size, header
         xs.append(acc)
     xs[-1] = x1
     for i, lab in enumerate(header_labels):
-        c.text(((xs[i] + xs[i + 1]) / 2, y + 6), lab, size * 0.9, "cn_serif", form, anchor="ma", max_width=xs[i + 1] - xs[i] - 4)
+        c.text(
+            ((xs[i] + xs[i + 1]) / 2, y + 6),
+            lab,
+            size * 0.9,
+            "cn_serif",
+            form,
+            anchor="ma",
+            max_width=xs[i + 1] - xs[i] - 4,
+        )
     y += size * 1.6
     keys = ["名称", "规格型号", "单位", "数量", "单价", "金额", "税率", "税额"]
     for it in doc.fields["货物明细"]:
@@ -181,13 +230,19 @@ def _items_table(c: Canvas, rng, doc, x0, x1, y, rows_h, form, val, size, header
             elif i == 0:
                 c.text((xs[i] + 6, y), v, size, val, max_width=xs[i + 1] - xs[i] - 8)
             else:
-                c.text(((xs[i] + xs[i + 1]) / 2, y), v, size, val, anchor="ma", max_width=xs[i + 1] - xs[i] - 4)
+                c.text(
+                    ((xs[i] + xs[i + 1]) / 2, y), v, size, val, anchor="ma", max_width=xs[i + 1] - xs[i] - 4
+                )
         y += size * 1.45
     return xs, y
 
 
-
-_PARTY_ROWS = [("名        称：", "名称"), ("纳税人识别号：", "纳税人识别号"), ("地 址、电 话：", "地址电话"), ("开户行及账号：", "开户行及账号")]
+_PARTY_ROWS = [
+    ("名        称：", "名称"),
+    ("纳税人识别号：", "纳税人识别号"),
+    ("地 址、电 话：", "地址电话"),
+    ("开户行及账号：", "开户行及账号"),
+]
 
 
 def _party_rows(c, f, party, role, x0, y0, pw_x, size, form, val, dx, dy):
@@ -204,7 +259,12 @@ def _render_paper(doc: Doc, rng: random.Random) -> Image.Image:
     f, data = doc.fields, doc.data
     W, H = rng.randint(1240, 1360), 1000
     c = Canvas(W, H, rng, paper(W, H, rng))
-    form = rng.choice([BROWN, (150, 60, 50), (70, 90, 60), (40, 40, 110)]) if data["special"] else rng.choice([BROWN, (40, 40, 110), (60, 60, 60)])
+    teal = (40, 120, 110)
+    form = (
+        rng.choice([BROWN, teal, teal, (150, 60, 50), (70, 90, 60), (40, 40, 110)])
+        if data["special"]
+        else rng.choice([BROWN, teal, (40, 40, 110), (60, 60, 60)])
+    )
     val = rng.choice(["cn_serif", "cn_sans", "cn_mono"])
     size = rng.uniform(17, 21)
     # Printer misregistration: the values block is shifted against the pre-printed form.
@@ -213,7 +273,8 @@ def _render_paper(doc: Doc, rng: random.Random) -> Image.Image:
     c.text((W / 2, 28), title, 34, "cn_kai" if rng.random() < 0.4 else "cn_serif", form, anchor="ma")
     c.line((W / 2 - 190, 78, W / 2 + 190, 78), form, 2)
     c.line((W / 2 - 190, 83, W / 2 + 190, 83), form, 1)
-    c.text((W / 2, 92), rng.choice(["发票联", "抵扣联", "记账联"]) if data["special"] else "发票联", 18, "cn_serif", form, anchor="ma")
+    copy = rng.choice(["发票联", "抵扣联", "记账联"]) if data["special"] else rng.choice(["发票联", "记账联"])
+    c.spaced((W / 2 - 40, 92), copy, 20, "cn_kai", 8, form)
     if rng.random() < 0.8:
         qr_block(c, 40, 30, 96)
     lx = 150 if rng.random() < 0.5 else 40
@@ -221,14 +282,41 @@ def _render_paper(doc: Doc, rng: random.Random) -> Image.Image:
         c.text((lx, 132), "机器编号：", size, "cn_serif", form)
         c.text((lx + 100 + dx, 132 + dy), f["机器编号"], size, val)
     rx = W - 400
-    top = [("发票代码", f.get("发票代码")), ("发票号码", f["发票号码"]), ("开票日期", f["开票日期"]), ("校验码", f.get("校验码"))]
-    y = 36
-    for lab, v in top:
-        if v is None:
-            continue
-        c.text((rx, y), lab + "：", size, "cn_serif", form)
-        c.text((rx + 100 + dx, y + dy), v, size * (1.15 if lab == "发票号码" else 1), val, max_width=W - rx - 110)
-        y += size * 1.7
+    number_ink = rng.choice([(30, 50, 150), (20, 20, 20), (40, 40, 120)])
+    if "发票代码" in f and rng.random() < 0.65:
+        # The 2016-era form: code printed large beside the QR block, "№ 12345678" in the corner, both
+        # repeated small by the printer under it; no 发票代码/发票号码 labels.
+        c.text((150, 48), f["发票代码"], size * 1.5, "en_mono", c.ink)
+        c.text((rx - 20, 30), "№", 30, "cn_serif", form)
+        c.text((rx + 28, 26), f["发票号码"], 34, "en_sans_bold", number_ink)
+        c.text((W - 160 + dx, 34 + dy), f["发票代码"], size * 0.8, val)
+        c.text((W - 160 + dx, 56 + dy), f["发票号码"], size * 0.8, val)
+        y = 92
+        for lab, v in [("开票日期", f["开票日期"]), ("校验码", f.get("校验码"))]:
+            if v is not None:
+                c.text((rx + 20, y), lab + "：", size, "cn_serif", form)
+                c.text((rx + 120 + dx, y + dy), v, size, val, max_width=W - rx - 130)
+                y += size * 1.6
+    else:
+        top = [
+            ("发票代码", f.get("发票代码")),
+            ("发票号码", f["发票号码"]),
+            ("开票日期", f["开票日期"]),
+            ("校验码", f.get("校验码")),
+        ]
+        y = 36
+        for lab, v in top:
+            if v is None:
+                continue
+            c.text((rx, y), lab + "：", size, "cn_serif", form)
+            c.text(
+                (rx + 100 + dx, y + dy),
+                v,
+                size * (1.15 if lab == "发票号码" else 1),
+                val,
+                max_width=W - rx - 110,
+            )
+            y += size * 1.7
     # Main frame
     x0, x1 = 30, W - 30
     top_y = max(170, y + 8)
@@ -248,9 +336,10 @@ def _render_paper(doc: Doc, rng: random.Random) -> Image.Image:
     header = ["货物或应税劳务、服务名称", "规格型号", "单位", "数量", "单价", "金额", "税率", "税额"]
     fr = [0.27, 0.11, 0.06, 0.08, 0.12, 0.15, 0.07, 0.14]
     xs, yb = _items_table(c, rng, doc, x0, x1, top_y + buyer_h + 2, 0, form, val, size, header, fr)
-    for xv in xs[1:-1]:
-        c.line((xv, top_y + buyer_h, xv, top_y + buyer_h + 30), form)
     sum_y = max(yb + 10, top_y + buyer_h + 230)
+    full = rng.random() < 0.7  # the real form rules every column down to the 合计 row
+    for xv in xs[1:-1]:
+        c.line((xv, top_y + buyer_h, xv, (sum_y + 30) if full else top_y + buyer_h + 30), form)
     c.text(((xs[0] + xs[1]) / 2, sum_y), "合        计", size, "cn_serif", form, anchor="ma")
     c.text((xs[6] - 6 + dx, sum_y + dy), f["合计金额"], size, val, anchor="ra")
     c.text((xs[8] - 6 + dx, sum_y + dy), f["合计税额"], size, val, anchor="ra")
@@ -271,7 +360,12 @@ def _render_paper(doc: Doc, rng: random.Random) -> Image.Image:
     c.rect((x0, top_y, x1, bottom), form, 2)
     c.line((pw_x, sy - 6, pw_x, bottom), form)
     c.text((pw_x + 10, sy + 4), "备注", size, "cn_serif", form)
-    if doc.data["remark"]:
+    inj = data.get("injection")
+    if inj and len(inj["text"]) <= 60 and rng.random() < 0.6:  # printed in 备注, where free text goes
+        for i, line in enumerate(inj["text"].split("\n")):
+            c.text((pw_x + 60, sy + 4 + i * size * 1.4), line, size * 0.9, val, max_width=x1 - pw_x - 70)
+        data["injection_drawn"] = True
+    elif doc.data["remark"]:
         c.text((pw_x + 60, sy + 4), doc.data["remark"], size * 0.9, val, max_width=x1 - pw_x - 70)
     by = H - 60
     c.crop_height(H)
@@ -280,9 +374,28 @@ def _render_paper(doc: Doc, rng: random.Random) -> Image.Image:
     c.text((x0 + 500, by), f"开票人：{data['drawer']}", size * 0.9, "cn_serif", form)
     c.text((x0 + 760, by), "销售方：（章）", size * 0.9, "cn_serif", form)
     img = c.img
-    if rng.random() < 0.85:
-        seal(img, (x0 + 900 + rng.randint(-40, 80), by - 20 + rng.randint(-20, 10)), 78, data["seller"]["name"], rng,
-             inner="发票专用章", oval=True)
+    # 全国统一发票监制章 over the title, and the seller's 发票专用章 over the seller block.
+    if rng.random() < 0.8:
+        seal(
+            img,
+            (W / 2 + rng.randint(-30, 30), 62 + rng.randint(-6, 6)),
+            62,
+            "全国统一发票监制章",
+            rng,
+            inner=data["province"] + "税务局",
+            oval=True,
+        )
+    if rng.random() < 0.9:
+        seal(
+            img,
+            (x0 + rng.randint(820, 1060), by - rng.randint(10, 70)),
+            rng.randint(74, 92),
+            data["seller"]["name"],
+            rng,
+            inner="发票专用章",
+            oval=True,
+            middle=data["seller"]["tax_id"],
+        )
     return texture(img, rng, 4)
 
 
@@ -314,12 +427,22 @@ def _render_electronic(doc: Doc, rng: random.Random) -> Image.Image:
         c.line((bx + 40, ty, bx + 40, ty + box_h), form)
         for i, ch in enumerate(who + "信息"):
             c.text((bx + 20, ty + 8 + i * 21), ch, 16, "cn_serif", form, anchor="ma")
-        name_key, id_key = ("购买方名称", "购买方纳税人识别号") if side == 0 else ("销售方名称", "销售方纳税人识别号")
+        name_key, id_key = (
+            ("购买方名称", "购买方纳税人识别号") if side == 0 else ("销售方名称", "销售方纳税人识别号")
+        )
         c.text((bx + 50, ty + 24), "名称：", size, "cn_serif", form)
         c.text((bx + 110, ty + 24), f[name_key], size, val, max_width=mid - x0 - 130)
         c.text((bx + 50, ty + 70), "统一社会信用代码/纳税人识别号：", size * 0.85, "cn_serif", form)
         if id_key in f:
-            c.text((bx + 50 + c.text_width("统一社会信用代码/纳税人识别号：", "cn_serif", size * 0.85) + 4, ty + 70), f[id_key], size, val)
+            c.text(
+                (
+                    bx + 50 + c.text_width("统一社会信用代码/纳税人识别号：", "cn_serif", size * 0.85) + 4,
+                    ty + 70,
+                ),
+                f[id_key],
+                size,
+                val,
+            )
     header = ["项目名称", "规格型号", "单位", "数量", "单价", "金额", "税率/征收率", "税额"]
     fr = [0.27, 0.11, 0.06, 0.08, 0.12, 0.15, 0.08, 0.13]
     xs, yb = _items_table(c, rng, doc, x0, x1, ty + box_h + 4, 0, form, val, size, header, fr)
@@ -341,5 +464,9 @@ def _render_electronic(doc: Doc, rng: random.Random) -> Image.Image:
     return c.img
 
 
-register(spec("vat_special_invoice", "zh", "增值税专用发票", VAT_FIELDS), generate("special"), render)
-register(spec("vat_normal_invoice", "zh", "增值税普通发票", VAT_FIELDS), generate("normal"), render)
+register(
+    spec("vat_special_invoice", "zh", "增值税专用发票", VAT_FIELDS), generate("special"), render, photo=True
+)
+register(
+    spec("vat_normal_invoice", "zh", "增值税普通发票", VAT_FIELDS), generate("normal"), render, photo=True
+)
