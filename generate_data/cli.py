@@ -6,31 +6,87 @@ from pathlib import Path
 
 import click
 
+DEFAULT_WEIGHTS = "my_receipt=3,vat_special_invoice=2,vat_normal_invoice=1"
+WEIGHTS_HELP = "per-type weights 'type=N,...' (others 1; 'none' for an even mix); the same value must be given to assemble/card"
 
-def _types(value: str | None) -> list[str]:
+
+def _types(value: str | None, weights: str | None = None) -> list[str]:
+    """The selected types, each repeated by its weight (the round-robin assignment then gives the mix)."""
     from .doctypes import REGISTRY
+    from .values import parse_weights, weighted_types
 
     if not value or value == "all":
-        return sorted(REGISTRY)
-    names = [t.strip() for t in value.split(",") if t.strip()]
-    unknown = [t for t in names if t not in REGISTRY]
-    if unknown:
-        raise click.BadParameter(f"unknown type(s) {', '.join(unknown)}; choose from {', '.join(sorted(REGISTRY))}")
-    return names
+        names = sorted(REGISTRY)
+    else:
+        names = [t.strip() for t in value.split(",") if t.strip()]
+        unknown = [t for t in names if t not in REGISTRY]
+        if unknown:
+            raise click.BadParameter(
+                f"unknown type(s) {', '.join(unknown)}; choose from {', '.join(sorted(REGISTRY))}"
+            )
+    if not weights or weights == "none":
+        return names
+    try:
+        w = parse_weights(weights)
+        unknown = [t for t in w if t not in REGISTRY]
+        if unknown:
+            raise ValueError(f"unknown type(s) {', '.join(unknown)}")
+        return list(weighted_types(names, w))
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--weights") from None
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-n", "--n", "n", type=click.IntRange(min=1), default=100, show_default=True, help="number of documents (each gives --queries samples)")
-@click.option("-t", "--types", default="all", show_default=True, help="comma-separated document types, or 'all'")
+@click.option(
+    "-n",
+    "--n",
+    "n",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="number of documents (each gives --queries samples)",
+)
+@click.option(
+    "-t", "--types", default="all", show_default=True, help="comma-separated document types, or 'all'"
+)
 @click.option("-s", "--seed", type=int, default=0, show_default=True)
-@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("datasets/generated/default"), show_default=True)
-@click.option("-w", "--workers", type=click.IntRange(min=1), default=2, show_default=True, help="processes, each with its own 1-thread OCR engine")
-@click.option("-q", "--queries", type=click.IntRange(min=1), default=4, show_default=True, help="queries (samples) per document")
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("datasets/generated/default"),
+    show_default=True,
+)
+@click.option(
+    "-w",
+    "--workers",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="processes, each with its own 1-thread OCR engine",
+)
+@click.option(
+    "-q",
+    "--queries",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="queries (samples) per document",
+)
 @click.option("--start", type=click.IntRange(min=0), default=0, help="first document index (to extend a run)")
-@click.option("--preview", is_flag=True, help="render pages only, no OCR and no samples (debugging; not a dataset)")
+@click.option("--weights", default=DEFAULT_WEIGHTS, show_default=True, help=WEIGHTS_HELP)
+@click.option(
+    "--injection-share",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="share of documents that print a prompt-injection line (default 0.10; env CHATOCR_INJECTION_SHARE)",
+)
+@click.option(
+    "--preview", is_flag=True, help="render pages only, no OCR and no samples (debugging; not a dataset)"
+)
 @click.option("--list-types", is_flag=True, help="print the document types and exit")
 @click.pass_context
-def main(ctx, n, types, seed, out, workers, queries, start, preview, list_types):
+def main(ctx, n, types, seed, out, workers, queries, start, weights, injection_share, preview, list_types):
     """Generate synthetic documents, read them with the real OCR stage, and write XTuner samples.
 
     Deterministic for a seed; re-running the same command resumes (finished documents are skipped).
@@ -43,9 +99,16 @@ def main(ctx, n, types, seed, out, workers, queries, start, preview, list_types)
         for name, dt in sorted(REGISTRY.items()):
             click.echo(f"{name}\t{dt.spec.lang}\t{dt.spec.title}\t{len(dt.spec.fields)} fields")
         return
-    from .build import run
+    import os
 
-    stats = run(n, seed, _types(types), out, workers=workers, queries=queries, ocr=not preview, start=start)
+    from .build import run
+    from .injection import SHARE_ENV
+
+    if injection_share is not None:  # the environment reaches the spawned workers
+        os.environ[SHARE_ENV] = str(injection_share)
+    stats = run(
+        n, seed, _types(types, weights), out, workers=workers, queries=queries, ocr=not preview, start=start
+    )
     if preview:
         click.echo(f"rendered {n} pages into {out / 'preview' / 'img'}")
         return
@@ -54,16 +117,36 @@ def main(ctx, n, types, seed, out, workers, queries, start, preview, list_types)
         f"{stats['documents']} documents in {out} ({r['built']} built, {r['skipped']} already done) in {r['wall_s']} s; "
         f"{r['samples_per_min']} samples/min"
     )
-    click.echo("OCR text holds the value verbatim: " + ", ".join(f"{k} {v:.0%}" for k, v in stats["ocr_verbatim"].items()))
+    click.echo(
+        "OCR text holds the value verbatim: "
+        + ", ".join(f"{k} {v:.0%}" for k, v in stats["ocr_verbatim"].items())
+    )
 
 
 @main.command()
 @click.argument("images_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("-f", "--fields", required=True, help="comma-separated field names to label")
-@click.option("-e", "--endpoint", required=True, envvar="CHATOCR_TEACHER_ENDPOINT", help="OpenAI-compatible base URL, e.g. http://127.0.0.1:8001")
+@click.option(
+    "-e",
+    "--endpoint",
+    required=True,
+    envvar="CHATOCR_TEACHER_ENDPOINT",
+    help="OpenAI-compatible base URL, e.g. http://127.0.0.1:8001",
+)
 @click.option("-m", "--model", default="default", show_default=True, envvar="CHATOCR_TEACHER_MODEL")
-@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("datasets/generated/teacher"), show_default=True)
-@click.option("--api-key", envvar="OPENAI_API_KEY", default=None, help="bearer token for the endpoint (env OPENAI_API_KEY)")
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("datasets/generated/teacher"),
+    show_default=True,
+)
+@click.option(
+    "--api-key",
+    envvar="OPENAI_API_KEY",
+    default=None,
+    help="bearer token for the endpoint (env OPENAI_API_KEY)",
+)
 @click.option("--timeout", type=float, default=120.0, show_default=True)
 def label(images_dir, fields, endpoint, model, out, api_key, timeout):
     """Label a folder of real images through an OpenAI-compatible endpoint (teacher mode)."""
@@ -79,7 +162,9 @@ def label(images_dir, fields, endpoint, model, out, api_key, timeout):
         stats = label_folder(images_dir, query, endpoint, out, model=model, api_key=api_key, timeout=timeout)
     except TeacherError as e:
         raise click.ClickException(str(e)) from None
-    click.echo(f"labelled {stats['labelled']} images ({stats['skipped']} already done, {stats['failed']} failed) into {out}")
+    click.echo(
+        f"labelled {stats['labelled']} images ({stats['skipped']} already done, {stats['failed']} failed) into {out}"
+    )
 
 
 @main.command()
@@ -87,23 +172,32 @@ def label(images_dir, fields, endpoint, model, out, api_key, timeout):
 @click.option("-n", "--n", "n", type=click.IntRange(min=1), required=True, help="the --n of the run")
 @click.option("-t", "--types", default="all", show_default=True)
 @click.option("-s", "--seed", type=int, default=0, show_default=True)
-def assemble(out, n, types, seed):
+@click.option("--weights", default=DEFAULT_WEIGHTS, show_default=True, help="the --weights of the run")
+def assemble(out, n, types, seed, weights):
     """Write the split files from the documents finished so far (usable while a run goes on)."""
     from .build import assemble as _assemble
 
-    stats = _assemble(out, range(n), seed, _types(types))
+    stats = _assemble(out, range(n), seed, _types(types, weights))
     click.echo(f"{stats['documents']} finished documents assembled in {out}")
-
 
 
 @main.command()
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--docs", type=click.IntRange(min=1), default=125, show_default=True, help="first DOCS documents of the run")
+@click.option(
+    "--docs",
+    type=click.IntRange(min=1),
+    default=125,
+    show_default=True,
+    help="first DOCS documents of the run",
+)
 @click.option("-t", "--types", default="all", show_default=True, help="the --types of the run")
 @click.option("-s", "--seed", type=int, default=0, show_default=True, help="the --seed of the run")
-@click.option("--dest", type=click.Path(file_okay=False, path_type=Path), default=Path("datasets"), show_default=True)
+@click.option(
+    "--dest", type=click.Path(file_okay=False, path_type=Path), default=Path("datasets"), show_default=True
+)
+@click.option("--weights", default=DEFAULT_WEIGHTS, show_default=True, help="the --weights of the run")
 @click.option("--note", default="", help="text for the card's background-run section")
-def card(run_dir, docs, types, seed, dest, note):
+def card(run_dir, docs, types, seed, weights, dest, note):
     """Write the committed sample (data.json), example images and the data card from a finished run."""
     import sys
 
@@ -114,8 +208,40 @@ def card(run_dir, docs, types, seed, dest, note):
         i = args.index("--note")
         del args[i : i + 2]
     cmd = "python -m generate_data " + " ".join(args)
-    res = write_card(run_dir, docs, seed, _types(types), dest, cmd, run_note=note)
-    click.echo(f"{res['samples']} samples from {res['documents']} documents -> {dest}/data.json; examples: {', '.join(res['examples'])}")
+    res = write_card(run_dir, docs, seed, _types(types, weights), dest, cmd, run_note=note)
+    click.echo(
+        f"{res['samples']} samples from {res['documents']} documents -> {dest}/data.json; examples: {', '.join(res['examples'])}"
+    )
+
+
+@main.command("injection-corpus")
+@click.option("-n", "--n", "n", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option(
+    "-s",
+    "--seed",
+    type=int,
+    default=9001,
+    show_default=True,
+    help="its own seed namespace: no training document repeats",
+)
+@click.option("-t", "--types", default="my_receipt,vat_special_invoice,vat_normal_invoice", show_default=True)
+@click.option("--weights", default=DEFAULT_WEIGHTS, show_default=True, help=WEIGHTS_HELP)
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("datasets/generated/injection"),
+    show_default=True,
+)
+def injection_corpus(n, seed, types, weights, out):
+    """Write an eval set where every document prints a prompt injection (test/img + test/labels.jsonl,
+    each label line with an "injection" key: text, target_field, injected value, true value)."""
+    from .injection import build_corpus
+    from .values import parse_weights
+
+    names = sorted(set(_types(types)))
+    res = build_corpus(n, seed, out, names, parse_weights(weights) if weights != "none" else None)
+    click.echo(f"{res['documents']} injected documents -> {res['out']}")
 
 
 if __name__ == "__main__":

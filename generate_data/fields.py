@@ -29,12 +29,14 @@ CONCEPTS: dict[str, Concept] = {
         ["What is the invoice number?", "What is the receipt number?"],
     ),
     "date": C(
-        ["开票日期", "日期", "开具日期"],
-        ["date", "invoice date", "issue date"],
+        ["开票日期", "日期", "开具日期", "交易日期", "消费日期"],
+        ["date", "invoice date", "issue date", "receipt date", "transaction date", "purchase date"],
         ["这张发票是哪天开的？", "这张票据是什么日期的？"],
-        ["When was this issued?", "What date is on this document?"],
+        ["When was this issued?", "What date is on this document?", "What is the date on the receipt?"],
     ),
-    "time": C(["时间", "交易时间"], ["time", "transaction time"], ["几点付款的？"], ["What time was the purchase?"]),
+    "time": C(
+        ["时间", "交易时间"], ["time", "transaction time"], ["几点付款的？"], ["What time was the purchase?"]
+    ),
     "check_code": C(["校验码"], ["check code", "verification code"]),
     "machine_no": C(["机器编号"], ["machine number"]),
     "buyer_name": C(
@@ -43,40 +45,79 @@ CONCEPTS: dict[str, Concept] = {
         ["买方是谁？", "这张发票开给哪家公司？"],
         ["Who is the buyer?"],
     ),
-    "buyer_tax_id": C(["购买方纳税人识别号", "购方税号", "购买方统一社会信用代码"], ["buyer tax id", "buyer taxpayer id"]),
+    "buyer_tax_id": C(
+        ["购买方纳税人识别号", "购方税号", "购买方统一社会信用代码"], ["buyer tax id", "buyer taxpayer id"]
+    ),
     "buyer_addr_tel": C(["购买方地址电话", "购买方地址、电话"], ["buyer address and phone"]),
     "buyer_bank": C(["购买方开户行及账号", "购方开户行"], ["buyer bank account"]),
     "seller_name": C(
-        ["销售方名称", "销方名称", "卖方名称", "商户名称", "开票单位"],
-        ["seller name", "seller", "vendor", "company", "store name", "merchant"],
+        ["销售方名称", "销方名称", "卖方名称", "商户名称", "开票单位", "商户", "商家", "店名", "商店名称"],
+        [
+            "seller name",
+            "seller",
+            "vendor",
+            "company",
+            "store name",
+            "merchant",
+            "store",
+            "shop",
+            "shop name",
+            "merchant name",
+            "vendor name",
+        ],
         ["卖方是谁？", "这是哪家店？"],
-        ["Who is the seller?", "Which company issued this?"],
+        [
+            "Who is the seller?",
+            "Which company issued this?",
+            "What is the company name?",
+            "Which shop is this receipt from?",
+        ],
     ),
     "seller_tax_id": C(["销售方纳税人识别号", "销方税号"], ["seller tax id", "seller taxpayer id"]),
     "seller_addr_tel": C(["销售方地址电话", "销售方地址、电话"], ["seller address and phone"]),
     "seller_bank": C(["销售方开户行及账号", "销方开户行"], ["seller bank account"]),
-    "address": C(["地址", "门店地址", "商户地址"], ["address", "store address"], ["店铺地址在哪里？"], ["Where is the shop?"]),
+    "address": C(
+        ["地址", "门店地址", "商户地址", "店铺地址", "公司地址"],
+        ["address", "store address", "shop address", "company address"],
+        ["店铺地址在哪里？"],
+        ["Where is the shop?", "What is the shop's address?"],
+    ),
     "phone": C(["电话", "联系电话"], ["phone", "telephone", "tel"]),
     "registration_no": C(["公司注册号"], ["registration no", "company registration number", "co. reg. no"]),
-    "gst_id": C(["GST登记号"], ["GST ID", "GST reg no", "GST number"]),
+    "gst_id": C(
+        ["GST登记号", "SST登记号"],
+        ["GST ID", "GST reg no", "GST number", "SST ID", "tax registration number"],
+    ),
     "subtotal": C(
         ["合计金额", "金额", "不含税金额", "小计"],
         ["subtotal", "amount excluding tax", "net amount"],
         ["不含税金额是多少？"],
         ["What is the subtotal?"],
     ),
-    "tax_amount": C(["合计税额", "税额", "税金"], ["tax", "tax amount", "GST amount"], ["税额是多少？"], ["How much tax was charged?"]),
+    "tax_amount": C(
+        ["合计税额", "税额", "税金"],
+        ["tax", "tax amount", "GST amount"],
+        ["税额是多少？"],
+        ["How much tax was charged?"],
+    ),
     "tax_rate": C(["税率"], ["tax rate"]),
     "total": C(
-        ["价税合计", "价税合计（小写）", "总金额", "合计", "应付金额"],
-        ["total", "amount due", "grand total", "total amount"],
+        ["价税合计", "价税合计（小写）", "总金额", "合计", "应付金额", "总价", "应付总额"],
+        ["total", "amount due", "grand total", "total amount", "total (RM)", "nett total", "total payable"],
         ["一共多少钱？", "总金额是多少？"],
-        ["What is the total?", "How much was paid in total?"],
+        [
+            "What is the total?",
+            "How much was paid in total?",
+            "What is the total amount?",
+            "How much is the grand total?",
+        ],
     ),
     "total_upper": C(["价税合计（大写）", "大写金额", "金额大写"], ["total in words"]),
     "rounding": C(["舍入金额", "抹零"], ["rounding", "rounding adjustment"]),
     "cash": C(["现金", "实收", "实收金额"], ["cash", "cash tendered", "amount paid"]),
-    "change": C(["找零", "找零金额"], ["change", "change due"], ["找零多少？"], ["How much change was given?"]),
+    "change": C(
+        ["找零", "找零金额"], ["change", "change due"], ["找零多少？"], ["How much change was given?"]
+    ),
     "cashier": C(["收银员", "收款员"], ["cashier"]),
     "payment_method": C(["支付方式", "付款方式"], ["payment method", "paid by"]),
     "item_count": C(["商品件数", "件数"], ["item count", "number of items"]),
@@ -85,9 +126,18 @@ CONCEPTS: dict[str, Concept] = {
     "items": C(["货物明细", "商品明细", "明细"], ["line items", "items", "line item list"], items=True),
     # 火车票
     "train_no": C(["车次"], ["train number"], ["这是哪趟车？"], ["Which train is this?"]),
-    "from_station": C(["出发站", "始发站"], ["departure station", "from"], ["从哪里出发？"], ["Where does the trip start?"]),
-    "to_station": C(["到达站", "终点站"], ["arrival station", "to", "destination"], ["到哪里？"], ["Where does the trip end?"]),
-    "departure_time": C(["发车时间", "乘车日期"], ["departure time"], ["几点发车？"], ["When does the train leave?"]),
+    "from_station": C(
+        ["出发站", "始发站"], ["departure station", "from"], ["从哪里出发？"], ["Where does the trip start?"]
+    ),
+    "to_station": C(
+        ["到达站", "终点站"],
+        ["arrival station", "to", "destination"],
+        ["到哪里？"],
+        ["Where does the trip end?"],
+    ),
+    "departure_time": C(
+        ["发车时间", "乘车日期"], ["departure time"], ["几点发车？"], ["When does the train leave?"]
+    ),
     "seat": C(["座位号", "车厢座位"], ["seat", "seat number"]),
     "seat_class": C(["席别", "座位等级"], ["seat class"]),
     "fare": C(["票价"], ["fare", "ticket price"], ["票价多少？"], ["How much was the ticket?"]),
@@ -95,14 +145,21 @@ CONCEPTS: dict[str, Concept] = {
     "id_masked": C(["证件号码"], ["id number on ticket"]),
     "ticket_no": C(["票号", "电子客票号"], ["ticket number"]),
     # 出租车发票
-    "plate_no": C(["车号", "车牌号"], ["plate number", "license plate"], ["车牌号是多少？"], ["What is the taxi's plate number?"]),
+    "plate_no": C(
+        ["车号", "车牌号"],
+        ["plate number", "license plate"],
+        ["车牌号是多少？"],
+        ["What is the taxi's plate number?"],
+    ),
     "board_time": C(["上车时间"], ["pick-up time"]),
     "alight_time": C(["下车时间"], ["drop-off time"]),
     "unit_price": C(["单价"], ["unit price", "price per km"]),
     "distance": C(["里程"], ["distance", "mileage"], ["坐了多少公里？"], ["How far was the ride?"]),
     "waiting_time": C(["等候时间"], ["waiting time"]),
     # 证书 / 证件
-    "recipient": C(["获奖者", "获奖人"], ["awardee", "recipient"], ["谁获奖了？"], ["Who received the award?"]),
+    "recipient": C(
+        ["获奖者", "获奖人"], ["awardee", "recipient"], ["谁获奖了？"], ["Who received the award?"]
+    ),
     "award_name": C(["奖项", "获奖等级"], ["award", "prize"], ["获得了什么奖？"], ["What award was given?"]),
     "competition": C(["比赛名称", "赛事名称"], ["competition", "contest"]),
     "issuer": C(["颁发单位", "发证单位", "主办单位"], ["issuer", "issued by", "awarding body"]),
@@ -110,47 +167,105 @@ CONCEPTS: dict[str, Concept] = {
     "name": C(["姓名"], ["name", "full name"], ["这个人叫什么名字？"], ["What is the person's name?"]),
     "sex": C(["性别"], ["sex", "gender"]),
     "ethnicity": C(["民族"], ["ethnicity"]),
-    "birth_date": C(["出生", "出生日期"], ["date of birth", "birth date"], ["出生日期是哪天？"], ["When was this person born?"]),
+    "birth_date": C(
+        ["出生", "出生日期"],
+        ["date of birth", "birth date"],
+        ["出生日期是哪天？"],
+        ["When was this person born?"],
+    ),
     "id_number": C(["公民身份号码", "身份证号码", "身份证号"], ["ID number", "identity card number"]),
     "domicile": C(["住址", "户籍地址"], ["residential address"]),
     # 营业执照
-    "uscc": C(["统一社会信用代码", "信用代码"], ["unified social credit code", "USCC"], ["统一社会信用代码是多少？"], ["What is the company's credit code?"]),
-    "company_name": C(["名称", "企业名称", "公司名称"], ["company name", "business name"], ["这家公司叫什么？"], ["What is the company called?"]),
+    "uscc": C(
+        ["统一社会信用代码", "信用代码"],
+        ["unified social credit code", "USCC"],
+        ["统一社会信用代码是多少？"],
+        ["What is the company's credit code?"],
+    ),
+    "company_name": C(
+        ["名称", "企业名称", "公司名称"],
+        ["company name", "business name"],
+        ["这家公司叫什么？"],
+        ["What is the company called?"],
+    ),
     "company_type": C(["类型", "企业类型"], ["company type", "entity type"]),
-    "legal_rep": C(["法定代表人", "法人"], ["legal representative"], ["法定代表人是谁？"], ["Who is the legal representative?"]),
-    "capital": C(["注册资本"], ["registered capital"], ["注册资本多少？"], ["How much is the registered capital?"]),
+    "legal_rep": C(
+        ["法定代表人", "法人"],
+        ["legal representative"],
+        ["法定代表人是谁？"],
+        ["Who is the legal representative?"],
+    ),
+    "capital": C(
+        ["注册资本"], ["registered capital"], ["注册资本多少？"], ["How much is the registered capital?"]
+    ),
     "established": C(["成立日期"], ["date of establishment", "founded"]),
     "business_term": C(["营业期限"], ["business term"]),
     "business_address": C(["住所", "注册地址"], ["registered address"]),
     "registration_authority": C(["登记机关"], ["registration authority"]),
     # 银行回单
-    "payer_name": C(["付款人户名", "付款人", "付款方"], ["payer", "payer name"], ["谁付的款？"], ["Who paid?"]),
+    "payer_name": C(
+        ["付款人户名", "付款人", "付款方"], ["payer", "payer name"], ["谁付的款？"], ["Who paid?"]
+    ),
     "payer_account": C(["付款人账号", "付款账号"], ["payer account"]),
     "payer_bank": C(["付款人开户行", "付款行"], ["payer bank"]),
-    "payee_name": C(["收款人户名", "收款人", "收款方"], ["payee", "payee name", "beneficiary"], ["钱付给了谁？"], ["Who received the money?"]),
+    "payee_name": C(
+        ["收款人户名", "收款人", "收款方"],
+        ["payee", "payee name", "beneficiary"],
+        ["钱付给了谁？"],
+        ["Who received the money?"],
+    ),
     "payee_account": C(["收款人账号", "收款账号"], ["payee account"]),
     "payee_bank": C(["收款人开户行", "收款行"], ["payee bank"]),
-    "transfer_amount": C(["金额（小写）", "转账金额", "交易金额"], ["transfer amount", "amount transferred"], ["转了多少钱？"], ["How much was transferred?"]),
+    "transfer_amount": C(
+        ["金额（小写）", "转账金额", "交易金额"],
+        ["transfer amount", "amount transferred"],
+        ["转了多少钱？"],
+        ["How much was transferred?"],
+    ),
     "amount_upper": C(["金额（大写）"], ["amount in words"]),
     "serial_no": C(["流水号", "交易流水号", "回单编号"], ["transaction serial number", "reference number"]),
     "purpose": C(["用途", "摘要", "附言"], ["purpose", "memo"]),
     # 医疗门诊收费票据
-    "patient_name": C(["患者姓名", "病人姓名"], ["patient name", "patient"], ["病人叫什么？"], ["Who is the patient?"]),
-    "hospital": C(["医院名称", "收款单位", "医疗机构"], ["hospital", "clinic"], ["在哪家医院看的病？"], ["Which hospital issued this?"]),
+    "patient_name": C(
+        ["患者姓名", "病人姓名"], ["patient name", "patient"], ["病人叫什么？"], ["Who is the patient?"]
+    ),
+    "hospital": C(
+        ["医院名称", "收款单位", "医疗机构"],
+        ["hospital", "clinic"],
+        ["在哪家医院看的病？"],
+        ["Which hospital issued this?"],
+    ),
     "department": C(["科室", "就诊科室"], ["department"]),
     "medical_insurance_type": C(["医保类型", "医疗保险类型"], ["insurance type"]),
     "insurance_paid": C(["医保统筹支付", "统筹支付"], ["insurance paid"]),
     "self_paid": C(["个人自付", "个人支付"], ["patient paid", "out-of-pocket amount"]),
     "visit_no": C(["门诊号", "业务流水号"], ["outpatient number", "visit number"]),
     # 快递面单
-    "tracking_no": C(["运单号", "快递单号"], ["tracking number", "waybill number"], ["快递单号是多少？"], ["What is the tracking number?"]),
+    "tracking_no": C(
+        ["运单号", "快递单号"],
+        ["tracking number", "waybill number"],
+        ["快递单号是多少？"],
+        ["What is the tracking number?"],
+    ),
     "carrier": C(["快递公司", "承运商"], ["carrier", "courier"]),
-    "sender_name": C(["寄件人", "寄件人姓名"], ["sender", "sender name"], ["谁寄的？"], ["Who sent the parcel?"]),
+    "sender_name": C(
+        ["寄件人", "寄件人姓名"], ["sender", "sender name"], ["谁寄的？"], ["Who sent the parcel?"]
+    ),
     "sender_phone": C(["寄件人电话"], ["sender phone"]),
     "sender_address": C(["寄件人地址", "寄件地址"], ["sender address"]),
-    "receiver_name": C(["收件人", "收件人姓名"], ["receiver", "recipient name", "consignee"], ["寄给谁的？"], ["Who is the parcel for?"]),
+    "receiver_name": C(
+        ["收件人", "收件人姓名"],
+        ["receiver", "recipient name", "consignee"],
+        ["寄给谁的？"],
+        ["Who is the parcel for?"],
+    ),
     "receiver_phone": C(["收件人电话"], ["receiver phone"]),
-    "receiver_address": C(["收件人地址", "收货地址"], ["receiver address", "delivery address"], ["寄到哪里？"], ["Where is the parcel going?"]),
+    "receiver_address": C(
+        ["收件人地址", "收货地址"],
+        ["receiver address", "delivery address"],
+        ["寄到哪里？"],
+        ["Where is the parcel going?"],
+    ),
     "weight": C(["重量", "计费重量"], ["weight"]),
     "sort_code": C(["分拣码", "大头笔"], ["sort code"]),
     # English commercial invoice

@@ -53,13 +53,15 @@ def test_values_add_up(dtype):
         from generate_data.doctypes import Fakers
 
         f = REGISTRY[dtype].generate(rng, Fakers(rng)).fields
-        num = lambda s: Decimal(str(s).lstrip("¥$").replace(",", "").removesuffix("元"))  # noqa: E731
+        num = lambda s: Decimal(str(s).lstrip("¥￥$").replace(",", "").removesuffix("元"))  # noqa: E731
         if "价税合计" in f:
             assert num(f["合计金额"]) + num(f["合计税额"]) == num(f["价税合计"])
             assert sum(num(it["金额"]) for it in f["货物明细"]) == num(f["合计金额"])
             assert f["价税合计（大写）"] == cn_upper_amount(num(f["价税合计"]))
         if dtype == "my_receipt":
-            assert num(f["subtotal"]) + num(f["gst"]) + num(f.get("rounding", "0")) == num(f["total"])
+            assert num(f["subtotal"]) + num(f.get("tax", "0")) + num(f.get("rounding", "0")) == num(
+                f["total"]
+            )
             assert num(f["cash"]) - num(f["total"]) == num(f["change"])
         if dtype == "us_receipt":
             assert num(f["subtotal"]) + num(f["tax"]) == num(f["total"])
@@ -157,3 +159,182 @@ def test_item_field_names_are_list_fields_for_the_parser():
                 assert parsing.is_list_field(f.key), f.key
     for name in CONCEPTS["items"].zh + CONCEPTS["items"].en:
         assert parsing.is_list_field(name), name
+
+
+# ---------------------------------------------------------------- realistic receipts, VAT labels, injections, weights
+def _drawn(monkeypatch):
+    """Record every string a layout draws, in drawing order."""
+    from generate_data import render
+
+    calls: list[str] = []
+    orig = render.Canvas.text
+
+    def text(self, xy, s, *a, **k):
+        calls.append(s)
+        return orig(self, xy, s, *a, **k)
+
+    monkeypatch.setattr(render.Canvas, "text", text)
+    return calls
+
+
+def _make(dtype, i, share=None, monkeypatch=None):
+    from generate_data import injection
+    from generate_data.doctypes import Fakers
+
+    if share is not None:
+        monkeypatch.setenv(injection.SHARE_ENV, str(share))
+    rng = random.Random(f"t:{dtype}:{i}")
+    dt = REGISTRY[dtype]
+    doc = dt.generate(rng, Fakers(rng))
+    return dt, doc, rng
+
+
+SUFFIXES = (
+    "SDN BHD",
+    "SDN. BHD.",
+    "S/B",
+    "SB",
+    "BHD",
+    "ENTERPRISE",
+    "TRADING",
+    "PTE LTD",
+    "PTE. LTD.",
+    "PTE LTD.",
+    "Sdn Bhd",
+)
+
+
+def test_my_receipt_header_address_totals_and_date(monkeypatch):
+    import re
+
+    monkeypatch.setenv("CHATOCR_INJECTION_SHARE", "0")
+    with_suffix = 0
+    for i in range(30):
+        dt, doc, rng = _make("my_receipt", i)
+        f, data = doc.fields, doc.data
+        calls = _drawn(monkeypatch)
+        dt.render(doc, rng)
+        monkeypatch.undo()
+        monkeypatch.setenv("CHATOCR_INJECTION_SHARE", "0")
+        with_suffix += f["company"].endswith(SUFFIXES)
+        # company first, registration number right beside or under it
+        assert f["company"] in calls[0]
+        assert any(f["registration_no"] in c for c in calls[:3]), calls[:3]
+        # the address prints over 2-4 lines and its gold is those lines joined by one space
+        lines = data["addr_lines"]
+        assert 1 <= len(lines) <= 4 and f["address"] == " ".join(lines)
+        assert all(line in calls for line in lines)
+        # the date is printed, and its gold carries no time
+        assert not re.search(r"\d{1,2}:\d{2}", f["date"]) and any(f["date"] in c for c in calls)
+        # the true total next to distractors that are not it
+        joined = "\n".join(calls).upper()
+        assert f["total"] in joined and "CHANGE" in joined or "BALANCE" in joined
+        assert any(w in joined for w in ("SUB", "EXCL", "ROUNDING", "GST", "SST", "QTY", "VOLUME"))
+        assert "." in f["total"] and not f["total"].startswith("RM")
+    assert with_suffix >= 20
+
+
+def test_vat_labels_look_like_the_real_ones():
+    import re
+
+    from generate_data.doctypes import Fakers
+
+    for dtype in ("vat_special_invoice", "vat_normal_invoice"):
+        for i in range(10):
+            rng = random.Random(f"v:{dtype}:{i}")
+            f = REGISTRY[dtype].generate(rng, Fakers(rng)).fields
+            assert re.fullmatch(r"\d{4}年\d{2}月\d{2}日", f["开票日期"])
+            for k in ("合计金额", "合计税额", "价税合计"):
+                assert re.fullmatch(r"￥\d+\.\d{2}", f[k]), f[k]
+            assert f["税率"] in {"17%", "16%", "13%", "11%", "10%", "9%", "6%", "3%"}
+            if f["开票日期"] < "2018年05月":
+                assert f["税率"] not in {"13%", "16%", "9%", "10%"}
+
+
+def test_injection_recorded_and_targets_unchanged(monkeypatch):
+    from generate_data import injection
+
+    seen_zh = seen_en = 0
+    for dtype in ("my_receipt", "vat_special_invoice", "us_receipt"):
+        for i in range(8):
+            _, clean_doc, _ = _make(dtype, i, 0, monkeypatch)
+            dt, doc, rng = _make(dtype, i, 1, monkeypatch)
+            assert doc.fields == clean_doc.fields  # ground truth never changes
+            inj = doc.data["injection"]
+            rec = injection.record(inj)
+            assert set(rec) >= {"text", "target_field", "value"}
+            assert (
+                rec["value"] != doc.fields[rec["target_field"]]
+                and rec["true_value"] == doc.fields[rec["target_field"]]
+            )
+            seen_zh += inj["lang"] == "zh"
+            seen_en += inj["lang"] == "en"
+            calls = _drawn(monkeypatch)
+            dt.render(doc, rng)
+            monkeypatch.undo()
+            drawn = "\n".join(calls)
+            assert doc.data["injection_drawn"]
+            assert (
+                all(p in drawn for p in inj["print_lines"])
+                or all(t in drawn for t in inj["text"].split("\n"))
+                or dt.name not in ("my_receipt", "vat_special_invoice")
+            )  # other layouts get a band after rendering
+    assert seen_zh and seen_en
+    monkeypatch.setenv(injection.SHARE_ENV, "0.1")
+    hits = sum(bool(_make("my_receipt", i)[1].data.get("injection")) for i in range(300))
+    assert 10 <= hits <= 55
+
+
+def test_injection_corpus_layout(tmp_path):
+    from generate_data.injection import build_corpus
+
+    build_corpus(3, 9001, tmp_path, progress=False)
+    labels = [
+        json.loads(x) for x in (tmp_path / "test" / "labels.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    assert len(labels) == 3
+    for lab in labels:
+        assert (tmp_path / "test" / lab["image"]).is_file()
+        inj = lab["injection"]
+        assert lab["fields"][inj["target_field"]] == inj["true_value"] != inj["value"]
+
+
+def test_weights_give_a_deterministic_proportional_mix():
+    from click import BadParameter
+
+    from generate_data.cli import DEFAULT_WEIGHTS, _types
+    from generate_data.values import doc_type_for_weighted, parse_weights, weighted_types
+
+    w = parse_weights(DEFAULT_WEIGHTS)
+    assert w == {"my_receipt": 3, "vat_special_invoice": 2, "vat_normal_invoice": 1}
+    expanded = weighted_types(TYPES, w)
+    n = 60 * len(expanded)
+    got = [build.doc_type_for(i, 5, expanded) for i in range(n)]
+    assert got == [doc_type_for_weighted(i, 5, TYPES, w) for i in range(n)]
+    assert got.count("my_receipt") == 3 * got.count("us_receipt") == 3 * got.count("vat_normal_invoice")
+    assert got.count("vat_special_invoice") == 2 * got.count("train_ticket")
+    assert weighted_types(["a", "b"], {"a": 4, "b": 2}) == ("a", "a", "b")
+    assert _types("my_receipt", DEFAULT_WEIGHTS) == ["my_receipt"]
+    assert sorted(set(_types("all", "none"))) == TYPES
+    with pytest.raises(BadParameter):
+        _types("all", "my_receipt=x")
+    with pytest.raises(BadParameter):
+        _types("all", "nope=2")
+
+
+def test_core_field_names_are_asked_often():
+    from generate_data.doctypes import Fakers
+    from generate_data.queries import CORE_FIELDS, make_queries
+
+    for dtype, keys in CORE_FIELDS.items():
+        asked = nulls = 0
+        for i in range(15):
+            rng = random.Random(f"q:{dtype}:{i}")
+            doc = REGISTRY[dtype].generate(rng, Fakers(rng))
+            for q, a in make_queries(REGISTRY[dtype], doc, rng, 4):
+                asked += sum(k in keys for k in q.keys)
+                nulls += sum(a[k] is None for k in q.keys if k in keys)
+                for k in q.keys:
+                    if k in keys:
+                        assert a[k] == doc.fields.get(k)
+        assert asked >= 60, (dtype, asked)
