@@ -20,6 +20,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 IMAGE_FORMATS = {"JPEG", "PNG", "WEBP", "BMP", "TIFF", "MPO", "GIF"}
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
 DOCUMENT_SUFFIXES = IMAGE_SUFFIXES | {".pdf"}
+# File signatures at offset 0: JPEG, PNG, GIF, BMP, TIFF (both byte orders). WebP is RIFF....WEBP.
+IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*")
 
 
 class InputError(ValueError):
@@ -30,7 +32,7 @@ class InputError(ValueError):
 class InputLimits:
     max_pixels: int = 40_000_000  # per page, after PDF rendering; ~ A4 at 600 dpi is 35 Mpx
     max_side: int = 12_000
-    max_pages: int = 50
+    max_pages: int = 20  # the one page limit: chatocr.settings.MAX_PAGES reads it
     max_bytes: int = 50 * 1024 * 1024
     pdf_dpi: int = 200
 
@@ -204,6 +206,10 @@ def load_document(
 
     if not data:
         raise InputError(f"{label}: the file is empty (0 bytes)")
+    # Image signatures sit at offset 0 and are checked first: a JPEG may carry "%PDF-" in its EXIF
+    # or comment within the first KB, and is still a JPEG.
+    if data.startswith(IMAGE_MAGIC) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP"):
+        return _image_frames(data, label, limits, page_range)
     if b"%PDF-" in data[:1024]:  # the PDF spec lets junk precede the header
         return _pdf_pages(data, label, limits, page_range)
     return _image_frames(data, label, limits, page_range)
