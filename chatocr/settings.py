@@ -9,12 +9,15 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from ocr_stage.inputs import InputLimits
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = Path(os.environ.get("CHATOCR_MODELS_DIR", REPO_ROOT / "models"))
 
 
-# The page limit of the pipeline, the CLI and the API (README, /readyz and error messages report it).
-MAX_PAGES = 20
+# The page limit of the pipeline, the CLI and the API (README, /readyz and error messages report it),
+# taken from the OCR stage's own default so the library and the service cannot disagree.
+MAX_PAGES = InputLimits.max_pages
 
 
 def _env(name: str, default):
