@@ -22,11 +22,20 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from llm_stage.types import (
+    MAX_FIELD_CHARS,
+    MAX_FIELD_LIST_CHARS,
+    MAX_FIELDS,
+    MAX_HINT_BYTES,
+    MAX_HINTS_BYTES,
+    MAX_QUESTION_BYTES,
+)
 from ocr_stage import InputError, OcrEngineError, UnknownEngineError
 
-from ..settings import Settings
+from ..settings import PageRangeError, Settings
+from ..settings import parse_pages as shared_parse_pages
 from .config import ApiConfig
-from .fetch import UrlPolicy, UrlRefused, fetch_url
+from .fetch import FetchTimeout, UrlPolicy, UrlRefused, fetch_url_async
 from .work import Busy, JobTimeout, ModelLocks, WorkPool
 
 log = logging.getLogger("chatocr.api")
@@ -39,7 +48,9 @@ class DocumentIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     base64: str | None = Field(default=None, description="base64 of the file bytes (image or PDF)")
-    url: str | None = Field(default=None, description="http(s) URL; only when the server runs with --allow-url")
+    url: str | None = Field(
+        default=None, description="http(s) URL; only when the server runs with --allow-url"
+    )
     name: str | None = Field(default=None, max_length=300, description="file name, used in messages")
 
 
@@ -61,8 +72,15 @@ class ExtractRequest(OcrRequest):
     fields: list[str] | str | None = Field(
         default=None, description="field names, a list or one string like '发票号码, 开票日期'"
     )
-    question: str | None = Field(default=None, max_length=2000, description="a question, answered as field 'answer'")
-    hints: dict[str, str] = Field(default_factory=dict, description="per-field hints")
+    question: str | None = Field(
+        default=None,
+        description=f"a question, answered as field 'answer' (at most {MAX_QUESTION_BYTES:,} UTF-8 bytes)",
+    )
+    hints: dict[str, str] = Field(
+        default_factory=dict,
+        description=f"per-field hints, one per requested field: {MAX_HINT_BYTES} UTF-8 bytes each, "
+        f"{MAX_HINTS_BYTES:,} together",
+    )
 
 
 # ---------------------------------------------------------------- errors
@@ -94,6 +112,8 @@ def _validation_message(errors) -> str:
 def _input_status(e: InputError) -> int:
     if isinstance(e, UrlRefused):
         return 400
+    if isinstance(e, FetchTimeout):
+        return 504
     return 413 if "over the limit" in str(e) or "too large" in str(e) else 422
 
 
@@ -108,7 +128,11 @@ class LimitBody:
             return await self.app(scope, receive, send)
         for k, v in scope.get("headers", []):
             if k == b"content-length" and v.isdigit() and int(v) > self.limit:
-                resp = _error(413, "payload_too_large", f"request body is {int(v):,} bytes, over the limit of {self.limit:,}")
+                resp = _error(
+                    413,
+                    "payload_too_large",
+                    f"request body is {int(v):,} bytes, over the limit of {self.limit:,}",
+                )
                 return await resp(scope, receive, send)
         seen = 0
 
@@ -128,30 +152,14 @@ class LimitBody:
 
 
 def parse_pages(spec: str | list[int] | None, max_pages: int) -> list[int] | None:
-    """'1-3,5' or [1, 2] (1-based) -> 0-based indices, with a readable error."""
-    if spec is None or spec == "" or spec == []:
-        return None
-    out: list[int] = []
+    """'1-3,5' or [1, 2] (1-based) -> 0-based indices (chatocr.settings.parse_pages, the CLI's parser
+    too): 422 when malformed, 413 when it names more than `max_pages` distinct pages."""
     try:
-        if isinstance(spec, list):
-            out = [int(p) - 1 for p in spec]
-        else:
-            for part in str(spec).split(","):
-                part = part.strip()
-                if "-" in part:
-                    a, b = (int(x) for x in part.split("-", 1))
-                    if b < a or b - a > 10 * max_pages:
-                        raise ValueError
-                    out.extend(range(a - 1, b))
-                elif part:
-                    out.append(int(part) - 1)
-    except ValueError:
-        raise ApiError(422, "bad_pages", f"page range {str(spec)[:100]!r} is not like '1-3,5'") from None
-    if not out or min(out) < 0:
-        raise ApiError(422, "bad_pages", f"page range {str(spec)[:100]!r}: pages start at 1")
-    if len(out) > max_pages:
-        raise ApiError(413, "too_many_pages", f"{len(out)} pages requested, over the limit of {max_pages}")
-    return out
+        return shared_parse_pages(spec, max_pages)
+    except PageRangeError as e:
+        if e.too_many:
+            raise ApiError(413, "too_many_pages", str(e)) from None
+        raise ApiError(422, "bad_pages", str(e)) from None
 
 
 def _bool(v: Any, name: str) -> bool:
@@ -165,16 +173,59 @@ def _bool(v: Any, name: str) -> bool:
     raise ApiError(422, "bad_option", f"option {name!r} must be true or false, not {s[:40]!r}")
 
 
+_B64_WHITESPACE = b" \t\r\n\v\f"
+
+
 def _decode_b64(s: str, max_bytes: int) -> bytes:
+    """Standard base64, optionally as a data URL; line breaks and other whitespace are ignored
+    (`base64` wraps at 76 columns). Sized before decoding: 413 past `max_bytes`."""
     s = s.strip()
-    if s.startswith("data:") and "," in s:  # data URL from a browser
+    if s.startswith("data:") and "," in s[:200]:  # data URL from a browser
         s = s.split(",", 1)[1]
-    if len(s) * 3 // 4 > max_bytes + 3:
+    try:
+        raw = s.encode("ascii")
+    except UnicodeEncodeError:
+        raise ApiError(
+            400, "bad_base64", "document.base64 is not valid base64 (non-ASCII characters)"
+        ) from None
+    raw = raw.translate(None, _B64_WHITESPACE)
+    if len(raw) * 3 // 4 > max_bytes + 3:
         raise ApiError(413, "payload_too_large", f"document is over the limit of {max_bytes:,} bytes")
     try:
-        return base64.b64decode(s, validate=True)
+        return base64.b64decode(raw, validate=True)
     except (binascii.Error, ValueError):
         raise ApiError(400, "bad_base64", "document.base64 is not valid base64") from None
+
+
+# The largest text field of a multipart form (fields, question, hints, pages); the file part is apart.
+_MAX_FORM_PART_BYTES = 64 * 1024
+# JSON bodies above this size are parsed on a thread, so a large upload does not stall the event loop.
+_INLINE_JSON_BYTES = 64 * 1024
+
+
+class ClientGone(Exception):
+    """The client closed the connection while the server was still working for it."""
+
+
+async def until_client_leaves(request: Request, work):
+    """Await the coroutine `work`, cancelling it (and raising ClientGone) if the client disconnects."""
+    task = asyncio.ensure_future(work)
+
+    async def watch():
+        while not await request.is_disconnected():
+            await asyncio.sleep(0.2)
+
+    watcher = asyncio.ensure_future(watch())
+    try:
+        done, _ = await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for t in (task, watcher):
+            if not t.done():
+                t.cancel()
+    if task in done:
+        return task.result()
+    await asyncio.gather(task, return_exceptions=True)  # let the download close its connection
+    raise ClientGone()
 
 
 # ---------------------------------------------------------------- the app
@@ -235,7 +286,8 @@ class ServerState:
         p = self.pipelines.get(name)
         if p is None:
             raise ApiError(
-                422, "unknown_engine",
+                422,
+                "unknown_engine",
                 f"OCR engine {name!r} is not loaded on this server; available: {', '.join(self.pipelines)}",
             )
         return p
@@ -254,7 +306,7 @@ def create_app(
     settings = settings or Settings()
     config = config or ApiConfig()
     state = ServerState(settings, config, load_llm, pipeline)
-    url_policy = UrlPolicy(allow=config.allowed_networks())
+    url_policy = UrlPolicy(allow=config.allowed_networks(), timeout_s=config.timeout_s)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -280,11 +332,20 @@ def create_app(
 
     @app.exception_handler(InputError)
     async def _input_error(request, e: InputError):
-        return _error(_input_status(e), "bad_document" if _input_status(e) == 422 else "refused", str(e))
+        status = _input_status(e)
+        code = {422: "bad_document", 413: "payload_too_large", 504: "fetch_timeout"}.get(status, "refused")
+        return _error(status, code, str(e))
+
+    @app.exception_handler(ClientGone)
+    async def _client_gone(request, e):
+        log.info("client left during %s; its work was cancelled", request.url.path)
+        return _error(499, "client_closed_request", "the client closed the connection")
 
     @app.exception_handler(BodyTooLarge)
     async def _too_large(request, e):
-        return _error(413, "payload_too_large", f"request body is over the limit of {config.max_body_bytes:,} bytes")
+        return _error(
+            413, "payload_too_large", f"request body is over the limit of {config.max_body_bytes:,} bytes"
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _req_validation(request, e: RequestValidationError):
@@ -308,17 +369,29 @@ def create_app(
             return
         got = request.headers.get("authorization", "")
         scheme, _, token = got.partition(" ")
-        if scheme.lower() != "bearer" or not secrets.compare_digest(token.strip().encode(), config.api_key.encode()):
-            raise ApiError(401, "unauthorized", "missing or wrong API key: send 'Authorization: Bearer <key>'",
-                           {"WWW-Authenticate": "Bearer"})
+        if scheme.lower() != "bearer" or not secrets.compare_digest(
+            token.strip().encode(), config.api_key.encode()
+        ):
+            raise ApiError(
+                401,
+                "unauthorized",
+                "missing or wrong API key: send 'Authorization: Bearer <key>'",
+                {"WWW-Authenticate": "Bearer"},
+            )
 
     # ------------------------------------------------------------ reading a request
     async def read_request(request: Request, model: type[OcrRequest]) -> tuple[OcrRequest, bytes | None]:
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if ctype == "multipart/form-data":
             try:
-                form = await request.form(max_files=1, max_fields=16, max_part_size=config.max_body_bytes)
-            except StarletteHTTPException:
+                form = await request.form(max_files=1, max_fields=16, max_part_size=_MAX_FORM_PART_BYTES)
+            except StarletteHTTPException as e:
+                if "maximum size" in str(e.detail):
+                    raise ApiError(
+                        413,
+                        "payload_too_large",
+                        f"a form field is over the limit of {_MAX_FORM_PART_BYTES:,} bytes",
+                    ) from None
                 raise
             except BodyTooLarge:
                 raise
@@ -335,7 +408,9 @@ def create_app(
             if form.get("url"):
                 doc["url"] = str(form.get("url"))
             if data is None and "url" not in doc:
-                raise ApiError(400, "no_document", "no document: upload it as form field 'file' (or give 'url')")
+                raise ApiError(
+                    400, "no_document", "no document: upload it as form field 'file' (or give 'url')"
+                )
             opts: dict[str, Any] = {}
             for k in ("strict", "include_ocr"):
                 if form.get(k) is not None:
@@ -350,7 +425,9 @@ def create_app(
                     try:
                         body["fields"] = json.loads(raw) if raw.lstrip().startswith("[") else raw
                     except json.JSONDecodeError:
-                        raise ApiError(422, "bad_fields", "form field 'fields' starts with '[' but is not a JSON list") from None
+                        raise ApiError(
+                            422, "bad_fields", "form field 'fields' starts with '[' but is not a JSON list"
+                        ) from None
                 if form.get("question"):
                     body["question"] = str(form.get("question"))
                 if form.get("hints"):
@@ -366,52 +443,105 @@ def create_app(
         if ctype in ("application/json", ""):
             raw = await request.body()
             if not raw:
-                raise ApiError(400, "no_body", "empty request: send JSON or multipart/form-data with a document")
+                raise ApiError(
+                    400, "no_body", "empty request: send JSON or multipart/form-data with a document"
+                )
             try:
-                req = model.model_validate_json(raw)
+                if len(raw) > _INLINE_JSON_BYTES:  # off the event loop: /healthz keeps answering
+                    req = await asyncio.to_thread(model.model_validate_json, raw)
+                else:
+                    req = model.model_validate_json(raw)
             except ValidationError as e:
                 errs = e.errors()
                 if errs and errs[0].get("type") == "json_invalid":
-                    raise ApiError(400, "bad_json", f"the body is not valid JSON ({errs[0].get('msg')})") from None
+                    raise ApiError(
+                        400, "bad_json", f"the body is not valid JSON ({errs[0].get('msg')})"
+                    ) from None
                 raise ApiError(422, "invalid_request", _validation_message(errs)) from None
-            data = None
-            if req.document.base64 is not None:
-                data = _decode_b64(req.document.base64, config.max_upload_bytes)
-            elif not req.document.url:
+            finally:
+                del raw
+            if req.document.base64 is None and not req.document.url:
                 raise ApiError(422, "no_document", "document needs 'base64' (or 'url')")
-            return req, data
-        raise ApiError(415, "unsupported_media_type",
-                       f"content type {ctype[:80]!r} is not supported; send application/json or multipart/form-data")
+            return req, None  # base64 is decoded by document_bytes, after the cheap checks
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            f"content type {ctype[:80]!r} is not supported; send application/json or multipart/form-data",
+        )
 
-    async def document_bytes(req: OcrRequest, data: bytes | None) -> tuple[bytes, str]:
+    fetching = {"now": 0}
+    fetch_capacity = config.workers + config.max_queue
+
+    async def document_bytes(
+        request: Request, req: OcrRequest, data: bytes | None, deadline: float
+    ) -> tuple[bytes, str]:
+        if data is None and req.document.base64 is not None:
+            b64 = req.document.base64
+            if len(b64) > _INLINE_JSON_BYTES:
+                data = await asyncio.to_thread(_decode_b64, b64, config.max_upload_bytes)
+            else:
+                data = _decode_b64(b64, config.max_upload_bytes)
         if data is not None:
             if len(data) > config.max_upload_bytes:
-                raise ApiError(413, "payload_too_large",
-                               f"document is {len(data):,} bytes, over the limit of {config.max_upload_bytes:,}")
+                raise ApiError(
+                    413,
+                    "payload_too_large",
+                    f"document is {len(data):,} bytes, over the limit of {config.max_upload_bytes:,}",
+                )
             return data, req.document.name or "document"
         url = req.document.url or ""
         if not config.allow_url:
-            raise ApiError(400, "url_disabled", "fetching documents from URLs is disabled on this server; upload the file")
-        data = await asyncio.to_thread(fetch_url, url, url_policy, config.max_upload_bytes)
+            raise ApiError(
+                400,
+                "url_disabled",
+                "fetching documents from URLs is disabled on this server; upload the file",
+            )
+        if fetching["now"] >= fetch_capacity:
+            raise ApiError(
+                503,
+                "busy",
+                f"{fetch_capacity} URL downloads are already running; retry shortly",
+                {"Retry-After": "5"},
+            )
+        fetching["now"] += 1
+        try:
+            data = await until_client_leaves(
+                request, fetch_url_async(url, url_policy, config.max_upload_bytes, deadline=deadline)
+            )
+        finally:
+            fetching["now"] -= 1
         return data, req.document.name or url[:300]
 
-    def build_query(req: ExtractRequest):
-        from llm_stage import FieldQuery, QueryError
+    max_fields = min(config.max_fields, MAX_FIELDS)
 
+    def build_query(req: ExtractRequest):
+        """The FieldQuery of a request; every query limit is one 422, checked before any work."""
+        from llm_stage import FieldQuery, QueryError
+        from llm_stage.types import split_field_list
+
+        names = req.fields or []
+        if isinstance(names, str):
+            if len(names) > MAX_FIELD_LIST_CHARS:
+                raise ApiError(
+                    422,
+                    "too_many_fields",
+                    f"the field list is {len(names):,} characters long; the limit is {MAX_FIELD_LIST_CHARS:,}",
+                )
+            names = split_field_list(names)
+        if len(names) > max_fields:  # counted before any name is normalised (repeats count too)
+            raise ApiError(
+                422, "too_many_fields", f"{len(names)} fields requested; this server's limit is {max_fields}"
+            )
         try:
-            query = FieldQuery(fields=req.fields or [], question=req.question, hints=req.hints)
+            return FieldQuery(fields=names, question=req.question, hints=req.hints)
         except QueryError as e:
             raise ApiError(422, "bad_query", str(e)) from None
         except ValidationError as e:
             raise ApiError(422, "bad_query", _validation_message(e.errors())) from None
-        if len(query.fields) > config.max_fields:
-            raise ApiError(413, "too_many_fields",
-                           f"{len(query.fields)} fields requested; this server's limit is {config.max_fields}")
-        return query
 
-    async def run_job(fn):
+    async def run_job(fn, deadline: float):
         try:
-            return await state.pool.run(fn, timeout=config.timeout_s)
+            return await state.pool.run(fn, timeout=max(0.001, deadline - time.monotonic()))
         except Busy as e:
             raise ApiError(503, "busy", str(e), {"Retry-After": str(e.retry_after)}) from None
         except JobTimeout as e:
@@ -442,12 +572,17 @@ def create_app(
             "pages": {"type": "string", "example": "1-2"},
         }
         if model is ExtractRequest:
-            form_props.update({
-                "fields": {"type": "string", "example": "发票号码, 开票日期, 价税合计",
-                           "description": "comma-separated names, or a JSON list"},
-                "question": {"type": "string"},
-                "hints": {"type": "string", "description": "JSON object: field -> hint"},
-            })
+            form_props.update(
+                {
+                    "fields": {
+                        "type": "string",
+                        "example": "发票号码, 开票日期, 价税合计",
+                        "description": "comma-separated names, or a JSON list",
+                    },
+                    "question": {"type": "string"},
+                    "hints": {"type": "string", "description": "JSON object: field -> hint"},
+                }
+            )
         return {
             "requestBody": {
                 "required": True,
@@ -457,11 +592,18 @@ def create_app(
                 },
             },
             "responses": {
-                "400": {"description": "malformed request"}, "401": {"description": "API key missing or wrong"},
-                "413": {"description": "document, pages or fields over a limit"},
-                "422": {"description": "the document or query cannot be used; the message says why"},
+                "400": {"description": "malformed request"},
+                "401": {"description": "API key missing or wrong"},
+                "413": {"description": "request body, document or page range over a limit"},
+                "422": {
+                    "description": "the document or query cannot be used (including too many fields, "
+                    "over-long hints or question, repeated or control-character field names); "
+                    "the message says why"
+                },
                 "503": {"description": "queue full (see Retry-After) or models still loading"},
-                "504": {"description": "processing took longer than the per-request limit"},
+                "504": {
+                    "description": "processing (or the URL download) took longer than the per-request limit"
+                },
             },
         }
 
@@ -475,7 +617,8 @@ def create_app(
         """200 when the models are loaded, 503 before (or when loading failed)."""
         if not state.ready.is_set():
             return JSONResponse(
-                {"ready": False, "error": state.load_error}, status_code=503,
+                {"ready": False, "error": state.load_error},
+                status_code=503,
                 headers=None if state.load_error else {"Retry-After": "5"},
             )
         main = state.pipelines[state.default_engine]
@@ -487,9 +630,18 @@ def create_app(
             "backend": getattr(backend, "name", type(backend).__name__) if backend is not None else None,
             "load_s": round(state.load_s or 0.0, 2),
             "limits": {
-                "max_upload_bytes": config.max_upload_bytes, "max_fields": config.max_fields,
-                "max_pages": main.limits.max_pages, "max_pixels": main.limits.max_pixels,
-                "timeout_s": config.timeout_s, "workers": config.workers, "max_queue": config.max_queue,
+                "max_upload_bytes": config.max_upload_bytes,
+                "max_body_bytes": config.max_body_bytes,
+                "max_fields": max_fields,
+                "max_field_chars": MAX_FIELD_CHARS,
+                "max_question_bytes": MAX_QUESTION_BYTES,
+                "max_hint_bytes": MAX_HINT_BYTES,
+                "max_hints_bytes": MAX_HINTS_BYTES,
+                "max_pages": main.limits.max_pages,
+                "max_pixels": main.limits.max_pixels,
+                "timeout_s": config.timeout_s,
+                "workers": config.workers,
+                "max_queue": config.max_queue,
                 "allow_url": config.allow_url,
             },
         }
@@ -505,15 +657,16 @@ def create_app(
         """OCR a document → the OcrResult (pages, lines with boxes and scores, timings)."""
         check_auth(request)
         t0 = time.perf_counter()
+        deadline = time.monotonic() + config.timeout_s
         req, data = await read_request(request, OcrRequest)
         pipe = state.pipeline(req.options.engine)
         pages = parse_pages(req.options.pages, pipe.limits.max_pages)
-        doc, name = await document_bytes(req, data)
+        doc, name = await document_bytes(request, req, data, deadline)
 
         def work():
             return _ocr(state, pipe, doc, name, pages)
 
-        result = await run_job(work)
+        result = await run_job(work, deadline)
         out = result.model_dump(mode="json")
         out["timings"]["total_s"] = time.perf_counter() - t0
         return out
@@ -523,13 +676,16 @@ def create_app(
         """A document plus fields or a question → the Extraction (values, boxes, scores, timings)."""
         check_auth(request)
         t0 = time.perf_counter()
+        deadline = time.monotonic() + config.timeout_s
         req, data = await read_request(request, ExtractRequest)
         query = build_query(req)
         pipe = state.pipeline(req.options.engine)
         if pipe.backend is None:
-            raise ApiError(503, "no_llm", "this server runs without an LLM backend; only /v1/ocr is available")
+            raise ApiError(
+                503, "no_llm", "this server runs without an LLM backend; only /v1/ocr is available"
+            )
         pages = parse_pages(req.options.pages, pipe.limits.max_pages)
-        doc, name = await document_bytes(req, data)
+        doc, name = await document_bytes(request, req, data, deadline)
         strict = req.options.strict
 
         def work():
@@ -537,11 +693,13 @@ def create_app(
             ocr_result = _ocr(state, pipe, doc, name, pages)
             with state.locks(pipe.backend):
                 ext = pipe.extract_from_ocr(ocr_result, query, strict=strict)
-            ext.timings["ocr_s"] = ocr_result.timings.get("ocr_s", 0.0) + ocr_result.timings.get("decode_s", 0.0)
+            ext.timings["ocr_s"] = ocr_result.timings.get("ocr_s", 0.0) + ocr_result.timings.get(
+                "decode_s", 0.0
+            )
             ext.timings["work_s"] = time.perf_counter() - t_start
             return ocr_result, ext
 
-        ocr_result, ext = await run_job(work)
+        ocr_result, ext = await run_job(work, deadline)
         out = ext.model_dump(mode="json")
         out["timings"]["total_s"] = time.perf_counter() - t0
         out["timings"]["queue_s"] = max(0.0, out["timings"]["total_s"] - ext.timings["work_s"])
@@ -552,7 +710,9 @@ def create_app(
     def openapi():
         if app.openapi_schema:
             return app.openapi_schema
-        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
         comps = schema.setdefault("components", {}).setdefault("schemas", {})
         for m in (DocumentIn, Options, OcrRequest, ExtractRequest):
             s = m.model_json_schema(ref_template="#/components/schemas/{model}")
