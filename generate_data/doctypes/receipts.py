@@ -752,6 +752,8 @@ def render_my(doc: Doc, rng: random.Random) -> Image.Image:
             "TOTAL:",
         ]
     )
+    if "tax" not in f and tl in total_lab:  # no tax on this receipt: no tax words beside the total
+        total_lab = "TOTAL"
     rounded_lab = "ROUND" in total_lab.upper()
     tstyle = rng.randint(0, 2) if data["era"] != "none" else 0
     pair_total = (
@@ -764,6 +766,8 @@ def render_my(doc: Doc, rng: random.Random) -> Image.Image:
         sub_lab = rng.choice(
             ["SUBTOTAL", "Sub Total", f"Total Sales (Excluding {tl})", f"TOTAL (EXCL {tl})", "Sub-Total"]
         )
+        if "tax" not in f:
+            sub_lab = rng.choice(["SUBTOTAL", "Sub Total", "Sub-Total"])
         t.pair(sub_lab + sep, m(f["subtotal"]))
         if "tax" in f:
             t.pair(
