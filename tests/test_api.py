@@ -38,8 +38,15 @@ def pipeline(rapid_engine, backend):
 
 @pytest.fixture(scope="module")
 def server(pipeline):
-    config = ApiConfig(workers=WORKERS, max_queue=QUEUE, timeout_s=300, max_upload_bytes=2_000_000, max_fields=8,
-                       allow_url=True, api_key=None)
+    config = ApiConfig(
+        workers=WORKERS,
+        max_queue=QUEUE,
+        timeout_s=300,
+        max_upload_bytes=2_000_000,
+        max_fields=8,
+        allow_url=True,
+        api_key=None,
+    )
     with running_server(create_app(config=config, pipeline=pipeline)) as base:
         yield base
 
@@ -68,7 +75,9 @@ def test_health_ready_and_docs(server):
 def test_ocr_round_trip_multipart_and_base64(server):
     data = render_text_png(["HELLO", "WK4793"])
     r1 = httpx.post(server + "/v1/ocr", files={"file": ("a.png", data, "image/png")}, timeout=120)
-    r2 = httpx.post(server + "/v1/ocr", json={"document": {"base64": base64.b64encode(data).decode()}}, timeout=120)
+    r2 = httpx.post(
+        server + "/v1/ocr", json={"document": {"base64": base64.b64encode(data).decode()}}, timeout=120
+    )
     for r in (r1, r2):
         assert r.status_code == 200, r.text
         res = r.json()
@@ -82,10 +91,15 @@ def test_ocr_round_trip_multipart_and_base64(server):
 @pytest.mark.slow
 def test_extract_round_trip(server, sample_path):
     data = sample_path.read_bytes()
-    r = httpx.post(server + "/v1/extract", json={
-        "document": {"base64": base64.b64encode(data).decode(), "name": sample_path.name},
-        "fields": ["发票号码", "开票日期", "价税合计"], "options": {"include_ocr": True},
-    }, timeout=300)
+    r = httpx.post(
+        server + "/v1/extract",
+        json={
+            "document": {"base64": base64.b64encode(data).decode(), "name": sample_path.name},
+            "fields": ["发票号码", "开票日期", "价税合计"],
+            "options": {"include_ocr": True},
+        },
+        timeout=300,
+    )
     assert r.status_code == 200, r.text
     ext = r.json()
     assert list(ext["fields"]) == ["发票号码", "开票日期", "价税合计"]
@@ -110,7 +124,9 @@ def test_32_concurrent_clients_get_their_own_answers(server):
     def client(code: str):
         deadline = time.time() + 600
         while time.time() < deadline:
-            r = httpx.post(server + "/v1/ocr", files={"file": (f"{code}.png", docs[code], "image/png")}, timeout=600)
+            r = httpx.post(
+                server + "/v1/ocr", files={"file": (f"{code}.png", docs[code], "image/png")}, timeout=600
+            )
             if r.status_code != 503:
                 return code, r
             assert r.json()["error"] == "busy"
@@ -136,7 +152,11 @@ def test_32_concurrent_clients_get_their_own_answers(server):
     # a few extractions at once: every answer comes from its own document only
     ex_codes = cs[:3]
     with ThreadPoolExecutor(3) as ex:
-        rs = list(ex.map(lambda c: _extract(server, render_text_png(["CODE", c]), "code", include_ocr="true"), ex_codes))
+        rs = list(
+            ex.map(
+                lambda c: _extract(server, render_text_png(["CODE", c]), "code", include_ocr="true"), ex_codes
+            )
+        )
     for c, r in zip(ex_codes, rs, strict=True):
         assert r.status_code == 200, r.text
         body = r.json()
@@ -151,7 +171,7 @@ def test_limits_and_errors_are_json(server):
     assert r.status_code == 413 and "over the limit" in r.json()["message"]
     many = ",".join(f"f{i}" for i in range(9))
     r = _extract(server, png, many)
-    assert r.status_code == 413 and "limit is 8" in r.json()["message"]
+    assert r.status_code == 422 and "limit is 8" in r.json()["message"]
     r = httpx.post(server + "/v1/ocr", files={"file": ("a.png", png, "image/png")}, data={"pages": "2"})
     assert r.status_code == 422 and "page 2" in r.json()["message"]
     r = httpx.post(server + "/v1/ocr", files={"file": ("a.png", png, "image/png")}, data={"engine": "nope"})
@@ -159,7 +179,9 @@ def test_limits_and_errors_are_json(server):
     r = httpx.post(server + "/v1/ocr", files={"file": ("x.png", b"not an image", "image/png")})
     assert r.status_code == 422 and r.json()["message"].startswith("x.png:")
     # a JPEG whose first segment claims more bytes than the file has (Pillow raises OSError)
-    r = httpx.post(server + "/v1/ocr", files={"file": ("t.jpg", b"\xff\xd8\xff\xe0\x00\x10abc", "image/jpeg")})
+    r = httpx.post(
+        server + "/v1/ocr", files={"file": ("t.jpg", b"\xff\xd8\xff\xe0\x00\x10abc", "image/jpeg")}
+    )
     assert r.status_code == 422 and "t.jpg" in r.json()["message"]
     r = httpx.post(server + "/v1/ocr", content=b"hello", headers={"content-type": "text/plain"})
     assert r.status_code == 415
@@ -167,7 +189,10 @@ def test_limits_and_errors_are_json(server):
     Image.new("L", (5000, 3000), 255).save(buf, format="PNG")  # 15 Mpx, over this server's 12 Mpx
     r = httpx.post(server + "/v1/ocr", files={"file": ("big.png", buf.getvalue(), "image/png")})
     assert r.status_code == 413 and "pixels" in r.json()["message"]
-    assert httpx.post(server + "/v1/extract", json={"document": {"base64": "!!"}, "fields": ["a"]}).status_code == 400
+    assert (
+        httpx.post(server + "/v1/extract", json={"document": {"base64": "!!"}, "fields": ["a"]}).status_code
+        == 400
+    )
 
 
 def test_bearer_token(pipeline):
@@ -176,18 +201,29 @@ def test_bearer_token(pipeline):
         assert httpx.get(base + "/healthz").status_code == 200
         r = httpx.post(base + "/v1/ocr", files={"file": ("a.png", png, "image/png")})
         assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
-        r = httpx.post(base + "/v1/ocr", files={"file": ("a.png", png, "image/png")},
-                       headers={"Authorization": "Bearer wrong"})
+        r = httpx.post(
+            base + "/v1/ocr",
+            files={"file": ("a.png", png, "image/png")},
+            headers={"Authorization": "Bearer wrong"},
+        )
         assert r.status_code == 401
-        r = httpx.post(base + "/v1/ocr", files={"file": ("a.png", png, "image/png")},
-                       headers={"Authorization": "Bearer s3cret"}, timeout=120)
+        r = httpx.post(
+            base + "/v1/ocr",
+            files={"file": ("a.png", png, "image/png")},
+            headers={"Authorization": "Bearer s3cret"},
+            timeout=120,
+        )
         assert r.status_code == 200
 
 
 # ------------------------------------------------------------------ malformed input never gives 5xx
 
 _json = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
     lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=10), kids, max_size=4),
     max_leaves=12,
 )
@@ -201,14 +237,27 @@ _text = st.text(max_size=30)
 _json_body = st.fixed_dictionaries(
     {},
     optional={
-        "document": st.one_of(_json, st.fixed_dictionaries(
-            {"base64": st.one_of(_text, _doc_bytes.map(lambda b: base64.b64encode(b).decode()))},
-            optional={"name": _text, "url": _text})),
+        "document": st.one_of(
+            _json,
+            st.fixed_dictionaries(
+                {"base64": st.one_of(_text, _doc_bytes.map(lambda b: base64.b64encode(b).decode()))},
+                optional={"name": _text, "url": _text},
+            ),
+        ),
         "fields": st.one_of(_json, st.lists(_text, max_size=12), _text),
         "question": st.one_of(_json, _text),
         "hints": _json,
-        "options": st.one_of(_json, st.fixed_dictionaries({}, optional={
-            "strict": _json, "engine": _text, "pages": st.one_of(_text, st.lists(st.integers(), max_size=4))})),
+        "options": st.one_of(
+            _json,
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "strict": _json,
+                    "engine": _text,
+                    "pages": st.one_of(_text, st.lists(st.integers(), max_size=4)),
+                },
+            ),
+        ),
     },
 )
 
@@ -220,11 +269,31 @@ def malformed_request(draw):
     if kind == "json":
         return path, {"json": draw(st.one_of(_json_body, _json))}
     if kind == "raw":
-        ctype = draw(st.sampled_from(["application/json", "multipart/form-data", "multipart/form-data; boundary=x",
-                                      "text/plain", "", "application/octet-stream"]))
+        ctype = draw(
+            st.sampled_from(
+                [
+                    "application/json",
+                    "multipart/form-data",
+                    "multipart/form-data; boundary=x",
+                    "text/plain",
+                    "",
+                    "application/octet-stream",
+                ]
+            )
+        )
         return path, {"content": draw(st.binary(max_size=300)), "headers": {"content-type": ctype}}
-    data = {k: draw(_text) for k in draw(st.lists(st.sampled_from(
-        ["fields", "question", "pages", "strict", "engine", "hints", "url", "include_ocr"]), max_size=5, unique=True))}
+    data = {
+        k: draw(_text)
+        for k in draw(
+            st.lists(
+                st.sampled_from(
+                    ["fields", "question", "pages", "strict", "engine", "hints", "url", "include_ocr"]
+                ),
+                max_size=5,
+                unique=True,
+            )
+        )
+    }
     files = {"file": ("f", draw(_doc_bytes), "application/octet-stream")} if draw(st.booleans()) else None
     return path, {"data": data, "files": files}
 
@@ -239,7 +308,10 @@ def test_malformed_requests_never_5xx(server):
         path, kw = req
         r = httpx.post(server + path, timeout=120, **kw)
         seen[r.status_code] = seen.get(r.status_code, 0) + 1
-        assert r.status_code < 500 or (r.status_code == 503 and r.json()["error"] == "busy"), (r.status_code, r.text)
+        assert r.status_code < 500 or (r.status_code == 503 and r.json()["error"] == "busy"), (
+            r.status_code,
+            r.text,
+        )
         body = r.json()
         if r.status_code >= 400:
             assert body["message"] and isinstance(body["message"], str)
@@ -260,12 +332,25 @@ def test_url_fetch_off_by_default(pipeline):
         assert r.status_code == 400 and "disabled" in r.json()["message"]
 
 
-@pytest.mark.parametrize("url", [
-    "http://127.0.0.1:1/a.png", "http://localhost/a.png", "http://10.1.2.3/x", "http://192.168.0.1/x",
-    "http://172.16.5.4/x", "http://169.254.169.254/latest/meta-data", "http://[::1]/x", "http://[fe80::1]/x",
-    "http://[::ffff:127.0.0.1]/x", "http://0.0.0.0/x", "file:///etc/passwd", "ftp://example.com/a.png",
-    "gopher://example.com/", "http://user:pw@example.com/a.png",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:1/a.png",
+        "http://localhost/a.png",
+        "http://10.1.2.3/x",
+        "http://192.168.0.1/x",
+        "http://172.16.5.4/x",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/x",
+        "http://[fe80::1]/x",
+        "http://[::ffff:127.0.0.1]/x",
+        "http://0.0.0.0/x",
+        "file:///etc/passwd",
+        "ftp://example.com/a.png",
+        "gopher://example.com/",
+        "http://user:pw@example.com/a.png",
+    ],
+)
 def test_url_fetch_refuses_private_addresses(server, url):
     r = httpx.post(server + "/v1/ocr", json={"document": {"url": url}})
     assert r.status_code == 400, r.text
@@ -305,8 +390,12 @@ def test_redirects_are_checked_hop_by_hop():
         with pytest.raises(UrlRefused, match="127.0.0.2"):
             fetch_url(f"http://127.0.0.1:{srv.server_address[1]}/doc.png", policy)
         assert hits == ["/doc.png"]  # the redirect target was never requested
+
+        def nxdomain(host, port):  # a patched resolver: tests send no DNS query off this machine
+            raise InputError(f"{host}: the host name does not resolve")
+
         with pytest.raises(InputError):
-            fetch_url("http://no-such-host.invalid/a.png", UrlPolicy())
+            fetch_url("http://no-such-host.invalid/a.png", UrlPolicy(resolve=nxdomain))
     finally:
         srv.shutdown()
         srv.server_close()

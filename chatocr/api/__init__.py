@@ -2,12 +2,13 @@
 
 from .app import create_app
 from .config import ApiConfig
-from .fetch import UrlPolicy, UrlRefused, fetch_url, is_public
+from .fetch import FetchTimeout, UrlPolicy, UrlRefused, fetch_url, fetch_url_async, is_public, refusal_reason
 from .work import Busy, JobTimeout, ModelLocks, WorkPool
 
 __all__ = [
     "ApiConfig",
     "Busy",
+    "FetchTimeout",
     "JobTimeout",
     "ModelLocks",
     "UrlPolicy",
@@ -15,5 +16,7 @@ __all__ = [
     "WorkPool",
     "create_app",
     "fetch_url",
+    "fetch_url_async",
     "is_public",
+    "refusal_reason",
 ]
