@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
+from .value_rules import CopySource, ValueRule
+
 # logits (1-D tensor over the vocabulary), cache
 StepFn = Callable[[list[int], object], tuple[object, object]]
 
@@ -73,6 +75,11 @@ class ConstrainedResult:
     forward_passes: int = 0
     seconds: float = 0.0
     truncated: list[str] = field(default_factory=list)  # keys whose value hit the length cap
+    # per key: the model's log-probability (unconstrained softmax) of each token it chose for the
+    # value (the opening token, the value's tokens and the closing one), the raw signal of confidence
+    logprobs: dict[str, list[float]] = field(default_factory=dict)
+    # keys whose value was refused at a dead end (no allowed continuation and no valid close)
+    refused: list[str] = field(default_factory=list)
 
 
 def _decode_value(content: bytes) -> str:
@@ -83,22 +90,27 @@ def _decode_value(content: bytes) -> str:
         return raw.rstrip("\\").replace('\\"', '"')
 
 
+_STOP = object()
+
+
 class _Sampler:
     """Greedy choice among the tokens the grammar allows at this point."""
 
-    def __init__(self, table: Sequence[bytes | None], stop_ids: set[int]):
+    def __init__(self, table: Sequence[bytes | None], stop_ids: set[int], max_scan: int = 4096):
         self.table = table
         self.stop_ids = stop_ids
+        self.max_scan = max_scan
 
-    def choose(self, logits, accept: Callable[[bytes], object]):
-        """(token id, accept()'s verdict) of the best allowed token, or (stop id, None) when the
-        model's first choice is to stop."""
+    def choose(self, logits, accept: Callable[[bytes], object], allow_stop: bool = True):
+        """(token id, accept()'s verdict) of the best allowed token; (stop id, _STOP) when the model's
+        first choice is to stop and stopping is allowed; (None, None) when none of the `max_scan`
+        likeliest tokens is allowed (a dead end)."""
         import torch
 
         k = 32
         order = torch.topk(logits, k).indices.tolist()
-        if order[0] in self.stop_ids:
-            return order[0], None
+        if allow_stop and order[0] in self.stop_ids:
+            return order[0], _STOP
         tried = 0
         while True:
             for tid in order[tried:]:
@@ -108,9 +120,80 @@ class _Sampler:
                     if verdict is not None:
                         return tid, verdict
             tried = len(order)
-            if tried >= logits.shape[-1]:
-                raise RuntimeError("no token satisfies the JSON grammar")
-            order = torch.argsort(logits, descending=True).tolist()
+            limit = min(logits.shape[-1], self.max_scan)
+            if tried >= limit:
+                return None, None
+            order = torch.topk(logits, limit).indices.tolist()
+
+
+class _StringValue:
+    """One string value being decoded, with the checks that copy mode and a value rule add:
+    every decoded byte must extend an occurrence in the document, the text must stay a prefix of
+    the rule's shape, and a value closes only when non-empty, complete and not cut out of a number."""
+
+    def __init__(
+        self,
+        nxt: bytes,
+        source: CopySource | None,
+        rule: ValueRule | None,
+        choices: list[bytes] | None = None,
+    ):
+        self.nxt = nxt
+        self.source = source
+        self.rule = rule
+        self.choices = choices  # copy mode with a rule: the value is one of these spans
+        self.decoded = bytearray()
+        self.content = bytearray()  # the JSON string body as written (escapes kept)
+        self.escape = False
+        self.copy_state: list[int] | None = None
+
+    def accept(self, b: bytes):
+        """The verdict (closed, overflow, escape, body bytes, decoded bytes) of appending token
+        bytes `b`, or None when the token is not allowed."""
+        st = {"escape": self.escape}
+        buf, dec = bytearray(), bytearray()
+        res, ov = _scan(b, st, buf, self.nxt, decoded=dec if self.source else None)
+        if res is False:
+            return None
+        if self.choices is not None:
+            prefix = bytes(self.decoded + dec)
+            if not any(c.startswith(prefix) for c in self.choices):
+                return None
+        elif self.source is not None and not self.source.ok(self.copy_state, bytes(dec)):
+            return None
+        elif self.rule is not None:
+            text = _decode_value(bytes(self.content + buf))
+            if not self.rule.prefix_ok(text):
+                return None
+        if res and not self._close_ok(bytes(buf), bytes(dec)):
+            return None
+        return (res, ov, st["escape"], bytes(buf), bytes(dec))
+
+    def _close_ok(self, buf: bytes = b"", dec: bytes = b"") -> bool:
+        text = _decode_value(bytes(self.content + buf))
+        if not text.strip():
+            return False  # an empty value is written null
+        if self.choices is not None:
+            return bytes(self.decoded + dec) in self.choices
+        if self.rule is not None:
+            return self.rule.complete_ok(text)
+        return True
+
+    def can_close(self) -> bool:
+        return not self.escape and self._close_ok()
+
+    def take(self, verdict) -> bool | None:
+        res, _ov, escape, buf, dec = verdict
+        self.escape = escape
+        self.content += buf
+        if self.source is not None:
+            self.decoded += dec
+            if self.choices is None:
+                self.copy_state = self.source.advance(self.copy_state, dec)
+        return res
+
+    def value(self) -> str:
+        return _decode_value(bytes(self.content))
 
 
 def decode_json_object(
@@ -122,10 +205,24 @@ def decode_json_object(
     table: Sequence[bytes | None],
     stop_ids: set[int],
     max_value_tokens: int = 96,
+    copy_from: str | None = None,
+    rules: dict[str, ValueRule] | None = None,
 ) -> ConstrainedResult:
-    """Greedy decoding forced into `{"k1": <value>, "k2": <value>}` with exactly `keys` in order."""
+    """Greedy decoding forced into `{"k1": <value>, "k2": <value>}` with exactly `keys` in order.
+
+    With `copy_from` (the document text) every string value is a substring of that text (bytes
+    compared; whitespace runs and full-/half-width forms tolerated, see `value_rules.copy_forms`)
+    or null. `rules` gives shapes for some keys (dates, amounts). A value that reaches a dead end
+    (nothing allowed can follow and it cannot close as it is) becomes null."""
+    import torch
+
     t0 = time.perf_counter()
     sampler = _Sampler(table, stop_ids)
+    source = CopySource(copy_from) if copy_from is not None else None
+    rules = rules or {}
+    choices = {}
+    if source is not None:
+        choices = {k: [c.encode("utf-8") for c in r.candidates(copy_from)] for k, r in rules.items()}
     segments = [
         ("{" if i == 0 else ", ") + json.dumps(k, ensure_ascii=False) + ":" for i, k in enumerate(keys)
     ]
@@ -133,6 +230,8 @@ def decode_json_object(
     stats = {"tokens": 0, "gen": 0, "passes": 0}
     values: dict[str, str | None] = {}
     truncated: list[str] = []
+    refused: list[str] = []
+    logprobs: dict[str, list[float]] = {}
 
     def encode(text: bytes) -> list[int]:
         return tokenizer.encode(text.decode("utf-8"), add_special_tokens=False) if text else []
@@ -143,27 +242,43 @@ def decode_json_object(
         stats["tokens"] += len(ids)
         return logits, cache
 
+    def logp(logits, tid: int) -> float:
+        return float(torch.log_softmax(logits.float(), -1)[tid])
+
     logits, cache = step(list(prompt_ids), None)
     stats["passes"] += 1
     pending = segments[0].encode("utf-8")  # forced bytes not yet fed to the model
     for i, key in enumerate(keys):
         nxt = segments[i + 1].encode("utf-8")
+        lps = logprobs.setdefault(key, [])
         logits, cache = feed(encode(pending), cache)
+        sv = _StringValue(nxt, source, rules.get(key), choices.get(key))
         # --- value start: optional single space, then '"' (string) or null
         space_used = False
 
+        def accept_start(b: bytes, space_used=False, sv=sv, nxt=nxt):
+            v = _accept_start(b, nxt=nxt, space_used=space_used)
+            if v is None or v[0] != "string":
+                return v
+            inner = sv.accept(v[1])
+            return None if inner is None else ("string", inner)
+
         while True:
-            tid, verdict = sampler.choose(logits, partial(_accept_start, nxt=nxt, space_used=space_used))
-            if verdict is None:  # the model wants to stop: the field is absent
+            tid, verdict = sampler.choose(logits, partial(accept_start, space_used=space_used))
+            if verdict is _STOP or verdict is None:  # the model wants to stop: the field is absent
+                if tid is not None:
+                    lps.append(logp(logits, tid))
                 verdict = ("stop",)
                 break
             if verdict[0] != "space":
                 break
             space_used = True
+            lps.append(logp(logits, tid))
             logits, cache = feed([tid], cache)
             stats["gen"] += 1
         values[key] = None
         if verdict[0] == "null":
+            lps.append(logp(logits, tid))
             logits, cache = feed([tid], cache)
             stats["gen"] += 1
             pending = verdict[1]
@@ -171,40 +286,44 @@ def decode_json_object(
         if verdict[0] == "stop":
             pending = (b"" if space_used else b" ") + _NULL + nxt
             continue
-        # --- string value: any bytes until an unescaped quote, no raw control characters
-        content = bytearray()
-        state = {"escape": False}
+        # --- string value: bytes until an unescaped quote, within the copy source and the shape
+        lps.append(logp(logits, tid))
         logits, cache = feed([tid], cache)
         stats["gen"] += 1
-        rest = verdict[1]
-        closed, overflow = _scan(rest, state, content, nxt)
+        closed = sv.take(verdict[1])
+        overflow = verdict[1][1]
         n_value = 1
-        while closed is None:
+        dead = False
+        while not closed:
             if n_value >= max_value_tokens:
                 truncated.append(key)
-                if state["escape"]:
-                    content += b"\\"
+                if sv.escape:
+                    sv.content += b"\\"
                 pending = b'"' + nxt
                 break
-
-            tid, verdict = sampler.choose(logits, partial(_accept_str, state=state, nxt=nxt))
-            if verdict is None:  # the model wants to stop inside the string: close it
-                if state["escape"]:
-                    content += b"\\"
+            tid, verdict = sampler.choose(logits, sv.accept, allow_stop=sv.can_close())
+            if verdict is _STOP or verdict is None:  # close the string (the model's stop, or a dead end)
+                if tid is not None:
+                    lps.append(logp(logits, tid))
+                if verdict is None and not sv.can_close():
+                    dead = True
+                if sv.escape:
+                    sv.content += b"\\"
                 pending = b'"' + nxt
                 break
-            res, ov, st, buf = verdict
-            state.update(st)
-            content += buf
+            lps.append(logp(logits, tid))
             logits, cache = feed([tid], cache)
             stats["gen"] += 1
             n_value += 1
-            if res:
-                closed, overflow = True, ov
-                pending = nxt[len(ov) :]
-        else:
+            closed = sv.take(verdict)
+            overflow = verdict[1]
+        if closed:
             pending = nxt[len(overflow) :]
-        values[key] = _decode_value(bytes(content))
+        if dead:
+            refused.append(key)
+            values[key] = None
+        else:
+            values[key] = sv.value()
     # the final '}' needs no forward pass: nothing follows it
     stats["tokens"] += len(encode(pending))
     text = json.dumps(values, ensure_ascii=False)
@@ -216,6 +335,8 @@ def decode_json_object(
         forward_passes=stats["passes"],
         seconds=time.perf_counter() - t0,
         truncated=truncated,
+        logprobs=logprobs,
+        refused=refused,
     )
 
 
@@ -234,24 +355,23 @@ def _accept_start(b: bytes, *, nxt: bytes, space_used: bool):
     return None
 
 
-def _accept_str(b: bytes, *, state: dict, nxt: bytes):
-    """Inside a string value; the verdict carries the updated state and the value bytes."""
-    st = dict(state)
-    buf = bytearray()
-    res, ov = _scan(b, st, buf, nxt)
-    if res is False:
-        return None
-    return (res, ov, st, buf)
+_UNESCAPE = {0x22: b'"', 0x5C: b"\\", 0x2F: b"/"}
 
 
-def _scan(b: bytes, state: dict, content: bytearray, nxt: bytes):
+def _scan(b: bytes, state: dict, content: bytearray, nxt: bytes, decoded: bytearray | None = None):
     """Feed token bytes `b` into a JSON string body. Returns (closed?, overflow) where closed is
     None (still open), True (closed by an unescaped quote; overflow = bytes after it, which must
-    start the next forced segment) or False (the token breaks the grammar)."""
+    start the next forced segment) or False (the token breaks the grammar). With `decoded` (copy
+    mode) the value's own bytes are appended there, and only the escapes a copied value can need
+    (quote, backslash, slash) are allowed."""
     for j, c in enumerate(b):
         if state["escape"]:
             if c not in _ESCAPABLE:
                 return False, b""
+            if decoded is not None:
+                if c not in _UNESCAPE:
+                    return False, b""
+                decoded += _UNESCAPE[c]
             content.append(_BACKSLASH)
             content.append(c)
             state["escape"] = False
@@ -266,4 +386,6 @@ def _scan(b: bytes, state: dict, content: bytearray, nxt: bytes):
             return False, b""
         else:
             content.append(c)
+            if decoded is not None:
+                decoded.append(c)
     return None, b""

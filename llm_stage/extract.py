@@ -16,6 +16,7 @@ from .grounding import ground_values
 from .parsing import OutputInvalidError, parse_answer
 from .prompt import build_messages
 from .types import Extraction, FieldQuery, FieldValue
+from .value_rules import rules_for_fields
 
 MAX_ATTEMPTS = 2
 
@@ -45,14 +46,24 @@ def extract(
     strict: bool = False,
     normalize: bool = False,
     max_attempts: int = MAX_ATTEMPTS,
+    copy: bool | None = None,
 ) -> Extraction:
     """Ask `backend` for the query's fields in `ocr`'s text; values are grounded to OCR lines
-    (`strict`: ungrounded values become null) and optionally normalised."""
+    (`strict`: ungrounded values become null) and optionally normalised.
+
+    `copy` (default: on for field queries, off for a question) makes a backend that can
+    (`supports_copy`) decode every value as a substring of the document text, dates and amounts
+    in their shape; `copy=False` lets the model write free text."""
     if not isinstance(query, FieldQuery):
         query = FieldQuery(fields=query)
     keys = query.keys
     rendered = ocr.to_text()
     messages = build_messages(rendered, query)
+    if copy is None:
+        copy = bool(query.fields)
+    constraints = {}
+    if copy and backend.supports_copy:
+        constraints = {"copy_from": str(rendered), "rules": rules_for_fields(keys)}
     t0 = time.perf_counter()
     values: dict | None = None
     error: str | None = None
@@ -61,7 +72,7 @@ def extract(
     attempts = 0
     while attempts < max(1, max_attempts):
         attempts += 1
-        result = backend.generate(messages, keys=keys, max_new_tokens=max_tokens_for(keys))
+        result = backend.generate(messages, keys=keys, max_new_tokens=max_tokens_for(keys), **constraints)
         raw = result.text
         tokens += result.tokens
         try:

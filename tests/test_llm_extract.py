@@ -138,3 +138,101 @@ def test_constrained_decoding_is_valid_whatever_the_model_prefers(embedded_backe
 
 def test_output_invalid_error_is_a_value_error():
     assert issubclass(OutputInvalidError, ValueError)
+
+
+# ---- copy mode: values can only be spans of the document, whatever the model prefers
+
+DOC = "BOOK TA .K (TAMAN DAYA) SDN BHD\nNO.53 JALAN SAGU 18,\nTAMAN DAYA 81100 JOHOR\n25/12/2018 8:13:39 PM\nTOTAL  RM 9.00\nCASH 10.00\n购买方名称 深圳市购机汇网络有限公司\n开票日期:2016年06月12日"
+
+
+def _adversarial_step(table, stops, seed, boost_text=""):
+    import torch
+
+    gen = torch.Generator().manual_seed(seed)
+    vocab = len(table)
+    # Push tokens that are NOT in the document (and quotes/stops that end values early).
+    foreign = [i for i, b in enumerate(table) if b and len(b) > 1 and b not in DOC.encode()][:3000]
+    boost = [i for i, b in enumerate(table) if b and boost_text and b in boost_text.encode()]
+
+    def step(ids, cache):
+        logits = torch.randn(vocab, generator=gen)
+        logits[foreign] += 4.0
+        logits[boost] += 2.0
+        if seed % 2:
+            logits[stops] += 2.0
+        return logits, None
+
+    return step
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_copy_mode_values_are_spans_of_the_document(embedded_backend, seed):
+    from llm_stage.value_rules import copy_forms, rules_for_fields
+
+    tok, table = embedded_backend.tokenizer, embedded_backend._table
+    stops = sorted(embedded_backend._stop_ids)
+    keys = ["company", "address", "购买方名称", "date", "total", "开票日期"]
+    step = _adversarial_step(table, stops, seed, boost_text="深圳市购机汇 JALAN 2018")
+    r = decode_json_object(
+        step, tok, [1, 2, 3], keys, table=table, stop_ids=set(stops), max_value_tokens=16,
+        copy_from=DOC, rules=rules_for_fields(keys),
+    )  # fmt: skip
+    obj = json.loads(r.text)
+    assert list(obj) == keys and r.values == obj
+    forms = copy_forms(DOC)
+    for k, v in obj.items():
+        assert v is None or (v.strip() and any(v in f for f in forms)), (k, v)
+    # shaped fields hold only whole dates/amounts of the document
+    assert obj["date"] in (None, "25/12/2018")
+    assert obj["开票日期"] in (None, "2016年06月12日")
+    assert obj["total"] in (None, "RM 9.00", "9.00", "10.00")
+    assert set(r.logprobs) == set(keys) and all(lp <= 0 for v in r.logprobs.values() for lp in v)
+
+
+def test_copy_mode_joins_rows_and_writes_cjk_across_byte_tokens(embedded_backend):
+    """A model that wants a CJK name (several byte-level tokens per character) and a two-row
+    address gets them; multi-row values are copied with the row break as one space."""
+    import torch
+
+    tok, table = embedded_backend.tokenizer, embedded_backend._table
+    want = {"购买方名称": "深圳市购机汇网络有限公司", "address": "JALAN SAGU 18, TAMAN DAYA"}
+    full = ('{"购买方名称": "' + want["购买方名称"] + '", "address": "' + want["address"] + '"}').encode()
+    pieces = [t for t in tok.encode(want["购买方名称"], add_special_tokens=False) if table[t]]
+    assert any(_partial_utf8(table[t]) for t in pieces), (
+        "the test needs a CJK character split over byte tokens"
+    )
+    byte_tokens = [i for i, b in enumerate(table) if b]
+    out_bytes = bytearray()
+
+    def step(ids, cache):
+        # An oracle model: it prefers the longest token that continues the wanted answer's bytes.
+        for i in ids:
+            out_bytes.extend(table[i] or b"")
+        logits = torch.full((len(table),), -10.0)
+        rest = full[len(out_bytes) :] if full.startswith(bytes(out_bytes)) else b""
+        for i in byte_tokens:
+            if rest.startswith(table[i]):
+                logits[i] = float(len(table[i]))
+        return logits, None
+
+    r = decode_json_object(step, tok, [], list(want), table=table, stop_ids=set(embedded_backend._stop_ids),
+                           copy_from=DOC)  # fmt: skip
+    assert r.values == want
+
+
+def _partial_utf8(b: bytes) -> bool:
+    try:
+        b.decode("utf-8")
+        return False
+    except UnicodeDecodeError:
+        return True
+
+
+def test_copy_mode_is_the_default_for_fields_and_off_for_questions(embedded_backend, sample_ocr):
+    from llm_stage.value_rules import copy_forms
+
+    text = str(sample_ocr.to_text())
+    ex = extract(sample_ocr, FieldQuery(fields=FIELDS), embedded_backend)
+    for fv in ex.fields.values():
+        assert fv.value is None or any(fv.value in f for f in copy_forms(text))
+        assert fv.value is None or fv.grounded

@@ -24,6 +24,9 @@ class GenerationResult(BaseModel):
     prompt_tokens: int = 0
     generated_tokens: int = 0  # tokens the model chose (forced tokens excluded)
     constrained: bool = False
+    # per key, the log-probabilities of the tokens the model chose for its value (constrained only)
+    value_logprobs: dict[str, list[float]] = {}
+    copied: bool = False  # every string value was decoded as a substring of the document text
 
 
 class Backend(ABC):
@@ -35,6 +38,9 @@ class Backend(ABC):
     supports_constrained: ClassVar[bool] = False
     # The backend can pass a JSON schema to the server for guided decoding.
     supports_json_schema: ClassVar[bool] = False
+    # The backend can restrict values to substrings of the document while decoding
+    # (`generate(..., copy_from=text, rules=...)`); others are grounded after the fact.
+    supports_copy: ClassVar[bool] = False
 
     class Options(BaseModel):
         model_config = ConfigDict(extra="forbid")
@@ -54,10 +60,17 @@ class Backend(ABC):
 
     @abstractmethod
     def generate(
-        self, messages: list[dict[str, str]], keys: list[str] | None = None, max_new_tokens: int = 256
+        self,
+        messages: list[dict[str, str]],
+        keys: list[str] | None = None,
+        max_new_tokens: int = 256,
+        copy_from: str | None = None,
+        rules: dict | None = None,
     ) -> GenerationResult:
         """Answer the chat `messages`. With `keys`, a backend that supports it returns a JSON object
-        with exactly those keys (constrained decoding or schema-guided output)."""
+        with exactly those keys (constrained decoding or schema-guided output). A backend with
+        `supports_copy` also honours `copy_from` (values only as substrings of that text) and
+        `rules` (key -> `value_rules.ValueRule`); others ignore both."""
 
 
 _REGISTRY: dict[str, Callable[..., Backend]] = {}

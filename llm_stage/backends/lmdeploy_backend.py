@@ -54,12 +54,18 @@ class LmdeployBackend(Backend):
         self._lock = threading.Lock()
         self._schema_ok = self.options.json_schema
 
-    def generate(self, messages, keys=None, max_new_tokens=256) -> GenerationResult:
+    def generate(
+        self, messages, keys=None, max_new_tokens=256, copy_from=None, rules=None
+    ) -> GenerationResult:
         from lmdeploy import GenerationConfig
 
         # Greedy. Older lmdeploy releases lack some fields (do_sample): keep only those it has.
         known = {f.name for f in dataclasses.fields(GenerationConfig)}
-        kw = {k: v for k, v in dict(max_new_tokens=max_new_tokens, do_sample=False, top_k=1).items() if k in known}
+        kw = {
+            k: v
+            for k, v in dict(max_new_tokens=max_new_tokens, do_sample=False, top_k=1).items()
+            if k in known
+        }
         use_schema = bool(keys) and self._schema_ok
         if use_schema and "response_format" not in known:
             self._schema_ok = use_schema = False

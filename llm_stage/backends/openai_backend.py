@@ -73,7 +73,9 @@ class OpenAIBackend(Backend):
         self._model = data[0]["id"]
         return self._model
 
-    def generate(self, messages, keys=None, max_new_tokens=256) -> GenerationResult:
+    def generate(
+        self, messages, keys=None, max_new_tokens=256, copy_from=None, rules=None
+    ) -> GenerationResult:
         body = {
             "model": self._resolve_model(),
             "messages": messages,

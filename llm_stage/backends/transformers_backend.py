@@ -17,6 +17,7 @@ class TransformersBackend(Backend):
     name: ClassVar[str] = "transformers"
     supports_constrained: ClassVar[bool] = True
     supports_json_schema: ClassVar[bool] = True
+    supports_copy: ClassVar[bool] = True
 
     class Options(Backend.Options):
         # A local HF model dir (e.g. a merged fine-tuned model), a LoRA adapter dir (base from its
@@ -113,14 +114,18 @@ class TransformersBackend(Backend):
             ids = ids["input_ids"]
         return list(ids)
 
-    def generate(self, messages, keys=None, max_new_tokens=256) -> GenerationResult:
+    def generate(
+        self, messages, keys=None, max_new_tokens=256, copy_from=None, rules=None
+    ) -> GenerationResult:
         prompt = self.prompt_ids(messages)
         with self._lock:
             if keys and self.options.constrained:
-                return self._generate_constrained(prompt, list(keys))
+                return self._generate_constrained(prompt, list(keys), copy_from, rules)
             return self._generate_free(prompt, max_new_tokens)
 
-    def _generate_constrained(self, prompt: list[int], keys: list[str]) -> GenerationResult:
+    def _generate_constrained(
+        self, prompt: list[int], keys: list[str], copy_from: str | None = None, rules: dict | None = None
+    ) -> GenerationResult:
         from ..constrained import decode_json_object
 
         r = decode_json_object(
@@ -131,6 +136,8 @@ class TransformersBackend(Backend):
             table=self._table,
             stop_ids=self._stop_ids,
             max_value_tokens=self.options.max_value_tokens,
+            copy_from=copy_from,
+            rules=rules,
         )
         return GenerationResult(
             text=r.text,
@@ -139,6 +146,8 @@ class TransformersBackend(Backend):
             prompt_tokens=len(prompt),
             generated_tokens=r.generated_tokens,
             constrained=True,
+            value_logprobs=r.logprobs,
+            copied=copy_from is not None,
         )
 
     def _generate_free(self, prompt: list[int], max_new_tokens: int) -> GenerationResult:
