@@ -25,6 +25,7 @@ from pathlib import Path
 
 from .augment import augment
 from .doctypes import REGISTRY, Fakers
+from .injection import record as injection_record
 
 SPLITS = ("train", "val", "test")
 
@@ -109,6 +110,7 @@ def process(job: Job) -> dict:
         "id": did, "index": job.index, "seed": job.seed, "doc_type": dtype, "layout": doc.layout,
         "split": split_for(job.index, job.seed), "image": f"work/img/{did}.jpg", "augment": applied,
         "fields": doc.fields,
+        "injection": injection_record(doc.data.get("injection")),
     }
     if job.ocr:
         from llm_stage.prompt import xtuner_sample
@@ -131,7 +133,7 @@ def process(job: Job) -> dict:
             "ocr_text": text,
             "ocr_contains": {k: contains(text, v) for k, v in doc.fields.items()},
             "queries": [{"query": q.model_dump(exclude_defaults=True), "answer": a} for q, a in pairs],
-            "samples": [xtuner_sample(text, q, a) for q, a in pairs],
+            "samples": [xtuner_sample(result, q, a) for q, a in pairs],
             "timings": {"render_s": round(t1 - t0, 3), "ocr_s": round(t2 - t1, 3)},
         })
     else:  # rendering-only preview: not a dataset record, never marks the document done
@@ -195,6 +197,20 @@ def load_records(out: Path, indices, seed, types) -> list[dict]:
     return recs
 
 
+def samples_of(out: Path, record: dict) -> list[dict]:
+    """A document's training samples written by today's prompt builder from its stored OCR result
+    and queries, so a prompt change needs no new OCR; the stored samples when the OCR file is gone."""
+    from llm_stage.prompt import xtuner_sample
+    from llm_stage.types import FieldQuery
+    from ocr_stage import OcrResult
+
+    ocr_path = out / record.get("ocr", "")
+    if not record.get("ocr") or not ocr_path.is_file():
+        return record["samples"]
+    ocr = OcrResult.model_validate_json(ocr_path.read_text(encoding="utf-8"))
+    return [xtuner_sample(ocr, FieldQuery(**q["query"]), q["answer"]) for q in record["queries"]]
+
+
 def assemble(out: Path, indices, seed, types) -> dict:
     """Write the split files from the finished document records (deterministic order by index)."""
     recs = load_records(out, indices, seed, types)
@@ -212,7 +228,7 @@ def assemble(out: Path, indices, seed, types) -> dict:
             if "samples" not in r:
                 continue
             s = r["split"]
-            for smp in r["samples"]:
+            for smp in samples_of(out, r):
                 files[s].write(json.dumps(smp, ensure_ascii=False) + "\n")
                 if s == "train":
                     train.append(smp)
@@ -234,6 +250,8 @@ def assemble(out: Path, indices, seed, types) -> dict:
                 scalars = {k: v for k, v in r["fields"].items() if not isinstance(v, list)}
                 lists = {k: v for k, v in r["fields"].items() if isinstance(v, list)}
                 line = {"image": f"img/{name}", "doc_type": r["doc_type"], "fields": scalars}
+                if r.get("injection"):
+                    line["injection"] = r["injection"]
                 if lists:
                     line["line_items"] = lists
                 labels.write(json.dumps(line, ensure_ascii=False) + "\n")

@@ -58,7 +58,7 @@ def extract(
         query = FieldQuery(fields=query)
     keys = query.keys
     rendered = ocr.to_text()
-    messages = build_messages(rendered, query)
+    messages = build_messages(ocr, query)
     if copy is None:
         copy = bool(query.fields)
     constraints = {}

@@ -9,10 +9,20 @@ from __future__ import annotations
 
 import json
 import re
+from typing import TYPE_CHECKING
 
 from .types import FieldQuery
 
-PROMPT_VERSION = "chatocr-v1"
+if TYPE_CHECKING:
+    from ocr_stage import OcrResult
+
+# How the document is written into the prompt:
+#   "rows": the reading-order rows (`OcrResult.to_text()`), boxes on one visual row joined;
+#   "xy":   the same rows, each prefixed with its position quantised to 0-99 as `yy|xx` (top of the
+#           row, left of its first box), after LMDX. Chosen by measurement (see the adapter's
+#           PROVENANCE.md); training data and serving both read this constant.
+LAYOUTS = ("rows", "xy")
+LAYOUT = "rows"
 
 SYSTEM_PROMPT = (
     "You are chatocr, a key-information extractor for document images. "
@@ -31,8 +41,31 @@ def fence_document(text: str) -> str:
     return _FENCE.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text)
 
 
-def build_user_message(ocr_text: str, query: FieldQuery) -> str:
-    doc = fence_document(str(ocr_text).strip())
+def render_document(ocr: OcrResult | str, layout: str = LAYOUT) -> str:
+    """The document as the prompt shows it: text as given, or an OCR result in `layout`."""
+    if isinstance(ocr, str):
+        return ocr
+    if layout not in LAYOUTS:
+        raise ValueError(f"unknown prompt layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
+    if layout == "rows":
+        return str(ocr.to_text())
+    from ocr_stage.reading_order import group_rows
+
+    out: list[str] = []
+    for page in ocr.pages:
+        if out:
+            out.append("")
+        w, h = max(1.0, float(page.width)), max(1.0, float(page.height))
+        for row in group_rows(page.lines):
+            lines = [page.lines[i] for i in row]
+            y = min(99, int(100 * min(ln.y_min for ln in lines) / h))
+            x = min(99, int(100 * lines[0].x_min / w))
+            out.append(f"{y:02d}|{x:02d} " + " ".join(ln.text for ln in lines))
+    return "\n".join(out)
+
+
+def build_user_message(ocr: OcrResult | str, query: FieldQuery, layout: str = LAYOUT) -> str:
+    doc = fence_document(render_document(ocr, layout).strip())
     keys = json.dumps(query.keys, ensure_ascii=False)
     parts = [f"<document>\n{doc}\n</document>"]
     if query.question:
@@ -46,11 +79,12 @@ def build_user_message(ocr_text: str, query: FieldQuery) -> str:
     return "\n".join(parts)
 
 
-def build_messages(ocr_text: str, query: FieldQuery) -> list[dict[str, str]]:
-    """Chat messages (system + user) for one extraction."""
+def build_messages(ocr: OcrResult | str, query: FieldQuery, layout: str = LAYOUT) -> list[dict[str, str]]:
+    """Chat messages (system + user) for one extraction; `ocr` is an OCR result (written in
+    `layout`) or text already rendered."""
     return [
         {"role": "system", "content": SYSTEM_PROMPT},
-        {"role": "user", "content": build_user_message(ocr_text, query)},
+        {"role": "user", "content": build_user_message(ocr, query, layout)},
     ]
 
 
@@ -59,9 +93,9 @@ def format_answer(values: dict) -> str:
     return json.dumps(values, ensure_ascii=False)
 
 
-def xtuner_sample(ocr_text: str, query: FieldQuery, values: dict) -> dict:
+def xtuner_sample(ocr: OcrResult | str, query: FieldQuery, values: dict, layout: str = LAYOUT) -> dict:
     """One XTuner single-turn conversation sample built from the same messages served."""
-    msgs = build_messages(ocr_text, query)
+    msgs = build_messages(ocr, query, layout)
     missing = [k for k in query.keys if k not in values]
     if missing:
         raise ValueError(f"answer lacks requested keys: {missing}")
