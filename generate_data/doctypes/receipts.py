@@ -439,7 +439,7 @@ def gen_my(rng: random.Random, fk: Fakers) -> Doc:
         "none": V.rand_date(rng, 2016, 2024),
     }[era]
     if era == "gst" and not sg and d.year == 2018 and d.month > 5:
-        d = d.replace(month=rng.randint(1, 5))
+        d = d.replace(month=rng.randint(1, 5), day=min(d.day, 28))
     rate = {"gst": Decimal("0.07") if sg else Decimal("0.06"), "sst": Decimal("0.06"), "none": Decimal("0")}[
         era
     ]
