@@ -197,6 +197,41 @@ def load_records(out: Path, indices, seed, types) -> list[dict]:
     return recs
 
 
+SNAP_MIN_SCORE = 85.0
+
+
+def snap_to_text(value, text: str):
+    """The training target for `value` given the document's OCR text: the value itself when the
+    text holds it, else the span of the text it best aligns with (an OCR slip such as 0/O or a
+    dropped space, similarity >= SNAP_MIN_SCORE), else the value unchanged. Serving copies values
+    out of the OCR text, so the model is taught to copy what the OCR read, not to correct it."""
+    if not isinstance(value, str) or not value.strip():
+        return value
+    from rapidfuzz import fuzz
+
+    from llm_stage.value_rules import copy_forms
+
+    forms = copy_forms(text)
+    if any(value in f for f in forms):
+        return value
+    flat = forms[1] if len(forms) > 1 else forms[0]
+    r = fuzz.partial_ratio_alignment(value, flat)
+    if r is None or r.score < SNAP_MIN_SCORE:
+        return value
+    span = flat[r.dest_start : r.dest_end].strip()
+    return span if span and abs(len(span) - len(value)) <= max(2, len(value) // 5) else value
+
+
+def snap_answer(answer: dict, text: str) -> dict:
+    out = {}
+    for k, v in answer.items():
+        if isinstance(v, list):
+            out[k] = [{c: snap_to_text(x, text) for c, x in row.items()} if isinstance(row, dict) else row for row in v]
+        else:
+            out[k] = snap_to_text(v, text)
+    return out
+
+
 def samples_of(out: Path, record: dict) -> list[dict]:
     """A document's training samples written by today's prompt builder from its stored OCR result
     and queries, so a prompt change needs no new OCR; the stored samples when the OCR file is gone."""
@@ -208,7 +243,11 @@ def samples_of(out: Path, record: dict) -> list[dict]:
     if not record.get("ocr") or not ocr_path.is_file():
         return record["samples"]
     ocr = OcrResult.model_validate_json(ocr_path.read_text(encoding="utf-8"))
-    return [xtuner_sample(ocr, FieldQuery(**q["query"]), q["answer"]) for q in record["queries"]]
+    text = str(ocr.to_text())
+    return [
+        xtuner_sample(ocr, FieldQuery(**q["query"]), q["answer"] if q["query"].get("question") else snap_answer(q["answer"], text))
+        for q in record["queries"]
+    ]
 
 
 def assemble(out: Path, indices, seed, types) -> dict:

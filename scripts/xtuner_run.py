@@ -158,6 +158,8 @@ def main(argv: list[str]) -> int:
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
     install_torchvision_stub()
     install_torch_shims()
+    # The configs import this project's hooks (scripts.xtuner_hooks).
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     module = TOOLS[argv[0]]
     sys.argv = [module, *argv[1:]]
     try:

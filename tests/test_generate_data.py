@@ -338,3 +338,18 @@ def test_core_field_names_are_asked_often():
                     if k in keys:
                         assert a[k] == doc.fields.get(k)
         assert asked >= 60, (dtype, asked)
+
+
+def test_training_targets_snap_to_what_the_ocr_read():
+    from generate_data.build import snap_answer, snap_to_text
+
+    text = "TOTAL  RM 9.00\nNO.53 JALAN SAGU 18,\nTAMAN DAYA 81100 J0HOR\n2016年06月12日"
+    # printed verbatim (across rows too): unchanged
+    assert snap_to_text("NO.53 JALAN SAGU 18, TAMAN DAYA", text) == "NO.53 JALAN SAGU 18, TAMAN DAYA"
+    # an OCR slip (0 for O): the target becomes the span the OCR read, which copy decoding can produce
+    assert snap_to_text("NO.53 JALAN SAGU 18, TAMAN DAYA 81100 JOHOR", text) == (
+        "NO.53 JALAN SAGU 18, TAMAN DAYA 81100 J0HOR"
+    )
+    # nothing close: unchanged (and nulls/lists pass through)
+    assert snap_to_text("ABC SDN BHD", text) == "ABC SDN BHD"
+    assert snap_answer({"a": None, "b": "9.00"}, text) == {"a": None, "b": "9.00"}

@@ -214,6 +214,10 @@ def test_two_step_cpu_run_converts_merges_and_serves(xtuner_base, tmp_path):
                 f"train_cfg.max_iters={iters}",
                 "train_cfg.max_epochs=None",
                 "default_hooks.logger.interval=1",
+                # the learning curve on a validation file, measured every step here
+                f"custom_hooks.1.val_file={data}",
+                "custom_hooks.1.interval=1",
+                "default_hooks.checkpoint.interval=1",
             ]
         )
         return p.stdout + p.stderr
@@ -225,6 +229,9 @@ def test_two_step_cpu_run_converts_merges_and_serves(xtuner_base, tmp_path):
     assert "resumed epoch: 0, iter: 1" in out and "loss:" in out
     ckpt = (work / "last_checkpoint").read_text().strip()
     assert ckpt.endswith("iter_2.pth")
+    curve = [json.loads(line) for line in (work / "val_curve.jsonl").read_text().splitlines()]
+    assert [r["iter"] for r in curve] == [1, 2] and all(r["val_loss"] > 0 for r in curve)
+    assert (work / "best.pth").is_file()
     xrun(
         [
             "scripts/xtuner_run.py",

@@ -27,6 +27,8 @@ from xtuner.engine.hooks import DatasetInfoHook
 from xtuner.engine.runner import TrainLoop
 from xtuner.model import SupervisedFinetune
 
+from scripts.xtuner_hooks import ValLossHook
+
 #######################################################################
 #                          PART 1  Settings                           #
 #######################################################################
@@ -35,6 +37,12 @@ pretrained_model_name_or_path = "models/smollm2-135m-instruct-xtuner"
 # XTuner single-turn samples {"conversation": [{"system", "input", "output"}]} written by
 # generate_data with llm_stage.prompt.xtuner_sample (the builder the serving side uses).
 data_path = "datasets/generated/train.jsonl"
+# The validation file the learning curve is measured on (samples of documents never trained on);
+# training stops when its loss has not improved for `val_patience` evaluations.
+val_data_path = "datasets/generated/val.jsonl"
+val_interval = 100
+val_patience = 3
+val_samples = 64
 
 # SmolLM2's own chat template (ChatML), as its tokenizer renders it:
 #   <|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\n{input}<|im_end|>\n<|im_start|>assistant\n
@@ -65,14 +73,14 @@ batch_size = 1
 accumulative_counts = 1
 dataloader_num_workers = 0
 map_num_proc = 1
-max_epochs = 1
+max_epochs = 3  # an upper bound: the validation loss decides when to stop
 lr = 5e-4  # LoRA on a 135M model tolerates a higher rate than the 7B recipe's 2e-4
 betas = (0.9, 0.999)
 weight_decay = 0
 max_norm = 1
 warmup_iters = 10
 
-save_steps = 25
+save_steps = val_interval  # every evaluation has its checkpoint (best.pth is kept aside)
 save_total_limit = 3
 
 #######################################################################
@@ -152,7 +160,11 @@ train_cfg = dict(type=TrainLoop, max_epochs=max_epochs)
 #######################################################################
 # No EvaluateChatHook: on a CPU each generation costs tens of seconds; field accuracy on a val
 # subset is measured between checkpoints by scripts/eval_adapter.py instead.
-custom_hooks = [dict(type=DatasetInfoHook, tokenizer=tokenizer)]
+custom_hooks = [
+    dict(type=DatasetInfoHook, tokenizer=tokenizer),
+    dict(type=ValLossHook, val_file=val_data_path, interval=val_interval, patience=val_patience,
+         max_samples=val_samples),
+]  # fmt: skip
 
 default_hooks = dict(
     timer=dict(type=IterTimerHook),
