@@ -107,8 +107,14 @@ def process(job: Job) -> dict:
     page.save(img_path, "JPEG", quality=92)
     t1 = time.perf_counter()
     record = {
-        "id": did, "index": job.index, "seed": job.seed, "doc_type": dtype, "layout": doc.layout,
-        "split": split_for(job.index, job.seed), "image": f"work/img/{did}.jpg", "augment": applied,
+        "id": did,
+        "index": job.index,
+        "seed": job.seed,
+        "doc_type": dtype,
+        "layout": doc.layout,
+        "split": split_for(job.index, job.seed),
+        "image": f"work/img/{did}.jpg",
+        "augment": applied,
         "fields": doc.fields,
         "injection": injection_record(doc.data.get("injection")),
     }
@@ -128,14 +134,16 @@ def process(job: Job) -> dict:
         ocr_path.parent.mkdir(parents=True, exist_ok=True)
         ocr_path.write_text(result.model_dump_json(), encoding="utf-8")
         pairs = make_queries(dt, doc, rng, job.queries)
-        record.update({
-            "ocr": f"work/ocr/{did}.json",
-            "ocr_text": text,
-            "ocr_contains": {k: contains(text, v) for k, v in doc.fields.items()},
-            "queries": [{"query": q.model_dump(exclude_defaults=True), "answer": a} for q, a in pairs],
-            "samples": [xtuner_sample(result, q, a) for q, a in pairs],
-            "timings": {"render_s": round(t1 - t0, 3), "ocr_s": round(t2 - t1, 3)},
-        })
+        record.update(
+            {
+                "ocr": f"work/ocr/{did}.json",
+                "ocr_text": text,
+                "ocr_contains": {k: contains(text, v) for k, v in doc.fields.items()},
+                "queries": [{"query": q.model_dump(exclude_defaults=True), "answer": a} for q, a in pairs],
+                "samples": [xtuner_sample(result, q, a) for q, a in pairs],
+                "timings": {"render_s": round(t1 - t0, 3), "ocr_s": round(t2 - t1, 3)},
+            }
+        )
     else:  # rendering-only preview: not a dataset record, never marks the document done
         record["timings"] = {"render_s": round(t1 - t0, 3)}
         return record
@@ -146,14 +154,25 @@ def process(job: Job) -> dict:
     return record
 
 
-def run(n: int, seed: int, types, out: Path, workers: int = 2, queries: int = 4, ocr: bool = True, progress: bool = True,
-        start: int = 0) -> dict:
+def run(
+    n: int,
+    seed: int,
+    types,
+    out: Path,
+    workers: int = 2,
+    queries: int = 4,
+    ocr: bool = True,
+    progress: bool = True,
+    start: int = 0,
+) -> dict:
     """Build documents start..start+n-1 into `out` (skipping finished ones), then assemble the splits."""
     from tqdm import tqdm
 
     unknown = [t for t in types if t not in REGISTRY]
     if unknown:
-        raise ValueError(f"unknown document type(s): {', '.join(unknown)}; choose from {', '.join(sorted(REGISTRY))}")
+        raise ValueError(
+            f"unknown document type(s): {', '.join(unknown)}; choose from {', '.join(sorted(REGISTRY))}"
+        )
     out.mkdir(parents=True, exist_ok=True)
     jobs = [Job(i, seed, tuple(types), str(out), queries, ocr) for i in range(start, start + n)]
     t0 = time.perf_counter()
@@ -181,9 +200,14 @@ def run(n: int, seed: int, types, out: Path, workers: int = 2, queries: int = 4,
         return {"documents": done, "run": {"built": done, "skipped": 0, "wall_s": round(wall, 1)}}
     stats = assemble(out, range(start, start + n), seed, types)
     built = done - skipped
-    stats["run"] = {"built": built, "skipped": skipped, "wall_s": round(wall, 1), "workers": workers,
-                    "docs_per_min": round(60 * built / wall, 2) if built and wall else None,
-                    "samples_per_min": round(60 * built * queries / wall, 1) if built and wall else None}
+    stats["run"] = {
+        "built": built,
+        "skipped": skipped,
+        "wall_s": round(wall, 1),
+        "workers": workers,
+        "docs_per_min": round(60 * built / wall, 2) if built and wall else None,
+        "samples_per_min": round(60 * built * queries / wall, 1) if built and wall else None,
+    }
     (out / "stats.json").write_text(json.dumps(stats, ensure_ascii=False, indent=1), encoding="utf-8")
     return stats
 
@@ -226,7 +250,10 @@ def snap_answer(answer: dict, text: str) -> dict:
     out = {}
     for k, v in answer.items():
         if isinstance(v, list):
-            out[k] = [{c: snap_to_text(x, text) for c, x in row.items()} if isinstance(row, dict) else row for row in v]
+            out[k] = [
+                {c: snap_to_text(x, text) for c, x in row.items()} if isinstance(row, dict) else row
+                for row in v
+            ]
         else:
             out[k] = snap_to_text(v, text)
     return out
@@ -245,7 +272,11 @@ def samples_of(out: Path, record: dict) -> list[dict]:
     ocr = OcrResult.model_validate_json(ocr_path.read_text(encoding="utf-8"))
     text = str(ocr.to_text())
     return [
-        xtuner_sample(ocr, FieldQuery(**q["query"]), q["answer"] if q["query"].get("question") else snap_answer(q["answer"], text))
+        xtuner_sample(
+            ocr,
+            FieldQuery(**q["query"]),
+            q["answer"] if q["query"].get("question") else snap_answer(q["answer"], text),
+        )
         for q in record["queries"]
     ]
 
@@ -275,7 +306,9 @@ def assemble(out: Path, indices, seed, types) -> dict:
             per_type[r["doc_type"]]["samples_" + s] += len(r["samples"])
             for q in r["queries"]:
                 for v in q["answer"].values():
-                    field_counts[r["doc_type"]]["null" if v is None else "list" if isinstance(v, list) else "value"] += 1
+                    field_counts[r["doc_type"]][
+                        "null" if v is None else "list" if isinstance(v, list) else "value"
+                    ] += 1
             for ok in r["ocr_contains"].values():
                 ocr_hits[r["doc_type"]]["total"] += 1
                 ocr_hits[r["doc_type"]]["hit"] += bool(ok)
@@ -304,6 +337,8 @@ def assemble(out: Path, indices, seed, types) -> dict:
         "documents": len(recs),
         "per_type": {k: dict(v) for k, v in sorted(per_type.items())},
         "answer_kinds": {k: dict(v) for k, v in sorted(field_counts.items())},
-        "ocr_verbatim": {k: round(v["hit"] / v["total"], 3) for k, v in sorted(ocr_hits.items()) if v["total"]},
+        "ocr_verbatim": {
+            k: round(v["hit"] / v["total"], 3) for k, v in sorted(ocr_hits.items()) if v["total"]
+        },
         "mean_s": {k: round(sum(v) / len(v), 3) for k, v in timing.items() if v},
     }

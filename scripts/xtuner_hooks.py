@@ -59,7 +59,9 @@ class ValLossHook(Hook):
 
     def before_train(self, runner) -> None:
         if not Path(self.val_file).is_file():
-            runner.logger.warning(f"ValLossHook: no validation file {self.val_file}; no learning curve, no early stop")
+            runner.logger.warning(
+                f"ValLossHook: no validation file {self.val_file}; no learning curve, no early stop"
+            )
             self.interval = 0
             return
         self._build(runner)
@@ -100,7 +102,9 @@ class ValLossHook(Hook):
                "seconds": round(time.perf_counter() - t0, 1)}  # fmt: skip
         with (Path(runner.work_dir) / "val_curve.jsonl").open("a") as f:
             f.write(json.dumps(rec) + "\n")
-        runner.logger.info(f"ValLossHook: iter {step} val_loss {loss:.4f} (best {self.best:.4f} @ {self.best_iter})")
+        runner.logger.info(
+            f"ValLossHook: iter {step} val_loss {loss:.4f} (best {self.best:.4f} @ {self.best_iter})"
+        )
         if self.bad >= self.patience:
             runner.logger.info(f"ValLossHook: no improvement for {self.patience} evaluations; stopping")
             runner.train_loop.stop_training = True
