@@ -86,7 +86,7 @@ def answer_rows(ext: dict) -> list[dict]:
             "field": name,
             "value": "" if val is None else (val if isinstance(val, str) else json.dumps(val, ensure_ascii=False)),
             "grounded": "✓" if v.get("grounded") else "",
-            "page": "" if v.get("page") is None else str(v["page"] + 1),
+            "page": "" if v.get("page") is None else str(v["page"]),
             "ocr score": "" if v.get("ocr_score") is None else f"{v['ocr_score']:.3f}",
         })
     return rows
@@ -179,14 +179,14 @@ def main() -> None:
         ocr = doc["ocr"]
         n_lines = sum(len(p.lines) for p in ocr.pages)
         st.caption(f"{name} · {len(ocr.pages)} page(s) · {n_lines} OCR lines · engine {ocr.engine}")
-        for i, (page, ocr_page) in enumerate(zip(pages, ocr.pages, strict=False)):
+        for page, ocr_page in zip(pages, ocr.pages, strict=False):
             hl = []
             if last:
                 hl = [(k, v["box"]) for k, v in last["fields"].items() if v.get("grounded") and v.get("box")
-                      and (v.get("page") or 0) == i]
+                      and v.get("page") == ocr_page.page]
             if not show_boxes:
                 ocr_page = ocr_page.model_copy(update={"lines": []})
-            st.image(draw(page, ocr_page, hl), caption=f"page {i + 1}", width="stretch")
+            st.image(draw(page, ocr_page, hl), caption=f"page {ocr_page.page}", width="stretch")
     with right:
         st.subheader("Chat")
         if not doc["history"]:

@@ -152,7 +152,7 @@ class OcrIndex:
         self.ocr = ocr
         self._rendered = rendered
         self.lines = [_Line(p, i, ln, _gnorm(ln.text)) for p, i, ln in ocr.iter_lines()]
-        self._page_pos = {p.index: k for k, p in enumerate(ocr.pages)}
+        self._page_pos = {p.page: k for k, p in enumerate(ocr.pages)}
 
     @cached_property
     def rendered(self) -> RenderedText:

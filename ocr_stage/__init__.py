@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from .engines import OcrEngine, OcrEngineError, UnknownEngineError, available_engines, get_engine
-from .inputs import DOCUMENT_SUFFIXES, InputError, InputLimits, load_document
+from .inputs import DOCUMENT_SUFFIXES, InputError, InputLimits, InputTooLarge, load_document
 from .types import OcrPage, OcrResult, RenderedText, Span, TextLine
 
 
-def run_ocr(source, engine: str | OcrEngine = "rapid", *, name=None, limits=None, page_range=None) -> OcrResult:
-    """Decode `source` and run OCR on every page."""
+def run_ocr(
+    source, engine: str | OcrEngine = "rapid", *, name=None, limits=None, page_range=None
+) -> OcrResult:
+    """Decode `source` and run OCR on every page (`page_range`: 0-based indices). Each OcrPage's
+    `page` is its 1-based number in the source document."""
     import time
 
     t0 = time.perf_counter()
     pages = load_document(source, name=name, limits=limits, page_range=page_range)
     t1 = time.perf_counter()
-    result = get_engine(engine).run(pages)
+    numbers = [i + 1 for i in page_range] if page_range is not None else None
+    result = get_engine(engine).run(pages, numbers)
     result.timings["decode_s"] = t1 - t0
     return result
 
@@ -23,6 +27,7 @@ __all__ = [
     "DOCUMENT_SUFFIXES",
     "InputError",
     "InputLimits",
+    "InputTooLarge",
     "OcrEngine",
     "OcrEngineError",
     "OcrPage",

@@ -28,6 +28,10 @@ class InputError(ValueError):
     """The user's document cannot be read; the message says why."""
 
 
+class InputTooLarge(InputError):
+    """The document is over a limit (bytes, pixels, pages); the API answers 413 for it."""
+
+
 @dataclass(frozen=True)
 class InputLimits:
     max_pixels: int = 40_000_000  # per page, after PDF rendering; ~ A4 at 600 dpi is 35 Mpx
@@ -50,7 +54,7 @@ def _check_size(img: Image.Image, label: str, limits: InputLimits) -> None:
     if w <= 0 or h <= 0:
         raise InputError(f"{label}: image has no pixels ({w}x{h})")
     if w * h > limits.max_pixels or max(w, h) > limits.max_side:
-        raise InputError(
+        raise InputTooLarge(
             f"{label}: image is {w}x{h} pixels, over the limit of {limits.max_pixels:,} pixels "
             f"and {limits.max_side} px per side; downscale it first"
         )
@@ -89,7 +93,7 @@ def _pdf_pages(data: bytes, label: str, limits: InputLimits, page_range: Sequenc
         if bad:
             raise InputError(f"{label}: page {bad[0] + 1} requested but the PDF has {n} pages")
         if len(indices) > limits.max_pages:
-            raise InputError(
+            raise InputTooLarge(
                 f"{label}: {len(indices)} pages, over the limit of {limits.max_pages}; pass a page range"
             )
         pages = []
@@ -118,11 +122,10 @@ def _image_frames(data: bytes, label: str, limits: InputLimits, page_range: Sequ
         fmt = img.format
     except UnidentifiedImageError:
         raise InputError(
-            f"{label}: not an image or PDF this service can read "
-            f"(supported: JPEG, PNG, WebP, BMP, TIFF, PDF)"
+            f"{label}: not an image or PDF this service can read (supported: JPEG, PNG, WebP, BMP, TIFF, PDF)"
         ) from None
     except Image.DecompressionBombError:
-        raise InputError(f"{label}: image is too large to decode safely") from None
+        raise InputTooLarge(f"{label}: image is too large to decode safely") from None
     except (OSError, SyntaxError, ValueError, EOFError) as e:
         raise InputError(f"{label}: the image header is corrupt ({e})") from None
     if fmt not in IMAGE_FORMATS:
@@ -134,7 +137,7 @@ def _image_frames(data: bytes, label: str, limits: InputLimits, page_range: Sequ
     if bad:
         raise InputError(f"{label}: page {bad[0] + 1} requested but the image has {n_frames} page(s)")
     if len(indices) > limits.max_pages:
-        raise InputError(f"{label}: {len(indices)} pages, over the limit of {limits.max_pages}")
+        raise InputTooLarge(f"{label}: {len(indices)} pages, over the limit of {limits.max_pages}")
     frames = []
     try:
         for i in indices:
@@ -150,7 +153,7 @@ def _image_frames(data: bytes, label: str, limits: InputLimits, page_range: Sequ
     except (OSError, SyntaxError, ValueError, EOFError) as e:
         raise InputError(f"{label}: the image data is corrupt or truncated ({e})") from None
     except Image.DecompressionBombError:
-        raise InputError(f"{label}: image is too large to decode safely") from None
+        raise InputTooLarge(f"{label}: image is too large to decode safely") from None
     return frames
 
 
@@ -195,12 +198,12 @@ def load_document(
             raise InputError(f"{label}: is a folder, not a document")
         size = path.stat().st_size
         if size > limits.max_bytes:
-            raise InputError(f"{label}: file is {size:,} bytes, over the limit of {limits.max_bytes:,}")
+            raise InputTooLarge(f"{label}: file is {size:,} bytes, over the limit of {limits.max_bytes:,}")
         data = path.read_bytes()
     elif isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
         if len(data) > limits.max_bytes:
-            raise InputError(f"{label}: {len(data):,} bytes, over the limit of {limits.max_bytes:,}")
+            raise InputTooLarge(f"{label}: {len(data):,} bytes, over the limit of {limits.max_bytes:,}")
     else:
         raise InputError(f"{label}: cannot read a document from {type(source).__name__}")
 

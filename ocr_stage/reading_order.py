@@ -91,7 +91,7 @@ def _render_page(page: OcrPage, offset: int, out: list[str], spans: list[Span]) 
                 out.append(sep)
                 offset += len(sep)
             out.append(ln.text)
-            spans.append(Span(offset, offset + len(ln.text), page.index, i))
+            spans.append(Span(offset, offset + len(ln.text), page.page, i))
             offset += len(ln.text)
             prev = ln
     return offset

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 Point = tuple[float, float]
 
@@ -64,10 +64,22 @@ class TextLine(BaseModel):
 
 
 class OcrPage(BaseModel):
-    index: int = Field(ge=0)
+    """One page. `page` is its 1-based number in the source document: page 3 of a PDF is 3 even
+    when only pages 3-4 were read, so every answer names the page a reader would turn to."""
+
+    page: int = Field(ge=1)
     width: int = Field(gt=0)
     height: int = Field(gt=0)
     lines: list[TextLine] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_index(cls, v):
+        # OCR JSON written before pages were numbered from 1 (eval caches, generated datasets)
+        # holds a 0-based `index` instead.
+        if isinstance(v, dict) and "page" not in v and "index" in v:
+            v = {k: x for k, x in v.items() if k != "index"} | {"page": int(v["index"]) + 1}
+        return v
 
 
 @dataclass(frozen=True)
@@ -76,7 +88,7 @@ class Span:
 
     start: int
     end: int
-    page: int
+    page: int  # OcrPage.page: 1-based, in the source document
     line: int
 
 
@@ -100,13 +112,21 @@ class OcrResult(BaseModel):
     engine: str = ""
     timings: dict[str, float] = Field(default_factory=dict)
 
+    def page(self, page: int) -> OcrPage:
+        """The page numbered `page` (1-based, in the source document)."""
+        for p in self.pages:
+            if p.page == page:
+                return p
+        raise KeyError(f"page {page} is not in this result (pages {[p.page for p in self.pages]})")
+
     def line(self, page: int, line: int) -> TextLine:
-        return self.pages[page].lines[line]
+        return self.page(page).lines[line]
 
     def iter_lines(self):
+        """(page number, line index on that page, line) for every line."""
         for p in self.pages:
             for i, ln in enumerate(p.lines):
-                yield p.index, i, ln
+                yield p.page, i, ln
 
     def to_text(self, page_separator: str = "\n\n") -> RenderedText:
         """Render all pages in reading order (see `ocr_stage.reading_order`)."""

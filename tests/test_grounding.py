@@ -20,7 +20,7 @@ def line(
 
 def doc(*pages: list[TextLine]) -> OcrResult:
     return OcrResult(
-        pages=[OcrPage(index=i, width=1000, height=1400, lines=ls) for i, ls in enumerate(pages)]
+        pages=[OcrPage(page=i + 1, width=1000, height=1400, lines=ls) for i, ls in enumerate(pages)]
     )
 
 
@@ -66,14 +66,14 @@ def invoice() -> OcrResult:
 def test_exact_line_with_box_and_scores(invoice):
     out = ground_values(invoice, None, {"发票号码": "12269563"})
     fv = out["发票号码"]
-    assert (fv.value, fv.page, fv.grounded, fv.match_score) == ("12269563", 0, True, 1.0)
+    assert (fv.value, fv.page, fv.grounded, fv.match_score) == ("12269563", 1, True, 1.0)
     assert fv.box == [(600.0, 30.0), (730.0, 30.0), (730.0, 50.0), (600.0, 50.0)]
     assert fv.ocr_score == 0.99
 
 
 def test_exact_prefers_the_tightest_line(receipt):
     m = best_line_match(receipt, "9.00")
-    assert (m.page, m.lines, m.method, m.score) == (0, (7,), "exact", 1.0)
+    assert (m.page, m.lines, m.method, m.score) == (1, (7,), "exact", 1.0)
 
 
 def test_normalised_width_case_space_and_yen(invoice):
@@ -85,7 +85,7 @@ def test_normalised_width_case_space_and_yen(invoice):
 
 def test_value_split_over_two_boxes_on_one_row(receipt):
     fv = ground_values(receipt, receipt.to_text(), {"company": "BOOK TA .K (TAMAN DAYA) SDN BHD"})["company"]
-    assert (fv.grounded, fv.match_score, fv.page) == (True, 0.97, 0)
+    assert (fv.grounded, fv.match_score, fv.page) == (True, 0.97, 1)
     assert fv.box == [(100.0, 40.0), (420.0, 40.0), (420.0, 60.0), (100.0, 60.0)]
     assert fv.ocr_score == 0.90  # the weakest line used
 
@@ -190,7 +190,7 @@ def test_min_score_threshold(invoice):
 
 def test_second_page(invoice):
     fv = ground_values(invoice, None, {"备注": "货物已签收"})["备注"]
-    assert (fv.page, fv.grounded, fv.ocr_score) == (1, True, 0.88)
+    assert (fv.page, fv.grounded, fv.ocr_score) == (2, True, 0.88)  # pages count from 1
 
 
 def test_numbers_from_json_are_grounded_as_text(receipt):

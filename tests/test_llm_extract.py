@@ -22,7 +22,7 @@ def test_real_model_answers_exactly_the_requested_keys(embedded_backend, sample_
     for fv in ex.fields.values():
         assert fv.value is None or isinstance(fv.value, str)
         if fv.grounded:  # grounded values point at a real OCR box
-            assert fv.box and fv.page == 0
+            assert fv.box and fv.page == 1  # pages count from 1
 
 
 def _with_injection(ocr: OcrResult) -> OcrResult:

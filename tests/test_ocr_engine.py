@@ -96,8 +96,23 @@ def test_page_separator_and_multi_page_spans(rapid_engine, tmp_path):
     assert text == expected_text(DOC_ROWS[:2]) + "\n\n" + expected_text(DOC_ROWS[6:])
     second = text.index("TOTAL")
     assert text.lines_at(second, second + 5) == [
-        (1, next(i for i, ln in enumerate(result.pages[1].lines) if ln.text == "TOTAL"))
+        (2, next(i for i, ln in enumerate(result.pages[1].lines) if ln.text == "TOTAL"))
     ]
+    assert [p.page for p in result.pages] == [1, 2]
+    # A page range keeps the source's page numbers: page 2 alone is still page 2, in spans too.
+    only_second = run_ocr(path, rapid_engine, page_range=[1])
+    assert [p.page for p in only_second.pages] == [2]
+    assert {s.page for s in only_second.to_text().spans} == {2}
+    assert only_second.line(2, 0).text == result.line(2, 0).text
+
+
+def test_ocr_json_of_the_old_shape_still_loads():
+    """OCR JSON stored before pages counted from 1 (eval caches, datasets) had a 0-based `index`."""
+    from ocr_stage import OcrResult
+
+    old = {"pages": [{"index": 0, "width": 10, "height": 10, "lines": []}], "engine": "rapid"}
+    assert OcrResult.model_validate(old).pages[0].page == 1
+    assert "index" not in OcrResult.model_validate(old).model_dump()["pages"][0]
 
 
 RECEIPT_ROWS = [

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
-from ocr_stage import InputError
+from ocr_stage import InputError, InputTooLarge
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -250,14 +250,14 @@ async def _download(url: str, policy: UrlPolicy, max_bytes: int, deadline: float
                         raise InputError(f"{url[:200]}: the server answered HTTP {resp.status_code}")
                     declared = resp.headers.get("content-length")
                     if declared and declared.isdigit() and int(declared) > max_bytes:
-                        raise InputError(
+                        raise InputTooLarge(
                             f"{url[:200]}: document is {int(declared):,} bytes, over the limit of {max_bytes:,}"
                         )
                     buf = bytearray()
                     async for chunk in resp.aiter_raw():  # raw: the cap counts bytes as sent
                         buf += chunk
                         if len(buf) > max_bytes:
-                            raise InputError(
+                            raise InputTooLarge(
                                 f"{url[:200]}: document is over the limit of {max_bytes:,} bytes"
                             )
                     return bytes(buf)

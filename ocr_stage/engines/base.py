@@ -28,12 +28,16 @@ class OcrEngine(ABC):
     def recognize_page(self, image: Image.Image) -> list[TextLine]:
         """Text lines of one RGB page, boxes in that page's pixels."""
 
-    def run(self, pages: Sequence[Image.Image]) -> OcrResult:
+    def run(self, pages: Sequence[Image.Image], page_numbers: Sequence[int] | None = None) -> OcrResult:
+        """OCR every page; `page_numbers` are their 1-based numbers in the source (default 1, 2, …)."""
         t0 = time.perf_counter()
+        numbers = list(page_numbers) if page_numbers is not None else list(range(1, len(pages) + 1))
+        if len(numbers) != len(pages):
+            raise ValueError(f"{len(pages)} pages but {len(numbers)} page numbers")
         out = []
-        for i, img in enumerate(pages):
+        for n, img in zip(numbers, pages, strict=True):
             lines = self.recognize_page(img)
-            out.append(OcrPage(index=i, width=img.width, height=img.height, lines=lines))
+            out.append(OcrPage(page=n, width=img.width, height=img.height, lines=lines))
         return OcrResult(pages=out, engine=self.name, timings={"ocr_s": time.perf_counter() - t0})
 
 
