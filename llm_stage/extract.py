@@ -47,13 +47,15 @@ def extract(
     normalize: bool = False,
     max_attempts: int = MAX_ATTEMPTS,
     copy: bool | None = None,
+    review_below: float | None = None,
 ) -> Extraction:
     """Ask `backend` for the query's fields in `ocr`'s text; values are grounded to OCR lines
     (`strict`: ungrounded values become null) and optionally normalised.
 
     `copy` (default: on for field queries, off for a question) makes a backend that can
     (`supports_copy`) decode every value as a substring of the document text, dates and amounts
-    in their shape; `copy=False` lets the model write free text."""
+    in their shape; `copy=False` lets the model write free text. Each value gets a `confidence`
+    and `needs_review` when it is below `review_below` (default: the model's calibrated threshold)."""
     if not isinstance(query, FieldQuery):
         query = FieldQuery(fields=query)
     keys = query.keys
@@ -83,6 +85,7 @@ def extract(
             error = f"attempt {attempts}: {e}"
             messages = [*messages, {"role": "assistant", "content": raw}, retry_message(e, keys)]
     llm_s = time.perf_counter() - t0
+    logprobs = getattr(result, "value_logprobs", None) or {}
     if values is None:
         fields = {k: FieldValue() for k in keys}
     else:
@@ -97,10 +100,13 @@ def extract(
                 if isinstance(fv.value, str):
                     fv.normalized = normalize_value(k, fv.value)
         ground_s = time.perf_counter() - t1
+        features = _score(fields, logprobs, backend, review_below)
     timings = {"llm_s": llm_s, "tokens": float(tokens)}
     if values is not None:
         timings["ground_s"] = ground_s
     return Extraction(
+        features=features if values is not None else {},
+        flags=record_flags(fields) if values is not None else [],
         fields=fields,
         raw_output=raw,
         backend=backend.name,
@@ -109,3 +115,40 @@ def extract(
         attempts=attempts,
         timings=timings,
     )
+
+
+def _score(
+    fields: dict[str, FieldValue], logprobs: dict, backend: Backend, review_below: float | None
+) -> dict:
+    """Set confidence/needs_review on every field; returns the features used."""
+    from .confidence import confidence_of, load_calibration, value_features
+
+    calibration = getattr(backend, "calibration", None)
+    if calibration is None:
+        calibration = load_calibration(getattr(backend, "adapter_dir", None))
+        try:
+            backend.calibration = calibration
+        except AttributeError:
+            pass
+    threshold = review_below if review_below is not None else (calibration.threshold if calibration else 0.5)
+    plain = {k: fv.value for k, fv in fields.items()}
+    features = {}
+    for k, fv in fields.items():
+        x = value_features(k, fv.value, logprobs.get(k), fv.grounded, plain)
+        features[k] = x
+        if x is not None:
+            fv.confidence = round(confidence_of(calibration, x), 4)
+        ungrounded = fv.value is not None and not fv.grounded
+        fv.needs_review = ungrounded or (fv.confidence is not None and fv.confidence < threshold)
+    return features
+
+
+def record_flags(fields: dict[str, FieldValue]) -> list[str]:
+    """Warnings about the answer as a whole: nothing found, or one value given for every field."""
+    vals = [fv.value for fv in fields.values()]
+    if all(v is None for v in vals):
+        return ["all_null"]
+    strs = [v.strip() for v in vals if isinstance(v, str)]
+    if len(vals) >= 2 and len(strs) == len(vals) and len(set(strs)) == 1:
+        return ["identical_values"]
+    return []

@@ -194,6 +194,10 @@ class FieldValue(BaseModel):
     match_score: float | None = None
     grounded: bool = False
     normalized: str | None = None
+    # how likely the value is right (calibrated, see llm_stage.confidence); None when the backend
+    # gives no token probabilities
+    confidence: float | None = None
+    needs_review: bool = False  # confidence below the review threshold, or not grounded
 
 
 class Extraction(BaseModel):
@@ -206,6 +210,10 @@ class Extraction(BaseModel):
     error: str | None = None
     attempts: int = 1
     timings: dict[str, float] = Field(default_factory=dict)
+    # record-level warnings: "all_null" (nothing found), "identical_values" (every field the same)
+    flags: list[str] = Field(default_factory=list)
+    # per field, the confidence features (llm_stage.confidence.FEATURES); for calibration only
+    features: dict[str, list[float] | None] = Field(default_factory=dict, exclude=True)
 
     def values(self) -> dict[str, Value]:
         return {k: v.value for k, v in self.fields.items()}

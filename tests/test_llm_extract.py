@@ -236,3 +236,42 @@ def test_copy_mode_is_the_default_for_fields_and_off_for_questions(embedded_back
     for fv in ex.fields.values():
         assert fv.value is None or any(fv.value in f for f in copy_forms(text))
         assert fv.value is None or fv.grounded
+
+
+# ---- confidence and review flags
+
+
+def test_every_value_gets_a_confidence_from_the_model(embedded_backend, sample_ocr):
+    ex = extract(sample_ocr, FieldQuery(fields=FIELDS), embedded_backend)
+    for k, fv in ex.fields.items():
+        assert fv.confidence is not None and 0.0 <= fv.confidence <= 1.0, k
+        assert len(ex.features[k]) == 8
+    assert "features" not in ex.model_dump()  # calibration data, not part of the answer
+
+
+def test_record_flags_mark_all_null_and_identical_answers():
+    from llm_stage.extract import record_flags
+    from llm_stage.types import FieldValue as FV
+
+    assert record_flags({"a": FV(), "b": FV()}) == ["all_null"]
+    assert record_flags({"a": FV(value="X CO"), "b": FV(value="X CO ")}) == ["identical_values"]
+    assert record_flags({"a": FV(value="X CO"), "b": FV(value="9.00")}) == []
+
+
+def test_calibration_fit_is_calibrated_on_data_it_can_explain():
+    import random
+
+    from llm_stage.confidence import FEATURES, Calibration, fit, reliability_table
+
+    rng = random.Random(0)
+    xs, ys = [], []
+    for _ in range(4000):
+        lp = -rng.random() * 3
+        p = 1 / (1 + pow(2.718281828, -(3 * lp + 4)))
+        x = [lp, lp, lp, 0.0, 1.0, 1.0, 0.0, 1.0]
+        xs.append(x)
+        ys.append(int(rng.random() < p))
+    cal = Calibration(weights=fit(xs, ys))
+    conf = [cal.confidence(x) for x in xs]
+    rows, ece = reliability_table(conf, ys)
+    assert len(cal.weights) == len(FEATURES) and ece < 0.03 and sum(r["n"] for r in rows) == len(xs)

@@ -1,0 +1,154 @@
+"""Field confidence: how likely an extracted value is right, from the model's own token
+probabilities while it decoded the value plus agreement signals (grounding, the value having the
+shape its field asks for, the value repeating another field's), mapped to [0, 1] by a logistic
+calibration fitted on the synthetic validation split (`make calibrate`).
+
+A calibration belongs to one model: it is stored as `calibration.json` beside the adapter it was
+fitted for, and a model without one gets `UNCALIBRATED` (the geometric mean token probability).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from .value_rules import rule_for_field
+
+FEATURES = (
+    "mean_lp",  # mean log-probability of the tokens the model chose for the value
+    "min_lp",  # the least likely of them
+    "first_lp",  # the opening token (string vs null, and where the value starts)
+    "null",  # the value is null
+    "grounded",  # found on an OCR line (1 for null)
+    "shape_ok",  # a date/amount field holds a whole date/amount (1 for other fields)
+    "duplicate",  # the same value was given for another field of the answer
+    "bias",
+)
+CALIBRATION_FILE = "calibration.json"
+
+
+class Calibration(BaseModel):
+    """Logistic map from FEATURES to the probability that a value is right, with the review
+    threshold chosen from the same data."""
+
+    weights: list[float]
+    threshold: float = 0.5
+    fitted_on: str = ""
+    n: int = 0
+    ece: float | None = None
+    reliability: list[dict] = Field(default_factory=list)
+
+    def confidence(self, x: list[float]) -> float:
+        z = sum(w * v for w, v in zip(self.weights, x, strict=True))
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def save(self, folder: str | Path) -> Path:
+        p = Path(folder) / CALIBRATION_FILE
+        p.write_text(self.model_dump_json(indent=1) + "\n", encoding="utf-8")
+        return p
+
+
+# Without a fitted calibration: confidence = exp(mean_lp), the geometric mean token probability.
+UNCALIBRATED = Calibration(weights=[0.0] * len(FEATURES), threshold=0.5, fitted_on="uncalibrated")
+
+
+def load_calibration(folder: str | Path | None) -> Calibration | None:
+    if folder is None:
+        return None
+    p = Path(folder) / CALIBRATION_FILE
+    if not p.is_file():
+        return None
+    return Calibration.model_validate_json(p.read_text(encoding="utf-8"))
+
+
+def value_features(
+    key: str, value, logprobs: list[float] | None, grounded: bool, values: dict
+) -> list[float] | None:
+    """FEATURES for one field of an answer; None when the backend gave no token probabilities."""
+    if not logprobs:
+        return None
+    is_null = value is None
+    shape_ok = 1.0
+    rule = rule_for_field(key)
+    if rule is not None and isinstance(value, str):
+        shape_ok = float(rule.complete_ok(value))
+    dup = 0.0
+    if isinstance(value, str):
+        dup = float(
+            any(k != key and isinstance(v, str) and v.strip() == value.strip() for k, v in values.items())
+        )
+    return [
+        sum(logprobs) / len(logprobs),
+        min(logprobs),
+        logprobs[0],
+        float(is_null),
+        1.0 if is_null else float(grounded),
+        shape_ok,
+        dup,
+        1.0,
+    ]
+
+
+def confidence_of(calibration: Calibration | None, x: list[float]) -> float:
+    if calibration is None or calibration.fitted_on == "uncalibrated":
+        return math.exp(x[0])
+    return calibration.confidence(x)
+
+
+# ------------------------------------------------------------------------------------ fitting
+
+
+def fit(xs: list[list[float]], ys: list[int], l2: float = 1e-2, iters: int = 50) -> list[float]:
+    """Logistic regression by Newton's method with a small L2 penalty (no sklearn needed)."""
+    import numpy as np
+
+    x = np.asarray(xs, dtype=float)
+    y = np.asarray(ys, dtype=float)
+    w = np.zeros(x.shape[1])
+    reg = l2 * np.eye(x.shape[1])
+    reg[-1, -1] = 0.0  # the bias is not penalised
+    for _ in range(iters):
+        p = 1.0 / (1.0 + np.exp(-np.clip(x @ w, -30, 30)))
+        g = x.T @ (p - y) + reg @ w
+        h = (x * (p * (1 - p))[:, None]).T @ x + reg + 1e-9 * np.eye(x.shape[1])
+        step = np.linalg.solve(h, g)
+        w -= step
+        if float(np.abs(step).max()) < 1e-8:
+            break
+    return [float(v) for v in w]
+
+
+def reliability_table(conf: list[float], ys: list[int], bins: int = 10) -> tuple[list[dict], float]:
+    """Rows (bin range, count, mean confidence, accuracy) and the expected calibration error."""
+    rows, ece, n = [], 0.0, len(conf)
+    for b in range(bins):
+        lo, hi = b / bins, (b + 1) / bins
+        idx = [i for i, c in enumerate(conf) if (lo <= c < hi) or (b == bins - 1 and c == 1.0)]
+        if not idx:
+            continue
+        mc = sum(conf[i] for i in idx) / len(idx)
+        acc = sum(ys[i] for i in idx) / len(idx)
+        ece += len(idx) / max(1, n) * abs(mc - acc)
+        rows.append(
+            {
+                "bin": f"{lo:.1f}-{hi:.1f}",
+                "n": len(idx),
+                "confidence": round(mc, 3),
+                "accuracy": round(acc, 3),
+            }
+        )
+    return rows, ece
+
+
+def choose_threshold(conf: list[float], ys: list[int], target_precision: float = 0.9) -> float:
+    """The lowest threshold above which values are right at least `target_precision` of the time
+    (so a value not flagged for review is right ~9 times in 10); 0.5 when none reaches it."""
+    pairs = sorted(zip(conf, ys, strict=True), reverse=True)
+    best, right = 0.5, 0
+    for k, (c, y) in enumerate(pairs, 1):
+        right += y
+        if k >= 10 and right / k >= target_precision:
+            best = c
+    return round(best, 3)
