@@ -20,17 +20,41 @@ MODELS_DIR = Path(os.environ.get("CHATOCR_MODELS_DIR", REPO_ROOT / "models"))
 MAX_PAGES = InputLimits.max_pages
 
 
-def _env(name: str, default):
-    v = os.environ.get(f"CHATOCR_{name}")
+def env(name: str, default):
+    """The environment variable `CHATOCR_<name>` (the one env reader of chatocr), typed like
+    `default`; unset or empty gives `default`. A value that does not parse is a SettingsError
+    naming the variable, not a traceback."""
+    key = f"CHATOCR_{name}"
+    v = os.environ.get(key)
     if v is None or v == "":
         return default
-    if isinstance(default, bool):
-        return v.lower() in ("1", "true", "yes", "on")
-    if isinstance(default, int):
-        return int(v)
-    if isinstance(default, float):
-        return float(v)
+    try:
+        if isinstance(default, bool):
+            return _parse_bool(v)
+        if isinstance(default, int):
+            return int(v)
+        if isinstance(default, float):
+            return float(v)
+    except ValueError:
+        kind = "true or false" if isinstance(default, bool) else f"a number ({type(default).__name__})"
+        raise SettingsError(f"{key}={v[:40]!r} is not {kind}") from None
     return v
+
+
+def _parse_bool(v: str) -> bool:
+    s = v.strip().lower()
+    if s in ("1", "true", "yes", "on"):
+        return True
+    if s in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(v)
+
+
+class SettingsError(ValueError):
+    """A CHATOCR_* variable or a setting has a value that cannot be used; the message names it."""
+
+
+_env = env
 
 
 class Settings(BaseModel):
@@ -42,10 +66,22 @@ class Settings(BaseModel):
     llm_threads: int = Field(default_factory=lambda: _env("LLM_THREADS", 0))
     base_url: str | None = Field(default_factory=lambda: _env("LLM_BASE_URL", None))
     api_key: str | None = Field(default_factory=lambda: _env("LLM_API_KEY", None))
-    strict: bool = Field(default_factory=lambda: _env("STRICT", False))
     pdf_dpi: int = Field(default_factory=lambda: _env("PDF_DPI", 200))
     max_pixels: int = Field(default_factory=lambda: _env("MAX_PIXELS", 40_000_000))
     max_pages: int = Field(default_factory=lambda: _env("MAX_PAGES", MAX_PAGES))
+
+    def with_options(self, **options) -> Settings:
+        """A copy with the given values; None means "not given" and keeps the current one (so CLI
+        flags that were not passed leave environment variables and defaults in place)."""
+        given = {k: v for k, v in options.items() if v is not None}
+        unknown = set(given) - set(type(self).model_fields)
+        if unknown:
+            raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
+        return self.model_copy(update=given)
+
+    def engine_options(self) -> dict:
+        """Options for `ocr_stage.get_engine`: the same for every engine (each takes `threads`)."""
+        return {"threads": self.ocr_threads} if self.ocr_threads else {}
 
 
 # ---------------------------------------------------------------- page ranges (CLI and API)
@@ -57,11 +93,15 @@ _PAGE_PART = re.compile(r"(\d+)\s*(?:-\s*(\d+))?", re.ASCII)
 
 
 class PageRangeError(ValueError):
-    """A page range is malformed (`too_many` False) or names more pages than allowed (`too_many` True)."""
+    """A page range is malformed."""
 
-    def __init__(self, message: str, *, too_many: bool = False):
-        super().__init__(message)
-        self.too_many = too_many
+    too_many = False
+
+
+class TooManyPages(PageRangeError):
+    """A page range names more pages than allowed."""
+
+    too_many = True
 
 
 def parse_pages(spec: str | Sequence[int] | None, max_pages: int = MAX_PAGES) -> list[int] | None:
@@ -121,7 +161,7 @@ def parse_pages(spec: str | Sequence[int] | None, max_pages: int = MAX_PAGES) ->
             count += hi - max(lo, end)
             end = hi
     if count > max_pages:
-        raise PageRangeError(f"{count:,} pages requested, over the limit of {max_pages}", too_many=True)
+        raise TooManyPages(f"{count:,} pages requested, over the limit of {max_pages}")
     seen: dict[int, None] = {}
     for lo, hi in intervals:
         for i in range(lo, hi):

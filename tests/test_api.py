@@ -107,7 +107,7 @@ def test_extract_round_trip(server, sample_path):
     grounded = [v for v in ext["fields"].values() if v["grounded"]]
     assert grounded, ext  # the fine-tuned embedded model finds at least one of these on the sample
     for v in grounded:
-        assert len(v["box"]) == 4 and v["page"] == 0
+        assert len(v["box"]) == 4 and v["page"] == 1  # pages count from 1
         assert v["value"].replace(" ", "")[:4] in ocr_text.replace(" ", "")
     assert ext["timings"]["ocr_s"] > 0 and "total_s" in ext["timings"]
 

@@ -29,14 +29,17 @@ from llm_stage.types import (
     MAX_HINT_BYTES,
     MAX_HINTS_BYTES,
     MAX_QUESTION_BYTES,
+    Extraction,
 )
-from ocr_stage import InputError, OcrEngineError, UnknownEngineError
+from ocr_stage import OcrResult
 
-from ..settings import PageRangeError, Settings
+from ..errors import ERRORS, ErrorKind, kind_of, register_error
+from ..settings import Settings
 from ..settings import parse_pages as shared_parse_pages
 from .config import ApiConfig
+from .docs import mount_docs
 from .fetch import FetchTimeout, UrlPolicy, UrlRefused, fetch_url_async
-from .work import Busy, JobTimeout, ModelLocks, WorkPool
+from .work import Busy, JobTimeout, WorkPool
 
 log = logging.getLogger("chatocr.api")
 
@@ -55,11 +58,18 @@ class DocumentIn(BaseModel):
 
 
 class Options(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
     strict: bool = Field(default=False, description="null out values that cannot be found in the OCR text")
     engine: str | None = Field(default=None, max_length=40, description="OCR engine (see GET /readyz)")
     pages: str | list[int] | None = Field(default=None, description="1-based page range: '1-3,5' or [1, 2]")
     include_ocr: bool = Field(default=False, description="also return the OcrResult under 'ocr'")
+    # `copy` in JSON and forms; the attribute is renamed because BaseModel has a `copy` method.
+    copy_values: bool | None = Field(
+        default=None,
+        alias="copy",
+        description="values copied from the document text while decoding (default: on for fields, "
+        "off for a question); false lets the model write free text",
+    )
 
 
 class OcrRequest(BaseModel):
@@ -83,7 +93,51 @@ class ExtractRequest(OcrRequest):
     )
 
 
+# ---------------------------------------------------------------- answers (typed, so /openapi.json documents them)
+
+
+class Timings(BaseModel):
+    """Seconds per stage (and token counts); more keys may appear, all numbers."""
+
+    model_config = ConfigDict(extra="allow")
+    ocr_s: float | None = Field(default=None, description="decoding + OCR")
+    llm_s: float | None = Field(default=None, description="the LLM stage, retries included")
+    total_s: float | None = Field(default=None, description="the whole request on the server")
+    queue_s: float | None = Field(default=None, description="waiting for a worker")
+
+
+class OcrResponse(OcrResult):
+    """The OcrResult: pages (1-based `page` of the source document), lines with boxes and scores."""
+
+
+class ExtractResponse(Extraction):
+    """The Extraction: exactly the requested fields in order, each with its value and the OCR evidence
+    (`page` is the 1-based page of the source document, `box` four points in that page's pixels)."""
+
+    ocr: OcrResult | None = Field(default=None, description="with options.include_ocr: the OcrResult")
+
+
+class ErrorResponse(BaseModel):
+    error: str = Field(description="machine-readable code, e.g. bad_document, too_many_pages, busy")
+    message: str = Field(description="what was wrong, in one line")
+
+
 # ---------------------------------------------------------------- errors
+
+ERROR_RESPONSES = {
+    400: "malformed request",
+    401: "API key missing or wrong",
+    413: "request body, document or page range over a limit",
+    422: "the document or query cannot be used (including too many fields, over-long hints or "
+    "question, repeated or control-character field names); the message says why",
+    502: "the LLM backend failed",
+    503: "queue full (see Retry-After) or models still loading",
+    504: "processing (or the URL download) took longer than the per-request limit",
+}
+
+# The API's own exceptions join the one error table (chatocr.errors) that the CLI and eval use.
+register_error(UrlRefused, ErrorKind(400, "refused"))
+register_error(FetchTimeout, ErrorKind(504, "fetch_timeout"))
 
 
 class ApiError(Exception):
@@ -107,14 +161,6 @@ def _validation_message(errors) -> str:
         msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
         parts.append(f"{loc or 'body'}: {msg}" if loc else msg)
     return "; ".join(parts)
-
-
-def _input_status(e: InputError) -> int:
-    if isinstance(e, UrlRefused):
-        return 400
-    if isinstance(e, FetchTimeout):
-        return 504
-    return 413 if "over the limit" in str(e) or "too large" in str(e) else 422
 
 
 class LimitBody:
@@ -153,13 +199,8 @@ class LimitBody:
 
 def parse_pages(spec: str | list[int] | None, max_pages: int) -> list[int] | None:
     """'1-3,5' or [1, 2] (1-based) -> 0-based indices (chatocr.settings.parse_pages, the CLI's parser
-    too): 422 when malformed, 413 when it names more than `max_pages` distinct pages."""
-    try:
-        return shared_parse_pages(spec, max_pages)
-    except PageRangeError as e:
-        if e.too_many:
-            raise ApiError(413, "too_many_pages", str(e)) from None
-        raise ApiError(422, "bad_pages", str(e)) from None
+    too): PageRangeError (422) when malformed, TooManyPages (413) past `max_pages`, via the error table."""
+    return shared_parse_pages(spec, max_pages)
 
 
 def _bool(v: Any, name: str) -> bool:
@@ -197,6 +238,37 @@ def _decode_b64(s: str, max_bytes: int) -> bytes:
         raise ApiError(400, "bad_base64", "document.base64 is not valid base64") from None
 
 
+def _form_fields(values: list[str]) -> str | list | None:
+    """The `fields` form values as one request value: None for none, the value itself for one, and
+    for several a list of the names of each (split like the JSON body's string form)."""
+    from llm_stage.types import split_field_list
+
+    parsed: list = []
+    for raw in values:
+        if raw.lstrip().startswith("["):
+            try:
+                v = json.loads(raw)
+            except json.JSONDecodeError:
+                raise ApiError(
+                    422, "bad_fields", "form field 'fields' starts with '[' but is not a JSON list"
+                ) from None
+        else:
+            v = raw
+        parsed.append(v)
+    if not parsed:
+        return None
+    if len(parsed) == 1:
+        return parsed[0]
+    if sum(len(v) for v in parsed if isinstance(v, str)) > MAX_FIELD_LIST_CHARS:
+        raise ApiError(
+            422, "too_many_fields", f"the field lists are over {MAX_FIELD_LIST_CHARS:,} characters together"
+        )
+    names: list = []
+    for v in parsed:
+        names.extend(split_field_list(v) if isinstance(v, str) else v if isinstance(v, list) else [v])
+    return names
+
+
 # The largest text field of a multipart form (fields, question, hints, pages); the file part is apart.
 _MAX_FORM_PART_BYTES = 64 * 1024
 # JSON bodies above this size are parsed on a thread, so a large upload does not stall the event loop.
@@ -231,22 +303,12 @@ async def until_client_leaves(request: Request, work):
 # ---------------------------------------------------------------- the app
 
 
-def _ocr(state: ServerState, pipe, doc: bytes, name: str, pages):
-    with state.locks(pipe.ocr_engine):
-        try:
-            return pipe.ocr(doc, name=name, page_range=pages)
-        except (OSError, SyntaxError, EOFError) as e:
-            # Pillow raises these for some truncated files before the decoder's own checks run.
-            raise InputError(f"{name}: the document data is corrupt or truncated ({e})") from None
-
-
 class ServerState:
     """What is built once per process: pipelines per OCR engine (sharing one LLM backend), the pool."""
 
     def __init__(self, settings: Settings, config: ApiConfig, load_llm: bool, pipeline=None):
         self.settings, self.config, self.load_llm = settings, config, load_llm
         self.pool = WorkPool(config.workers, config.max_queue)
-        self.locks = ModelLocks()
         self.pipelines: dict[str, Any] = {}
         self.ready = threading.Event()
         self.load_error: str | None = None
@@ -322,19 +384,16 @@ def create_app(
         version="0.1.0",
         description="Key-information extraction from document images: PP-OCR text + an LLM → grounded JSON.",
         lifespan=lifespan,
+        docs_url=None,  # served by mount_docs from local assets (works offline)
+        redoc_url=None,
     )
     app.state.chatocr = state
+    mount_docs(app)
 
     # ------------------------------------------------------------ error handlers
     @app.exception_handler(ApiError)
     async def _api_error(request, e: ApiError):
         return _error(e.status, e.code, e.message, e.headers)
-
-    @app.exception_handler(InputError)
-    async def _input_error(request, e: InputError):
-        status = _input_status(e)
-        code = {422: "bad_document", 413: "payload_too_large", 504: "fetch_timeout"}.get(status, "refused")
-        return _error(status, code, str(e))
 
     @app.exception_handler(ClientGone)
     async def _client_gone(request, e):
@@ -357,6 +416,17 @@ def create_app(
             e.status_code, "error"
         )
         return _error(e.status_code, code, str(e.detail), getattr(e, "headers", None))
+
+    async def _by_table(request, e: Exception):
+        kind = kind_of(e)  # the one error table: document, query, pages, engine, backend errors
+        if kind is None:
+            return await _unexpected(request, e)
+        if kind.scope == "service":
+            log.warning("%s on %s: %s", type(e).__name__, request.url.path, e)
+        return _error(kind.status, kind.code, kind.message(e))
+
+    for exc_type in ERRORS:  # every type of the table, so each is answered, not re-raised as a 500
+        app.add_exception_handler(exc_type, _by_table)
 
     @app.exception_handler(Exception)
     async def _unexpected(request, e: Exception):
@@ -412,7 +482,7 @@ def create_app(
                     400, "no_document", "no document: upload it as form field 'file' (or give 'url')"
                 )
             opts: dict[str, Any] = {}
-            for k in ("strict", "include_ocr"):
+            for k in ("strict", "include_ocr", "copy"):
                 if form.get(k) is not None:
                     opts[k] = _bool(form.get(k), k)
             for k in ("engine", "pages"):
@@ -420,14 +490,11 @@ def create_app(
                     opts[k] = str(form.get(k))
             body: dict[str, Any] = {"document": doc, "options": opts}
             if model is ExtractRequest:
-                if form.get("fields"):
-                    raw = str(form.get("fields"))
-                    try:
-                        body["fields"] = json.loads(raw) if raw.lstrip().startswith("[") else raw
-                    except json.JSONDecodeError:
-                        raise ApiError(
-                            422, "bad_fields", "form field 'fields' starts with '[' but is not a JSON list"
-                        ) from None
+                # Every `fields` value counts (-F fields=a -F fields=b), each a name, a comma list or
+                # a JSON list; they are joined in order.
+                names = _form_fields([str(v) for v in form.getlist("fields") if str(v).strip()])
+                if names is not None:
+                    body["fields"] = names
                 if form.get("question"):
                     body["question"] = str(form.get("question"))
                 if form.get("hints"):
@@ -516,7 +583,7 @@ def create_app(
 
     def build_query(req: ExtractRequest):
         """The FieldQuery of a request; every query limit is one 422, checked before any work."""
-        from llm_stage import FieldQuery, QueryError
+        from llm_stage import FieldQuery
         from llm_stage.types import split_field_list
 
         names = req.fields or []
@@ -532,33 +599,16 @@ def create_app(
             raise ApiError(
                 422, "too_many_fields", f"{len(names)} fields requested; this server's limit is {max_fields}"
             )
-        try:
-            return FieldQuery(fields=names, question=req.question, hints=req.hints)
-        except QueryError as e:
-            raise ApiError(422, "bad_query", str(e)) from None
-        except ValidationError as e:
-            raise ApiError(422, "bad_query", _validation_message(e.errors())) from None
+        return FieldQuery(fields=names, question=req.question, hints=req.hints)
 
     async def run_job(fn, deadline: float):
+        """`fn` on a worker; its own errors reach the error table through the app's handler."""
         try:
             return await state.pool.run(fn, timeout=max(0.001, deadline - time.monotonic()))
         except Busy as e:
             raise ApiError(503, "busy", str(e), {"Retry-After": str(e.retry_after)}) from None
         except JobTimeout as e:
             raise ApiError(504, "timeout", f"{e}; try a smaller document or fewer pages") from None
-        except (OcrEngineError, UnknownEngineError) as e:
-            raise ApiError(422, "engine", str(e)) from None
-        except ValueError as e:
-            name = type(e).__name__
-            if name in ("QueryError",):
-                raise ApiError(422, "bad_query", str(e)) from None
-            if name in ("BackendError", "OutputInvalidError", "ExtractionError"):
-                raise ApiError(502, "llm_backend", f"the LLM backend failed: {e}") from None
-            raise
-        except RuntimeError as e:
-            if type(e).__name__ in ("BackendError", "OutputInvalidError", "ExtractionError"):
-                raise ApiError(502, "llm_backend", f"the LLM backend failed: {e}") from None
-            raise
 
     # ------------------------------------------------------------ routes
     def body_doc(model: type[BaseModel]) -> dict:
@@ -568,6 +618,7 @@ def create_app(
             "url": {"type": "string"},
             "strict": {"type": "boolean"},
             "include_ocr": {"type": "boolean"},
+            "copy": {"type": "boolean"},
             "engine": {"type": "string"},
             "pages": {"type": "string", "example": "1-2"},
         }
@@ -575,9 +626,11 @@ def create_app(
             form_props.update(
                 {
                     "fields": {
-                        "type": "string",
-                        "example": "发票号码, 开票日期, 价税合计",
-                        "description": "comma-separated names, or a JSON list",
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "example": ["发票号码, 开票日期, 价税合计"],
+                        "description": "field names: repeat the form field, or give a comma-separated "
+                        "list or a JSON list in one value; every value counts",
                     },
                     "question": {"type": "string"},
                     "hints": {"type": "string", "description": "JSON object: field -> hint"},
@@ -592,18 +645,13 @@ def create_app(
                 },
             },
             "responses": {
-                "400": {"description": "malformed request"},
-                "401": {"description": "API key missing or wrong"},
-                "413": {"description": "request body, document or page range over a limit"},
-                "422": {
-                    "description": "the document or query cannot be used (including too many fields, "
-                    "over-long hints or question, repeated or control-character field names); "
-                    "the message says why"
-                },
-                "503": {"description": "queue full (see Retry-After) or models still loading"},
-                "504": {
-                    "description": "processing (or the URL download) took longer than the per-request limit"
-                },
+                str(code): {
+                    "description": text,
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}
+                    },
+                }
+                for code, text in ERROR_RESPONSES.items()
             },
         }
 
@@ -652,7 +700,7 @@ def create_app(
         check_auth(request)
         return state.pool.stats()
 
-    @app.post("/v1/ocr", tags=["extraction"], openapi_extra=body_doc(OcrRequest))
+    @app.post("/v1/ocr", tags=["extraction"], openapi_extra=body_doc(OcrRequest), response_model=OcrResponse)
     async def ocr(request: Request):
         """OCR a document → the OcrResult (pages, lines with boxes and scores, timings)."""
         check_auth(request)
@@ -664,14 +712,19 @@ def create_app(
         doc, name = await document_bytes(request, req, data, deadline)
 
         def work():
-            return _ocr(state, pipe, doc, name, pages)
+            return pipe.ocr(doc, name=name, page_range=pages)
 
         result = await run_job(work, deadline)
         out = result.model_dump(mode="json")
         out["timings"]["total_s"] = time.perf_counter() - t0
         return out
 
-    @app.post("/v1/extract", tags=["extraction"], openapi_extra=body_doc(ExtractRequest))
+    @app.post(
+        "/v1/extract",
+        tags=["extraction"],
+        openapi_extra=body_doc(ExtractRequest),
+        response_model=ExtractResponse,
+    )
     async def extract(request: Request):
         """A document plus fields or a question → the Extraction (values, boxes, scores, timings)."""
         check_auth(request)
@@ -680,31 +733,25 @@ def create_app(
         req, data = await read_request(request, ExtractRequest)
         query = build_query(req)
         pipe = state.pipeline(req.options.engine)
-        if pipe.backend is None:
+        if not pipe.has_llm:
             raise ApiError(
                 503, "no_llm", "this server runs without an LLM backend; only /v1/ocr is available"
             )
         pages = parse_pages(req.options.pages, pipe.limits.max_pages)
         doc, name = await document_bytes(request, req, data, deadline)
-        strict = req.options.strict
+        opts = req.options
 
         def work():
-            t_start = time.perf_counter()
-            ocr_result = _ocr(state, pipe, doc, name, pages)
-            with state.locks(pipe.backend):
-                ext = pipe.extract_from_ocr(ocr_result, query, strict=strict)
-            ext.timings["ocr_s"] = ocr_result.timings.get("ocr_s", 0.0) + ocr_result.timings.get(
-                "decode_s", 0.0
+            return pipe.run(
+                doc, query, name=name, page_range=pages, strict=opts.strict, copy=opts.copy_values
             )
-            ext.timings["work_s"] = time.perf_counter() - t_start
-            return ocr_result, ext
 
-        ocr_result, ext = await run_job(work, deadline)
-        out = ext.model_dump(mode="json")
+        res = await run_job(work, deadline)
+        out = res.extraction.model_dump(mode="json")
         out["timings"]["total_s"] = time.perf_counter() - t0
-        out["timings"]["queue_s"] = max(0.0, out["timings"]["total_s"] - ext.timings["work_s"])
-        if req.options.include_ocr:
-            out["ocr"] = ocr_result.model_dump(mode="json")
+        out["timings"]["queue_s"] = max(0.0, out["timings"]["total_s"] - res.extraction.timings["work_s"])
+        if opts.include_ocr:
+            out["ocr"] = res.ocr.model_dump(mode="json")
         return out
 
     def openapi():
@@ -714,7 +761,7 @@ def create_app(
             title=app.title, version=app.version, description=app.description, routes=app.routes
         )
         comps = schema.setdefault("components", {}).setdefault("schemas", {})
-        for m in (DocumentIn, Options, OcrRequest, ExtractRequest):
+        for m in (DocumentIn, Options, OcrRequest, ExtractRequest, ErrorResponse):
             s = m.model_json_schema(ref_template="#/components/schemas/{model}")
             comps.update(s.pop("$defs", {}))
             comps[m.__name__] = s

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 from dataclasses import dataclass, field
+
+from ..settings import env
 
 
 def _env(name: str, default):
-    v = os.environ.get(name)
-    if v is None or v == "":
-        return default
-    if isinstance(default, bool):
-        return v.lower() in ("1", "true", "yes", "on")
-    return type(default)(v)
+    return env(name.removeprefix("CHATOCR_"), default)
 
 
 @dataclass
@@ -31,7 +27,7 @@ class ApiConfig:
     allow_url: bool = field(default_factory=lambda: _env("CHATOCR_API_ALLOW_URL", False))
     # Non-public networks that URL fetch may reach anyway (e.g. an intranet file server); empty = none.
     url_allow_networks: list[str] = field(default_factory=list)
-    api_key: str | None = field(default_factory=lambda: os.environ.get("CHATOCR_API_KEY") or None)
+    api_key: str | None = field(default_factory=lambda: _env("CHATOCR_API_KEY", None))
 
     def allowed_networks(self):
         return [ipaddress.ip_network(n, strict=False) for n in self.url_allow_networks]

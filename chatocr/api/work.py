@@ -1,4 +1,4 @@
-"""A bounded worker pool for CPU-bound pipeline calls, and one lock per model object.
+"""A bounded worker pool for CPU-bound pipeline calls (per-model locks live in chatocr.pipeline).
 
 Admission is decided up front: at most `workers + max_queue` jobs are admitted (running or
 waiting); the next caller gets `Busy` at once, with a Retry-After estimate, instead of piling up.
@@ -25,20 +25,6 @@ class Busy(Exception):
 
 class JobTimeout(Exception):
     """A job did not finish within the per-request limit."""
-
-
-class ModelLocks:
-    """One lock per model object: OCR and LLM inference never run twice at once on the same model
-    (neither RapidOCR's wrapper nor a torch generate() call is documented thread-safe), while OCR
-    of one request may overlap with LLM inference of another."""
-
-    def __init__(self):
-        self._locks: dict[int, threading.Lock] = {}
-        self._guard = threading.Lock()
-
-    def __call__(self, model: Any) -> threading.Lock:
-        with self._guard:
-            return self._locks.setdefault(id(model), threading.Lock())
 
 
 class WorkPool:

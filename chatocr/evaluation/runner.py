@@ -19,6 +19,8 @@ from pathlib import Path
 
 from ocr_stage import OcrResult
 
+from ..errors import kind_of
+from ..pipeline import ocr_seconds
 from .baselines import regex_extract
 from .dataset import Dataset, LabelledDoc, load_dataset
 from .metrics import score_value, summarize, value_in_ocr
@@ -81,10 +83,6 @@ class OcrCache:
         tmp.write_text(res.model_dump_json(), encoding="utf-8")
         os.replace(tmp, p)
         return res, False
-
-
-def ocr_seconds(ocr: OcrResult) -> float:
-    return float(ocr.timings.get("ocr_s", 0.0)) + float(ocr.timings.get("decode_s", 0.0))
 
 
 # ------------------------------------------------------------------------------------- methods
@@ -279,7 +277,8 @@ def run_eval(
             try:
                 pred = predict(cfg.method, pipeline, ocr, fields, cfg.max_new_tokens)
             except Exception as e:  # one failing document must not lose the run; it scores as all-null
-                if type(e).__name__ in ("BackendError", "EmbeddedModelError"):
+                kind = kind_of(e)
+                if kind is not None and kind.scope == "service":  # the model cannot run at all
                     raise
                 pred = Prediction(values={k: None for k in fields}, error=f"{type(e).__name__}: {e}")
             rec = score_document(doc, fields, pred, ocr, cached)
