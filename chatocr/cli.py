@@ -41,8 +41,20 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="chatocr")
-def main():
-    """Extract fields from document images as grounded JSON."""
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    envvar="CHATOCR_VERBOSE",
+    show_envvar=True,
+    help="Show third-party warnings and model-loading bars (hidden by default).",
+)
+def main(verbose):
+    """Extract fields from document images as grounded JSON.
+
+    Every subcommand speaks one vocabulary: -f/--field (repeatable, comma lists too), -q/--question,
+    -p/--pages (1-based), -e/--engine, -b/--backend, -m/--model, -o/--output FILE, --format,
+    -n/--limit; each option has a CHATOCR_* variable (shown in --help)."""
 
 
 if __name__ == "__main__":

@@ -82,4 +82,4 @@ def test_cli_needs_fields_and_documents(tmp_path):
     r = CliRunner().invoke(batch, [str(tmp_path), "--fields", "total"])
     assert r.exit_code == 1 and "no images or PDFs" in r.output
     r = CliRunner().invoke(batch, [str(tmp_path)])
-    assert r.exit_code == 2 and "--fields" in r.output
+    assert r.exit_code == 2 and "-f/--field" in r.output

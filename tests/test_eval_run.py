@@ -134,10 +134,10 @@ def test_compare_cli(runs):
 
 
 def test_cli_errors_are_one_line(tmp_path):
-    r = CliRunner().invoke(cli, ["eval", str(tmp_path / "nope"), "-m", "regex"])
-    assert r.exit_code == 1 and "Error:" in r.output and "Traceback" not in r.output
+    r = CliRunner().invoke(cli, ["eval", str(tmp_path / "nope"), "--method", "regex"])
+    assert r.exit_code == 2 and "does not exist" in r.output and "Traceback" not in r.output
     (tmp_path / "labels.jsonl").write_text('{"image": "img/missing.jpg", "fields": {}}\n', encoding="utf-8")
-    r = CliRunner().invoke(cli, ["eval", str(tmp_path), "-m", "regex"])
+    r = CliRunner().invoke(cli, ["eval", str(tmp_path), "--method", "regex"])
     assert r.exit_code == 1 and "missing.jpg" in r.output
     (tmp_path / "x.json").write_text("[]", encoding="utf-8")
     r = CliRunner().invoke(cli, ["eval-compare", str(tmp_path / "x.json"), str(tmp_path / "x.json")])

@@ -33,11 +33,11 @@ def test_extract_json(runner, sample_path):
 
 
 def test_extract_csv_and_table(runner, sample_path):
-    r = _run(runner, str(sample_path), "--fields", "发票号码，开票日期", "-o", "csv", "--strict")
+    r = _run(runner, str(sample_path), "--fields", "发票号码，开票日期", "--format", "csv", "--strict")
     assert r.exit_code == 0, r.output
     rows = list(csv.reader(io.StringIO(r.stdout)))
     assert rows[0][:2] == ["field", "value"] and [row[0] for row in rows[1:]] == ["发票号码", "开票日期"]
-    r = _run(runner, str(sample_path), "-F", "开票日期", "-o", "table", "-n")
+    r = _run(runner, str(sample_path), "-f", "开票日期", "--format", "table", "--normalize")
     assert r.exit_code == 0, r.output
     lines = r.stdout.splitlines()
     assert lines[0].split() == ["field", "value", "grounded", "page", "score", "normalized"]
@@ -55,3 +55,30 @@ def test_unknown_backend_and_missing_file_are_one_line_errors(runner, sample_pat
     assert r.exit_code != 0 and "unknown LLM backend 'nope'" in r.output
     r = runner.invoke(main, ["extract", str(tmp_path / "missing.png"), "-f", "a", "-b", "session-embedded"])
     assert r.exit_code != 0 and "Traceback" not in r.output and "missing.png" in r.output
+
+
+@pytest.mark.slow
+def test_a_real_run_is_quiet_on_stderr(sample_path):
+    """Issue 11: every run printed a `Loading weights` bar, two FutureWarnings and a deprecation
+    line on stderr; now only chatocr's own lines appear there unless --verbose."""
+    import os
+    import subprocess
+    import sys
+
+    quiet_vars = (
+        "TRANSFORMERS_VERBOSITY",
+        "TRANSFORMERS_NO_ADVISORY_WARNINGS",
+        "HF_HUB_DISABLE_PROGRESS_BARS",
+    )
+    env = {k: v for k, v in os.environ.items() if k not in quiet_vars} | {"CHATOCR_LLM_THREADS": "1"}
+    r = subprocess.run(
+        [sys.executable, "-m", "chatocr", "extract", str(sample_path), "-f", "发票号码", "--format", "table"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[2].startswith("发票号码")
+    for noise in ("Loading weights", "Warning", "deprecated"):
+        assert noise not in r.stderr, r.stderr

@@ -11,7 +11,24 @@ from pathlib import Path
 
 import click
 
-from .common import engine_option, pages_option, parse_pages, user_errors
+from .common import (
+    build_query,
+    check_pages,
+    copy_option,
+    engine_option,
+    fields_option,
+    limit_option,
+    llm_options,
+    make_settings,
+    ocr_threads_option,
+    output_option,
+    pages_option,
+    progress_option,
+    question_option,
+    strict_option,
+    user_errors,
+    verbose_option,
+)
 
 
 def list_documents(folder: Path, recursive: bool = True) -> list[Path]:
@@ -73,8 +90,20 @@ def _ocr_stream(pipeline, docs: list[tuple[str, Path]], pages, overlap: bool) ->
                 pass
 
 
-def run_batch(pipeline, folder: Path, query, out: Path, *, pages=None, strict=False, overlap=True,
-              retry_failed=False, limit: int | None = None, progress=True) -> dict:
+def run_batch(
+    pipeline,
+    folder: Path,
+    query,
+    out: Path,
+    *,
+    pages=None,
+    strict=False,
+    copy=None,
+    overlap=True,
+    retry_failed=False,
+    limit: int | None = None,
+    progress=True,
+) -> dict:
     """Extract `query` from every document under `folder` into `out` (JSON lines). Returns a summary."""
     from tqdm import tqdm
 
@@ -82,21 +111,27 @@ def run_batch(pipeline, folder: Path, query, out: Path, *, pages=None, strict=Fa
     done = done_documents(out, retry_failed)
     named = [(str(p.relative_to(folder)), p) for p in docs_all]
     todo = [(n, p) for n, p in named if n not in done]
-    summary = {"found": len(docs_all), "skipped": len(named) - len(todo), "ok": 0, "failed": 0, "overlap": overlap}
+    summary = {
+        "found": len(docs_all),
+        "skipped": len(named) - len(todo),
+        "ok": 0,
+        "failed": 0,
+        "overlap": overlap,
+    }
     if limit is not None:
         todo = todo[:limit]
     t0 = time.perf_counter()
     out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("a", encoding="utf-8") as fh, tqdm(
-        total=len(todo), unit="doc", disable=not progress, desc="batch", dynamic_ncols=True
-    ) as bar:
+    with (
+        out.open("a", encoding="utf-8") as fh,
+        tqdm(total=len(todo), unit="doc", disable=not progress, desc="batch", dynamic_ncols=True) as bar,
+    ):
         for name, ocr in _ocr_stream(pipeline, todo, pages, overlap):
             rec: dict = {"document": name}
             try:
                 if isinstance(ocr, Exception):
                     raise ocr
-                ext = pipeline.extract_from_ocr(ocr, query, strict=strict)
-                ext.timings["ocr_s"] = ocr.timings.get("ocr_s", 0.0) + ocr.timings.get("decode_s", 0.0)
+                ext = pipeline.run(ocr, query, strict=strict, copy=copy).extraction
                 rec.update(ok=True, values=ext.values(), extraction=ext.model_dump(mode="json"))
                 summary["ok"] += 1
             except Exception as e:
@@ -114,43 +149,86 @@ def run_batch(pipeline, folder: Path, query, out: Path, *, pages=None, strict=Fa
 
 @click.command()
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("-f", "--fields", default=None, help="Field names, comma-separated: '发票号码,开票日期,价税合计'.")
-@click.option("-Q", "--question", default=None, help="A question instead of (or besides) fields.")
-@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("results.jsonl"),
-              show_default=True, help="JSON lines output; documents already in it are skipped.")
+@fields_option
+@question_option
+@output_option(Path("results.jsonl"), "JSON lines output; documents already in it are skipped.")
 @engine_option
+@ocr_threads_option
 @pages_option
-@click.option("-b", "--backend", default=None, envvar="CHATOCR_BACKEND", help="LLM backend name.")
-@click.option("-m", "--model", default=None, envvar="CHATOCR_MODEL", help="Model name or path for the backend.")
-@click.option("-s", "--strict", is_flag=True, envvar="CHATOCR_STRICT", help="Null out values not found in the OCR text.")
-@click.option("--overlap/--no-overlap", default=True, show_default=True,
-              help="OCR the next document while the LLM reads the current one.")
-@click.option("--retry-failed", is_flag=True, help="Run again the documents recorded as failed.")
-@click.option("-n", "--limit", type=int, default=None, help="Process at most N documents this run.")
+@llm_options
+@strict_option
+@copy_option
+@click.option(
+    "--overlap/--no-overlap",
+    default=True,
+    show_default=True,
+    envvar="CHATOCR_OVERLAP",
+    show_envvar=True,
+    help="OCR the next document while the LLM reads the current one.",
+)
+@click.option(
+    "--retry-failed",
+    is_flag=True,
+    envvar="CHATOCR_RETRY_FAILED",
+    show_envvar=True,
+    help="Run again the documents recorded as failed.",
+)
+@limit_option
+@progress_option
+@verbose_option
 @user_errors
-def batch(folder, fields, question, out, engine, pages, backend, model, strict, overlap, retry_failed, limit):
+def batch(
+    folder,
+    fields,
+    question,
+    output,
+    engine,
+    ocr_threads,
+    pages,
+    backend,
+    model,
+    base_url,
+    llm_threads,
+    strict,
+    copy,
+    overlap,
+    retry_failed,
+    limit,
+    progress,
+):
     """Extract fields from every image and PDF in FOLDER into a JSON-lines file (resumable)."""
-    from llm_stage import FieldQuery
-
     from ..pipeline import Pipeline
-    from ..settings import Settings
 
     if not fields and not question:
-        raise click.UsageError("give --fields and/or --question")
-    query = FieldQuery(fields=fields or [], question=question)
-    overrides = {"ocr_engine": engine}
-    if backend:
-        overrides["backend"] = backend
-    if model:
-        overrides["model"] = model
-    docs = list_documents(folder)
-    if not docs:
+        raise click.UsageError("give -f/--field and/or -q/--question")
+    query = build_query(fields, question)
+    page_range = check_pages(pages)
+    if not list_documents(folder):
         raise click.ClickException(f"{folder}: no images or PDFs in this folder")
-    pipeline = Pipeline.from_settings(Settings(**overrides))
-    s = run_batch(pipeline, folder, query, out, pages=parse_pages(pages), strict=strict, overlap=overlap,
-                  retry_failed=retry_failed, limit=limit)
+    settings = make_settings(
+        ocr_engine=engine,
+        ocr_threads=ocr_threads,
+        backend=backend,
+        model=model,
+        base_url=base_url,
+        llm_threads=llm_threads,
+    )
+    pipeline = Pipeline.from_settings(settings)
+    s = run_batch(
+        pipeline,
+        folder,
+        query,
+        output,
+        pages=page_range,
+        strict=strict,
+        copy=copy,
+        overlap=overlap,
+        retry_failed=retry_failed,
+        limit=limit,
+        progress=progress,
+    )
     click.echo(
         f"{s['ok']} ok, {s['failed']} failed, {s['skipped']} already done, of {s['found']} documents; "
-        f"{s['seconds']} s ({s['docs_per_min']} docs/min, overlap {'on' if overlap else 'off'}) -> {out}",
+        f"{s['seconds']} s ({s['docs_per_min']} docs/min, overlap {'on' if overlap else 'off'}) -> {output}",
         err=True,
     )

@@ -1,51 +1,283 @@
-"""Options and error handling shared by the subcommands."""
+"""The CLI's one vocabulary: options shared by the subcommands (same long name, same short flag,
+same meaning and the same CHATOCR_* variable everywhere), the checks that run before any model
+loads, quiet output, and errors turned into one line by the error table (chatocr.errors)."""
 
 from __future__ import annotations
 
 import functools
+import os
+import sys
+import warnings
+from pathlib import Path
 
 import click
 
-from ocr_stage import InputError, OcrEngineError, UnknownEngineError
-
-from ..settings import PageRangeError, Settings
-from ..settings import parse_pages as shared_parse_pages
+# ------------------------------------------------------------------ errors
 
 
 def user_errors(fn):
-    """Turn errors about the user's input into a one-line `Error: …` instead of a traceback."""
+    """Turn errors about the user's input into a one-line `Error: …` instead of a traceback: every
+    exception type of the error table (chatocr.errors), whatever command raised it."""
 
     @functools.wraps(fn)
     def wrapper(*a, **kw):
+        from ..errors import kind_of
+
         try:
             return fn(*a, **kw)
-        except (InputError, OcrEngineError, UnknownEngineError) as e:
-            raise click.ClickException(str(e)) from None
-        except ValueError as e:  # pydantic / query errors carry a readable message
-            if type(e).__name__ in ("QueryError", "ValidationError", "UnknownBackendError", "BackendError"):
-                raise click.ClickException(str(e)) from None
+        except click.ClickException:
             raise
+        except Exception as e:
+            kind = kind_of(e)
+            if kind is None:
+                raise
+            raise click.ClickException(kind.message(e)) from None
 
     return wrapper
 
 
-def parse_pages(spec: str | None, max_pages: int | None = None) -> list[int] | None:
-    """'1-3,5' (1-based, inclusive) -> [0, 1, 2, 4]: the API's parser (chatocr.settings.parse_pages),
-    checked against `max_pages` (default: the pipeline's, CHATOCR_MAX_PAGES)."""
-    if max_pages is None:
-        max_pages = Settings().max_pages
+# ------------------------------------------------------------------ quiet by default
+
+
+def quiet_third_party() -> None:
+    """No third-party warnings, deprecation notes or weight-loading bars on stderr (chatocr's own
+    progress bars stay). Set before transformers is imported; adjusted too if it already is."""
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    # transformers' "Loading weights" bar follows huggingface_hub's switch, read at import.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    for category in (FutureWarning, DeprecationWarning, PendingDeprecationWarning):
+        warnings.filterwarnings("ignore", category=category)
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"^(?!chatocr|llm_stage|ocr_stage)")
+    if "transformers" in sys.modules:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+
+
+def _verbosity(ctx: click.Context, param, verbose: bool) -> bool:
+    root = ctx.find_root()
+    if not (verbose or root.params.get("verbose")):
+        quiet_third_party()
+    return verbose
+
+
+def verbose_option(fn):
+    return click.option(
+        "-v",
+        "--verbose",
+        is_flag=True,
+        envvar="CHATOCR_VERBOSE",
+        is_eager=True,
+        expose_value=False,
+        callback=_verbosity,
+        show_envvar=True,
+        help="Show third-party warnings and model-loading bars (hidden by default).",
+    )(fn)
+
+
+# ------------------------------------------------------------------ parameter types
+
+
+class FieldNames(click.ParamType):
+    """A field name or a comma list of them ('发票号码,开票日期' or '发票号码，开票日期'); repeatable.
+    The environment variable holds one such list (not split on spaces: names may contain them)."""
+
+    name = "FIELDS"
+
+    def split_envvar_value(self, rv: str):
+        return [rv]
+
+    def convert(self, value, param, ctx):
+        return value
+
+
+def field_names(values) -> list[str]:
+    """The names of repeated --field values, each a name or a comma list, in order."""
+    from llm_stage import split_field_list
+
+    names: list[str] = []
+    for v in values or ():
+        names.extend(split_field_list(v))
+    return names
+
+
+def build_query(fields, question, hints=None):
+    """The FieldQuery of the command line, checked before any model loads."""
+    from llm_stage import FieldQuery
+
+    names = field_names(fields)
+    return FieldQuery(fields=names, question=question, hints=hints or {})
+
+
+def check_pages(pages: str | None) -> list[int] | None:
+    """The --pages range as 0-based indices, checked against CHATOCR_MAX_PAGES."""
+    from ..settings import PageRangeError, Settings, parse_pages
+
     try:
-        return shared_parse_pages(spec, max_pages)
+        return parse_pages(pages, Settings().max_pages)
     except PageRangeError as e:
-        raise click.BadParameter(str(e), param_hint="'--pages'") from None
+        raise click.BadParameter(str(e), param_hint="'-p' / '--pages'") from None
 
 
-engine_option = click.option(
+def make_settings(**options):
+    """Settings from CHATOCR_* defaults, with the flags that were given (None: not given)."""
+    from ..settings import Settings
+
+    return Settings().with_options(**options)
+
+
+# ------------------------------------------------------------------ shared options
+
+# Every shared option names its variable in --help.
+_option = functools.partial(click.option, show_envvar=True)
+
+
+fields_option = _option(
+    "-f",
+    "--field",
+    "--fields",
+    "fields",
+    type=FieldNames(),
+    multiple=True,
+    envvar="CHATOCR_FIELDS",
+    help="A field to extract; repeat it, or give a comma list: -f 发票号码 -f 'date,total'.",
+)
+question_option = _option(
+    "-q",
+    "--question",
+    default=None,
+    envvar="CHATOCR_QUESTION",
+    help="A question about the document (answered as field 'answer').",
+)
+engine_option = _option(
     "-e",
     "--engine",
     envvar="CHATOCR_OCR_ENGINE",
-    default="rapid",
-    show_default=True,
-    help="OCR engine: rapid (CPU, shipped PP-OCR ONNX models) or paddle (PaddleOCR).",
+    default=None,
+    help="OCR engine: rapid (default; CPU, shipped PP-OCR ONNX models) or paddle (PaddleOCR).",
 )
-pages_option = click.option("-p", "--pages", default=None, help="Page range, 1-based, e.g. '1-3,5'.")
+ocr_threads_option = _option(
+    "--ocr-threads",
+    type=click.IntRange(min=0),
+    default=None,
+    envvar="CHATOCR_OCR_THREADS",
+    help="OCR CPU threads (0 = all).",
+)
+pages_option = _option(
+    "-p",
+    "--pages",
+    default=None,
+    envvar="CHATOCR_PAGES",
+    help="Pages to read, 1-based: '1-3,5' (default: all).",
+)
+backend_option = _option(
+    "-b",
+    "--backend",
+    default=None,
+    envvar="CHATOCR_BACKEND",
+    help="LLM backend: transformers (default, embedded CPU model), lmdeploy, openai.",
+)
+model_option = _option(
+    "-m",
+    "--model",
+    default=None,
+    envvar="CHATOCR_MODEL",
+    help="Model: a local HF dir, a LoRA adapter dir or 'embedded' (transformers); a model name "
+    "(openai, lmdeploy). Default: the shipped fine-tuned embedded model.",
+)
+base_url_option = _option(
+    "-u",
+    "--base-url",
+    default=None,
+    envvar="CHATOCR_LLM_BASE_URL",
+    help="OpenAI-compatible server URL (backend openai).",
+)
+llm_threads_option = _option(
+    "--llm-threads",
+    type=click.IntRange(min=0),
+    default=None,
+    envvar="CHATOCR_LLM_THREADS",
+    help="LLM CPU threads (0 = torch default).",
+)
+strict_option = _option(
+    "-s",
+    "--strict",
+    is_flag=True,
+    default=False,
+    envvar="CHATOCR_STRICT",
+    help="Null every value that cannot be found in the OCR text.",
+)
+copy_option = _option(
+    "--copy/--no-copy",
+    default=None,
+    envvar="CHATOCR_COPY",
+    help="Decode values as spans copied from the document text (default: on for fields, off for a "
+    "question); --no-copy lets the model write free text.",
+)
+limit_option = _option(
+    "-n",
+    "--limit",
+    type=click.IntRange(min=1),
+    default=None,
+    envvar="CHATOCR_LIMIT",
+    help="Process at most N documents this run.",
+)
+progress_option = _option(
+    "--progress/--no-progress",
+    default=True,
+    show_default=True,
+    envvar="CHATOCR_PROGRESS",
+    help="Progress bar on stderr.",
+)
+
+
+def output_option(default=None, help_text="Write the result to FILE (default: standard output)."):
+    return _option(
+        "-o",
+        "--output",
+        "--out",
+        "output",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=default,
+        show_default=default is not None,
+        envvar="CHATOCR_OUTPUT",
+        help=help_text,
+    )
+
+
+def format_option(choices: list[str], default: str):
+    return _option(
+        "--format",
+        "fmt",
+        type=click.Choice(choices),
+        default=default,
+        show_default=True,
+        envvar="CHATOCR_FORMAT",
+        help="Output format.",
+    )
+
+
+def llm_options(fn):
+    """-b/--backend, -m/--model, -u/--base-url, --llm-threads."""
+    for opt in reversed((backend_option, model_option, base_url_option, llm_threads_option)):
+        fn = opt(fn)
+    return fn
+
+
+def write_output(text: str, output: Path | None) -> None:
+    """`text` to the file `output` (written whole, then renamed) or to standard output."""
+    if output is None:
+        click.echo(text)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(output.name + ".tmp")
+    tmp.write_text(text + "\n", encoding="utf-8")
+    os.replace(tmp, output)
+    click.echo(f"wrote {output}", err=True)
+
+
+def existing_file():
+    """A document path that must exist (checked by click, before anything loads)."""
+    return click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)

@@ -6,82 +6,66 @@ from pathlib import Path
 
 import click
 
-from .common import engine_option, user_errors
-
-
-def _eval_errors(fn):
-    import functools
-
-    @functools.wraps(fn)
-    def wrapper(*a, **kw):
-        from chatocr.evaluation import DatasetError, ResultFileError
-
-        try:
-            return fn(*a, **kw)
-        except (DatasetError, ResultFileError) as e:
-            raise click.ClickException(str(e)) from None
-
-    return wrapper
+from .common import (
+    backend_option,
+    engine_option,
+    field_names,
+    fields_option,
+    limit_option,
+    model_option,
+    output_option,
+    progress_option,
+    user_errors,
+    verbose_option,
+)
 
 
 @click.command("eval")
-@click.argument("dataset", type=click.Path(file_okay=False))
+@click.argument("dataset", type=click.Path(exists=True, file_okay=False))
+@fields_option
 @click.option(
-    "-f", "--fields", default=None, help="Fields to ask for (comma separated); default: every labelled field."
-)
-@click.option(
-    "-m",
     "--method",
     type=click.Choice(["pipeline", "regex", "naive"]),
     default="pipeline",
     show_default=True,
+    envvar="CHATOCR_EVAL_METHOD",
+    show_envvar=True,
     help="pipeline: chatocr; regex: the rule baseline; naive: spaces-joined OCR, free generation, no grounding.",
 )
-@click.option(
-    "-b",
-    "--backend",
-    envvar="CHATOCR_BACKEND",
-    default="transformers",
-    show_default=True,
-    help="LLM backend.",
-)
-@click.option(
-    "--model",
-    envvar="CHATOCR_MODEL",
-    default=None,
-    help="Model (for transformers: a model dir or adapter dir; default: the shipped embedded model).",
-)
+@backend_option
+@model_option
 @engine_option
-@click.option("-n", "--limit", type=click.IntRange(min=1), default=None, help="Only the first N documents.")
-@click.option(
-    "-o",
-    "--out",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Result JSON (default reports/eval/<set>-<method>[-<model>].json); a Markdown report goes beside it.",
+@limit_option
+@output_option(
+    None,
+    "Result JSON (default reports/eval/<set>-<method>[-<model>].json); a Markdown report goes beside it.",
 )
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@progress_option
+@verbose_option
 @user_errors
-@_eval_errors
-def eval_cmd(dataset, fields, method, backend, model, engine, limit, out, quiet):
-    """Score a method on a labelled set (a folder with img/ and labels.jsonl).
+def eval_cmd(dataset, fields, method, backend, model, engine, limit, output, progress):
+    """Score a method on a labelled set (a folder with img/ and labels.jsonl); default fields: every
+    labelled field.
 
-    Resumable: documents already scored (in <out>.partial.jsonl) are skipped on restart."""
-    from chatocr.evaluation import EvalConfig, default_out, run_eval
+    Resumable: documents already scored (in <output>.partial.jsonl) are skipped on restart."""
+    from chatocr.evaluation import EvalConfig, default_out, load_dataset, run_eval
     from chatocr.evaluation.report import field_table
-    from llm_stage import split_field_list
 
+    from .common import make_settings
+
+    s = make_settings(backend=backend, model=model, ocr_engine=engine)
     cfg = EvalConfig(
         dataset=dataset,
         method=method,
-        backend=backend,
-        model=model,
-        engine=engine,
-        fields=split_field_list(fields) if fields else None,
+        backend=s.backend,
+        model=s.model,
+        engine=s.ocr_engine,
+        fields=field_names(fields) or None,
         limit=limit,
     )
-    out_path = out or default_out(cfg)
-    result = run_eval(cfg, out=out_path, progress=not quiet)
+    ds = load_dataset(dataset, limit=limit)  # a malformed set is reported before any model loads
+    out_path = output or default_out(cfg)
+    result = run_eval(cfg, out=out_path, progress=progress, dataset=ds)
     click.echo("\n".join(field_table(result)))
     t = result["summary"]["seconds_per_doc"]
     click.echo(f"\nseconds/doc: OCR {t['ocr']:.2f}  LLM {t['llm']:.2f}")
@@ -89,10 +73,10 @@ def eval_cmd(dataset, fields, method, backend, model, engine, limit, out, quiet)
 
 
 @click.command("eval-compare")
-@click.argument("a", type=click.Path(dir_okay=False))
-@click.argument("b", type=click.Path(dir_okay=False))
+@click.argument("a", type=click.Path(exists=True, dir_okay=False))
+@click.argument("b", type=click.Path(exists=True, dir_okay=False))
+@verbose_option
 @user_errors
-@_eval_errors
 def eval_compare(a, b):
     """Two eval result files side by side per field, and the documents where they differ."""
     from chatocr.evaluation import compare, load_result

@@ -6,108 +6,87 @@ import json
 
 import click
 
-from .common import engine_option, pages_option, parse_pages, user_errors
+from .common import (
+    build_query,
+    check_pages,
+    copy_option,
+    engine_option,
+    existing_file,
+    fields_option,
+    format_option,
+    llm_options,
+    make_settings,
+    ocr_threads_option,
+    output_option,
+    pages_option,
+    question_option,
+    strict_option,
+    user_errors,
+    verbose_option,
+    write_output,
+)
 
 
 @click.command()
-@click.argument("file", type=click.Path(dir_okay=False))
-@click.option("-f", "--field", "field_list", multiple=True, help="A field to extract (repeatable).")
+@click.argument("file", type=existing_file())
+@fields_option
+@question_option
+@llm_options
+@strict_option
 @click.option(
-    "-F",
-    "--fields",
-    "fields_csv",
-    default=None,
-    envvar="CHATOCR_FIELDS",
-    help="Comma-separated field names, e.g. '发票号码,开票日期,价税合计'.",
-)
-@click.option(
-    "-q", "--question", default=None, help="A question about the document (answered as field 'answer')."
-)
-@click.option(
-    "-b",
-    "--backend",
-    default=None,
-    envvar="CHATOCR_BACKEND",
-    help="LLM backend: transformers (default, embedded CPU model), lmdeploy, openai.",
-)
-@click.option(
-    "-m",
-    "--model",
-    default=None,
-    envvar="CHATOCR_MODEL",
-    help="Model: local HF dir, LoRA adapter dir or 'embedded' (transformers); model name (openai, lmdeploy).",
-)
-@click.option(
-    "-u", "--base-url", default=None, envvar="CHATOCR_LLM_BASE_URL", help="OpenAI-compatible server URL."
-)
-@click.option(
-    "-s",
-    "--strict",
-    is_flag=True,
-    default=False,
-    envvar="CHATOCR_STRICT",
-    help="Null every value that cannot be found in the OCR text.",
-)
-@click.option(
-    "-n",
     "--normalize",
     is_flag=True,
     default=False,
     envvar="CHATOCR_NORMALIZE",
-    help="Also give normalised values (ISO dates, plain amounts).",
+    show_envvar=True,
+    help="Fill each value's 'normalized' (ISO dates, plain amounts; null without this flag) and show "
+    "it as a column in csv/table output.",
 )
+@copy_option
 @engine_option
+@ocr_threads_option
 @pages_option
-@click.option(
-    "-t", "--threads", type=int, default=None, envvar="CHATOCR_LLM_THREADS", help="LLM CPU threads."
-)
-@click.option(
-    "-o", "--format", "fmt", type=click.Choice(["json", "csv", "table"]), default="json", show_default=True
-)
+@output_option()
+@format_option(["json", "csv", "table"], "json")
+@verbose_option
 @user_errors
 def extract(
     file,
-    field_list,
-    fields_csv,
+    fields,
     question,
     backend,
     model,
     base_url,
+    llm_threads,
     strict,
     normalize,
+    copy,
     engine,
+    ocr_threads,
     pages,
-    threads,
+    output,
     fmt,
 ):
-    """Extract fields from FILE (image or PDF) as grounded JSON."""
-    from llm_stage import BackendError, FieldQuery, split_field_list
+    """Extract fields from FILE (image or PDF) as grounded JSON.
 
+    The file, the fields and the page range are checked, and the document read, before the model
+    loads, so a mistake is reported at once."""
     from ..pipeline import Pipeline
-    from ..settings import Settings
 
-    names = list(field_list) + (split_field_list(fields_csv) if fields_csv else [])
-    try:
-        query = FieldQuery(fields=names, question=question)
-    except ValueError as e:  # QueryError, raised inside pydantic validation
-        msgs = [err["msg"].removeprefix("Value error, ") for err in getattr(e, "errors", lambda: [])()]
-        raise click.ClickException("; ".join(msgs) or str(e)) from None
-    overrides: dict = {"ocr_engine": engine}
-    for key, val in (
-        ("backend", backend),
-        ("model", model),
-        ("base_url", base_url),
-        ("llm_threads", threads),
-    ):
-        if val is not None:
-            overrides[key] = val
-    settings = Settings(**overrides)
-    try:
-        pipe = Pipeline.from_settings(settings)
-        result = pipe.extract(file, query, page_range=parse_pages(pages), strict=strict, normalize=normalize)
-    except BackendError as e:
-        raise click.ClickException(str(e)) from None
-    click.echo(render(result, fmt, normalize=normalize))
+    query = build_query(fields, question)
+    page_range = check_pages(pages)
+    settings = make_settings(
+        ocr_engine=engine,
+        ocr_threads=ocr_threads,
+        backend=backend,
+        model=model,
+        base_url=base_url,
+        llm_threads=llm_threads,
+    )
+    pipe = Pipeline.from_settings(settings, lazy_llm=True)
+    ocr = pipe.ocr(file, page_range=page_range)  # decoding errors (pages, format) before the model
+    result = pipe.run(ocr, query, strict=strict, normalize=normalize, copy=copy).extraction
+    write_output(render(result, fmt, normalize=normalize), output)
     if result.error:
         click.echo(f"warning: {result.error}", err=True)
 
@@ -128,7 +107,7 @@ def render(result, fmt: str, *, normalize: bool = False) -> str:
             name,
             _cell(fv.value),
             "yes" if fv.grounded else "no",
-            "" if fv.page is None else str(fv.page + 1),
+            "" if fv.page is None else str(fv.page),
             "" if fv.ocr_score is None else f"{fv.ocr_score:.2f}",
         ]
         if normalize:

@@ -1,26 +1,45 @@
+"""`chatocr ocr`: the OCR stage alone."""
+
 from __future__ import annotations
 
 import json
 
 import click
 
-from .common import engine_option, pages_option, parse_pages, user_errors
+from .common import (
+    check_pages,
+    engine_option,
+    existing_file,
+    format_option,
+    make_settings,
+    ocr_threads_option,
+    output_option,
+    pages_option,
+    user_errors,
+    verbose_option,
+    write_output,
+)
 
 
 @click.command()
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=existing_file())
 @engine_option
+@ocr_threads_option
 @pages_option
-@click.option("-t", "--threads", type=int, default=0, envvar="CHATOCR_OCR_THREADS", help="CPU threads (0 = all).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@output_option()
+@format_option(["text", "json"], "text")
+@verbose_option
 @user_errors
-def ocr(file, engine, pages, threads, fmt):
-    """Run OCR on FILE (image or PDF) and print the text in reading order, or the OcrResult JSON."""
-    from ocr_stage import get_engine, run_ocr
+def ocr(file, engine, ocr_threads, pages, output, fmt):
+    """Run OCR on FILE (image or PDF) and print the text in reading order, or the OcrResult JSON
+    (each page's `page` is its 1-based number in FILE)."""
+    from ..pipeline import Pipeline
 
-    opts = {"threads": threads} if engine == "rapid" and threads else {}
-    result = run_ocr(file, get_engine(engine, **opts), page_range=parse_pages(pages))
+    page_range = check_pages(pages)
+    pipe = Pipeline.from_settings(make_settings(ocr_engine=engine, ocr_threads=ocr_threads), load_llm=False)
+    result = pipe.ocr(file, page_range=page_range)
     if fmt == "json":
-        click.echo(json.dumps(result.model_dump(), ensure_ascii=False, indent=1))
+        text = json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=1)
     else:
-        click.echo(result.to_text())
+        text = result.to_text()
+    write_output(text, output)

@@ -1,42 +1,40 @@
+"""`chatocr serve-llm`: the in-process model behind an OpenAI-compatible API."""
+
 from __future__ import annotations
 
 import click
 
-from .common import user_errors
+from .common import llm_threads_option, model_option, user_errors, verbose_option
 
 
 @click.command("serve-llm")
-@click.option("-H", "--host", default="127.0.0.1", envvar="CHATOCR_LLM_HOST", show_default=True)
-@click.option("-P", "--port", type=int, default=8008, envvar="CHATOCR_LLM_PORT", show_default=True)
 @click.option(
-    "-m",
-    "--model",
-    default=None,
-    envvar="CHATOCR_MODEL",
-    help="Local HF model dir, LoRA adapter dir, or 'embedded' (default: embedded + shipped adapter).",
+    "-H",
+    "--host",
+    default="127.0.0.1",
+    envvar="CHATOCR_LLM_HOST",
+    show_default=True,
+    show_envvar=True,
+    help="Address to listen on.",
 )
 @click.option(
-    "-t",
-    "--threads",
-    type=int,
-    default=0,
-    envvar="CHATOCR_LLM_THREADS",
-    help="CPU threads (0 = torch default).",
+    "-P", "--port", type=int, default=8008, envvar="CHATOCR_LLM_PORT", show_default=True, show_envvar=True
 )
+@model_option
+@llm_threads_option
+@verbose_option
 @user_errors
-def serve_llm(host, port, model, threads):
+def serve_llm(host, port, model, llm_threads):
     """Serve the in-process transformers model over an OpenAI-compatible API (/v1/chat/completions)."""
     import uvicorn
 
-    from llm_stage import BackendError, get_backend
+    from llm_stage import get_backend
     from llm_stage.backends.openai_server import create_app
 
-    opts = {"threads": threads} if threads else {}
-    if model:
-        opts["model"] = model
-    try:
-        backend = get_backend("transformers", **opts)
-    except BackendError as e:
-        raise click.ClickException(str(e)) from None
+    from ..pipeline import backend_options
+    from .common import make_settings
+
+    settings = make_settings(backend="transformers", model=model, llm_threads=llm_threads)
+    backend = get_backend("transformers", **backend_options(settings))
     click.echo(f"serving {backend.model_name} on http://{host}:{port}/v1", err=True)
     uvicorn.run(create_app(backend), host=host, port=port, log_level="warning")
