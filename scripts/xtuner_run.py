@@ -119,6 +119,13 @@ def prepare_base(src: Path, dst: Path) -> Path:
                 shutil.copy2(f, tmp / f.name)
     cfg = json.loads((src / "config.json").read_text())
     rope = cfg.pop("rope_parameters", None) or {}
+    if rope and all(isinstance(v, dict) for v in rope.values()):
+        # one set per attention type (Gemma 3): 4.5x calls them rope_theta (full attention) and
+        # rope_local_base_freq (sliding window)
+        full, local = rope.get("full_attention", {}), rope.get("sliding_attention", {})
+        if "rope_theta" in local:
+            cfg["rope_local_base_freq"] = local["rope_theta"]
+        rope = full
     if "rope_theta" in rope:
         cfg["rope_theta"] = rope["rope_theta"]
     if rope.get("rope_type", "default") != "default":
