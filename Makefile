@@ -10,7 +10,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 export HF_HUB_OFFLINE=1
 export TRANSFORMERS_OFFLINE=1
 
-.PHONY: adapter setup setup-paddle setup-xtuner run test test-fast lint fmt data train train-cpu serve serve-llm demo eval bench clean help
+.PHONY: adapter setup setup-paddle setup-xtuner setup-xtuner-gemma run test test-fast lint fmt data train train-cpu serve serve-llm demo eval bench clean help
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -69,6 +69,9 @@ adapter: setup ## reproduce the shipped LoRA adapter (data of seeds 0 and 7, 175
 
 setup-xtuner: ## build .venv-xtuner (XTuner 0.2.0 and its pins, CPU torch; idempotent)
 	bash scripts/setup_xtuner.sh
+
+setup-xtuner-gemma: ## build .venv-xtuner-gemma (XTuner 0.2.0 with transformers 4.56 for Gemma 3 270M; idempotent)
+	bash scripts/setup_xtuner_gemma.sh
 
 HOST ?= 127.0.0.1
 PORT ?= 8000
