@@ -51,12 +51,14 @@ def main(argv=None) -> int:
     backend = get_backend("transformers", threads=a.threads)
     load_s = time.perf_counter() - t0
     engine = get_engine("rapid")
+    from chatocr.pipeline import ocr_seconds
+
     rows = []
     for i, (name, path, fields) in enumerate(_docs(a.receipts)):
         ocr = run_ocr(path, engine)
         query = FieldQuery(fields=fields)
         msgs = build_messages(ocr.to_text(), query)
-        row = {"doc": name, "ocr_s": ocr.timings["ocr_s"] + ocr.timings.get("decode_s", 0.0)}
+        row = {"doc": name, "ocr_s": ocr_seconds(ocr)}
         t = time.perf_counter()
         c = backend.generate(msgs, keys=query.keys, max_new_tokens=max_tokens_for(query.keys))
         row.update(

@@ -209,12 +209,12 @@ def test_cli_and_api_share_one_page_parser():
     from chatocr.api import app as api_app
     from chatocr.commands import common
 
-    assert common.shared_parse_pages is parse_pages and api_app.shared_parse_pages is parse_pages
-    assert common.parse_pages("1-3,5,1") == [0, 1, 2, 4]
+    assert api_app.shared_parse_pages is parse_pages  # the CLI's check_pages calls it too
+    assert common.check_pages("1-3,5,1") == [0, 1, 2, 4]
     with pytest.raises(click.BadParameter, match="over the limit of 20"):
-        common.parse_pages(f"1-{MAX_PAGES + 1}")
+        common.check_pages(f"1-{MAX_PAGES + 1}")
     with pytest.raises(click.BadParameter, match="characters long"):
-        common.parse_pages("1-200," * 1000)
+        common.check_pages("1-200," * 1000)
 
 
 # ------------------------------------------------------------------ finding 2: URL guard ranges
