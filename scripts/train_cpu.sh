@@ -3,7 +3,9 @@
 #   xtuner venv -> base model in a 4.48-readable form -> data -> train (resumes) -> pth_to_hf [-> merge]
 # Environment knobs (defaults reproduce the shipped adapter, see llm_stage/adapters/*/PROVENANCE.md):
 #   DATA       training samples, XTuner JSON/JSONL (default: generated with GEN_N docs, GEN_SEED)
-#   STEPS      training iterations (batch 1, an optimizer step every 4)      WORK  work dir
+#   STEPS      training iterations (batch 1), or "auto": up to the config's max_epochs, stopped by
+#              the validation loss (ValLossHook: every 100 iterations, patience 3)   WORK  work dir
+#   VAL        validation samples for the learning curve (default: DATA's val.jsonl sibling)
 #   OUT        adapter dir written by pth_to_hf                              MERGE=1 also merge
 #   MERGED     merged HF model dir (with MERGE=1)
 set -euo pipefail
@@ -35,6 +37,12 @@ if [[ ! -s "$DATA" ]]; then
   cat "$GEN_OUT"/{train,val,test}.jsonl > "$GEN_OUT/all.jsonl"
 fi
 test -s "$DATA" || { echo "train-cpu: no training data at $DATA" >&2; exit 1; }
+VAL=${VAL:-$(dirname "$DATA")/val.jsonl}
+if [[ "$STEPS" == auto ]]; then
+  steps=(train_cfg.max_epochs=3)
+else
+  steps=("train_cfg.max_iters=$STEPS" train_cfg.max_epochs=None)
+fi
 
 resume=()
 if [[ -f "$WORK/last_checkpoint" ]]; then
@@ -45,9 +53,12 @@ fi
   --cfg-options "train_dataloader.dataset.dataset.data_files.train=$DATA" \
   "tokenizer.pretrained_model_name_or_path=$XBASE" "model.llm.pretrained_model_name_or_path=$XBASE" \
   "train_dataloader.dataset.tokenizer.pretrained_model_name_or_path=$XBASE" \
-  "train_cfg.max_iters=$STEPS" train_cfg.max_epochs=None
+  "custom_hooks.0.tokenizer.pretrained_model_name_or_path=$XBASE" "custom_hooks.1.val_file=$VAL" \
+  "${steps[@]}"
 
+# the best checkpoint by validation loss when the curve has one, else the last
 ckpt=$(cat "$WORK/last_checkpoint")
+[[ -f "$WORK/best.pth" && "${USE_LAST:-0}" != 1 ]] && ckpt="$WORK/best.pth"
 rm -rf "$OUT.tmp"
 "$XVENV/bin/python" scripts/xtuner_run.py pth_to_hf "$CONFIG" "$ckpt" "$OUT.tmp" --fp32 --safe-serialization \
   --cfg-options "model.llm.pretrained_model_name_or_path=$XBASE" "tokenizer.pretrained_model_name_or_path=$XBASE"

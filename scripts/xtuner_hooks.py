@@ -18,7 +18,7 @@ from mmengine.hooks import Hook
 
 
 class ValLossHook(Hook):
-    priority = "LOW"  # after the CheckpointHook of the same iteration has written its file
+    priority = "LOWEST"  # after the CheckpointHook (VERY_LOW) of the same iteration has written its file
 
     def __init__(self, val_file: str, interval: int = 100, patience: int = 3, max_samples: int = 64,
                  min_delta: float = 0.002):  # fmt: skip
