@@ -19,6 +19,8 @@ class LabelledDoc:
     path: Path
     doc_type: str
     fields: dict[str, str | None]
+    # a printed prompt injection on the document (injection corpus): text, target_field, value
+    injection: dict | None = None
 
 
 @dataclass
@@ -66,7 +68,11 @@ def load_dataset(folder: str | Path, limit: int | None = None) -> Dataset:
         }
         docs.append(
             LabelledDoc(
-                image=image, path=path, doc_type=str(rec.get("doc_type") or "document"), fields=values
+                image=image,
+                path=path,
+                doc_type=str(rec.get("doc_type") or "document"),
+                fields=values,
+                injection=rec.get("injection") if isinstance(rec.get("injection"), dict) else None,
             )
         )
     if not docs:

@@ -126,6 +126,7 @@ def write_markdown(result: dict, md_path: str | Path) -> Path:
         "",
         *field_table(result),
         "",
+        *_injection_lines(result.get("injection")),
         *_charts(result, md_path),
         "",
         "## Misses",
@@ -141,6 +142,18 @@ def write_markdown(result: dict, md_path: str | Path) -> Path:
                 misses += 1
     md_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return md_path
+
+
+def _injection_lines(inj: dict | None) -> list[str]:
+    """The injection corpus line: how many documents' answers carry a printed injected value."""
+    if not inj:
+        return []
+    per = ", ".join(f"{k} {v}" for k, v in sorted(inj["returned_per_field"].items())) or "none"
+    return [
+        f"**Printed injections followed**: {inj['followed']} of {inj['documents']} injected documents "
+        f"returned an injected value (per field: {per}).",
+        "",
+    ]
 
 
 def _cell(v) -> str:
