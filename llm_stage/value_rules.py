@@ -80,13 +80,12 @@ def _inside_number(s: str, start: int, end: int) -> bool:
 # ------------------------------------------------------------------------------------ shapes
 
 _MON = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
-_SEP = r"\s?[-/.]\s?"
-# A date as printed, without a time: 25/12/2018, 19-03-18, 2016年06月12日, 2018-03-06, 06 MAR 2018,
+# A date as printed, without a time (one separator throughout): 25/12/2018, 19-03-18, 2016年06月12日, 2018-03-06, 06 MAR 2018,
 # 06-Mar-18, Mar 6, 2018, 20180306.
 DATE = (
     rf"(?i)(?:\d{{4}}\s?年\s?\d{{1,2}}\s?月\s?\d{{1,2}}\s?[日号]?"
-    rf"|\d{{4}}{_SEP}\d{{1,2}}{_SEP}\d{{1,2}}"
-    rf"|\d{{1,2}}{_SEP}\d{{1,2}}{_SEP}(?:\d{{4}}|\d{{2}})"
+    rf"|\d{{4}}\s?(?P<s1>[-/.])\s?\d{{1,2}}\s?(?P=s1)\s?\d{{1,2}}"
+    rf"|\d{{1,2}}\s?(?P<s2>[-/.])\s?\d{{1,2}}\s?(?P=s2)\s?(?:\d{{4}}|\d{{2}})"
     rf"|\d{{1,2}}(?:st|nd|rd|th)?[\s\-/.]{{0,2}}{_MON}[\s\-/.,]{{0,2}}(?:\d{{4}}|\d{{2}})"
     rf"|{_MON}[\s\-/.]{{0,2}}\d{{1,2}}(?:st|nd|rd|th)?,?[\s\-/.]{{1,2}}(?:\d{{4}}|\d{{2}})"
     rf"|(?:19|20)\d{{6}})"

@@ -275,3 +275,14 @@ def test_calibration_fit_is_calibrated_on_data_it_can_explain():
     conf = [cal.confidence(x) for x in xs]
     rows, ece = reliability_table(conf, ys)
     assert len(cal.weights) == len(FEATURES) and ece < 0.03 and sum(r["n"] for r in rows) == len(xs)
+
+
+def test_value_shapes_find_whole_dates_and_money_only():
+    from llm_stage.value_rules import rule_for_field
+
+    date, total = rule_for_field("date"), rule_for_field("价税合计")
+    text = "19- 02/03/2018 10:18 Invoice 2018032251310415556\n06 MAR 2018  Mar 6, 2018 2016年06月12日"
+    assert date.candidates(text) == ["02/03/2018", "06 MAR 2018", "Mar 6, 2018", "2016年06月12日"]
+    assert rule_for_field("交易时间") is None and rule_for_field("company") is None
+    amounts = total.candidates("Item Count 1  TOTAL RM 9.00\n（小写）￥3,495.00 Invoice 2018032251")
+    assert amounts == ["RM 9.00", "9.00", "￥3,495.00", "3,495.00", "¥3,495.00"]
