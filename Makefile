@@ -10,7 +10,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 export HF_HUB_OFFLINE=1
 export TRANSFORMERS_OFFLINE=1
 
-.PHONY: eval-injection adapter setup setup-paddle setup-xtuner setup-xtuner-gemma run test test-fast lint fmt data train train-cpu serve serve-llm demo eval bench clean help
+.PHONY: calibrate eval-injection adapter setup setup-paddle setup-xtuner setup-xtuner-gemma run test test-fast lint fmt data train train-cpu serve serve-llm demo eval bench clean help
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -95,6 +95,9 @@ demo-screenshot: setup ## regenerate docs/demo.png with headless Chromium
 eval: setup ## accuracy (F1 per set x method) on the synthetic test split and the real dev sets -> reports/eval/summary.md
 	# shared/ sits beside the clone; override with DEV=... / TEST=... / EVAL_ARGS=...
 	$(BIN)/python -m chatocr.evaluation.suite --dev $(or $(DEV),../shared/data/dev) $(if $(TEST),--test $(TEST)) $(EVAL_ARGS)
+
+calibrate: setup ## fit field confidence of the default model on the synthetic val split (ECE on test) -> calibration.json beside its adapter
+	$(BIN)/python -m chatocr.evaluation.calibrate --data $(or $(DATA),datasets/generated/v3) $(if $(MODEL),--model $(MODEL))
 
 eval-injection: setup ## printed prompt injections: 50 documents of their own seed -> how many answers carry an injected value
 	$(BIN)/python -m generate_data injection-corpus --n 50 --seed 9001 --out datasets/generated/injection

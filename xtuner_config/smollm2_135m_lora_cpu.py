@@ -42,7 +42,7 @@ data_path = "datasets/generated/train.jsonl"
 val_data_path = "datasets/generated/val.jsonl"
 val_interval = 100
 val_patience = 3
-val_samples = 64
+val_samples = 48
 
 # SmolLM2's own chat template (ChatML), as its tokenizer renders it:
 #   <|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\n{input}<|im_end|>\n<|im_start|>assistant\n

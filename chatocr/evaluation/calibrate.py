@@ -1,0 +1,148 @@
+"""`make calibrate`: fit the field-confidence calibration of a model on the synthetic validation
+split and check it on the test split (never on the real dev documents).
+
+    python -m chatocr.evaluation.calibrate [--data datasets/generated/v3] [--model DIR] [--limit N]
+
+Each field query of a split's documents is answered by the pipeline; every value is right or
+wrong (the eval's exact match); a logistic map from the confidence features to "right" is fitted
+on val, its reliability table and expected calibration error (ECE) are measured on test, and the
+review threshold is chosen on val. The calibration goes beside the model's adapter
+(`calibration.json`); the report to reports/calibration.{json,md}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .normalize import values_equal
+from .runner import DEFAULT_REPORTS, REPO_ROOT
+
+DATA_DEFAULT = REPO_ROOT / "datasets" / "generated" / "v3"
+
+
+def split_queries(data: Path, split: str, limit: int | None = None):
+    """(OcrResult, FieldQuery, true answer) for every field query of the split's documents."""
+    from llm_stage import FieldQuery
+    from ocr_stage import OcrResult
+
+    docs = sorted((data / "work" / "docs").glob("*.json"))
+    n = 0
+    for p in docs:
+        rec = json.loads(p.read_text(encoding="utf-8"))
+        if rec.get("split") != split or not rec.get("ocr"):
+            continue
+        ocr = OcrResult.model_validate_json((data / rec["ocr"]).read_text(encoding="utf-8"))
+        for q in rec.get("queries", []):
+            query = FieldQuery(**q["query"])
+            if query.question:
+                continue
+            if any(isinstance(v, list) for v in q["answer"].values()):
+                continue  # line items have no single value to be right about
+            yield ocr, query, q["answer"]
+        n += 1
+        if limit and n >= limit:
+            return
+
+
+def collect(pipeline, data: Path, split: str, limit: int | None, progress: bool = True):
+    """Features and right/wrong of every answered field of the split."""
+    from tqdm import tqdm
+
+    items = list(split_queries(data, split, limit))
+    xs, ys = [], []
+    for ocr, query, answer in tqdm(
+        items, desc=f"calibrate/{split}", unit="query", disable=not progress, file=sys.stderr
+    ):
+        ex = pipeline.extract_from_ocr(ocr, query)
+        for k, fv in ex.fields.items():
+            x = ex.features.get(k)
+            if x is None:
+                continue
+            xs.append(x)
+            ys.append(int(values_equal(k, fv.value, answer.get(k))))
+    return xs, ys
+
+
+def main(argv: list[str] | None = None) -> int:
+    from llm_stage.confidence import Calibration, choose_threshold, confidence_of, fit, reliability_table
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", default=str(DATA_DEFAULT), help="a generate_data output folder")
+    ap.add_argument("--model", default=None, help="model/adapter dir (default: the shipped model)")
+    ap.add_argument("--limit", type=int, default=None, help="documents per split")
+    ap.add_argument("--out", default=str(DEFAULT_REPORTS / "calibration"))
+    ap.add_argument("--no-save", action="store_true", help="do not write calibration.json beside the adapter")
+    a = ap.parse_args(argv)
+
+    from chatocr import Pipeline, Settings
+
+    data = Path(a.data)
+    if not (data / "work" / "docs").is_dir():
+        print(
+            f"calibrate: {data} is not a generate_data output (no work/docs); run `make data`",
+            file=sys.stderr,
+        )
+        return 2
+    pipeline = Pipeline.from_settings(Settings(model=a.model), load_llm=True)
+    backend = pipeline.backend
+    xv, yv = collect(pipeline, data, "val", a.limit)
+    xt, yt = collect(pipeline, data, "test", a.limit)
+    if len(set(yv)) < 2:
+        print(
+            "calibrate: the val split has only right (or only wrong) values; nothing to fit", file=sys.stderr
+        )
+        return 1
+    cal = Calibration(weights=fit(xv, yv), fitted_on=f"{data.name}/val", n=len(yv))
+    conf_v = [cal.confidence(x) for x in xv]
+    cal.threshold = choose_threshold(conf_v, yv)
+    conf_t = [cal.confidence(x) for x in xt]
+    rows, ece = reliability_table(conf_t, yt)
+    raw_rows, raw_ece = reliability_table([confidence_of(None, x) for x in xt], yt)
+    cal.ece, cal.reliability = round(ece, 4), rows
+    flagged_wrong = sum(1 for c, y in zip(conf_t, yt, strict=True) if not y and c < cal.threshold)
+    flagged_right = sum(1 for c, y in zip(conf_t, yt, strict=True) if y and c < cal.threshold)
+    n_wrong, n_right = yt.count(0), yt.count(1)
+    report = {
+        "model": backend.model_name,
+        "data": str(data),
+        "val_values": len(yv),
+        "test_values": len(yt),
+        "test_accuracy": round(sum(yt) / max(1, len(yt)), 4),
+        "ece_test": round(ece, 4),
+        "ece_test_uncalibrated": round(raw_ece, 4),
+        "threshold": cal.threshold,
+        "review_rate_wrong": round(flagged_wrong / max(1, n_wrong), 4),
+        "review_rate_right": round(flagged_right / max(1, n_right), 4),
+        "reliability_test": rows,
+        "reliability_test_uncalibrated": raw_rows,
+        "weights": cal.weights,
+    }
+    out = Path(a.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps(report, indent=1), encoding="utf-8")
+    md = [
+        f"# Confidence calibration: {backend.model_name}",
+        "",
+        f"Fitted on {len(yv)} values of {data.name}/val, measured on {len(yt)} values of {data.name}/test "
+        f"(accuracy {report['test_accuracy']:.1%}).",
+        f"ECE on test: {ece:.3f} calibrated, {raw_ece:.3f} uncalibrated (geometric mean token probability).",
+        f"Review threshold {cal.threshold}: flags {report['review_rate_wrong']:.0%} of wrong values and "
+        f"{report['review_rate_right']:.0%} of right ones.",
+        "",
+        "| confidence | n | mean confidence | accuracy |",
+        "|---|---:|---:|---:|",
+        *[f"| {r['bin']} | {r['n']} | {r['confidence']:.3f} | {r['accuracy']:.3f} |" for r in rows],
+    ]
+    out.with_suffix(".md").write_text("\n".join(md) + "\n", encoding="utf-8")
+    print("\n".join(md))
+    adapter = getattr(backend, "adapter_dir", None)
+    if adapter is not None and not a.no_save:
+        print(f"calibrate: wrote {cal.save(adapter)}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
