@@ -85,7 +85,9 @@ def answer_rows(ext: dict) -> list[dict]:
         rows.append({
             "field": name,
             "value": "" if val is None else (val if isinstance(val, str) else json.dumps(val, ensure_ascii=False)),
-            "grounded": "✓" if v.get("grounded") else "",
+            # ✓ only for a confident grounded value; ⚠ asks the reader to check it on the page
+            "check": "⚠" if v.get("needs_review") else ("✓" if v.get("grounded") and val is not None else ""),
+            "confidence": "" if v.get("confidence") is None else f"{v['confidence']:.2f}",
             "page": "" if v.get("page") is None else str(v["page"]),
             "ocr score": "" if v.get("ocr_score") is None else f"{v['ocr_score']:.3f}",
         })
@@ -94,7 +96,7 @@ def answer_rows(ext: dict) -> list[dict]:
 
 def to_csv(ext: dict) -> str:
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=["field", "value", "grounded", "page", "ocr score"])
+    w = csv.DictWriter(buf, fieldnames=["field", "value", "check", "confidence", "page", "ocr score"])
     w.writeheader()
     w.writerows(answer_rows(ext))
     return buf.getvalue()

@@ -40,8 +40,19 @@ def test_extract_csv_and_table(runner, sample_path):
     r = _run(runner, str(sample_path), "-f", "开票日期", "--format", "table", "--normalize")
     assert r.exit_code == 0, r.output
     lines = r.stdout.splitlines()
-    assert lines[0].split() == ["field", "value", "grounded", "page", "score", "normalized"]
+    assert lines[0].split() == [
+        "field",
+        "value",
+        "grounded",
+        "page",
+        "score",
+        "confidence",
+        "review",
+        "normalized",
+    ]
     assert lines[2].startswith("开票日期")
+    conf = lines[2].split()[5] if lines[2].split()[2] == "yes" else None
+    assert conf is None or 0.0 <= float(conf) <= 1.0
 
 
 # The two below need no model (the mistakes are caught before one loads): no `runner` fixture.

@@ -97,10 +97,18 @@ def _cell(v) -> str:
     return v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
 
 
+FLAG_TEXT = {
+    "all_null": "no field was found in the document",
+    "identical_values": "every field has the same value (check the answer)",
+}
+
+
 def render(result, fmt: str, *, normalize: bool = False) -> str:
     if fmt == "json":
         return json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=1)
-    header = ["field", "value", "grounded", "page", "score"] + (["normalized"] if normalize else [])
+    header = ["field", "value", "grounded", "page", "score", "confidence", "review"] + (
+        ["normalized"] if normalize else []
+    )
     rows = []
     for name, fv in result.fields.items():
         row = [
@@ -109,6 +117,8 @@ def render(result, fmt: str, *, normalize: bool = False) -> str:
             "yes" if fv.grounded else "no",
             "" if fv.page is None else str(fv.page),
             "" if fv.ocr_score is None else f"{fv.ocr_score:.2f}",
+            "" if fv.confidence is None else f"{fv.confidence:.2f}",
+            "check" if fv.needs_review else "",
         ]
         if normalize:
             row.append(_cell(fv.normalized))
@@ -123,6 +133,8 @@ def render(result, fmt: str, *, normalize: bool = False) -> str:
     lines = ["  ".join(_pad(c, w) for c, w in zip(r, widths, strict=True)).rstrip() for r in [header, *rows]]
     lines.insert(1, "  ".join("-" * w for w in widths))
     t = result.timings
+    if result.flags:
+        lines.append("warning: " + ", ".join(FLAG_TEXT.get(f, f) for f in result.flags))
     lines.append(
         f"({result.backend}:{result.model}  ocr {t.get('ocr_s', 0):.1f}s  llm {t.get('llm_s', 0):.1f}s)"
     )
