@@ -175,8 +175,10 @@ class _StringValue:
             return False  # an empty value is written null
         if self.choices is not None:
             return bytes(self.decoded + dec) in self.choices
-        if self.rule is not None:
-            return self.rule.complete_ok(text)
+        if self.rule is not None and not self.rule.complete_ok(text):
+            return False
+        if self.source is not None:
+            return self.source.end_ok(self.source.advance(self.copy_state, dec))
         return True
 
     def can_close(self) -> bool:

@@ -44,7 +44,7 @@ class CopySource:
         if not b:
             return True
         if state is None:
-            return b in self.data
+            return self._first_start(b) >= 0
         d = self.data
         return any(d.startswith(b, p) for p in state)
 
@@ -53,13 +53,42 @@ class CopySource:
             return state
         d = self.data
         if state is None:
-            out, i = [], d.find(b)
+            out, i = [], self._first_start(b)
             while i >= 0:
                 out.append(i + len(b))
-                i = d.find(b, i + 1)
+                i = self._first_start(b, i + 1)
             return out
         n = len(b)
         return [p + n for p in state if d.startswith(b, p)]
+
+    def end_ok(self, state: list[int] | None) -> bool:
+        """Can the value end here: some occurrence does not stop inside a number ("12" of "12.50")?"""
+        if state is None:
+            return True
+        d = self.data
+        return any(not (_digit_at(d, p - 1) and _continues_number(d, p, 1)) for p in state)
+
+    def _first_start(self, b: bytes, start: int = 0) -> int:
+        """The first occurrence of `b` at or after `start` that does not begin inside a number
+        (a value never starts with the "123" of "9064123"), or -1."""
+        d = self.data
+        i = d.find(b, start)
+        if not (0x30 <= b[0] <= 0x39):
+            return i
+        while i >= 0 and _continues_number(d, i - 1, -1):
+            i = d.find(b, i + 1)
+        return i
+
+
+def _digit_at(d: bytes, i: int) -> bool:
+    return 0 <= i < len(d) and 0x30 <= d[i] <= 0x39
+
+
+def _continues_number(d: bytes, i: int, step: int) -> bool:
+    """Is there a digit at i, or a '.'/',' at i followed (in `step` direction) by a digit?"""
+    if _digit_at(d, i):
+        return True
+    return 0 <= i < len(d) and d[i] in b".," and _digit_at(d, i + step)
 
 
 def _digit(s: str, i: int) -> bool:

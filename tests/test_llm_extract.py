@@ -286,3 +286,12 @@ def test_value_shapes_find_whole_dates_and_money_only():
     assert rule_for_field("交易时间") is None and rule_for_field("company") is None
     amounts = total.candidates("Item Count 1  TOTAL RM 9.00\n（小写）￥3,495.00 Invoice 2018032251")
     assert amounts == ["RM 9.00", "9.00", "￥3,495.00", "3,495.00", "¥3,495.00"]
+
+
+def test_copied_values_do_not_start_or_end_inside_a_number():
+    from llm_stage.value_rules import CopySource
+
+    c = CopySource("9064123  2 X 7.50 15.00\nTOTAL 12.50")
+    assert not c.ok(None, b"123") and c.ok(None, b"906") and c.ok(None, b"15") and not c.ok(None, b"5")
+    twelve = c.advance(None, b"12")
+    assert not c.end_ok(twelve) and c.end_ok(c.advance(twelve, b".50"))
