@@ -120,7 +120,7 @@ class Pipeline:
             # Pillow raises these for some truncated files before the decoder's own checks run.
             raise InputError(f"{name or source}: the document data is corrupt or truncated ({e})") from None
 
-    def extract_from_ocr(self, ocr: OcrResult, query, *, strict=False, normalize=False, copy=None):
+    def extract_from_ocr(self, ocr: OcrResult, query, *, strict=None, normalize=False, copy=None):
         from llm_stage import FieldQuery
 
         # The submodule, not `llm_stage.extract`: importing llm_stage.extract rebinds that package
@@ -141,7 +141,7 @@ class Pipeline:
         return result
 
     def run(
-        self, source, query, *, name=None, page_range=None, strict=False, normalize=False, copy=None
+        self, source, query, *, name=None, page_range=None, strict=None, normalize=False, copy=None
     ) -> DocumentResult:
         """The per-document flow: OCR, then extraction; `extraction.timings` holds ocr_s (decode +
         OCR), llm_s and work_s (the whole document, locks waited for included)."""
@@ -151,7 +151,7 @@ class Pipeline:
         ext.timings["work_s"] = time.perf_counter() - t0
         return DocumentResult(ocr, ext)
 
-    def extract(self, source, query, *, name=None, page_range=None, strict=False, normalize=False, copy=None):
+    def extract(self, source, query, *, name=None, page_range=None, strict=None, normalize=False, copy=None):
         """`run(...)` for callers that need only the Extraction."""
         return self.run(
             source, query, name=name, page_range=page_range, strict=strict, normalize=normalize, copy=copy

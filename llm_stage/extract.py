@@ -43,14 +43,15 @@ def extract(
     query: FieldQuery,
     backend: Backend,
     *,
-    strict: bool = False,
+    strict: bool | None = None,
     normalize: bool = False,
     max_attempts: int = MAX_ATTEMPTS,
     copy: bool | None = None,
     review_below: float | None = None,
 ) -> Extraction:
     """Ask `backend` for the query's fields in `ocr`'s text; values are grounded to OCR lines
-    (`strict`: ungrounded values become null) and optionally normalised.
+    (`strict`: ungrounded values become null; default: on when copy is wanted and the backend
+    cannot copy) and optionally normalised.
 
     `copy` (default: on for field queries, off for a question) makes a backend that can
     (`supports_copy`) decode every value as a substring of the document text, dates and amounts
@@ -63,6 +64,10 @@ def extract(
     messages = build_messages(ocr, query)
     if copy is None:
         copy = bool(query.fields)
+    if strict is None:
+        # No invention by default: a backend that cannot copy while decoding has its field values
+        # checked against the document afterwards instead.
+        strict = copy and not backend.supports_copy
     constraints = {}
     if copy and backend.supports_copy:
         constraints = {"copy_from": str(rendered), "rules": rules_for_fields(keys)}

@@ -59,7 +59,11 @@ class DocumentIn(BaseModel):
 
 class Options(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    strict: bool = Field(default=False, description="null out values that cannot be found in the OCR text")
+    strict: bool | None = Field(
+        default=None,
+        description="null out values that cannot be found in the OCR text (default: on for fields when the "
+        "backend cannot copy values while decoding)",
+    )
     engine: str | None = Field(default=None, max_length=40, description="OCR engine (see GET /readyz)")
     pages: str | list[int] | None = Field(default=None, description="1-based page range: '1-3,5' or [1, 2]")
     include_ocr: bool = Field(default=False, description="also return the OcrResult under 'ocr'")

@@ -97,7 +97,7 @@ def run_batch(
     out: Path,
     *,
     pages=None,
-    strict=False,
+    strict=None,
     copy=None,
     overlap=True,
     retry_failed=False,

@@ -202,12 +202,12 @@ llm_threads_option = _option(
     help="LLM CPU threads (0 = torch default).",
 )
 strict_option = _option(
-    "-s",
-    "--strict",
-    is_flag=True,
-    default=False,
+    "-s/-S",
+    "--strict/--no-strict",
+    default=None,
     envvar="CHATOCR_STRICT",
-    help="Null every value that cannot be found in the OCR text.",
+    help="Null every value that cannot be found in the OCR text (default: on for field queries when "
+    "the backend cannot copy values while decoding; --no-strict keeps them, marked ungrounded).",
 )
 copy_option = _option(
     "--copy/--no-copy",
