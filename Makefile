@@ -10,7 +10,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 export HF_HUB_OFFLINE=1
 export TRANSFORMERS_OFFLINE=1
 
-.PHONY: calibrate eval-injection adapter setup setup-paddle setup-xtuner setup-xtuner-gemma run test test-fast lint fmt data train train-cpu serve serve-llm demo eval bench clean help
+.PHONY: tune calibrate eval-injection adapter setup setup-paddle setup-xtuner setup-xtuner-gemma run test test-fast lint fmt data train train-cpu serve serve-llm demo eval bench clean help
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -95,6 +95,10 @@ demo-screenshot: setup ## regenerate docs/demo.png with headless Chromium
 eval: setup ## accuracy (F1 per set x method) on the synthetic test split and the real dev sets -> reports/eval/summary.md
 	# shared/ sits beside the clone; override with DEV=... / TEST=... / EVAL_ARGS=...
 	$(BIN)/python -m chatocr.evaluation.suite --dev $(or $(DEV),../shared/data/dev) $(if $(TEST),--test $(TEST)) $(EVAL_ARGS)
+
+tune: setup setup-xtuner ## Optuna search of the LoRA recipe (lr, rank, steps) on the synthetic val loss (TRIALS=4 MAX_STEPS=200) -> reports/tune.md
+	$(BIN)/pip install -q 'optuna>=4,<5'
+	$(BIN)/python -m scripts.tune --trials $(or $(TRIALS),4) --max-steps $(or $(MAX_STEPS),200) --data $(or $(DATA),datasets/generated/v3)
 
 calibrate: setup ## fit field confidence of the default model on the synthetic val split (ECE on test) -> calibration.json beside its adapter
 	$(BIN)/python -m chatocr.evaluation.calibrate --data $(or $(DATA),datasets/generated/v3) $(if $(MODEL),--model $(MODEL))
