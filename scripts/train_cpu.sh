@@ -26,7 +26,9 @@ export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_DATASETS_OFFLINE=1
 # XTuner's own launchers run `python` from PATH: make that the xtuner venv's.
 export PATH="$PWD/$XVENV/bin:$PATH"
 
-bash scripts/setup_xtuner.sh
+# SETUP builds the XTuner venv (scripts/setup_xtuner_gemma.sh for Gemma 3, which needs a newer
+# transformers than XTuner's pin); BASE_NAME is the embedded model the adapter is served on.
+bash "${SETUP:-scripts/setup_xtuner.sh}"
 test -d "$BASE" || .venv/bin/python -m scripts.prepare_models
 "$XVENV/bin/python" scripts/xtuner_run.py prepare-base "$BASE" "$XBASE" >/dev/null
 
@@ -63,11 +65,11 @@ rm -rf "$OUT.tmp"
 "$XVENV/bin/python" scripts/xtuner_run.py pth_to_hf "$CONFIG" "$ckpt" "$OUT.tmp" --fp32 --safe-serialization \
   --cfg-options "model.llm.pretrained_model_name_or_path=$XBASE" "tokenizer.pretrained_model_name_or_path=$XBASE"
 # Keep the adapter portable: the serving side passes the base model itself.
-.venv/bin/python - "$OUT.tmp" <<'EOF'
+.venv/bin/python - "$OUT.tmp" "${BASE_NAME:-smollm2-135m-instruct}" <<'EOF'
 import json, sys, pathlib
 p = pathlib.Path(sys.argv[1]) / "adapter_config.json"
 cfg = json.loads(p.read_text())
-cfg["base_model_name_or_path"] = "smollm2-135m-instruct"
+cfg["base_model_name_or_path"] = sys.argv[2]
 p.write_text(json.dumps(cfg, indent=2) + "\n")
 EOF
 # Ship only the adapter: pth_to_hf also drops a copy of the config (.py, which ruff would lint as
