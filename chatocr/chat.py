@@ -16,7 +16,10 @@ _EN_VERBS = (
     r"(?:\s+the\s+following\s+fields|\s+fields|\s+the)?\s*:?\s*"
 )
 _LEAD = re.compile(rf"^\s*(?:{_ZH_VERBS}|{_EN_VERBS})\s*", re.IGNORECASE)
-_TAIL = re.compile(r"[\s。.!！?？]*(?:(?:from|of|in)\s+(?:this|the)\s+(?:document|invoice|receipt|image|file))?[\s。.!！?？]*$", re.I)
+_TAIL = re.compile(
+    r"[\s。.!！?？]*(?:(?:from|of|in)\s+(?:this|the)\s+(?:document|invoice|receipt|image|file))?[\s。.!！?？]*$",
+    re.I,
+)
 _QUESTION_WORDS = re.compile(
     r"^\s*(?:what|when|who|whom|whose|which|where|why|how|is|are|was|were|does|do|did|can|could)\b"
     r"|多少|什么|哪|几|谁|吗|呢|是否|有没有",

@@ -61,8 +61,10 @@ class Pipeline:
         limits: InputLimits | None = None,
         *,
         backend_factory: Callable[[], Any] | None = None,
+        review_below: float | None = None,
     ):
         self.ocr_engine = ocr_engine
+        self.review_below = review_below
         self._backend = backend
         self._backend_factory = backend_factory
         self._backend_guard = threading.Lock()
@@ -107,8 +109,8 @@ class Pipeline:
             return get_backend(s.backend, **backend_options(s))
 
         if lazy_llm:
-            return cls(engine, None, limits, backend_factory=factory)
-        return cls(engine, factory(), limits)
+            return cls(engine, None, limits, backend_factory=factory, review_below=s.review_below)
+        return cls(engine, factory(), limits, review_below=s.review_below)
 
     def ocr(self, source, *, name: str | None = None, page_range: Sequence[int] | None = None) -> OcrResult:
         """Decode and OCR `source`; page_range holds 0-based page indices, and each OcrPage's `page`
@@ -132,7 +134,7 @@ class Pipeline:
             raise RuntimeError("this pipeline was built without an LLM backend")
         if not isinstance(query, FieldQuery):
             query = FieldQuery(**query) if isinstance(query, dict) else FieldQuery(fields=query)
-        opts: dict = {"strict": strict, "normalize": normalize}
+        opts: dict = {"strict": strict, "normalize": normalize, "review_below": self.review_below}
         if copy is not None:
             opts["copy"] = copy
         with MODEL_LOCKS(backend):

@@ -69,6 +69,8 @@ class Settings(BaseModel):
     pdf_dpi: int = Field(default_factory=lambda: _env("PDF_DPI", 200))
     max_pixels: int = Field(default_factory=lambda: _env("MAX_PIXELS", 40_000_000))
     max_pages: int = Field(default_factory=lambda: _env("MAX_PAGES", MAX_PAGES))
+    # values below this confidence get needs_review; None: the model's calibrated threshold
+    review_below: float | None = Field(default_factory=lambda: _env("REVIEW_BELOW", None))
 
     def with_options(self, **options) -> Settings:
         """A copy with the given values; None means "not given" and keeps the current one (so CLI

@@ -5,6 +5,7 @@ a test can check that a mistake was reported before any work."""
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 
 from llm_stage import Backend, GenerationResult, register_backend
@@ -33,7 +34,9 @@ class ScriptedBackend(Backend):
         if isinstance(item, BaseException):
             raise item
         text = item if isinstance(item, str) else json.dumps({k: item.get(k) for k in keys or []})
-        return GenerationResult(text=text, tokens=1, copied=copy_from is not None)
+        # every value decoded at probability 0.8 per token: confidence 0.8 without a calibration
+        lps = {k: [math.log(0.8)] * 2 for k in keys or []}
+        return GenerationResult(text=text, tokens=1, copied=copy_from is not None, value_logprobs=lps)
 
 
 class ScriptedEngine(OcrEngine):

@@ -140,6 +140,16 @@ def test_copy_flag_reaches_the_backend(fakes, png):
     assert fakes.backend.calls[-1]["copy_from"] is not None
 
 
+def test_review_threshold_flags_values_below_it(fakes, png):
+    r = _extract(png, "-f", "total")
+    fv = json.loads(r.stdout)["fields"]["total"]
+    assert fv["confidence"] == pytest.approx(0.8) and not fv["needs_review"]
+    r = _extract(png, "-f", "total", "--review-below", "0.9")
+    assert json.loads(r.stdout)["fields"]["total"]["needs_review"]
+    r = _extract(png, "-f", "total", env={"CHATOCR_REVIEW_BELOW": "0.9"}, *["--format", "table"])
+    assert r.stdout.splitlines()[2].split()[-1] == "check"
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

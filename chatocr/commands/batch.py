@@ -25,6 +25,7 @@ from .common import (
     pages_option,
     progress_option,
     question_option,
+    review_option,
     strict_option,
     user_errors,
     verbose_option,
@@ -157,6 +158,7 @@ def run_batch(
 @pages_option
 @llm_options
 @strict_option
+@review_option
 @copy_option
 @click.option(
     "--overlap/--no-overlap",
@@ -190,6 +192,7 @@ def batch(
     base_url,
     llm_threads,
     strict,
+    review_below,
     copy,
     overlap,
     retry_failed,
@@ -212,6 +215,7 @@ def batch(
         model=model,
         base_url=base_url,
         llm_threads=llm_threads,
+        review_below=review_below,
     )
     pipeline = Pipeline.from_settings(settings)
     s = run_batch(

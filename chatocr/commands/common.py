@@ -216,6 +216,14 @@ copy_option = _option(
     help="Decode values as spans copied from the document text (default: on for fields, off for a "
     "question); --no-copy lets the model write free text.",
 )
+review_option = _option(
+    "--review-below",
+    type=click.FloatRange(0.0, 1.0),
+    default=None,
+    envvar="CHATOCR_REVIEW_BELOW",
+    help="Mark values whose confidence is below this as needs_review (default: the threshold "
+    "calibrated for the model, see `make calibrate`).",
+)
 limit_option = _option(
     "-n",
     "--limit",

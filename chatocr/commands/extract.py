@@ -20,6 +20,7 @@ from .common import (
     output_option,
     pages_option,
     question_option,
+    review_option,
     strict_option,
     user_errors,
     verbose_option,
@@ -33,6 +34,7 @@ from .common import (
 @question_option
 @llm_options
 @strict_option
+@review_option
 @click.option(
     "--normalize",
     is_flag=True,
@@ -59,6 +61,7 @@ def extract(
     base_url,
     llm_threads,
     strict,
+    review_below,
     normalize,
     copy,
     engine,
@@ -82,6 +85,7 @@ def extract(
         model=model,
         base_url=base_url,
         llm_threads=llm_threads,
+        review_below=review_below,
     )
     pipe = Pipeline.from_settings(settings, lazy_llm=True)
     ocr = pipe.ocr(file, page_range=page_range)  # decoding errors (pages, format) before the model
