@@ -146,7 +146,7 @@ def test_review_threshold_flags_values_below_it(fakes, png):
     assert fv["confidence"] == pytest.approx(0.8) and not fv["needs_review"]
     r = _extract(png, "-f", "total", "--review-below", "0.9")
     assert json.loads(r.stdout)["fields"]["total"]["needs_review"]
-    r = _extract(png, "-f", "total", env={"CHATOCR_REVIEW_BELOW": "0.9"}, *["--format", "table"])
+    r = _extract(png, "-f", "total", "--format", "table", env={"CHATOCR_REVIEW_BELOW": "0.9"})
     assert r.stdout.splitlines()[2].split()[-1] == "check"
 
 
