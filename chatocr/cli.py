@@ -16,6 +16,7 @@ COMMANDS = {
     "batch": "chatocr.commands.batch:batch",
     "eval": "chatocr.commands.eval:eval_cmd",
     "eval-compare": "chatocr.commands.eval:eval_compare",
+    "finetune": "chatocr.commands.finetune:finetune",
 }
 
 
