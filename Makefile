@@ -10,7 +10,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 export HF_HUB_OFFLINE=1
 export TRANSFORMERS_OFFLINE=1
 
-.PHONY: tune calibrate eval-injection adapter setup setup-paddle setup-xtuner setup-xtuner-gemma run test test-fast lint fmt data train train-cpu serve serve-llm demo eval bench clean help
+.PHONY: finetune finetune-data tune calibrate eval-injection adapter setup setup-paddle setup-xtuner setup-xtuner-gemma run test test-fast lint fmt data train train-cpu serve serve-llm demo eval bench clean help
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -66,6 +66,12 @@ adapter: setup ## reproduce the shipped LoRA adapter (data of seeds 0 and 7, 175
 	mkdir -p datasets/generated/combined
 	cat datasets/generated/run181/train.jsonl datasets/generated/cpu-train/{train,val,test}.jsonl > datasets/generated/combined/train.jsonl
 	DATA=datasets/generated/combined/train.jsonl STEPS=175 WORK=work_dirs/lora-v2 bash scripts/train_cpu.sh
+
+finetune: finetune-data setup setup-xtuner ## LoRA adapter from your own labelled documents (DATA=folder with img/ + labels.jsonl; OUT=, FINETUNE_ARGS=)
+	$(BIN)/chatocr finetune '$(DATA)' $(if $(OUT),-o '$(OUT)') $(FINETUNE_ARGS)
+
+finetune-data:
+	@test -n "$(DATA)" || { echo "make finetune: give DATA=<folder with img/ and labels.jsonl>" >&2; exit 2; }
 
 setup-xtuner: ## build .venv-xtuner (XTuner 0.2.0 and its pins, CPU torch; idempotent)
 	bash scripts/setup_xtuner.sh
