@@ -521,6 +521,21 @@ def score(
     return run_eval(cfg, out=out, progress=progress, dataset=sub)["summary"]
 
 
+def _lock(work: Path):
+    """An exclusive lock on the work dir: two runs on one output would train into one XTuner dir."""
+    import fcntl
+
+    f = (work / ".lock").open("w")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.close()
+        raise FolderError(
+            f"another `chatocr finetune` is writing {str(work)!r}; wait for it or stop it"
+        ) from None
+    return f
+
+
 def _fingerprint(opts: Options, recipe: Recipe, train_docs, n_samples: int, steps: int) -> str:
     d = {
         "folder": str(opts.folder.resolve()),
@@ -597,6 +612,7 @@ def finetune(opts: Options) -> dict:
 
     work = work_dir_for(out)
     work.mkdir(parents=True, exist_ok=True)
+    lock = _lock(work)  # noqa: F841 (held until this function returns)
     fp = _fingerprint(opts, recipe, train_docs, len(samples), steps)
     state = work / "state.json"
     if state.is_file() and json.loads(state.read_text()).get("fingerprint") != fp:

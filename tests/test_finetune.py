@@ -242,3 +242,15 @@ def test_two_document_finetune_answers_through_extract(tmp_path):
     assert p.returncode == 0, p.stderr[-3000:]
     res = json.loads(p.stdout)
     assert list(res["fields"]) == ["date", "total"] and res["model"] == "mine"
+
+
+def test_two_runs_cannot_write_one_output(tmp_path):
+    from chatocr.finetune import _lock
+
+    held = _lock(tmp_path)
+    try:
+        with pytest.raises(FolderError, match="another `chatocr finetune`"):
+            _lock(tmp_path)
+    finally:
+        held.close()
+    _lock(tmp_path).close()  # free again once the first run ends
