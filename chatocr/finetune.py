@@ -252,8 +252,8 @@ def resolve_start(model: str | None) -> Recipe:
                 raise FolderError(f"no fine-tuned adapter is shipped for {spec.name}")
         elif is_embedded_name(m):
             spec, adapter = get_model(m), None
-        elif (Path(m) / "adapter_config.json").is_file():
-            adapter = Path(m)
+        elif (Path(m).expanduser() / "adapter_config.json").is_file():
+            adapter = Path(m).expanduser().resolve()
             spec = adapter_base(adapter) or get_model(None)
         else:
             raise FolderError(
@@ -283,8 +283,8 @@ def resolve_start(model: str | None) -> Recipe:
         config=config,
         venv=venv,
         setup=setup,
-        base_dir=models_dir() / spec.dirname,
-        xbase=models_dir() / (spec.dirname + "-xtuner"),
+        base_dir=models_dir().resolve() / spec.dirname,
+        xbase=models_dir().resolve() / (spec.dirname + "-xtuner"),
         lora=lora,
     )
 
@@ -556,7 +556,8 @@ def finetune(opts: Options) -> dict:
     from .evaluation.runner import OcrCache, build_pipeline
 
     t_start = time.time()
-    out = opts.output
+    # absolute: XTuner runs with the repository as its working directory
+    out = opts.output.expanduser().resolve()
     check_output(out, opts.force)
     ds = check_folder(opts.folder)
     recipe = resolve_start(opts.model)
