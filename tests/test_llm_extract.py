@@ -298,3 +298,63 @@ def test_copied_values_do_not_start_or_end_inside_a_number():
     assert not c.ok(None, b"123") and c.ok(None, b"906") and c.ok(None, b"15") and not c.ok(None, b"5")
     twelve = c.advance(None, b"12")
     assert not c.end_ok(twelve) and c.end_ok(c.advance(twelve, b".50"))
+
+
+def test_drafting_from_the_document_changes_passes_not_answers(embedded_backend):
+    """Prompt-lookup drafting in copy mode: the same values and log-probs as token-by-token
+    decoding, in fewer forward passes, also when the model departs from the draft."""
+    import torch
+
+    tok, table = embedded_backend.tokenizer, embedded_backend._table
+    stops = set(embedded_backend._stop_ids)
+    doc = DOC + "\n开户行及账号：中国工商银行股份有限公司深圳园岭支行4000024709200172809"
+    keys = ["购买方名称", "address", "开户行及账号", "total"]
+    target = json.dumps(
+        {"购买方名称": "深圳市购机汇网络有限公司", "address": "NO.53 JALAN SAGU 18, TAMAN DAYA 81100 JOHOR",
+         "开户行及账号": "中国工商银行股份有限公司深圳园岭支行4000024709200172809", "total": "RM 9.00"},
+        ensure_ascii=False,
+    ).encode()  # fmt: skip
+    by_first: dict[int, list[int]] = {}
+    for i, b in enumerate(table):
+        if b:
+            by_first.setdefault(b[0], []).append(i)
+    vocab = len(table)
+
+    def model(seed):
+        def logits_for(hist: tuple) -> torch.Tensor:
+            out = b"".join(table[i] or b"" for i in hist)
+            g = torch.Generator().manual_seed(hash((seed, hist)) % 2**31)
+            logits = torch.randn(vocab, generator=g) * 0.5
+            rest = target[len(out) :] if target.startswith(out) else b""
+            if torch.rand(1, generator=g).item() < 0.04:
+                return logits  # now and then the model departs from the answer (a draft is refused)
+            for i in by_first.get(rest[0], []) if rest else []:
+                if rest.startswith(table[i]):
+                    logits[i] += 3.0 + len(table[i])  # a model that mostly knows the answer
+            return logits
+
+        def step(ids, cache):
+            hist = (cache or ()) + tuple(ids)
+            return logits_for(hist), hist
+
+        def step_many(ids, cache):
+            hist = (cache or ()) + tuple(ids)
+            n = len(cache or ())
+            return torch.stack([logits_for(hist[: n + k + 1]) for k in range(len(ids))]), hist
+
+        return step, step_many, lambda cache, n: cache[:n]
+
+    passes = {"plain": 0, "fast": 0}
+    drafted = 0
+    for seed in range(3):
+        step, step_many, crop = model(seed)
+        kw = dict(table=table, stop_ids=stops, copy_from=doc, max_value_tokens=64)
+        plain = decode_json_object(step, tok, [], keys, **kw)
+        fast = decode_json_object(step, tok, [], keys, step_many=step_many, crop=crop, **kw)
+        assert fast.values == plain.values and fast.text == plain.text
+        for k in keys:
+            assert fast.logprobs[k] == pytest.approx(plain.logprobs[k], abs=1e-5)
+        passes["plain"] += plain.forward_passes
+        passes["fast"] += fast.forward_passes
+        drafted += fast.drafted_tokens
+    assert drafted > 20 and passes["fast"] < 0.7 * passes["plain"], (drafted, passes)

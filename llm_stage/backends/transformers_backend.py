@@ -31,6 +31,8 @@ class TransformersBackend(Backend):
         constrained: bool = True  # force the JSON object when keys are given
         max_value_tokens: int = 96  # cap on one value; a Chinese address is ~64 SmolLM2 tokens
         device: str = "cpu"
+        # copy mode: tokens drafted from the document and checked in one pass (0: off)
+        draft_tokens: int = 8
 
     def __init__(self, **options):
         super().__init__(**options)
@@ -148,6 +150,20 @@ class TransformersBackend(Backend):
             out = self.model(input_ids=inp, past_key_values=cache, use_cache=True, logits_to_keep=1)
         return out.logits[0, -1].float(), out.past_key_values
 
+    def _step_many(self, ids: list[int], cache):
+        """Logits after each of `ids` (one forward pass), for checking drafted tokens."""
+        import torch
+
+        inp = torch.tensor([ids], dtype=torch.long, device=self.options.device)
+        with torch.inference_mode():
+            out = self.model(input_ids=inp, past_key_values=cache, use_cache=True, logits_to_keep=len(ids))
+        return out.logits[0].float(), out.past_key_values
+
+    @staticmethod
+    def _crop(cache, length: int):
+        cache.crop(length)  # DynamicCache: drop the rejected draft tokens' keys/values
+        return cache
+
     def prompt_ids(self, messages: list[dict[str, str]]) -> list[int]:
         ids = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
         if isinstance(ids, dict) or hasattr(ids, "input_ids"):  # BatchEncoding in transformers 5
@@ -178,6 +194,9 @@ class TransformersBackend(Backend):
             max_value_tokens=self.options.max_value_tokens,
             copy_from=copy_from,
             rules=rules,
+            step_many=self._step_many if self.options.draft_tokens > 0 else None,
+            crop=self._crop,
+            draft_tokens=self.options.draft_tokens,
         )
         return GenerationResult(
             text=r.text,
