@@ -44,7 +44,7 @@ test-fast: setup ## tests without the ones marked slow
 
 lint: setup ## ruff
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check . || true
+	$(BIN)/ruff format --check .
 
 fmt: setup
 	$(BIN)/ruff format .

@@ -87,7 +87,9 @@ def percentile(xs: list[float], q: float) -> float:
     return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
 
 
-def run_level(base: str, docs: list[Path], clients: int, per_client: int, endpoint: str, fields: str = FIELDS) -> dict:
+def run_level(
+    base: str, docs: list[Path], clients: int, per_client: int, endpoint: str, fields: str = FIELDS
+) -> dict:
     latencies: list[float] = []
     busy = 0
     errors: list[str] = []
@@ -164,8 +166,12 @@ def main(argv=None) -> int:
         ready = httpx.get(base + "/readyz").json()
         # warm-up: the first call of each model pays one-off costs (allocations, caches)
         warm = {"fields": a.fields} if a.endpoint == "extract" else {}
-        httpx.post(f"{base}/v1/{a.endpoint}", files={"file": (docs[-1].name, docs[-1].read_bytes())}, data=warm,
-                   timeout=1200)
+        httpx.post(
+            f"{base}/v1/{a.endpoint}",
+            files={"file": (docs[-1].name, docs[-1].read_bytes())},
+            data=warm,
+            timeout=1200,
+        )
         rows = []
         for clients in (int(x) for x in a.levels.split(",")):
             per = max(a.requests, -(-2 // clients))

@@ -53,7 +53,9 @@ def get_pipeline(engine: str, backend: str):
     return pipe, {"ocr": threading.Lock(), "llm": threading.Lock()}, error
 
 
-def draw(page: Image.Image, ocr_page, highlights: list[tuple[str, list]], max_width: int = 1100) -> Image.Image:
+def draw(
+    page: Image.Image, ocr_page, highlights: list[tuple[str, list]], max_width: int = 1100
+) -> Image.Image:
     """The page with every OCR box in thin blue and the grounded answer boxes filled and labelled."""
     img = page.convert("RGB").copy()
     overlay = Image.new("RGBA", img.size, (0, 0, 0, 0))
@@ -82,15 +84,21 @@ def answer_rows(ext: dict) -> list[dict]:
     rows = []
     for name, v in ext["fields"].items():
         val = v.get("value")
-        rows.append({
-            "field": name,
-            "value": "" if val is None else (val if isinstance(val, str) else json.dumps(val, ensure_ascii=False)),
-            # ✓ only for a confident grounded value; ⚠ asks the reader to check it on the page
-            "check": "⚠" if v.get("needs_review") else ("✓" if v.get("grounded") and val is not None else ""),
-            "confidence": "" if v.get("confidence") is None else f"{v['confidence']:.2f}",
-            "page": "" if v.get("page") is None else str(v["page"]),
-            "ocr score": "" if v.get("ocr_score") is None else f"{v['ocr_score']:.3f}",
-        })
+        rows.append(
+            {
+                "field": name,
+                "value": ""
+                if val is None
+                else (val if isinstance(val, str) else json.dumps(val, ensure_ascii=False)),
+                # ✓ only for a confident grounded value; ⚠ asks the reader to check it on the page
+                "check": "⚠"
+                if v.get("needs_review")
+                else ("✓" if v.get("grounded") and val is not None else ""),
+                "confidence": "" if v.get("confidence") is None else f"{v['confidence']:.2f}",
+                "page": "" if v.get("page") is None else str(v["page"]),
+                "ocr score": "" if v.get("ocr_score") is None else f"{v['ocr_score']:.3f}",
+            }
+        )
     return rows
 
 
@@ -109,8 +117,13 @@ def show_answer(ext: dict, key: str) -> None:
     with st.expander("JSON", expanded=False):
         st.json({k: v.get("value") for k, v in ext["fields"].items()})
     c1, c2 = st.columns(2)
-    c1.download_button("Download JSON", json.dumps(ext, ensure_ascii=False, indent=1), "extraction.json",
-                       "application/json", key=f"json-{key}")
+    c1.download_button(
+        "Download JSON",
+        json.dumps(ext, ensure_ascii=False, indent=1),
+        "extraction.json",
+        "application/json",
+        key=f"json-{key}",
+    )
     c2.download_button("Download CSV", to_csv(ext), "extraction.csv", "text/csv", key=f"csv-{key}")
 
 
@@ -123,7 +136,9 @@ def main() -> None:
     with st.sidebar:
         st.header("Settings")
         engines = available_engines()
-        engine = st.selectbox("OCR engine", engines, index=engines.index("rapid") if "rapid" in engines else 0)
+        engine = st.selectbox(
+            "OCR engine", engines, index=engines.index("rapid") if "rapid" in engines else 0
+        )
         backend = st.selectbox("LLM backend", BACKENDS, index=0)
         strict = st.toggle("Strict (null values not found in the OCR text)", value=False)
         st.header("Presets")
@@ -142,7 +157,9 @@ def main() -> None:
     elif sample:
         data, name = SAMPLE.read_bytes(), SAMPLE.name
     else:
-        st.info("Upload a document to start (or open this page with ?sample=1 for the shipped sample invoice).")
+        st.info(
+            "Upload a document to start (or open this page with ?sample=1 for the shipped sample invoice)."
+        )
         return
 
     sha = hashlib.sha1(data).hexdigest()
@@ -184,15 +201,20 @@ def main() -> None:
         for page, ocr_page in zip(pages, ocr.pages, strict=False):
             hl = []
             if last:
-                hl = [(k, v["box"]) for k, v in last["fields"].items() if v.get("grounded") and v.get("box")
-                      and v.get("page") == ocr_page.page]
+                hl = [
+                    (k, v["box"])
+                    for k, v in last["fields"].items()
+                    if v.get("grounded") and v.get("box") and v.get("page") == ocr_page.page
+                ]
             if not show_boxes:
                 ocr_page = ocr_page.model_copy(update={"lines": []})
             st.image(draw(page, ocr_page, hl), caption=f"page {ocr_page.page}", width="stretch")
     with right:
         st.subheader("Chat")
         if not doc["history"]:
-            st.caption("Ask for fields (“提取发票号码、开票日期和价税合计”, “extract date and total”) or a question.")
+            st.caption(
+                "Ask for fields (“提取发票号码、开票日期和价税合计”, “extract date and total”) or a question."
+            )
         for turn, (msg, ans) in enumerate(doc["history"]):
             with st.chat_message("user"):
                 st.write(msg)

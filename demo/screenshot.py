@@ -19,9 +19,17 @@ import time
 from pathlib import Path
 
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--hide-scrollbars", "--remote-debugging-port=0", "--remote-allow-origins=*",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--remote-debugging-port=0",
+    "--remote-allow-origins=*",
 ]
 
 # The answer table is rendered, the page image has loaded, and no script run is in progress.
@@ -75,9 +83,15 @@ def screenshot(url: str, out: Path, *, timeout: float = 600, size=(1500, 1000), 
 
     with tempfile.TemporaryDirectory(prefix="chatocr-chromium-", ignore_cleanup_errors=True) as profile:
         proc = subprocess.Popen(
-            [find_chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--window-size={size[0]},{size[1]}",
-             "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                find_chromium(),
+                *CHROMIUM_FLAGS,
+                f"--user-data-dir={profile}",
+                f"--window-size={size[0]},{size[1]}",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             port_file = Path(profile) / "DevToolsActivePort"
@@ -92,8 +106,13 @@ def screenshot(url: str, out: Path, *, timeout: float = 600, size=(1500, 1000), 
             cdp = Cdp(page["webSocketDebuggerUrl"])
             try:
                 cdp.call("Page.enable")
-                cdp.call("Emulation.setDeviceMetricsOverride", width=size[0], height=size[1],
-                         deviceScaleFactor=1, mobile=False)
+                cdp.call(
+                    "Emulation.setDeviceMetricsOverride",
+                    width=size[0],
+                    height=size[1],
+                    deviceScaleFactor=1,
+                    mobile=False,
+                )
                 cdp.call("Page.navigate", url=url)
                 state: dict = {}
                 deadline, stable = time.time() + timeout, 0
@@ -110,7 +129,9 @@ def screenshot(url: str, out: Path, *, timeout: float = 600, size=(1500, 1000), 
                         break
                     time.sleep(0.5)
                 else:
-                    raise TimeoutError(f"the demo did not show an answer within {timeout:g} s: {state.get('text', '')[:500]}")
+                    raise TimeoutError(
+                        f"the demo did not show an answer within {timeout:g} s: {state.get('text', '')[:500]}"
+                    )
                 shot = cdp.call("Page.captureScreenshot", format="png")
             finally:
                 cdp.close()

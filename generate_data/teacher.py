@@ -36,8 +36,11 @@ def ask(client, endpoint: str, model: str, messages, api_key: str | None) -> str
         url += "/v1"
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     try:
-        r = client.post(f"{url}/chat/completions", json={"model": model, "messages": messages, "temperature": 0},
-                        headers=headers)
+        r = client.post(
+            f"{url}/chat/completions",
+            json={"model": model, "messages": messages, "temperature": 0},
+            headers=headers,
+        )
     except httpx.HTTPError as e:
         raise TeacherError(f"endpoint {endpoint} unreachable: {e}") from None
     if r.status_code >= 400:
@@ -48,8 +51,18 @@ def ask(client, endpoint: str, model: str, messages, api_key: str | None) -> str
         raise TeacherError(f"endpoint {endpoint} is not OpenAI-compatible: {r.text[:200]}") from None
 
 
-def label_folder(images_dir: Path, query: FieldQuery, endpoint: str, out: Path, *, model: str = "default",
-                 api_key: str | None = None, timeout: float = 120.0, engine="rapid", progress: bool = True) -> dict:
+def label_folder(
+    images_dir: Path,
+    query: FieldQuery,
+    endpoint: str,
+    out: Path,
+    *,
+    model: str = "default",
+    api_key: str | None = None,
+    timeout: float = 120.0,
+    engine="rapid",
+    progress: bool = True,
+) -> dict:
     import httpx
 
     from ocr_stage import DOCUMENT_SUFFIXES, InputError, get_engine, load_document
@@ -62,11 +75,19 @@ def label_folder(images_dir: Path, query: FieldQuery, endpoint: str, out: Path, 
     labels_path = out / "labels.jsonl"
     done = set()
     if labels_path.is_file():
-        done = {json.loads(line)["image"] for line in labels_path.read_text(encoding="utf-8").splitlines() if line.strip()}
+        done = {
+            json.loads(line)["image"]
+            for line in labels_path.read_text(encoding="utf-8").splitlines()
+            if line.strip()
+        }
     eng = get_engine(engine)
     stats = {"labelled": 0, "skipped": 0, "failed": 0}
-    with httpx.Client(timeout=timeout) as client, labels_path.open("a", encoding="utf-8") as labels, \
-            (out / "data.jsonl").open("a", encoding="utf-8") as samples, (out / "failed.jsonl").open("a", encoding="utf-8") as failed:
+    with (
+        httpx.Client(timeout=timeout) as client,
+        labels_path.open("a", encoding="utf-8") as labels,
+        (out / "data.jsonl").open("a", encoding="utf-8") as samples,
+        (out / "failed.jsonl").open("a", encoding="utf-8") as failed,
+    ):
         for img in tqdm(images, desc="labelling", unit="img", disable=not progress):
             rel = str(Path(img).resolve())
             if rel in done:
@@ -83,11 +104,15 @@ def label_folder(images_dir: Path, query: FieldQuery, endpoint: str, out: Path, 
             try:
                 values = parse_reply(reply, query)
             except ValueError as e:
-                failed.write(json.dumps({"image": rel, "error": str(e), "reply": reply}, ensure_ascii=False) + "\n")
+                failed.write(
+                    json.dumps({"image": rel, "error": str(e), "reply": reply}, ensure_ascii=False) + "\n"
+                )
                 stats["failed"] += 1
                 continue
             (out / "ocr" / f"{img.stem}.json").write_text(result.model_dump_json(), encoding="utf-8")
             samples.write(json.dumps(xtuner_sample(text, query, values), ensure_ascii=False) + "\n")
-            labels.write(json.dumps({"image": rel, "doc_type": "teacher", "fields": values}, ensure_ascii=False) + "\n")
+            labels.write(
+                json.dumps({"image": rel, "doc_type": "teacher", "fields": values}, ensure_ascii=False) + "\n"
+            )
             stats["labelled"] += 1
     return stats

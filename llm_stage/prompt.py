@@ -100,4 +100,8 @@ def xtuner_sample(ocr: OcrResult | str, query: FieldQuery, values: dict, layout:
     if missing:
         raise ValueError(f"answer lacks requested keys: {missing}")
     answer = {k: values[k] for k in query.keys}
-    return {"conversation": [{"system": msgs[0]["content"], "input": msgs[1]["content"], "output": format_answer(answer)}]}
+    return {
+        "conversation": [
+            {"system": msgs[0]["content"], "input": msgs[1]["content"], "output": format_answer(answer)}
+        ]
+    }

@@ -18,7 +18,11 @@ SAMPLE = REPO / "samples" / "vat_invoice_sample.png"
 
 
 def load_labels(folder: Path) -> list[dict]:
-    return [json.loads(line) for line in (folder / "labels.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line)
+        for line in (folder / "labels.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
 
 
 @pytest.fixture(scope="session")

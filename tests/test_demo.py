@@ -18,21 +18,26 @@ REPO = Path(__file__).resolve().parent.parent
 APP = REPO / "demo" / "app.py"
 
 
-@pytest.mark.parametrize("message, fields", [
-    ("提取发票号码、开票日期和价税合计", ["发票号码", "开票日期", "价税合计"]),
-    ("请帮我识别一下这张发票的开票日期和发票号码。", ["开票日期", "发票号码"]),
-    ("extract invoice number, date and total", ["invoice number", "date", "total"]),
-    ("Extract the following fields: company; total.", ["company", "total"]),
-    ("give me the date and the total from this receipt", ["date", "total"]),
-    ("company, date, address, total", ["company", "date", "address", "total"]),
-    ("价税合计", ["价税合计"]),
-])
+@pytest.mark.parametrize(
+    "message, fields",
+    [
+        ("提取发票号码、开票日期和价税合计", ["发票号码", "开票日期", "价税合计"]),
+        ("请帮我识别一下这张发票的开票日期和发票号码。", ["开票日期", "发票号码"]),
+        ("extract invoice number, date and total", ["invoice number", "date", "total"]),
+        ("Extract the following fields: company; total.", ["company", "total"]),
+        ("give me the date and the total from this receipt", ["date", "total"]),
+        ("company, date, address, total", ["company", "date", "address", "total"]),
+        ("价税合计", ["价税合计"]),
+    ],
+)
 def test_chat_lists_become_fields(message, fields):
     q = parse_chat(message)
     assert q.fields == fields and q.question is None
 
 
-@pytest.mark.parametrize("message", ["what is the total?", "总金额是多少？", "Who is the seller?", "这张发票是谁开的"])
+@pytest.mark.parametrize(
+    "message", ["what is the total?", "总金额是多少？", "Who is the seller?", "这张发票是谁开的"]
+)
 def test_chat_questions_stay_questions(message):
     q = parse_chat(message)
     assert q.fields == [] and q.question == message and q.keys == ["answer"]
@@ -80,9 +85,25 @@ def demo_server():
     port = free_port()
     env = dict(os.environ, CHATOCR_LLM_THREADS=os.environ.get("CHATOCR_LLM_THREADS", "1"))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(APP),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -38,8 +38,14 @@ def endpoint():
         doc = user.split("<document>\n", 1)[1].split("\n</document>", 1)[0].splitlines()
         answer = {k: (doc[i] if i < len(doc) else None) for i, k in enumerate(keys)}
         content = "I cannot help" if mode["garbage"] else json.dumps(answer, ensure_ascii=False)
-        return {"id": "x", "object": "chat.completion", "model": body.get("model"),
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}]}
+        return {
+            "id": "x",
+            "object": "chat.completion",
+            "model": body.get("model"),
+            "choices": [
+                {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
+            ],
+        }
 
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -83,7 +89,9 @@ def test_bad_replies_are_recorded_not_fatal(endpoint, rapid_engine, sample_path,
         imgs = tmp_path / "imgs"
         imgs.mkdir()
         shutil.copy(sample_path, imgs / "a.png")
-        stats = label_folder(imgs, FieldQuery(fields=["total"]), url, tmp_path / "o", engine=rapid_engine, progress=False)
+        stats = label_folder(
+            imgs, FieldQuery(fields=["total"]), url, tmp_path / "o", engine=rapid_engine, progress=False
+        )
         assert stats["failed"] == 1 and stats["labelled"] == 0
         assert "I cannot help" in (tmp_path / "o" / "failed.jsonl").read_text(encoding="utf-8")
     finally:
@@ -95,5 +103,12 @@ def test_unreachable_endpoint_is_a_clear_error(rapid_engine, sample_path, tmp_pa
     imgs.mkdir()
     shutil.copy(sample_path, imgs / "a.png")
     with pytest.raises(TeacherError, match="unreachable"):
-        label_folder(imgs, FieldQuery(fields=["total"]), f"http://127.0.0.1:{_free_port()}", tmp_path / "o",
-                     engine=rapid_engine, progress=False, timeout=5)
+        label_folder(
+            imgs,
+            FieldQuery(fields=["total"]),
+            f"http://127.0.0.1:{_free_port()}",
+            tmp_path / "o",
+            engine=rapid_engine,
+            progress=False,
+            timeout=5,
+        )

@@ -49,7 +49,10 @@ def test_unreachable_server_is_a_backend_error():
 
 def test_schema_keys_accepts_only_flat_string_or_null_objects():
     keys = ["发票号码", "total"]
-    assert schema_keys({"type": "json_schema", "json_schema": {"name": "x", "schema": answer_schema(keys)}}) == keys
+    assert (
+        schema_keys({"type": "json_schema", "json_schema": {"name": "x", "schema": answer_schema(keys)}})
+        == keys
+    )
     any_of = {"type": "object", "properties": {"a": {"anyOf": [{"type": "string"}, {"type": "null"}]}}}
     assert schema_keys({"type": "json_schema", "json_schema": {"schema": any_of}}) == ["a"]
     nested = {"type": "object", "properties": {"a": {"type": "array"}}}
@@ -64,7 +67,10 @@ def llm_server():
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "chatocr", "serve-llm", "--port", str(port), "--threads", "1"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}/v1"
     try:
@@ -88,17 +94,29 @@ def test_openai_backend_over_served_model_matches_in_process(llm_server, embedde
 
 @pytest.mark.slow
 def test_served_model_rejects_bad_requests_without_dying(llm_server):
-    bad = [{}, {"messages": []}, {"messages": [{"role": "user"}]}, {"messages": "hi"},
-           {"messages": [{"role": "user", "content": "hi"}], "max_tokens": "many"}]
+    bad = [
+        {},
+        {"messages": []},
+        {"messages": [{"role": "user"}]},
+        {"messages": "hi"},
+        {"messages": [{"role": "user", "content": "hi"}], "max_tokens": "many"},
+    ]
     for body in bad:
         r = httpx.post(f"{llm_server}/chat/completions", json=body, timeout=30)
         assert r.status_code in (400, 422), body
-    r = httpx.post(f"{llm_server}/chat/completions", content=b"{not json", timeout=30,
-                   headers={"content-type": "application/json"})
+    r = httpx.post(
+        f"{llm_server}/chat/completions",
+        content=b"{not json",
+        timeout=30,
+        headers={"content-type": "application/json"},
+    )
     assert r.status_code in (400, 422)
     # still serving, and free generation (no schema) answers in OpenAI format
-    r = httpx.post(f"{llm_server}/chat/completions", timeout=120,
-                   json={"messages": [{"role": "user", "content": "Say hi"}], "max_tokens": 5})
+    r = httpx.post(
+        f"{llm_server}/chat/completions",
+        timeout=120,
+        json={"messages": [{"role": "user", "content": "Say hi"}], "max_tokens": 5},
+    )
     assert r.status_code == 200
     body = r.json()
     assert body["object"] == "chat.completion" and isinstance(body["choices"][0]["message"]["content"], str)

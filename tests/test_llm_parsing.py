@@ -62,7 +62,11 @@ def test_line_items_key_may_hold_a_list_of_objects():
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.dictionaries(st.text(min_size=1, max_size=8), st.one_of(st.none(), st.text(max_size=20)), min_size=1, max_size=5))
+@given(
+    st.dictionaries(
+        st.text(min_size=1, max_size=8), st.one_of(st.none(), st.text(max_size=20)), min_size=1, max_size=5
+    )
+)
 def test_round_trip_of_any_canonical_answer(values):
     keys = list(values)
     # distinct after normalisation, else the mapping is ambiguous by design

@@ -16,9 +16,25 @@ from ..render import BLUE, RED, Canvas, barcode, paper, qr_block, seal, texture
 from .base import Doc, Fakers, register
 
 
-def form(doc: Doc, rng: random.Random, *, title: str, rows: list, width=(1100, 1300), lang="zh", tint=None,
-         border=True, two_col=False, title_color=None, table=None, footer: list[str] = (), seal_text: str = "",
-         qr: bool = False, bar: bool = False, size=(19, 23)) -> Image.Image:
+def form(
+    doc: Doc,
+    rng: random.Random,
+    *,
+    title: str,
+    rows: list,
+    width=(1100, 1300),
+    lang="zh",
+    tint=None,
+    border=True,
+    two_col=False,
+    title_color=None,
+    table=None,
+    footer: list[str] = (),
+    seal_text: str = "",
+    qr: bool = False,
+    bar: bool = False,
+    size=(19, 23),
+) -> Image.Image:
     """Title, then label/value rows (one or two columns), an optional table, footer lines, a seal."""
     W = rng.randint(*width)
     c = Canvas(W, 2400, rng, paper(W, 2400, rng, tint))
@@ -83,12 +99,40 @@ def _money(x) -> str:
 
 
 # ---------------------------------------------------------------- 火车票 (电子发票（铁路电子客票）)
-TRAIN = spec("train_ticket", "zh", "火车票", [
-    ("车次", "train_no"), ("出发站", "from_station"), ("到达站", "to_station"), ("发车时间", "departure_time"),
-    ("座位号", "seat"), ("席别", "seat_class"), ("票价", "fare"), ("乘客姓名", "passenger_name"),
-    ("证件号码", "id_masked"), ("电子客票号", "ticket_no"),
-])
-STATIONS = ["北京南", "上海虹桥", "广州南", "深圳北", "杭州东", "南京南", "武汉", "成都东", "西安北", "重庆北", "长沙南", "郑州东", "青岛", "天津西", "苏州"]
+TRAIN = spec(
+    "train_ticket",
+    "zh",
+    "火车票",
+    [
+        ("车次", "train_no"),
+        ("出发站", "from_station"),
+        ("到达站", "to_station"),
+        ("发车时间", "departure_time"),
+        ("座位号", "seat"),
+        ("席别", "seat_class"),
+        ("票价", "fare"),
+        ("乘客姓名", "passenger_name"),
+        ("证件号码", "id_masked"),
+        ("电子客票号", "ticket_no"),
+    ],
+)
+STATIONS = [
+    "北京南",
+    "上海虹桥",
+    "广州南",
+    "深圳北",
+    "杭州东",
+    "南京南",
+    "武汉",
+    "成都东",
+    "西安北",
+    "重庆北",
+    "长沙南",
+    "郑州东",
+    "青岛",
+    "天津西",
+    "苏州",
+]
 
 
 def gen_train(rng: random.Random, fk: Fakers) -> Doc:
@@ -99,18 +143,31 @@ def gen_train(rng: random.Random, fk: Fakers) -> Doc:
     birth = V.rand_date(rng, 1960, 2004)
     idn = V.fake_id_number(rng, rng.choice(list(V.REGIONS)), birth)
     cls = rng.choice(["二等座", "一等座", "商务座"]) if kind in "GD" else rng.choice(["硬座", "硬卧", "软卧"])
-    seat = f"{rng.randint(1, 16):02d}车{rng.randint(1, 18):02d}{rng.choice('ABCDF')}号" if kind in "GD" else f"{rng.randint(1, 18):02d}车{rng.randint(1, 120):03d}号"
+    seat = (
+        f"{rng.randint(1, 16):02d}车{rng.randint(1, 18):02d}{rng.choice('ABCDF')}号"
+        if kind in "GD"
+        else f"{rng.randint(1, 18):02d}车{rng.randint(1, 120):03d}号"
+    )
     f = {
         "车次": f"{kind}{rng.randint(1, 9999 if kind in 'KZ' else 2999)}",
-        "出发站": a, "到达站": b,
+        "出发站": a,
+        "到达站": b,
         "发车时间": f"{d.year}年{d.month:02d}月{d.day:02d}日 {t.hour:02d}:{t.minute:02d}开",
-        "座位号": seat, "席别": cls,
+        "座位号": seat,
+        "席别": cls,
         "票价": f"¥{rng.randint(30, 1800)}.{rng.choice(['0', '5'])}",
         "乘客姓名": fk.zh.name(),
         "证件号码": idn[:10] + "****" + idn[14:],
-        "电子客票号": V.digits(rng, 5, True) + V.digits(rng, 15)[:16] if rng.random() < 0.5 else rng.choice("EF") + V.digits(rng, 6) + V.digits(rng, 6),
+        "电子客票号": V.digits(rng, 5, True) + V.digits(rng, 15)[:16]
+        if rng.random() < 0.5
+        else rng.choice("EF") + V.digits(rng, 6) + V.digits(rng, 6),
     }
-    return Doc("train_ticket", f, "default", {"station_en": (rng.choice(["Beijingnan", "Shanghaihongqiao", "Guangzhounan", ""]))})
+    return Doc(
+        "train_ticket",
+        f,
+        "default",
+        {"station_en": (rng.choice(["Beijingnan", "Shanghaihongqiao", "Guangzhounan", ""]))},
+    )
 
 
 def render_train(doc: Doc, rng: random.Random) -> Image.Image:
@@ -119,7 +176,12 @@ def render_train(doc: Doc, rng: random.Random) -> Image.Image:
     c = Canvas(W, H, rng, rng.choice([(200, 225, 240), (235, 240, 250), (250, 250, 250)]))
     fam = rng.choice(["cn_sans", "cn_serif"])
     c.text((50, 30), f["电子客票号"], 22, "en_mono", RED if rng.random() < 0.5 else None)
-    c.text((W - 280, 30), rng.choice(["检票：", "候车："]) + f"{rng.randint(1, 30)}{rng.choice(['', 'A', 'B'])}", 22, fam)
+    c.text(
+        (W - 280, 30),
+        rng.choice(["检票：", "候车："]) + f"{rng.randint(1, 30)}{rng.choice(['', 'A', 'B'])}",
+        22,
+        fam,
+    )
     c.text((120, 90), f["出发站"] + "站", 40, fam)
     c.text((W / 2, 105), f["车次"], 34, "en_sans_bold", anchor="ma")
     c.line((W / 2 - 90, 150, W / 2 + 90, 150), width=2)
@@ -138,12 +200,37 @@ def render_train(doc: Doc, rng: random.Random) -> Image.Image:
 
 
 # ---------------------------------------------------------------- 出租车发票
-TAXI = spec("taxi_invoice", "zh", "出租车发票", [
-    ("发票代码", "invoice_code"), ("发票号码", "invoice_no"), ("车号", "plate_no"), ("日期", "date"),
-    ("上车时间", "board_time"), ("下车时间", "alight_time"), ("单价", "unit_price"), ("里程", "distance"),
-    ("等候时间", "waiting_time"), ("金额", "total"), ("电话", "phone"),
-])
-PLATES = {"北京": "京B", "上海": "沪", "深圳": "粤B", "广东": "粤A", "浙江": "浙A", "江苏": "苏E", "四川": "川A", "湖北": "鄂A", "山东": "鲁B", "陕西": "陕A", "重庆": "渝"}
+TAXI = spec(
+    "taxi_invoice",
+    "zh",
+    "出租车发票",
+    [
+        ("发票代码", "invoice_code"),
+        ("发票号码", "invoice_no"),
+        ("车号", "plate_no"),
+        ("日期", "date"),
+        ("上车时间", "board_time"),
+        ("下车时间", "alight_time"),
+        ("单价", "unit_price"),
+        ("里程", "distance"),
+        ("等候时间", "waiting_time"),
+        ("金额", "total"),
+        ("电话", "phone"),
+    ],
+)
+PLATES = {
+    "北京": "京B",
+    "上海": "沪",
+    "深圳": "粤B",
+    "广东": "粤A",
+    "浙江": "浙A",
+    "江苏": "苏E",
+    "四川": "川A",
+    "湖北": "鄂A",
+    "山东": "鲁B",
+    "陕西": "陕A",
+    "重庆": "渝",
+}
 
 
 def gen_taxi(rng: random.Random, fk: Fakers) -> Doc:
@@ -158,7 +245,11 @@ def gen_taxi(rng: random.Random, fk: Fakers) -> Doc:
     wait = f"00:{rng.randint(0, 15):02d}:{rng.randint(0, 59):02d}"
     total = max(Decimal(rng.choice([10, 13, 14])), V.money(Decimal(str(km)) * price + rng.randint(0, 6)))
     plate = PLATES.get(prov, "京B")
-    plate = plate + ("" if len(plate) == 3 else rng.choice("ABCDF")) + "".join(rng.choice("0123456789ABCDEFGHJKL") for _ in range(4))
+    plate = (
+        plate
+        + ("" if len(plate) == 3 else rng.choice("ABCDF"))
+        + "".join(rng.choice("0123456789ABCDEFGHJKL") for _ in range(4))
+    )
     f = {
         "发票代码": "1" + region[:4] + V.digits(rng, 7),
         "发票号码": V.digits(rng, 8),
@@ -177,18 +268,62 @@ def gen_taxi(rng: random.Random, fk: Fakers) -> Doc:
 
 def render_taxi(doc: Doc, rng: random.Random) -> Image.Image:
     f = doc.fields
-    rows = [(k, f[k]) for k in ["发票代码", "发票号码", "电话", "车号", "日期", "上车时间", "下车时间", "单价", "里程", "等候时间", "金额"]]
-    return form(doc, rng, title=f"{doc.data['city']}市出租汽车专用发票", rows=rows, width=(520, 640), border=rng.random() < 0.5,
-                footer=["发票联", rng.choice(["手写无效", "欢迎乘坐", ""])], seal_text="", qr=False, bar=rng.random() < 0.3, size=(20, 24))
+    rows = [
+        (k, f[k])
+        for k in [
+            "发票代码",
+            "发票号码",
+            "电话",
+            "车号",
+            "日期",
+            "上车时间",
+            "下车时间",
+            "单价",
+            "里程",
+            "等候时间",
+            "金额",
+        ]
+    ]
+    return form(
+        doc,
+        rng,
+        title=f"{doc.data['city']}市出租汽车专用发票",
+        rows=rows,
+        width=(520, 640),
+        border=rng.random() < 0.5,
+        footer=["发票联", rng.choice(["手写无效", "欢迎乘坐", ""])],
+        seal_text="",
+        qr=False,
+        bar=rng.random() < 0.3,
+        size=(20, 24),
+    )
 
 
 # ---------------------------------------------------------------- 获奖证书
-AWARD = spec("award_certificate", "zh", "获奖证书", [
-    ("获奖者", "recipient"), ("奖项", "award_name"), ("比赛名称", "competition"), ("颁发单位", "issuer"),
-    ("日期", "date"), ("证书编号", "certificate_no"),
-])
-COMPETITIONS = ["全国大学生数学建模竞赛", "中国大学生计算机设计大赛", "“挑战杯”全国大学生课外学术科技作品竞赛", "全国青少年科技创新大赛",
-                "蓝桥杯全国软件和信息技术专业人才大赛", "全国大学生电子设计竞赛", "市中小学生书法比赛", "省青年歌手大奖赛", "全国大学生英语竞赛"]
+AWARD = spec(
+    "award_certificate",
+    "zh",
+    "获奖证书",
+    [
+        ("获奖者", "recipient"),
+        ("奖项", "award_name"),
+        ("比赛名称", "competition"),
+        ("颁发单位", "issuer"),
+        ("日期", "date"),
+        ("证书编号", "certificate_no"),
+    ],
+)
+COMPETITIONS = [
+    "全国大学生数学建模竞赛",
+    "中国大学生计算机设计大赛",
+    "“挑战杯”全国大学生课外学术科技作品竞赛",
+    "全国青少年科技创新大赛",
+    "蓝桥杯全国软件和信息技术专业人才大赛",
+    "全国大学生电子设计竞赛",
+    "市中小学生书法比赛",
+    "省青年歌手大奖赛",
+    "全国大学生英语竞赛",
+]
 
 
 def gen_award(rng: random.Random, fk: Fakers) -> Doc:
@@ -198,11 +333,24 @@ def gen_award(rng: random.Random, fk: Fakers) -> Doc:
         "获奖者": fk.zh.name(),
         "奖项": rng.choice(["一等奖", "二等奖", "三等奖", "特等奖", "优秀奖", "金奖", "银奖"]),
         "比赛名称": f"{d.year}年{comp}" if rng.random() < 0.6 else comp,
-        "颁发单位": rng.choice([f"{comp[:2]}组织委员会", "中国教育学会", fk.zh.company(), fk.zh.city_name() + "教育局", "全国大学生竞赛组委会"]),
+        "颁发单位": rng.choice(
+            [
+                f"{comp[:2]}组织委员会",
+                "中国教育学会",
+                fk.zh.company(),
+                fk.zh.city_name() + "教育局",
+                "全国大学生竞赛组委会",
+            ]
+        ),
         "日期": V.cn_date_nopad(d) if rng.random() < 0.6 else V.cn_date(d),
         "证书编号": rng.choice(["", "NO.", "No："]) + V.digits(rng, rng.choice([8, 10, 12]), True),
     }
-    return Doc("award_certificate", f, "default", {"school": fk.zh.city_name() + rng.choice(["大学", "理工学院", "第一中学"])})
+    return Doc(
+        "award_certificate",
+        f,
+        "default",
+        {"school": fk.zh.city_name() + rng.choice(["大学", "理工学院", "第一中学"])},
+    )
 
 
 def render_award(doc: Doc, rng: random.Random) -> Image.Image:
@@ -214,7 +362,13 @@ def render_award(doc: Doc, rng: random.Random) -> Image.Image:
     c.rect((45, 45, W - 45, H - 45), outline=gold, width=2)
     fam = rng.choice(["cn_kai", "cn_serif", "cn_sans"])
     c.spaced((W / 2 - 190, 90), "荣誉证书", 80, fam, 26, gold)
-    c.text((W - 120, 200), f"证书编号：{f['证书编号']}" if not f["证书编号"].startswith("N") else f["证书编号"], 20, "cn_sans", anchor="ra")
+    c.text(
+        (W - 120, 200),
+        f"证书编号：{f['证书编号']}" if not f["证书编号"].startswith("N") else f["证书编号"],
+        20,
+        "cn_sans",
+        anchor="ra",
+    )
     y = 280
     c.text((140, y), f"{f['获奖者']}{rng.choice(['同学', '同志', ''])}：", 40, fam)
     body = f"在{f['比赛名称']}中，荣获{f['奖项']}。特发此证，以资鼓励。"
@@ -227,10 +381,21 @@ def render_award(doc: Doc, rng: random.Random) -> Image.Image:
 
 
 # ---------------------------------------------------------------- 居民身份证 (正面 + 反面 on one page)
-IDCARD = spec("id_card", "zh", "居民身份证（样本）", [
-    ("姓名", "name"), ("性别", "sex"), ("民族", "ethnicity"), ("出生", "birth_date"), ("住址", "domicile"),
-    ("公民身份号码", "id_number"), ("签发机关", "issuer"), ("有效期限", "business_term"),
-])
+IDCARD = spec(
+    "id_card",
+    "zh",
+    "居民身份证（样本）",
+    [
+        ("姓名", "name"),
+        ("性别", "sex"),
+        ("民族", "ethnicity"),
+        ("出生", "birth_date"),
+        ("住址", "domicile"),
+        ("公民身份号码", "id_number"),
+        ("签发机关", "issuer"),
+        ("有效期限", "business_term"),
+    ],
+)
 
 
 def gen_id(rng: random.Random, fk: Fakers) -> Doc:
@@ -291,11 +456,22 @@ def render_id(doc: Doc, rng: random.Random) -> Image.Image:
 
 
 # ---------------------------------------------------------------- 营业执照
-LICENSE = spec("business_license", "zh", "营业执照", [
-    ("统一社会信用代码", "uscc"), ("名称", "company_name"), ("类型", "company_type"), ("法定代表人", "legal_rep"),
-    ("注册资本", "capital"), ("成立日期", "established"), ("营业期限", "business_term"), ("住所", "business_address"),
-    ("登记机关", "registration_authority"),
-])
+LICENSE = spec(
+    "business_license",
+    "zh",
+    "营业执照",
+    [
+        ("统一社会信用代码", "uscc"),
+        ("名称", "company_name"),
+        ("类型", "company_type"),
+        ("法定代表人", "legal_rep"),
+        ("注册资本", "capital"),
+        ("成立日期", "established"),
+        ("营业期限", "business_term"),
+        ("住所", "business_address"),
+        ("登记机关", "registration_authority"),
+    ],
+)
 
 
 def gen_license(rng: random.Random, fk: Fakers) -> Doc:
@@ -305,7 +481,14 @@ def gen_license(rng: random.Random, fk: Fakers) -> Doc:
     f = {
         "统一社会信用代码": V.uscc(rng, region),
         "名称": fk.zh.company(),
-        "类型": rng.choice(["有限责任公司（自然人投资或控股）", "有限责任公司（自然人独资）", "股份有限公司（非上市）", "其他有限责任公司"]),
+        "类型": rng.choice(
+            [
+                "有限责任公司（自然人投资或控股）",
+                "有限责任公司（自然人独资）",
+                "股份有限公司（非上市）",
+                "其他有限责任公司",
+            ]
+        ),
         "法定代表人": fk.zh.name(),
         "注册资本": f"{cap}万元人民币" if rng.random() < 0.5 else f"人民币{cap}万元",
         "成立日期": V.cn_date(d),
@@ -313,25 +496,57 @@ def gen_license(rng: random.Random, fk: Fakers) -> Doc:
         "住所": V.cn_street_address(rng, V.REGIONS[region][1]),
         "登记机关": V.REGIONS[region][1] + "市场监督管理局",
     }
-    return Doc("business_license", f, "default", {"scope": "技术开发、技术咨询、技术服务；销售" + fk.zh.word() + "、电子产品、日用百货。（依法须经批准的项目，经相关部门批准后方可开展经营活动）"})
+    return Doc(
+        "business_license",
+        f,
+        "default",
+        {
+            "scope": "技术开发、技术咨询、技术服务；销售"
+            + fk.zh.word()
+            + "、电子产品、日用百货。（依法须经批准的项目，经相关部门批准后方可开展经营活动）"
+        },
+    )
 
 
 def render_license(doc: Doc, rng: random.Random) -> Image.Image:
     f = doc.fields
     rows = [(k, f[k]) for k in ["名称", "类型", "法定代表人", "注册资本", "成立日期", "营业期限", "住所"]]
-    img = form(doc, rng, title="营 业 执 照", rows=[("统一社会信用代码", f["统一社会信用代码"])] + rows, width=(1150, 1300),
-               tint=(rng.randint(248, 255), rng.randint(244, 252), rng.randint(230, 240)), border=True, title_color=RED,
-               footer=["经营范围：" + doc.data["scope"][:60], f"登记机关：{f['登记机关']}"], seal_text=f["登记机关"][:12], qr=True,
-               size=(21, 25))
+    img = form(
+        doc,
+        rng,
+        title="营 业 执 照",
+        rows=[("统一社会信用代码", f["统一社会信用代码"])] + rows,
+        width=(1150, 1300),
+        tint=(rng.randint(248, 255), rng.randint(244, 252), rng.randint(230, 240)),
+        border=True,
+        title_color=RED,
+        footer=["经营范围：" + doc.data["scope"][:60], f"登记机关：{f['登记机关']}"],
+        seal_text=f["登记机关"][:12],
+        qr=True,
+        size=(21, 25),
+    )
     return img
 
 
 # ---------------------------------------------------------------- 银行回单
-BANKRECEIPT = spec("bank_receipt", "zh", "银行回单", [
-    ("回单编号", "serial_no"), ("日期", "date"), ("付款人户名", "payer_name"), ("付款人账号", "payer_account"),
-    ("付款人开户行", "payer_bank"), ("收款人户名", "payee_name"), ("收款人账号", "payee_account"),
-    ("收款人开户行", "payee_bank"), ("金额（小写）", "transfer_amount"), ("金额（大写）", "amount_upper"), ("用途", "purpose"),
-])
+BANKRECEIPT = spec(
+    "bank_receipt",
+    "zh",
+    "银行回单",
+    [
+        ("回单编号", "serial_no"),
+        ("日期", "date"),
+        ("付款人户名", "payer_name"),
+        ("付款人账号", "payer_account"),
+        ("付款人开户行", "payer_bank"),
+        ("收款人户名", "payee_name"),
+        ("收款人账号", "payee_account"),
+        ("收款人开户行", "payee_bank"),
+        ("金额（小写）", "transfer_amount"),
+        ("金额（大写）", "amount_upper"),
+        ("用途", "purpose"),
+    ],
+)
 
 
 def gen_bank(rng: random.Random, fk: Fakers) -> Doc:
@@ -357,17 +572,55 @@ def gen_bank(rng: random.Random, fk: Fakers) -> Doc:
 
 def render_bank(doc: Doc, rng: random.Random) -> Image.Image:
     f = doc.fields
-    rows = [(k, f[k]) for k in ["回单编号", "日期", "付款人户名", "收款人户名", "付款人账号", "收款人账号", "付款人开户行", "收款人开户行", "金额（小写）", "金额（大写）", "用途"]]
-    return form(doc, rng, title=f"{doc.data['bank']}{rng.choice(['电子回单', '业务回单', '转账回单'])}", rows=rows, two_col=True,
-                width=(1250, 1400), footer=[f"交易流水：{V.digits(rng, 10)}", "打印次数：1"], seal_text=doc.data["bank"] + "电子回单专用章", size=(18, 21))
+    rows = [
+        (k, f[k])
+        for k in [
+            "回单编号",
+            "日期",
+            "付款人户名",
+            "收款人户名",
+            "付款人账号",
+            "收款人账号",
+            "付款人开户行",
+            "收款人开户行",
+            "金额（小写）",
+            "金额（大写）",
+            "用途",
+        ]
+    ]
+    return form(
+        doc,
+        rng,
+        title=f"{doc.data['bank']}{rng.choice(['电子回单', '业务回单', '转账回单'])}",
+        rows=rows,
+        two_col=True,
+        width=(1250, 1400),
+        footer=[f"交易流水：{V.digits(rng, 10)}", "打印次数：1"],
+        seal_text=doc.data["bank"] + "电子回单专用章",
+        size=(18, 21),
+    )
 
 
 # ---------------------------------------------------------------- 医疗门诊收费票据
-MEDICAL = spec("medical_receipt", "zh", "医疗门诊收费票据", [
-    ("票据号码", "invoice_no"), ("患者姓名", "patient_name"), ("医院名称", "hospital"), ("科室", "department"),
-    ("门诊号", "visit_no"), ("开票日期", "date"), ("医保类型", "medical_insurance_type"), ("合计", "total"),
-    ("医保统筹支付", "insurance_paid"), ("个人自付", "self_paid"), ("金额大写", "total_upper"), ("收费明细", "items"),
-])
+MEDICAL = spec(
+    "medical_receipt",
+    "zh",
+    "医疗门诊收费票据",
+    [
+        ("票据号码", "invoice_no"),
+        ("患者姓名", "patient_name"),
+        ("医院名称", "hospital"),
+        ("科室", "department"),
+        ("门诊号", "visit_no"),
+        ("开票日期", "date"),
+        ("医保类型", "medical_insurance_type"),
+        ("合计", "total"),
+        ("医保统筹支付", "insurance_paid"),
+        ("个人自付", "self_paid"),
+        ("金额大写", "total_upper"),
+        ("收费明细", "items"),
+    ],
+)
 MED_ITEMS = ["西药费", "中成药费", "检查费", "化验费", "治疗费", "挂号费", "诊察费", "材料费", "放射费"]
 
 
@@ -382,7 +635,8 @@ def gen_medical(rng: random.Random, fk: Fakers) -> Doc:
     f = {
         "票据号码": V.digits(rng, 10, True),
         "患者姓名": fk.zh.name(),
-        "医院名称": fk.zh.city_name() + rng.choice(["市第一人民医院", "中医院", "妇幼保健院", "人民医院", "大学附属医院"]),
+        "医院名称": fk.zh.city_name()
+        + rng.choice(["市第一人民医院", "中医院", "妇幼保健院", "人民医院", "大学附属医院"]),
         "科室": rng.choice(["内科", "外科", "儿科", "口腔科", "眼科", "皮肤科", "急诊科", "骨科"]),
         "门诊号": V.digits(rng, rng.choice([8, 10]), True),
         "开票日期": d.strftime(rng.choice(["%Y-%m-%d", "%Y年%m月%d日"])),
@@ -400,20 +654,52 @@ def render_medical(doc: Doc, rng: random.Random) -> Image.Image:
     f = doc.fields
     rows = [(k, f[k]) for k in ["票据号码", "开票日期", "患者姓名", "门诊号", "科室", "医保类型"]]
     table = (["项目", "金额"], [[i["项目"], i["金额"]] for i in f["收费明细"]], [0.6, 0.4])
-    foot = [f"合计（大写）{f['金额大写']}  （小写）{f['合计']}", f"医保统筹支付：{f['医保统筹支付']}  个人自付：{f['个人自付']}",
-            f"收款单位：{f['医院名称']}"]
-    return form(doc, rng, title=rng.choice(["医疗门诊收费票据（电子）", "门诊收费票据"]), rows=rows, two_col=rng.random() < 0.6,
-                width=(1050, 1250), table=table, footer=foot, seal_text=f["医院名称"] + "财务专用章"[: max(0, 16 - len(f["医院名称"]))],
-                qr=rng.random() < 0.6)
+    foot = [
+        f"合计（大写）{f['金额大写']}  （小写）{f['合计']}",
+        f"医保统筹支付：{f['医保统筹支付']}  个人自付：{f['个人自付']}",
+        f"收款单位：{f['医院名称']}",
+    ]
+    return form(
+        doc,
+        rng,
+        title=rng.choice(["医疗门诊收费票据（电子）", "门诊收费票据"]),
+        rows=rows,
+        two_col=rng.random() < 0.6,
+        width=(1050, 1250),
+        table=table,
+        footer=foot,
+        seal_text=f["医院名称"] + "财务专用章"[: max(0, 16 - len(f["医院名称"]))],
+        qr=rng.random() < 0.6,
+    )
 
 
 # ---------------------------------------------------------------- 快递面单
-WAYBILL = spec("express_waybill", "zh", "快递面单", [
-    ("运单号", "tracking_no"), ("快递公司", "carrier"), ("寄件人", "sender_name"), ("寄件人电话", "sender_phone"),
-    ("寄件人地址", "sender_address"), ("收件人", "receiver_name"), ("收件人电话", "receiver_phone"),
-    ("收件人地址", "receiver_address"), ("重量", "weight"), ("分拣码", "sort_code"),
-])
-CARRIERS = {"顺丰速运": "SF", "中通快递": "7", "圆通速递": "YT", "申通快递": "77", "韵达快递": "43", "京东物流": "JD", "EMS": "EJ"}
+WAYBILL = spec(
+    "express_waybill",
+    "zh",
+    "快递面单",
+    [
+        ("运单号", "tracking_no"),
+        ("快递公司", "carrier"),
+        ("寄件人", "sender_name"),
+        ("寄件人电话", "sender_phone"),
+        ("寄件人地址", "sender_address"),
+        ("收件人", "receiver_name"),
+        ("收件人电话", "receiver_phone"),
+        ("收件人地址", "receiver_address"),
+        ("重量", "weight"),
+        ("分拣码", "sort_code"),
+    ],
+)
+CARRIERS = {
+    "顺丰速运": "SF",
+    "中通快递": "7",
+    "圆通速递": "YT",
+    "申通快递": "77",
+    "韵达快递": "43",
+    "京东物流": "JD",
+    "EMS": "EJ",
+}
 
 
 def gen_waybill(rng: random.Random, fk: Fakers) -> Doc:
@@ -431,7 +717,9 @@ def gen_waybill(rng: random.Random, fk: Fakers) -> Doc:
         "收件人电话": rphone[:3] + "****" + rphone[7:] if mask else rphone,
         "收件人地址": V.cn_street_address(rng, V.REGIONS[rng.choice(list(V.REGIONS))][1]),
         "重量": f"{rng.uniform(0.1, 25):.1f}kg" if rng.random() < 0.7 else f"{rng.uniform(0.1, 25):.2f}公斤",
-        "分拣码": f"{rng.randint(100, 999)}-{rng.randint(10, 99)}-{rng.randint(10, 99)}" if rng.random() < 0.6 else f"{rng.choice(['华东', '华南', '华北'])} {rng.randint(10, 99)}",
+        "分拣码": f"{rng.randint(100, 999)}-{rng.randint(10, 99)}-{rng.randint(10, 99)}"
+        if rng.random() < 0.6
+        else f"{rng.choice(['华东', '华南', '华北'])} {rng.randint(10, 99)}",
     }
     return Doc("express_waybill", f, "default", {})
 
@@ -444,7 +732,9 @@ def render_waybill(doc: Doc, rng: random.Random) -> Image.Image:
     c.text((30, 25), f["快递公司"], 36, "cn_sans")
     c.text((W - 30, 30), rng.choice(["标准快递", "特快", "电商件"]), 26, fam, anchor="ra")
     c.line((20, 80, W - 20, 80), width=3)
-    c.text((W / 2, 95), f["分拣码"], 50, "en_sans_bold" if f["分拣码"][0].isdigit() else "cn_sans", anchor="ma")
+    c.text(
+        (W / 2, 95), f["分拣码"], 50, "en_sans_bold" if f["分拣码"][0].isdigit() else "cn_sans", anchor="ma"
+    )
     c.line((20, 170, W - 20, 170), width=2)
     barcode(c, 60, 185, W - 120, 90)
     c.text((W / 2, 285), f["运单号"], 28, "en_mono", anchor="ma")
@@ -469,14 +759,37 @@ def render_waybill(doc: Doc, rng: random.Random) -> Image.Image:
 
 
 # ---------------------------------------------------------------- English commercial invoice
-COMMERCIAL = spec("commercial_invoice", "en", "Commercial invoice", [
-    ("invoice_no", "invoice_no"), ("date", "date"), ("shipper", "shipper"), ("consignee", "buyer_name"),
-    ("consignee_address", "consignee_addr"), ("po_number", "po_no"), ("incoterms", "incoterms"), ("currency", "currency"),
-    ("country_of_origin", "country_of_origin"), ("subtotal", "subtotal"), ("freight", "freight"), ("total", "total"),
-    ("items", "items"),
-])
-PRODUCTS = [("LED Desk Lamp", 8.5, 25), ("Stainless Steel Bottle 500ml", 2.1, 6.5), ("Bluetooth Speaker", 9.0, 32), ("Cotton T-Shirt", 1.8, 6.0),
-            ("USB-C Charger 20W", 3.2, 9.5), ("Ceramic Mug", 0.9, 3.2), ("Yoga Mat", 4.5, 12), ("Phone Case", 0.6, 2.5), ("Wireless Mouse", 2.8, 8.0)]
+COMMERCIAL = spec(
+    "commercial_invoice",
+    "en",
+    "Commercial invoice",
+    [
+        ("invoice_no", "invoice_no"),
+        ("date", "date"),
+        ("shipper", "shipper"),
+        ("consignee", "buyer_name"),
+        ("consignee_address", "consignee_addr"),
+        ("po_number", "po_no"),
+        ("incoterms", "incoterms"),
+        ("currency", "currency"),
+        ("country_of_origin", "country_of_origin"),
+        ("subtotal", "subtotal"),
+        ("freight", "freight"),
+        ("total", "total"),
+        ("items", "items"),
+    ],
+)
+PRODUCTS = [
+    ("LED Desk Lamp", 8.5, 25),
+    ("Stainless Steel Bottle 500ml", 2.1, 6.5),
+    ("Bluetooth Speaker", 9.0, 32),
+    ("Cotton T-Shirt", 1.8, 6.0),
+    ("USB-C Charger 20W", 3.2, 9.5),
+    ("Ceramic Mug", 0.9, 3.2),
+    ("Yoga Mat", 4.5, 12),
+    ("Phone Case", 0.6, 2.5),
+    ("Wireless Mouse", 2.8, 8.0),
+]
 
 
 def gen_commercial(rng: random.Random, fk: Fakers) -> Doc:
@@ -485,8 +798,15 @@ def gen_commercial(rng: random.Random, fk: Fakers) -> Doc:
     for p, lo, hi in rng.sample(PRODUCTS, rng.randint(1, 5)):
         qty = rng.choice([50, 100, 200, 500, 1000, 2400])
         price = V.money(Decimal(str(round(rng.uniform(lo, hi), 2))))
-        items.append({"description": p, "hs_code": f"{rng.randint(3900, 9999)}.{rng.randint(10, 99)}", "qty": str(qty),
-                      "unit_price": f"{price:.2f}", "amount": f"{price * qty:,.2f}"})
+        items.append(
+            {
+                "description": p,
+                "hs_code": f"{rng.randint(3900, 9999)}.{rng.randint(10, 99)}",
+                "qty": str(qty),
+                "unit_price": f"{price:.2f}",
+                "amount": f"{price * qty:,.2f}",
+            }
+        )
     sub = sum(Decimal(i["amount"].replace(",", "")) for i in items)
     freight = V.money(Decimal(str(rng.choice([0, 120, 350, 800, 1250.5]))))
     cur = rng.choice(["USD", "USD", "EUR"])
@@ -505,19 +825,49 @@ def gen_commercial(rng: random.Random, fk: Fakers) -> Doc:
         "total": f"{sub + freight:,.2f}",
         "items": items,
     }
-    return Doc("commercial_invoice", {k: v for k, v in f.items() if v is not None}, "default", {"shipper_addr": fk.en.address().replace("\n", ", ")})
+    return Doc(
+        "commercial_invoice",
+        {k: v for k, v in f.items() if v is not None},
+        "default",
+        {"shipper_addr": fk.en.address().replace("\n", ", ")},
+    )
 
 
 def render_commercial(doc: Doc, rng: random.Random) -> Image.Image:
     f = doc.fields
-    rows = [("Invoice No.", f["invoice_no"]), ("Date", f["date"]), ("Shipper/Exporter", f["shipper"]), ("Address", doc.data["shipper_addr"]),
-            ("Consignee", f["consignee"]), ("Consignee Address", f["consignee_address"]), ("PO No.", f["po_number"]),
-            ("Terms of Delivery", f["incoterms"]), ("Currency", f["currency"]), ("Country of Origin", f["country_of_origin"])]
-    table = (["Description", "HS Code", "Qty", "Unit Price", "Amount"],
-             [[i["description"], i["hs_code"], i["qty"], i["unit_price"], i["amount"]] for i in f["items"]], [0.36, 0.16, 0.12, 0.16, 0.2])
-    foot = [f"Subtotal: {f['subtotal']}"] + ([f"Freight: {f['freight']}"] if "freight" in f else []) + [f"TOTAL ({f['currency']}): {f['total']}",
-                                                                                                       "We hereby certify this invoice is true and correct."]
-    return form(doc, rng, title="COMMERCIAL INVOICE", rows=rows, lang="en", width=(1150, 1300), table=table, footer=foot, size=(18, 21))
+    rows = [
+        ("Invoice No.", f["invoice_no"]),
+        ("Date", f["date"]),
+        ("Shipper/Exporter", f["shipper"]),
+        ("Address", doc.data["shipper_addr"]),
+        ("Consignee", f["consignee"]),
+        ("Consignee Address", f["consignee_address"]),
+        ("PO No.", f["po_number"]),
+        ("Terms of Delivery", f["incoterms"]),
+        ("Currency", f["currency"]),
+        ("Country of Origin", f["country_of_origin"]),
+    ]
+    table = (
+        ["Description", "HS Code", "Qty", "Unit Price", "Amount"],
+        [[i["description"], i["hs_code"], i["qty"], i["unit_price"], i["amount"]] for i in f["items"]],
+        [0.36, 0.16, 0.12, 0.16, 0.2],
+    )
+    foot = (
+        [f"Subtotal: {f['subtotal']}"]
+        + ([f"Freight: {f['freight']}"] if "freight" in f else [])
+        + [f"TOTAL ({f['currency']}): {f['total']}", "We hereby certify this invoice is true and correct."]
+    )
+    return form(
+        doc,
+        rng,
+        title="COMMERCIAL INVOICE",
+        rows=rows,
+        lang="en",
+        width=(1150, 1300),
+        table=table,
+        footer=foot,
+        size=(18, 21),
+    )
 
 
 register(TRAIN, gen_train, render_train)
