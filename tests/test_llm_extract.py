@@ -358,3 +358,21 @@ def test_drafting_from_the_document_changes_passes_not_answers(embedded_backend)
         passes["fast"] += fast.forward_passes
         drafted += fast.drafted_tokens
     assert drafted > 20 and passes["fast"] < 0.7 * passes["plain"], (drafted, passes)
+
+
+def test_rolling_back_drafted_tokens_restores_the_model_state(embedded_backend):
+    """Rejected draft tokens are cropped from the real KV cache: the next step's logits equal
+    those of a cache that never saw them."""
+    import torch
+
+    b = embedded_backend
+    ids = b.tokenizer.encode("TOTAL RM 9.00 CASH 10.00 CHANGE 1.00", add_special_tokens=False)
+    _, cache = b._step(ids[:4], None)
+    rows, cache = b._step_many(ids[4:], cache)  # a draft of the rest, then keep only one token
+    assert rows.shape[0] == len(ids) - 4
+    cache = b._crop(cache, 5)
+    assert cache.get_seq_length() == 5
+    after_crop, _ = b._step([ids[5]], cache)
+    fresh, _ = b._step(ids[:6], None)
+    assert torch.allclose(after_crop, fresh, atol=1e-3)
+    assert torch.allclose(rows[1], fresh, atol=1e-3)  # the draft pass gave the same logits

@@ -161,8 +161,16 @@ class TransformersBackend(Backend):
 
     @staticmethod
     def _crop(cache, length: int):
-        cache.crop(length)  # DynamicCache: drop the rejected draft tokens' keys/values
+        """Drop the rejected draft tokens' keys/values (transformers 5 crops by a negative count)."""
+        remove = cache.get_seq_length() - length
+        if remove > 0:
+            cache.crop(-remove)
         return cache
+
+    def _can_draft(self) -> bool:
+        # A sliding-window cache (Gemma 3) cannot be rolled back once the window is full.
+        cfg = getattr(self.model, "config", None)
+        return self.options.draft_tokens > 0 and not getattr(cfg, "sliding_window", None)
 
     def prompt_ids(self, messages: list[dict[str, str]]) -> list[int]:
         ids = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
@@ -194,7 +202,7 @@ class TransformersBackend(Backend):
             max_value_tokens=self.options.max_value_tokens,
             copy_from=copy_from,
             rules=rules,
-            step_many=self._step_many if self.options.draft_tokens > 0 else None,
+            step_many=self._step_many if self._can_draft() else None,
             crop=self._crop,
             draft_tokens=self.options.draft_tokens,
         )
