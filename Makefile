@@ -66,7 +66,7 @@ train-cpu: setup ## LoRA fine-tune of the embedded model on CPU with XTuner (res
 	bash scripts/train_cpu.sh
 
 # ADAPTER_STEPS: the shipped run's length (see its PROVENANCE.md); `auto` trains to convergence.
-ADAPTER_STEPS ?= auto
+ADAPTER_STEPS ?= 900
 adapter: data ## reproduce the shipped LoRA adapter (make data, then XTuner CPU LoRA; see its PROVENANCE.md)
 	DATA=$(DATA_OUT)/train.jsonl VAL=$(DATA_OUT)/val.jsonl STEPS=$(ADAPTER_STEPS) WORK=work_dirs/lora-v3 bash scripts/train_cpu.sh
 

@@ -133,7 +133,8 @@ def test_every_error_type_is_in_the_table_with_a_status():
         assert (kind.status, kind.code) == (status, code), type(e)
     assert kind_of(BackendError("down")).scope == "service" and kind_of(QueryError("x")).scope == "input"
     assert kind_of(KeyError("x")) is None  # not a user error: a 500 / traceback
-    assert all(k.status in (400, 413, 422, 502, 504) for k in ERRORS.values())
+    # 500 only for a failed fine-tuning run (CLI), which no API route raises
+    assert all(k.status in (400, 413, 422, 500, 502, 504) for k in ERRORS.values())
 
 
 def test_backend_failure_is_a_502_from_the_table():

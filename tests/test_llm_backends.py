@@ -66,7 +66,7 @@ def llm_server():
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "chatocr", "serve-llm", "--port", str(port), "--threads", "1"],
+        [sys.executable, "-m", "chatocr", "serve-llm", "--port", str(port), "--llm-threads", "1"],
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,
