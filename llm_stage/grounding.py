@@ -25,6 +25,7 @@ from rapidfuzz import fuzz
 
 from .normalize import _norm_char, canonical_value, find_amounts, find_dates, normalize_amount, normalize_date
 from .types import FieldValue
+from .value_rules import cuts_number
 
 if TYPE_CHECKING:  # ocr_stage's package import pulls image decoding; grounding needs only its types
     from ocr_stage.types import OcrResult, RenderedText, TextLine
@@ -77,27 +78,13 @@ def _gnorm_mapped(s: str) -> tuple[str, list[int]]:
     return "".join(out), idx
 
 
-def _is_digit(s: str, i: int) -> bool:
-    return 0 <= i < len(s) and s[i].isdigit()
-
-
 def _find_bounded(hay: str, needle: str, start: int = 0) -> int:
     """Index of `needle` in `hay` that does not cut a number ("9" is not in "9.00", "50" not in
     "1.50" or "150"), or -1. Letters and CJK text may match anywhere."""
-    n = len(needle)
     pos = hay.find(needle, start)
-    while pos >= 0:
-        end = pos + n
-        before_ok = not needle[0].isdigit() or not (
-            _is_digit(hay, pos - 1) or (pos >= 2 and hay[pos - 1] in ".," and _is_digit(hay, pos - 2))
-        )
-        after_ok = not needle[-1].isdigit() or not (
-            _is_digit(hay, end) or (end + 1 < len(hay) and hay[end] in ".," and _is_digit(hay, end + 1))
-        )
-        if before_ok and after_ok:
-            return pos
+    while pos >= 0 and cuts_number(hay, pos, pos + len(needle)):
         pos = hay.find(needle, pos + 1)
-    return -1
+    return pos
 
 
 def _union_box(lines: list[TextLine]) -> list[Point]:

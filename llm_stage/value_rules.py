@@ -80,30 +80,27 @@ class CopySource:
         return i
 
 
-def _digit_at(d: bytes, i: int) -> bool:
-    return 0 <= i < len(d) and 0x30 <= d[i] <= 0x39
+def _digit_at(s: str | bytes, i: int) -> bool:
+    """A digit at i (ASCII in bytes, any Unicode digit in text)."""
+    if not 0 <= i < len(s):
+        return False
+    c = s[i]
+    return 0x30 <= c <= 0x39 if isinstance(c, int) else c.isdigit()
 
 
-def _continues_number(d: bytes, i: int, step: int) -> bool:
+def _continues_number(s: str | bytes, i: int, step: int) -> bool:
     """Is there a digit at i, or a '.'/',' at i followed (in `step` direction) by a digit?"""
-    if _digit_at(d, i):
+    if _digit_at(s, i):
         return True
-    return 0 <= i < len(d) and d[i] in b".," and _digit_at(d, i + step)
+    return 0 <= i < len(s) and s[i] in (b".," if isinstance(s, bytes) else ".,") and _digit_at(s, i + step)
 
 
-def _digit(s: str, i: int) -> bool:
-    return 0 <= i < len(s) and s[i].isdigit()
-
-
-def _inside_number(s: str, start: int, end: int) -> bool:
-    """Would s[start:end] cut a number of s ("9" out of "19.00", "2018" out of "20180306")?"""
-    if _digit(s, start) and (
-        _digit(s, start - 1) or (start >= 2 and s[start - 1] in ".," and _digit(s, start - 2))
-    ):
+def cuts_number(s: str | bytes, start: int, end: int) -> bool:
+    """Would s[start:end] cut a number of s ("9" out of "19.00", "2018" out of "20180306")?
+    Letters and CJK text may start and end anywhere."""
+    if _digit_at(s, start) and _continues_number(s, start - 1, -1):
         return True
-    return _digit(s, end - 1) and (
-        _digit(s, end) or (end + 1 < len(s) and s[end] in ".," and _digit(s, end + 1))
-    )
+    return _digit_at(s, end - 1) and _continues_number(s, end, 1)
 
 
 # ------------------------------------------------------------------------------------ shapes
@@ -155,7 +152,7 @@ class ValueRule:
             for m in self._rx.finditer(form, overlapped=True):
                 v = m.group(0).strip()
                 start = m.start() + (len(m.group(0)) - len(m.group(0).lstrip()))
-                if v and not _inside_number(form, start, start + len(v)):
+                if v and not cuts_number(form, start, start + len(v)):
                     out.setdefault(v, None)
         found = list(out)
         if self.kind == "amount":
