@@ -234,8 +234,9 @@ def decode_json_object(
         step_many = None
     rules = rules or {}
     choices = {}
-    if source is not None:
-        choices = {k: [c.encode("utf-8") for c in r.candidates(copy_from)] for k, r in rules.items()}
+    if source is not None:  # each shape's spans found once, however many fields share it
+        spans = {r: [c.encode("utf-8") for c in r.candidates(copy_from)] for r in set(rules.values())}
+        choices = {k: spans[r] for k, r in rules.items()}
     segments = [
         ("{" if i == 0 else ", ") + json.dumps(k, ensure_ascii=False) + ":" for i, k in enumerate(keys)
     ]

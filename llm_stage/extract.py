@@ -128,13 +128,9 @@ def _score(
     """Set confidence/needs_review on every field; returns the features used."""
     from .confidence import confidence_of, load_calibration, value_features
 
-    calibration = getattr(backend, "calibration", None)
-    if calibration is None:
-        calibration = load_calibration(getattr(backend, "adapter_dir", None))
-        try:
-            backend.calibration = calibration
-        except AttributeError:
-            pass
+    if not hasattr(backend, "calibration"):  # read once per backend, also when there is none
+        backend.calibration = load_calibration(getattr(backend, "adapter_dir", None))
+    calibration = backend.calibration
     threshold = review_below if review_below is not None else (calibration.threshold if calibration else 0.5)
     plain = {k: fv.value for k, fv in fields.items()}
     features = {}
