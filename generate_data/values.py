@@ -465,7 +465,7 @@ def wrap_parts(parts: list[str], rng: random.Random, width: int, max_lines: int 
             cur = p
         else:
             cur = f"{cur}{sep}{p}" if cur else p
-    lines.append(cur + ("." if rng.random() < 0.3 else ""))
+    lines.append(cur + ("." if rng.random() < 0.3 and not cur.endswith(".") else ""))
     return lines
 
 

@@ -217,9 +217,12 @@ def test_my_receipt_header_address_totals_and_date(monkeypatch):
         monkeypatch.undo()
         monkeypatch.setenv("CHATOCR_INJECTION_SHARE", "0")
         with_suffix += f["company"].endswith(SUFFIXES)
-        # company first, registration number right beside or under it
-        assert f["company"] in calls[0]
-        assert any(f["registration_no"] in c for c in calls[:3]), calls[:3]
+        # company first after any pre-header lines, registration number right beside or under it
+        # (or both in an "Owned by" footer when the top shows a brand)
+        k = next(i for i, c in enumerate(calls) if f["company"] in c)
+        if data["owner"] != "footer":
+            assert k == len(data["pre_header"]), calls[: k + 1]
+        assert any(f["registration_no"] in c for c in calls[k : k + 3]), calls[k : k + 3]
         # the address prints over 2-4 lines and its gold is those lines joined by one space
         lines = data["addr_lines"]
         assert 1 <= len(lines) <= 4 and f["address"] == " ".join(lines)
@@ -232,6 +235,114 @@ def test_my_receipt_header_address_totals_and_date(monkeypatch):
         assert any(w in joined for w in ("SUB", "EXCL", "ROUNDING", "GST", "SST", "QTY", "VOLUME"))
         assert "." in f["total"] and not f["total"].startswith("RM")
     assert with_suffix >= 20
+
+
+def _my_rendered(i: int, monkeypatch, tag: str = "rw"):
+    """A my_receipt's doc and the strings its render drew (no injection)."""
+    from generate_data.doctypes import Fakers
+
+    monkeypatch.setenv("CHATOCR_INJECTION_SHARE", "0")
+    rng = random.Random(f"{tag}:{i}")
+    dt = REGISTRY["my_receipt"]
+    doc = dt.generate(rng, Fakers(rng))
+    calls = _drawn(monkeypatch)
+    img = dt.render(doc, rng)
+    monkeypatch.undo()
+    return doc, calls, img
+
+
+def test_my_receipt_lines_above_the_company(monkeypatch):
+    """Real receipts print codes, logos, brands, headings and greetings above the legal name: the
+    first line is not the company, and the gold company is still printed verbatim."""
+    n, with_pre, kinds, footer_only, legal_under_brand = 120, 0, set(), 0, 0
+    for i in range(n):
+        doc, calls, _ = _my_rendered(i, monkeypatch)
+        f, data = doc.fields, doc.data
+        pre = data["pre_header"]
+        assert len(pre) <= 2
+        assert any(f["company"] in c for c in calls), f["company"]  # verbatim, somewhere
+        k = next(j for j, c in enumerate(calls) if f["company"] in c)
+        if pre:
+            with_pre += 1
+            kinds |= {kind for kind, _ in pre}
+            assert calls[: len(pre)] == [line for _, line in pre]  # drawn first, in order
+            assert all(f["company"] not in line for _, line in pre)
+            assert f["company"] not in calls[0]
+            assert k >= len(pre)
+        brand = next((line for kind, line in pre if kind == "brand"), None)
+        if data["owner"] == "footer":  # the top shows the brand; the legal name only at the bottom
+            footer_only += 1
+            assert brand and brand != f["company"]
+            assert k > len(pre) + len(data["addr_lines"])
+            assert any(
+                w in " ".join(calls[k - 1 : k + 1]).lower() for w in ("owned by", "operated by", "managed by")
+            )
+        elif brand:
+            legal_under_brand += 1
+            assert k == len(pre)
+    assert 0.25 <= with_pre / n <= 0.55, with_pre
+    assert kinds == {"code", "logo", "brand", "heading", "welcome"}
+    assert footer_only and legal_under_brand
+
+
+def test_my_receipt_gst_summary_total_is_not_the_total(monkeypatch):
+    n, seen = 120, 0
+    for i in range(n):
+        doc, calls, _ = _my_rendered(i, monkeypatch, "gst")
+        f, summary = doc.fields, doc.data["gst_summary"]
+        if not summary:
+            continue
+        seen += 1
+        assert "tax" in f and summary["amount"] == f["subtotal"] and summary["tax"] == f["tax"]
+        assert summary["amount"] != f["total"]
+        head = next(j for j, c in enumerate(calls) if "Summary" in c or "SUMMARY" in c or "Analysis" in c)
+        total_row = next(j for j in range(head, len(calls)) if calls[j].upper().startswith("TOTAL"))
+        assert calls[total_row + 1 : total_row + 3] == [summary["amount"], summary["tax"]]
+        assert f["total"] not in calls[total_row + 1 : total_row + 3]
+        # the receipt total is still printed above the block
+        assert any(f["total"] in c for c in calls[:head])
+    assert 0.15 <= seen / n <= 0.4, seen
+
+
+def test_my_receipt_address_and_branch_lines(monkeypatch):
+    premises = state_alone = branch_above = 0
+    for i in range(120):
+        doc, calls, _ = _my_rendered(i, monkeypatch, "addr")
+        f, data = doc.fields, doc.data
+        lines = data["addr_lines"]
+        assert 1 <= len(lines) <= 4 and f["address"] == " ".join(lines)
+        pos = [calls.index(line) for line in lines]
+        assert pos == sorted(pos) and pos[-1] - pos[0] == len(lines) - 1  # consecutive printed lines
+        assert ".." not in f["address"]
+        premises += lines[0].endswith(",") and lines[0].split(",")[0].startswith(
+            ("LEVEL", "GROUND", "1ST", "3RD", "LOT G-")
+        )
+        state_alone += lines[-1].rstrip(".").split(" D")[0] in {
+            "SELANGOR",
+            "JOHOR",
+            "PERAK",
+            "KEDAH",
+            "MELAKA",
+            "PAHANG",
+        }
+        if data["branch"]:
+            assert data["branch"] not in f["address"]  # an outlet name is not the postal address
+            if data["branch_above"]:
+                branch_above += 1
+                assert calls.index(data["branch"]) < pos[0]
+        if f["change"].startswith("0") and not f["change"].startswith("0."):
+            assert Decimal(f["change"]) < 10 and any(f["change"] in c for c in calls)
+    assert premises and state_alone and branch_above
+
+
+def test_my_receipt_real_world_patterns_are_deterministic(monkeypatch):
+    for i in (0, 3, 11):
+        a_doc, a_calls, a_img = _my_rendered(i, monkeypatch, "det")
+        b_doc, b_calls, b_img = _my_rendered(i, monkeypatch, "det")
+        assert a_doc.fields == b_doc.fields and a_doc.data == b_doc.data
+        assert a_calls == b_calls and a_img.tobytes() == b_img.tobytes()
+    pres = [_my_rendered(i, monkeypatch, "det")[0].data["pre_header"] for i in range(12)]
+    assert len({repr(p) for p in pres}) > 3  # different seeds, different headers
 
 
 def test_vat_labels_look_like_the_real_ones():

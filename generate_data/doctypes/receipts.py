@@ -53,6 +53,17 @@ class Tape:
     def left_bold(self, s: str, scale: float = 1.0, bold: bool = True):
         self.left(s, scale, bold)
 
+    def right(self, s: str, scale: float = 1.0, bold: bool = False):
+        self.c.text(
+            (self.c.w - self.margin, self.y),
+            s,
+            self.size * scale,
+            self.bold if bold else self.family,
+            anchor="ra",
+            max_width=self.c.w - 2 * self.margin,
+        )
+        self.y += self.size * scale * self.gap
+
     def pair(self, left: str, right: str, scale: float = 1.0, bold: bool = False):
         fam = self.bold if bold else self.family
         self.c.text((self.margin, self.y), left, self.size * scale, fam)
@@ -430,6 +441,149 @@ def _my_reg(rng: random.Random, sg: bool, year: int) -> tuple[str, str]:
     ).format(old)
 
 
+# Real receipts often print something above the legal name, so "company = first line" is wrong:
+# a store/terminal code, a logo the OCR reads as garbage, a brand (trading name), a document
+# heading, a greeting. (kind, weight); 1-2 of them on PRE_HEADER_P of the receipts.
+PRE_HEADER_P = 0.4
+PRE_HEADER_KINDS = [("code", 25), ("logo", 20), ("brand", 20), ("heading", 20), ("welcome", 15)]
+BRAND_KINDS = [
+    "PIZZA",
+    "BURGER",
+    "MART",
+    "SPEED MART",
+    "BAKERY",
+    "KOPITIAM",
+    "CAFE",
+    "PHARMACY",
+    "BOOKSTORE",
+    "HOME",
+    "FURNITURE",
+    "FRIED CHICKEN",
+    "NOODLE HOUSE",
+    "SUSHI",
+    "TEA HOUSE",
+    "DIY",
+    "HARDWARE",
+    "FRESH MARKET",
+    "MINI MARKET",
+    "STATIONERY",
+    "ELECTRONICS",
+    "STEAMBOAT",
+]
+LOGO_SYLLABLES = ["sm", "an", "tt", "ich", "jo", "ga", "ya", "per", "son", "ko", "mi", "ra", "lu", "xe"]
+LOGO_SYLLABLES += ["tro", "ni", "zz", "el", "ba", "rn", "ii", "ol", "vv", "qu", "ce", "rh", "il", "ua"]
+BUILDINGS = ["BANGUNAN", "WISMA", "MENARA", "PLAZA", "KOMPLEKS", "PUSAT PERNIAGAAN"]
+MY_STATES = {state for _, state, _ in V.MY_CITIES}
+
+
+def _my_brand(rng: random.Random, fk: Fakers, company: str) -> str:
+    """A trading name that differs from the legal name (the legal name stays the `company`)."""
+    for _ in range(5):
+        r = rng.random()
+        kind = rng.choice(BRAND_KINDS)
+        if r < 0.3:
+            who = rng.choice(CN_ROMAN) if rng.random() < 0.5 else fk.en.last_name().upper()
+            brand = f"{who}'S {kind}"
+        elif r < 0.55:
+            brand = (
+                f"{rng.choice(['GOLDEN', 'HAPPY', 'URBAN', 'FRESH', 'SUPER', 'MR.', 'UNCLE', 'PAPA'])} {kind}"
+            )
+        elif r < 0.8:
+            brand = f"{V.my_words(rng)} {kind}"
+        else:
+            brand = f"{rng.choice(['88', '99', '123', '7 DAYS', '1-STOP', '365'])} {kind}"
+        if rng.random() < 0.2:
+            brand = brand.title().replace("'S ", "'s ")
+        if brand.upper() not in company.upper() and company.upper() not in brand.upper():
+            return brand
+    return brand + " EXPRESS"
+
+
+def _logo_garbage(rng: random.Random) -> str:
+    """What the OCR reads off a logo: letter soup with stray punctuation ("Smanttich·&person.")."""
+    words = []
+    for _ in range(rng.choice([1, 1, 2])):
+        w = "".join(rng.choice(LOGO_SYLLABLES) for _ in range(rng.randint(2, 4)))
+        words.append(w.capitalize() if rng.random() < 0.6 else w.upper() if rng.random() < 0.3 else w)
+    text = rng.choice(["·&", " ", "&", "·", "", " - "]).join(words)
+    return text + rng.choice(["", "", ".", "'", ":", " .", "®", "™"])
+
+
+def _pre_header(rng: random.Random, fk: Fakers, company: str, era: str) -> list[tuple[str, str]]:
+    """The (kind, text) lines printed above the company, top first; empty for most receipts."""
+    if rng.random() >= PRE_HEADER_P:
+        return []
+    kinds: list[str] = []
+    for _ in range(1 if rng.random() < 0.7 else 2):
+        pool = [(k, w) for k, w in PRE_HEADER_KINDS if k not in kinds]
+        kinds.append(rng.choices([k for k, _ in pool], weights=[w for _, w in pool])[0])
+    # a code or a logo sits at the very top; the rest keep the drawn order
+    kinds.sort(key=lambda k: {"code": 0, "logo": 1}.get(k, 2))
+    brand = _my_brand(rng, fk, company) if "brand" in kinds else None
+    out = []
+    for k in kinds:
+        if k == "code":
+            text = rng.choice(
+                [
+                    f"{rng.choice('ABCDEFGHJKMNPRSTW')}{V.digits(rng, 5)}",
+                    f"{rng.choice('ABCDEFGHJKMNPRSTW')}{V.digits(rng, 5)}",
+                    f"{rng.choice('ABCST')}{V.digits(rng, 4)}",
+                    f"#{V.digits(rng, 4)}",
+                    f"T{V.digits(rng, 2)}-{V.digits(rng, 4)}",
+                ]
+            )
+        elif k == "logo":
+            text = _logo_garbage(rng)
+        elif k == "brand":
+            text = brand
+        elif k == "heading":
+            text = rng.choice(
+                ["TAX INVOICE", "SIMPLIFIED TAX INVOICE", "TAX INVOICE", "OFFICIAL RECEIPT", "CASH BILL"]
+                if era != "none"
+                else ["OFFICIAL RECEIPT", "CASH BILL", "RECEIPT", "CASH SALES"]
+            )
+        else:
+            place = brand or (
+                V.my_words(rng) + " " + rng.choice(["MALL", "BRANCH", "OUTLET", "PLAZA"])
+                if rng.random() < 0.6
+                else rng.choice(V.MY_CITIES)[0]
+            )
+            text = rng.choice(
+                [
+                    f"WELCOME TO {place.upper()}",
+                    f"Welcome to {place}",
+                    f"*** WELCOME TO {place.upper()} ***",
+                    "SELAMAT DATANG",
+                    "*** WELCOME ***",
+                ]
+            )
+        out.append((k, text))
+    return out
+
+
+def _premises_line(rng: random.Random) -> str:
+    """A building/level/mall line printed as the first line of the postal address."""
+    floor = rng.choice(
+        [
+            f"LEVEL {rng.randint(1, 30)}",
+            "GROUND FLOOR",
+            "1ST FLOOR",
+            "3RD FLR",
+            f"LOT G-{rng.randint(1, 90):02d}",
+        ]
+    )
+    place = rng.choice(
+        [
+            f"{rng.choice(BUILDINGS)} {V.my_words(rng)}",
+            f"{rng.choice(BUILDINGS)} {rng.choice(['TH', 'UOA', 'KWSP', 'MBF', 'PKNS'])}",
+            f"{V.my_words(rng)} MALL",
+            f"{V.my_words(rng)} SHOPPING CENTRE",
+            f"{V.my_words(rng)} {V.my_words(rng)} SC",
+        ]
+    )
+    return rng.choice([f"{floor}, {place},", f"{place},", f"{floor} {place},"])
+
+
 def gen_my(rng: random.Random, fk: Fakers) -> Doc:
     sg = rng.random() < 0.15
     era = rng.choices(["gst", "sst", "none"], weights=[70, 20, 10])[0] if not sg else "gst"
@@ -446,7 +600,8 @@ def gen_my(rng: random.Random, fk: Fakers) -> Doc:
     company = _my_company(fk, rng, sg)
     reg, reg_line = _my_reg(rng, sg, d.year)
     parts = V.sg_address_parts(rng) if sg else V.my_address_parts(rng)
-    addr_lines = V.wrap_parts(parts, rng, rng.randint(24, 44), max_lines=rng.choice([2, 3, 4, 4]))
+    width, max_lines = rng.randint(24, 44), rng.choice([2, 3, 4, 4])
+    addr_lines = V.wrap_parts(parts, rng, width, max_lines=max_lines)
     t = V.rand_time(rng, 7, 23)
     items = []
     for _ in range(rng.choices([1, 2, 3, 4, 5, 6, 8], weights=[22, 22, 18, 12, 10, 8, 8])[0]):
@@ -533,7 +688,49 @@ def gen_my(rng: random.Random, fk: Fakers) -> Doc:
         if rng.random() < 0.2
         else None,
     }
+    _my_real_world(rng, fk, f, data, parts, width, max_lines, cash - total)
     return Doc("my_receipt", f, "thermal", data)
+
+
+def _my_real_world(rng, fk, f: dict, data: dict, parts: list[str], width: int, max_lines: int, change):
+    """What real receipts print around the values (drawn after them, so a seed's other values
+    stay as they were): lines above the company, a brand with the legal name only in a footer,
+    a branch line between company and address, a building line first and the state alone last in
+    the address, a GST summary block with its own "Total", a zero-padded change."""
+    sg, company = data["sg"], f["company"]
+    data["pre_header"] = _pre_header(rng, fk, company, data["era"])
+    brand = next((s for k, s in data["pre_header"] if k == "brand"), None)
+    # brand on top: the legal name under it, or only in an "Owned by ..." footer (or both)
+    r = rng.random()
+    data["owner"] = None if not brand else "footer" if r < 0.4 else "both" if r < 0.6 else None
+    if data["branch"] is None and rng.random() < 0.1 and not sg:  # "IKEA Cheras" under "IKANO HANDEL SDN BHD"
+        data["branch"] = f"{_my_brand(rng, fk, company).title()} {rng.choice(V.MY_CITIES)[0].title()}"
+    data["branch_above"] = bool(data["branch"]) and rng.random() < 0.5
+    if not sg:
+        body, state, premises = parts, None, None
+        if parts[-1] in MY_STATES and rng.random() < 0.3:
+            state = parts[-1]
+            if state == "SELANGOR" and rng.random() < 0.4:
+                state += rng.choice([" D.E.", " DARUL EHSAN", " DE"])
+            state += "." if rng.random() < 0.4 and not state.endswith(".") else ""
+            body = parts[:-1]
+        floors = ("LEVEL", "GROUND", "1ST", "3RD", "LOWER", "UNIT", *BUILDINGS)
+        if rng.random() < 0.2 and not any(p.startswith(floors) for p in parts):
+            premises = _premises_line(rng)
+        if state or premises:
+            n = max(1, max_lines - bool(state) - bool(premises))
+            lines = V.wrap_parts(body, rng, width, max_lines=n)
+            if state:
+                lines[-1] = lines[-1].rstrip(".") + ("," if rng.random() < 0.7 else "")
+            data["addr_lines"] = ([premises] if premises else []) + lines + ([state] if state else [])
+            f["address"] = " ".join(data["addr_lines"])
+    data["gst_summary"] = (
+        {"amount": f["subtotal"], "tax": f["tax"], "zero_rated": rng.random() < 0.3}
+        if "tax" in f and rng.random() < 0.28
+        else None
+    )
+    if change < 10 and rng.random() < 0.1:  # "Change Due 02.80"
+        f["change"] = f"{change:05.2f}"
 
 
 def _tax_id_line(doc: Doc, rng: random.Random) -> str | None:
@@ -585,9 +782,38 @@ def render_my(doc: Doc, rng: random.Random) -> Image.Image:
     if inj_top:
         inj_lines()
         t.space()
+    # -- above the company: a store code, a logo, a brand, a heading, a greeting
+    for kind, line in data.get("pre_header", []):
+        if kind == "code":
+            rng.choice([t.right, t.right, t.center, t.left])(
+                line, rng.uniform(1.0, 1.5), bold=rng.random() < 0.5
+            )
+        elif kind == "logo":
+            top, scale, look = t.y, rng.uniform(1.3, 1.9), rng.random()
+            t.space(0.3)
+            if look < 0.25:  # a solid badge with the name knocked out of it
+                t.c.rect((t.margin, top, t.c.w - t.margin, top + t.size * scale * 1.7), fill=t.c.ink)
+                t.c.text((t.c.w / 2, t.y), line, t.size * scale, t.bold, fill=(250, 250, 250), anchor="ma")
+                t.y += t.size * scale * t.gap
+            else:
+                t.center(line, scale, bold=True)
+            if 0.25 <= look < 0.55:  # a frame around the logo
+                x0, x1 = (
+                    t.margin + t.c.w * rng.uniform(0.05, 0.2),
+                    t.c.w - t.margin - t.c.w * rng.uniform(0.05, 0.2),
+                )
+                t.c.rect((x0, top, x1, t.y), width=rng.randint(1, 3))
+            t.space(0.3)
+        elif kind == "brand":
+            (t.center if data["layout"] == "center" else t.left_bold)(line, rng.uniform(1.1, 1.5), bold=True)
+        else:
+            t.center(line, rng.uniform(0.95, 1.15), bold=rng.random() < 0.5)
     # -- header: company, registration, address, tax id, phone
-    together = rng.random() < 0.2 and data["reg_line"].startswith("(")
-    if together:
+    footer_owner = data.get("owner") == "footer"  # the legal name is printed only at the bottom
+    together = rng.random() < 0.4 and data["reg_line"].startswith("(")
+    if footer_owner:
+        pass
+    elif together:
         head(f"{f['company']} {data['reg_line']}", 1.0, bold=True)
     else:
         (t.center if data["layout"] == "center" else t.left_bold)(
@@ -608,11 +834,13 @@ def render_my(doc: Doc, rng: random.Random) -> Image.Image:
     tax_first = rng.random() < 0.25
     if tax_line and tax_first:
         head(tax_line, 0.9)
+    if data["branch"] and data.get("branch_above"):  # an outlet name, not part of the postal address
+        head(data["branch"], 0.9)
     for line in data["addr_lines"]:
         head(line, 0.9)
     if tax_line and not tax_first:
         head(tax_line, 0.9)
-    if data["branch"]:
+    if data["branch"] and not data.get("branch_above"):
         head(data["branch"], 0.9)
     if "phone" in f:
         tel = rng.choice(["TEL: {}", "Tel No. {}", "TEL : {}", "Tel: {}", "PHONE: {}", "T: {}"]).format(
@@ -641,7 +869,7 @@ def render_my(doc: Doc, rng: random.Random) -> Image.Image:
         if data["era"] != "none"
         else ["RECEIPT", "CASH BILL", "OFFICIAL RECEIPT", "CASH SALES", "INVOICE", ""]
     )
-    if heading:
+    if heading and not any(k == "heading" for k, _ in data.get("pre_header", [])):
         t.center(heading, rng.uniform(1.0, 1.2), bold=rng.random() < 0.6)
     # -- document number, date, time, cashier
     no_lab = rng.choice(
@@ -750,6 +978,8 @@ def render_my(doc: Doc, rng: random.Random) -> Image.Image:
             "NET TOTAL",
             "Total Amount Payable",
             "TOTAL:",
+            f"Total After Adj Incl {tl}",
+            "Grand Total",
         ]
     )
     if "tax" not in f and tl in total_lab:  # no tax on this receipt: no tax words beside the total
@@ -785,7 +1015,14 @@ def render_my(doc: Doc, rng: random.Random) -> Image.Image:
             )
         if rounded_lab or (rng.random() < 0.4 and "rounding" in f):
             t.pair(
-                rng.choice(["Total", "TOTAL SALES", f"Total (Incl {tl})" if "tax" in f else "Total"]) + sep,
+                rng.choice(
+                    [
+                        "Total",
+                        "TOTAL SALES",
+                        *([f"Total (Incl {tl})", f"Total Sales Incl {tl}"] if "tax" in f else []),
+                    ]
+                )
+                + sep,
                 m(data["exact"]),
             )
         if "rounding" in f:
@@ -805,19 +1042,47 @@ def render_my(doc: Doc, rng: random.Random) -> Image.Image:
             f["total"],
         )
     t.pair(
-        rng.choice(["CASH", "Cash", "Cash Tendered", "Received Cash", "TENDERED", "Paid"]) + sep, m(f["cash"])
+        rng.choice(["CASH", "Cash", "Cash Tendered", "Received Cash", "TENDERED", "Paid", "Payment"]) + sep,
+        m(f["cash"]),
     )
-    t.pair(rng.choice(["CHANGE", "Change", "Change Due", "BALANCE"]) + sep, m(f["change"]))
-    if "tax" in f:
-        if tstyle == 2 or rng.random() < 0.3:
-            t.space(0.4)
-            t.pair(
-                rng.choice([f"{tl} @{rate} included in total", f"TOTAL INCLUDES {rate} {tl}"]), m(f["tax"])
-            )
-        elif tstyle == 0 and rng.random() < 0.7:
+    t.pair(
+        rng.choice(["CHANGE", "Change", "Change Due", "BALANCE", "Change Amt", "CHANGE DUE"]) + sep,
+        m(f["change"]),
+    )
+    summary = data.get("gst_summary")
+    if "tax" in f and (tstyle == 2 or rng.random() < 0.3):
+        t.space(0.4)
+        t.pair(rng.choice([f"{tl} @{rate} included in total", f"TOTAL INCLUDES {rate} {tl}"]), m(f["tax"]))
+    if summary:  # its "Total" is the amount before tax, not the receipt total
+        if rng.random() < 0.5:
             t.rule(rule_char)
-            t.cols([f"{tl} Summary", "Amount(RM)", "Tax(RM)"], [0, 0.7, 1.0], "lrr")
-            t.cols([f"{code or 'S'} = {rate}", f["subtotal"], f["tax"]], [0, 0.7, 1.0], "lrr")
+        xs = [0, rng.uniform(0.55, 0.72), 1.0]
+        t.cols(
+            [
+                rng.choice([f"{tl} Summary", f"{tl} SUMMARY", "Tax Summary", f"{tl} Analysis"]),
+                rng.choice(["Amount", "Amount(RM)", "Amt", "AMOUNT"]),
+                rng.choice(["Tax", "Tax(RM)", tl, "TAX"]),
+            ],
+            xs,
+            "lrr",
+        )
+        row = rng.choice(["{c} @ {r}", "{c} = {r}", "{c} {r}", "{c}@{r}"])
+        t.cols(
+            [
+                row.format(c=code if code in ("SR", "S") else "SR" if tl == "GST" else "S", r=rate),
+                summary["amount"],
+                summary["tax"],
+            ],
+            xs,
+            "lrr",
+        )
+        if summary["zero_rated"]:
+            t.cols([row.format(c="ZR", r="0%"), "0.00", "0.00"], xs, "lrr")
+        t.cols(
+            [rng.choice(["Total", "TOTAL", "Total :", "Total:"]), summary["amount"], summary["tax"]],
+            xs,
+            "lrr",
+        )
     if inj and not inj_top:
         t.space()
         inj_lines()
@@ -837,6 +1102,16 @@ def render_my(doc: Doc, rng: random.Random) -> Image.Image:
         rng.randint(1, 3),
     ):
         t.center(line, 0.9)
+    if data.get("owner") in ("footer", "both"):  # "Owned by / Dommal Food Services Sdn Bhd / Co. No. ..."
+        t.space(rng.uniform(0.3, 1.0))
+        lead = rng.choice(["Owned by", "Operated by", "OWNED BY", "Managed by", "OPERATED BY"])
+        if rng.random() < 0.5:
+            t.center(lead, 0.9)
+            t.center(f["company"], 0.9)
+        else:
+            t.center(f"{lead} {f['company']}", 0.9)
+        if data["owner"] == "footer":
+            t.center(data["reg_line"], 0.9)
     if rng.random() < 0.3:
         t.space()
         barcode(t.c, int(t.c.w * 0.15), int(t.y), int(t.c.w * 0.7), 45)
