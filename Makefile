@@ -10,7 +10,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 export HF_HUB_OFFLINE=1
 export TRANSFORMERS_OFFLINE=1
 
-.PHONY: finetune finetune-data tune calibrate eval-injection adapter setup setup-paddle setup-xtuner setup-xtuner-gemma run test test-fast lint fmt data train train-cpu serve serve-llm demo eval bench clean help
+.PHONY: finetune finetune-data tune calibrate eval-injection adapter setup setup-paddle setup-ray setup-xtuner setup-xtuner-gemma run test test-fast lint fmt data train train-cpu serve serve-llm demo eval bench clean help
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -35,7 +35,16 @@ $(STAMP): pyproject.toml scripts/setup_fonts.sh
 run: setup ## extract fields from the shipped sample document with the embedded defaults
 	$(BIN)/chatocr extract $(SAMPLE) --fields '$(FIELDS)' --format table
 
-test: setup ## run the whole test suite (slow checks included)
+# Ray (the [ray] extra) is not part of `make setup`: `make run`/`serve` do not need its ~300 MB; the
+# --ray commands and their tests do, so `make test` installs it (tests/test_ray.py skips without it).
+RAY_STAMP := $(VENV)/.ray-stamp
+setup-ray: $(RAY_STAMP) ## install Ray Data + Ray Serve (the [ray] extra) for `chatocr batch --ray` / `serve --ray` (idempotent)
+
+$(RAY_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/pip install -q -e '.[ray]'
+	@touch $(RAY_STAMP)
+
+test: setup setup-ray ## run the whole test suite (slow checks included; Ray tests on a local 2-CPU cluster)
 	@command -v chromium >/dev/null || bash scripts/setup_chromium.sh
 	$(BIN)/python -m pytest -q tests
 

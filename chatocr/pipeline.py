@@ -56,7 +56,7 @@ class Pipeline:
 
     def __init__(
         self,
-        ocr_engine: OcrEngine,
+        ocr_engine: OcrEngine | None,
         backend=None,
         limits: InputLimits | None = None,
         *,
@@ -88,12 +88,17 @@ class Pipeline:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings | None = None, *, load_llm: bool = True, lazy_llm: bool = False
+        cls,
+        settings: Settings | None = None,
+        *,
+        load_llm: bool = True,
+        lazy_llm: bool = False,
+        load_ocr: bool = True,
     ) -> Pipeline:
         """The pipeline `settings` describe. `lazy_llm`: the backend's name is checked now, the model
-        loaded on first use."""
+        loaded on first use. `load_ocr=False`: no OCR engine (a stage that only reads OcrResults)."""
         s = settings or Settings()
-        engine = get_engine(s.ocr_engine, **s.engine_options())
+        engine = get_engine(s.ocr_engine, **s.engine_options()) if load_ocr else None
         limits = InputLimits(max_pixels=s.max_pixels, max_pages=s.max_pages, pdf_dpi=s.pdf_dpi)
         if not load_llm:
             return cls(engine, None, limits)
@@ -112,9 +117,22 @@ class Pipeline:
             return cls(engine, None, limits, backend_factory=factory, review_below=s.review_below)
         return cls(engine, factory(), limits, review_below=s.review_below)
 
+    @classmethod
+    def for_stage(cls, settings: Settings, stage: str) -> Pipeline:
+        """The part of the pipeline one stage of a distributed run needs (chatocr.ray_batch, Ray
+        Serve): `ocr` loads only the OCR engine, `llm` only the LLM backend; the per-document code
+        (`ocr`, `extract_from_ocr`, `run`) is this class's, unchanged."""
+        if stage == "ocr":
+            return cls.from_settings(settings, load_llm=False)
+        if stage == "llm":
+            return cls.from_settings(settings, load_ocr=False)
+        raise ValueError(f"unknown pipeline stage {stage!r}; choose ocr or llm")
+
     def ocr(self, source, *, name: str | None = None, page_range: Sequence[int] | None = None) -> OcrResult:
         """Decode and OCR `source`; page_range holds 0-based page indices, and each OcrPage's `page`
         is its 1-based page number in the source document."""
+        if self.ocr_engine is None:
+            raise RuntimeError("this pipeline was built without an OCR engine")
         try:
             with MODEL_LOCKS(self.ocr_engine):
                 return run_ocr(source, self.ocr_engine, name=name, limits=self.limits, page_range=page_range)

@@ -82,3 +82,23 @@ class Registry:
 
         register_backend(backend_name, make_backend)
         register_engine(engine_name, make_engine)
+
+
+def scripted_stage(settings, stage: str, script=None, limits=None):
+    """A pipeline stage factory for distributed runs (chatocr.ray_batch, chatocr.api.ray_serve): the
+    scripted engine for `ocr`, the scripted backend for `llm`. Ray workers import it from this module
+    (the tests put tests/ on their PYTHONPATH)."""
+    from chatocr.pipeline import Pipeline
+
+    if stage == "ocr":
+        return Pipeline(ScriptedEngine(), None, limits)
+    return Pipeline(None, ScriptedBackend(script or [{"total": "9.00"}]), limits)
+
+
+def slow_when_asked(keys, messages):
+    """A script item: answers TOTAL 9.00, after 4 s when the field `slow` is asked (to fill a queue)."""
+    import time
+
+    if "slow" in (keys or []):
+        time.sleep(4)
+    return {"total": "9.00", "slow": None}

@@ -317,6 +317,7 @@ class ServerState:
         self.ready = threading.Event()
         self.load_error: str | None = None
         self.load_s: float | None = None
+        self.backend_name: str | None = None
         self._given = pipeline
 
     def load(self) -> None:
@@ -336,6 +337,11 @@ class ServerState:
                     pipes[eng.name] = Pipeline(eng, main.backend, limits)
             self.pipelines = pipes
             self.default_engine = main.ocr_engine.name
+            # named once here, off the event loop (under Ray Serve the name comes from a deployment)
+            backend = main.backend
+            self.backend_name = (
+                getattr(backend, "name", type(backend).__name__) if backend is not None else None
+            )
             self.load_s = time.perf_counter() - t0
             self.ready.set()
             log.info("chatocr models loaded in %.1f s: engines=%s", self.load_s, list(pipes))
@@ -674,12 +680,11 @@ def create_app(
                 headers=None if state.load_error else {"Retry-After": "5"},
             )
         main = state.pipelines[state.default_engine]
-        backend = main.backend
         return {
             "ready": True,
             "engines": list(state.pipelines),
             "default_engine": state.default_engine,
-            "backend": getattr(backend, "name", type(backend).__name__) if backend is not None else None,
+            "backend": state.backend_name,
             "load_s": round(state.load_s or 0.0, 2),
             "limits": {
                 "max_upload_bytes": config.max_upload_bytes,

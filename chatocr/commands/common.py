@@ -58,9 +58,16 @@ def quiet_third_party() -> None:
 
 def _verbosity(ctx: click.Context, param, verbose: bool) -> bool:
     root = ctx.find_root()
-    if not (verbose or root.params.get("verbose")):
+    ctx.meta["chatocr.verbose"] = bool(verbose or root.params.get("verbose"))
+    if not ctx.meta["chatocr.verbose"]:
         quiet_third_party()
     return verbose
+
+
+def is_verbose() -> bool:
+    """Whether -v/--verbose was given to the running command (for work it hands to other processes)."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx and ctx.meta.get("chatocr.verbose"))
 
 
 def verbose_option(fn):
@@ -241,13 +248,17 @@ progress_option = _option(
 )
 
 
-def output_option(default=None, help_text="Write the result to FILE (default: standard output)."):
+def output_option(
+    default=None, help_text="Write the result to FILE (default: standard output).", uri_ok=False
+):
+    """-o/--output. `uri_ok`: a folder or a URI (s3://…) is accepted too and given as a string
+    (Path would fold the '//' of a URI)."""
     return _option(
         "-o",
         "--output",
         "--out",
         "output",
-        type=click.Path(dir_okay=False, path_type=Path),
+        type=click.Path(dir_okay=uri_ok, path_type=str if uri_ok else Path),
         default=default,
         show_default=default is not None,
         envvar="CHATOCR_OUTPUT",

@@ -8,6 +8,7 @@ from .common import (
     backend_option,
     base_url_option,
     engine_option,
+    is_verbose,
     llm_threads_option,
     make_settings,
     model_option,
@@ -110,6 +111,38 @@ _opt = click.option
     show_envvar=True,
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
 )
+@_opt(
+    "--ray",
+    "ray_address",
+    is_flag=False,
+    flag_value="local",
+    default=None,
+    metavar="[ADDRESS]",
+    envvar="CHATOCR_RAY_ADDRESS",
+    show_envvar=True,
+    help="Serve with Ray Serve (`make setup-ray`), OCR and LLM as separate deployments: alone, a Ray "
+    "instance on this machine; `auto` the cluster this machine joined; `ray://HOST:10001` or "
+    "`HOST:6379` another. Same endpoints, limits, auth and errors.",
+)
+@_opt(
+    "--ocr-replicas",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    envvar="CHATOCR_RAY_OCR_REPLICAS",
+    show_envvar=True,
+    help="With --ray: OCR deployment replicas (one CPU each, --ocr-threads more).",
+)
+@_opt(
+    "--llm-replicas",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    envvar="CHATOCR_RAY_LLM_REPLICAS",
+    show_envvar=True,
+    help="With --ray: LLM deployment replicas (a GPU each when the cluster has GPUs and the model "
+    "runs in-process; -b openai replicas are HTTP clients).",
+)
 @verbose_option
 @user_errors
 def serve(
@@ -130,13 +163,14 @@ def serve(
     max_fields,
     allow_url,
     log_level,
+    ray_address,
+    ocr_replicas,
+    llm_replicas,
 ):
     """Run the HTTP API (FastAPI + uvicorn). Docs at /docs; set CHATOCR_API_KEY to require a bearer token."""
     import dataclasses
 
-    import uvicorn
-
-    from ..api import ApiConfig, create_app
+    from ..api import ApiConfig
 
     settings = make_settings(
         ocr_engine=engine,
@@ -157,7 +191,34 @@ def serve(
         if extra_engines is None
         else [e.strip() for e in extra_engines.split(",") if e.strip()],
     }
+    if ray_address:
+        if given["extra_engines"]:
+            raise click.UsageError("--extra-engines is not available with --ray (one OCR deployment)")
+        if workers is None:  # enough workers to keep every replica busy
+            given["workers"] = ocr_replicas + (0 if no_llm else llm_replicas)
     config = dataclasses.replace(ApiConfig(), **{k: v for k, v in given.items() if v is not None})
+    if ray_address:
+        from ..api.ray_serve import serve_on_ray
+        from ..cluster import require_ray
+
+        require_ray()
+        serve_on_ray(
+            settings,
+            config,
+            address=ray_address,
+            host=host,
+            port=port,
+            ocr_replicas=ocr_replicas,
+            llm_replicas=llm_replicas,
+            load_llm=not no_llm,
+            verbose=is_verbose(),
+            echo=lambda m: click.echo(m, err=True),
+        )
+        return
+    import uvicorn
+
+    from ..api import create_app
+
     app = create_app(settings, config, load_llm=not no_llm)
     click.echo(f"chatocr API on http://{host}:{port} (docs: /docs); loading models…", err=True)
     uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5)

@@ -1,0 +1,104 @@
+"""Connecting to a Ray cluster (the optional `ray` extra: `make setup-ray`) for `chatocr batch --ray`
+and `chatocr serve --ray`, and the resources each stage asks of it."""
+
+from __future__ import annotations
+
+import logging
+import os
+from contextlib import contextmanager
+
+# `--ray` given without an address: start a Ray instance on this machine for the run.
+LOCAL = "local"
+# Environment variables every Ray worker gets: model hub off, quiet model loading, chatocr's own
+# settings (the stages build their Pipeline from the driver's Settings, but engines and backends
+# read a few CHATOCR_* variables themselves).
+_FORWARD_PREFIXES = ("CHATOCR_", "HF_", "TRANSFORMERS_", "OMP_NUM_THREADS", "PADDLE_")
+
+
+class RayMissing(RuntimeError):
+    """Ray is not installed in this environment."""
+
+
+def require_ray():
+    try:
+        import ray
+    except ImportError:
+        raise RayMissing(
+            "Ray is not installed: run `make setup-ray` (or pip install 'chatocr[ray]') for --ray"
+        ) from None
+    return ray
+
+
+def worker_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k.startswith(_FORWARD_PREFIXES)}
+    env.setdefault("HF_HUB_OFFLINE", "1")
+    env.setdefault("TRANSFORMERS_OFFLINE", "1")
+    env.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    env.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    return env
+
+
+@contextmanager
+def ray_cluster(address: str | None, *, verbose: bool = False):
+    """Ray, connected for the duration of the block. `address`: LOCAL (or None) starts a Ray
+    instance on this machine and stops it afterwards; `auto` joins the cluster this machine is part
+    of (`ray start`); `ray://host:10001` or `host:6379` joins that one. A Ray already initialized in
+    this process (a test, a notebook) is used as it is and left running."""
+    ray = require_ray()
+    if ray.is_initialized():
+        yield ray
+        return
+    kwargs: dict = {
+        "runtime_env": {"env_vars": worker_env()},
+        "log_to_driver": verbose,
+        "logging_level": logging.INFO if verbose else logging.WARNING,
+    }
+    if address in (None, "", LOCAL):
+        kwargs["include_dashboard"] = False
+    else:
+        kwargs["address"] = address
+    ray.init(**kwargs)
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+
+
+def quiet_ray_data(verbose: bool) -> None:
+    """Ray Data's own per-operator progress and execution logs only with --verbose (chatocr shows one
+    progress bar per run)."""
+    from ray.data import DataContext
+
+    if not verbose:
+        for name in ("ray.data", "ray.serve"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+    ctx = DataContext.get_current()
+    ctx.enable_progress_bars = verbose
+    if hasattr(ctx, "enable_operator_progress_bars"):
+        ctx.enable_operator_progress_bars = verbose
+
+
+def cluster_gpus() -> float:
+    import ray
+
+    return float(ray.cluster_resources().get("GPU", 0.0))
+
+
+def cluster_cpus() -> float:
+    import ray
+
+    return float(ray.cluster_resources().get("CPU", 0.0))
+
+
+# Backends that run the model in the process that calls them (a GPU there helps); `openai` calls a
+# server elsewhere (lmdeploy api_server, vLLM, `chatocr serve-llm`), so its workers need no GPU.
+IN_PROCESS_BACKENDS = ("transformers", "lmdeploy")
+
+
+def llm_resources(backend: str, gpus: float | None = None) -> dict:
+    """Ray resources of one LLM worker (a batch actor or a Serve replica): one GPU when the cluster
+    has GPUs and the model runs in-process, else one CPU; a quarter CPU for an HTTP client."""
+    if backend not in IN_PROCESS_BACKENDS:
+        return {"num_cpus": 0.25}
+    gpus = cluster_gpus() if gpus is None else gpus
+    return {"num_cpus": 1, "num_gpus": 1} if gpus > 0 else {"num_cpus": 1}

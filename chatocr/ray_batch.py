@@ -1,0 +1,206 @@
+"""`chatocr batch --ray`: the batch as a Ray Data pipeline, over the same Pipeline code.
+
+    documents (local folder or any pyarrow/fsspec URI, minus those already in the output)
+      -> OcrStage actors      read + decode + OCR   (engine loaded once per actor; CPUs)
+      -> ExtractStage actors  prompt -> LLM -> parse -> ground   (model loaded once per actor;
+                              a GPU each when the cluster has GPUs, or an OpenAI-compatible server)
+      -> the driver writes each record as it arrives (JSON lines or Parquet, the local batch's
+         record schema), so an interrupted run resumes where it stopped.
+
+The two actor pools are sized apart (`ocr_actors`, `llm_actors`), so OCR and the LLM scale separately
+and Ray Data's streaming executor keeps both busy with bounded queues between them. A document that
+fails is recorded ({"ok": false, "error": ...}) and the run goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .commands.batch import failed_record, finish_summary, list_documents, ok_record, open_sink
+from .filesystems import is_uri, list_documents_at, read_bytes, resolve
+from .settings import Settings
+
+# A pipeline for one stage: (settings, "ocr" | "llm") -> Pipeline. Default: Pipeline.for_stage; tests
+# pass a scripted one. It is pickled to the workers, so it must be importable there.
+StageFactory = Callable[[Settings, str], Any]
+
+
+def _default_factory(settings: Settings, stage: str):
+    from .pipeline import Pipeline
+
+    return Pipeline.for_stage(settings, stage)
+
+
+def _quiet(verbose: bool) -> None:
+    if not verbose:
+        from .commands.common import quiet_third_party
+
+        quiet_third_party()
+
+
+class OcrStage:
+    """Ray Data actor: a row {"document", "root", "path"} -> {"document", "ocr", "error"} (the
+    OcrResult as JSON, or the failed record as JSON; the other one empty)."""
+
+    def __init__(self, settings: Settings, pages, factory: StageFactory | None = None, verbose=False):
+        _quiet(verbose)
+        self.pipeline = (factory or _default_factory)(settings, "ocr")
+        self.pages = pages
+        self._fs: dict[str, Any] = {}
+
+    def _source(self, row: dict):
+        root, path = row["root"], row["path"]
+        if not is_uri(root):
+            return Path(path)  # the local batch's own reader, byte for byte
+        if root not in self._fs:
+            self._fs[root] = resolve(root)[0]
+        return read_bytes(self._fs[root], path, self.pipeline.limits.max_bytes, Path(path).name)
+
+    def __call__(self, row: dict) -> dict:
+        name = row["document"]
+        try:
+            ocr = self.pipeline.ocr(self._source(row), name=Path(row["path"]).name, page_range=self.pages)
+            return {"document": name, "ocr": ocr.model_dump_json(), "error": ""}
+        except Exception as e:  # recorded per document, never fatal
+            return {"document": name, "ocr": "", "error": json.dumps(failed_record(name, e))}
+
+
+class ExtractStage:
+    """Ray Data actor: {"document", "ocr", "error"} -> {"document", "record"} (the record as JSON)."""
+
+    def __init__(
+        self, settings: Settings, query, strict, copy, factory: StageFactory | None = None, verbose=False
+    ):
+        _quiet(verbose)
+        self.pipeline = (factory or _default_factory)(settings, "llm")
+        self.query, self.strict, self.copy = query, strict, copy
+
+    def __call__(self, row: dict) -> dict:
+        from ocr_stage import OcrResult
+
+        name = row["document"]
+        if row["error"]:
+            return {"document": name, "record": row["error"]}
+        try:
+            ocr = OcrResult.model_validate_json(row["ocr"])
+            ext = self.pipeline.run(ocr, self.query, strict=self.strict, copy=self.copy).extraction
+            rec = ok_record(name, ext)
+        except Exception as e:
+            rec = failed_record(name, e)
+        return {"document": name, "record": json.dumps(rec, ensure_ascii=False)}
+
+
+def named_documents(folder: str | Path) -> list[tuple[str, str, str]]:
+    """(name, root, path) of every document under `folder`: a local folder is listed exactly as the
+    local batch lists it (same names, same order); a URI through its filesystem."""
+    if is_uri(str(folder)):
+        return [(n, str(folder), p) for n, p in list_documents_at(str(folder))]
+    root = Path(folder)
+    return [(str(p.relative_to(root)), str(root), str(p)) for p in list_documents(root)]
+
+
+def default_sizes(settings: Settings, ocr_cpus: float) -> tuple[int, int, dict]:
+    """(OCR actors, LLM actors, LLM actor resources) for the connected cluster: one LLM actor per GPU
+    (or one on CPU, four HTTP clients for `openai`); OCR actors take the CPUs left."""
+    from .cluster import cluster_cpus, cluster_gpus, llm_resources
+
+    gpus = cluster_gpus()
+    res = llm_resources(settings.backend, gpus)
+    if "num_gpus" in res:
+        llm = max(1, int(gpus))
+    else:
+        llm = 4 if settings.backend == "openai" else 1
+    left = cluster_cpus() - llm * res["num_cpus"]
+    return max(1, int(left // ocr_cpus)), llm, res
+
+
+def run_ray_batch(
+    folder: str | Path,
+    query,
+    out,
+    *,
+    settings: Settings | None = None,
+    pages=None,
+    strict=None,
+    copy=None,
+    retry_failed: bool = False,
+    limit: int | None = None,
+    progress: bool = True,
+    address: str | None = None,
+    ocr_actors: int | None = None,
+    llm_actors: int | None = None,
+    ocr_cpus: float = 1.0,
+    factory: StageFactory | None = None,
+    verbose: bool = False,
+) -> dict:
+    """`run_batch` on a Ray cluster (see the module doc). Returns the same summary, plus the actor
+    counts. `out`: a .jsonl file, or a .parquet folder (local or a URI)."""
+    from tqdm import tqdm
+
+    from .cluster import quiet_ray_data, ray_cluster
+
+    settings = settings or Settings()
+    if ocr_cpus and not settings.ocr_threads:
+        settings = settings.with_options(ocr_threads=max(1, int(ocr_cpus)))
+    docs_all = named_documents(folder)
+    sink = open_sink(out)
+    done = sink.done(retry_failed)
+    todo = [d for d in docs_all if d[0] not in done]
+    summary: dict = {"found": len(docs_all), "skipped": len(docs_all) - len(todo), "ok": 0, "failed": 0}
+    if limit is not None:
+        todo = todo[:limit]
+    t0 = time.perf_counter()
+    if not todo:
+        return finish_summary(summary, t0)
+    with ray_cluster(address, verbose=verbose) as ray:
+        quiet_ray_data(verbose)
+        n_ocr, n_llm, llm_res = default_sizes(settings, ocr_cpus)
+        n_ocr, n_llm = ocr_actors or n_ocr, llm_actors or n_llm
+        summary.update(ocr_actors=n_ocr, llm_actors=n_llm)
+        # one block per document at most 1,000 of them, so both pools start at once on a small run
+        items = [{"document": n, "root": r, "path": p} for n, r, p in todo]
+        ds = ray.data.from_items(items, override_num_blocks=min(len(items), 1000))
+        ds = ds.map(
+            OcrStage,
+            fn_constructor_kwargs={
+                "settings": settings,
+                "pages": pages,
+                "factory": factory,
+                "verbose": verbose,
+            },
+            compute=ray.data.ActorPoolStrategy(size=n_ocr),
+            num_cpus=ocr_cpus,
+        )
+        ds = ds.map(
+            ExtractStage,
+            fn_constructor_kwargs={
+                "settings": settings,
+                "query": query,
+                "strict": strict,
+                "copy": copy,
+                "factory": factory,
+                "verbose": verbose,
+            },
+            compute=ray.data.ActorPoolStrategy(size=n_llm),
+            **llm_res,
+        )
+        with (
+            sink,
+            tqdm(
+                total=len(todo), unit="doc", disable=not progress, desc="batch[ray]", dynamic_ncols=True
+            ) as bar,
+        ):
+            for row in ds.iter_rows():
+                rec = json.loads(row["record"])
+                sink.write(rec)
+                if rec["ok"]:
+                    summary["ok"] += 1
+                else:
+                    summary["failed"] += 1
+                    bar.write(f"failed: {rec['document']}: {rec['error']}")
+                bar.update(1)
+    return finish_summary(summary, t0)
