@@ -48,6 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--a-mode", default="free", choices=list(MODES))
     ap.add_argument("--b", default="default")
     ap.add_argument("--b-mode", default="draft", choices=list(MODES))
+    dtypes = ["auto", "float32", "bfloat16"]
+    ap.add_argument(
+        "--a-dtype", default="float32", choices=dtypes, help="A's weights (the old default: fp32)"
+    )
+    ap.add_argument("--b-dtype", default="auto", choices=dtypes, help="B's weights (auto: today's default)")
     ap.add_argument("--docs", type=int, default=3, help="documents per dev set")
     ap.add_argument("--out", default=str(REPO / "reports" / "bench_llm_decoding"))
     a = ap.parse_args(argv)
@@ -57,10 +62,20 @@ def main(argv: list[str] | None = None) -> int:
 
     docs = cached_documents(a.docs)
     setups = []
-    for label, model, mode in (("A", a.a, a.a_mode), ("B", a.b, a.b_mode)):
+    for label, model, mode, dtype in (("A", a.a, a.a_mode, a.a_dtype), ("B", a.b, a.b_mode, a.b_dtype)):
         copy, draft = MODES[mode]
-        be = get_backend("transformers", model=None if model == "default" else model, draft_tokens=draft)
-        setups.append({"label": label, "model": be.model_name, "mode": mode, "copy": copy, "backend": be})
+        be = get_backend(
+            "transformers", model=None if model == "default" else model, draft_tokens=draft, dtype=dtype
+        )
+        setups.append(
+            {
+                "label": label,
+                "model": be.model_name,
+                "mode": f"{mode} {be.dtype}",
+                "copy": copy,
+                "backend": be,
+            }
+        )
     times: dict[tuple[str, str], list[float]] = {}
     prompt_tokens: dict[str, list[int]] = {}
     for name, ocr, fields in docs:

@@ -185,6 +185,8 @@ def backend_options(s: Settings) -> dict:
         opts["model"] = s.model
     if s.backend == "transformers" and s.llm_threads:
         opts["threads"] = s.llm_threads
+    if s.backend == "transformers" and s.llm_dtype != "auto":
+        opts["dtype"] = s.llm_dtype
     if s.backend == "openai":
         if s.base_url:
             opts["base_url"] = s.base_url

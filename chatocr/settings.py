@@ -64,6 +64,8 @@ class Settings(BaseModel):
     # None means: the backend's default (the shipped fine-tuned embedded model for transformers).
     model: str | None = Field(default_factory=lambda: _env("MODEL", None))
     llm_threads: int = Field(default_factory=lambda: _env("LLM_THREADS", 0))
+    # transformers weights' dtype: auto (bf16 where the hardware has it natively), float32, bfloat16
+    llm_dtype: str = Field(default_factory=lambda: _env("LLM_DTYPE", "auto"))
     base_url: str | None = Field(default_factory=lambda: _env("LLM_BASE_URL", None))
     api_key: str | None = Field(default_factory=lambda: _env("LLM_API_KEY", None))
     pdf_dpi: int = Field(default_factory=lambda: _env("PDF_DPI", 200))

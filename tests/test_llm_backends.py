@@ -124,3 +124,39 @@ def test_served_model_rejects_bad_requests_without_dying(llm_server):
     body = r.json()
     assert body["object"] == "chat.completion" and isinstance(body["choices"][0]["message"]["content"], str)
     assert 0 < body["usage"]["completion_tokens"] <= 5
+
+
+def test_dtype_auto_follows_the_hardware(monkeypatch):
+    from llm_stage.backends import transformers_backend as tb
+
+    assert tb.resolve_dtype("float32") == "float32"
+    assert tb.resolve_dtype("bfloat16") == "bfloat16"
+    monkeypatch.setattr(tb, "native_bf16", lambda device="cpu": False)
+    assert tb.resolve_dtype("auto") == "float32"
+    monkeypatch.setattr(tb, "native_bf16", lambda device="cpu": True)
+    assert tb.resolve_dtype("auto") == tb.MIXED
+    with pytest.raises(BackendError, match="dtype"):
+        get_backend("transformers", dtype="float16")
+
+
+def test_mixed_precision_prompt_keeps_an_fp32_cache_and_copies_values(embedded_backend, sample_ocr):
+    """The prompt's pass in bf16 (autocast), the answer in fp32 on an fp32 cache: the values are
+    still copied from the document, and the cache never mixes dtypes."""
+    import torch
+
+    from llm_stage.backends import transformers_backend as tb
+
+    be = embedded_backend
+    old = be.dtype
+    be.dtype = tb.MIXED
+    try:
+        ids = list(range(100, 164))
+        out = be._forward(ids, None, 1)
+        assert {layer.keys.dtype for layer in out.past_key_values.layers} == {torch.float32}
+        assert next(be.model.parameters()).dtype == torch.float32
+        ex = extract(sample_ocr, FieldQuery(fields=["发票号码", "开票日期"]), be)
+    finally:
+        be.dtype = old
+    found = [f for f in ex.fields.values() if f.value is not None]
+    assert found, ex
+    assert all(f.grounded and f.box for f in found), ex
