@@ -38,12 +38,17 @@ def worker_env() -> dict[str, str]:
     return env
 
 
+def is_local(address: str | None) -> bool:
+    return address in (None, "", LOCAL)
+
+
 @contextmanager
-def ray_cluster(address: str | None, *, verbose: bool = False):
+def ray_cluster(address: str | None, *, verbose: bool = False, num_cpus: int | None = None):
     """Ray, connected for the duration of the block. `address`: LOCAL (or None) starts a Ray
-    instance on this machine and stops it afterwards; `auto` joins the cluster this machine is part
-    of (`ray start`); `ray://host:10001` or `host:6379` joins that one. A Ray already initialized in
-    this process (a test, a notebook) is used as it is and left running."""
+    instance on this machine (with `num_cpus` logical CPUs, default all cores) and stops it
+    afterwards; `auto` joins the cluster this machine is part of (`ray start`); `ray://host:10001`
+    or `host:6379` joins that one. A Ray already initialized in this process (a test, a notebook)
+    is used as it is and left running."""
     ray = require_ray()
     if ray.is_initialized():
         yield ray
@@ -53,8 +58,10 @@ def ray_cluster(address: str | None, *, verbose: bool = False):
         "log_to_driver": verbose,
         "logging_level": logging.INFO if verbose else logging.WARNING,
     }
-    if address in (None, "", LOCAL):
+    if is_local(address):
         kwargs["include_dashboard"] = False
+        if num_cpus:
+            kwargs["num_cpus"] = num_cpus
     else:
         kwargs["address"] = address
     ray.init(**kwargs)

@@ -15,6 +15,8 @@ fails is recorded ({"ok": false, "error": ...}) and the run goes on.
 from __future__ import annotations
 
 import json
+import math
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -141,7 +143,7 @@ def run_ray_batch(
     counts. `out`: a .jsonl file, or a .parquet folder (local or a URI)."""
     from tqdm import tqdm
 
-    from .cluster import quiet_ray_data, ray_cluster
+    from .cluster import is_local, llm_resources, quiet_ray_data, ray_cluster
 
     settings = settings or Settings()
     if ocr_cpus and not settings.ocr_threads:
@@ -156,7 +158,14 @@ def run_ray_batch(
     t0 = time.perf_counter()
     if not todo:
         return finish_summary(summary, t0)
-    with ray_cluster(address, verbose=verbose) as ray:
+    # Actors asked for by number on a Ray started here get their CPUs even where the machine has fewer
+    # cores (oversubscribed, as a local run asked for it); a real cluster's autoscaler adds nodes.
+    local_cpus = None
+    if is_local(address) and ocr_actors and llm_actors:
+        need = ocr_actors * ocr_cpus + llm_actors * llm_resources(settings.backend, gpus=0)["num_cpus"]
+        if need > (os.cpu_count() or 1):
+            local_cpus = math.ceil(need)
+    with ray_cluster(address, verbose=verbose, num_cpus=local_cpus) as ray:
         quiet_ray_data(verbose)
         n_ocr, n_llm, llm_res = default_sizes(settings, ocr_cpus)
         n_ocr, n_llm = ocr_actors or n_ocr, llm_actors or n_llm

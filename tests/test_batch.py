@@ -83,3 +83,26 @@ def test_cli_needs_fields_and_documents(tmp_path):
     assert r.exit_code == 1 and "no images or PDFs" in r.output
     r = CliRunner().invoke(batch, [str(tmp_path)])
     assert r.exit_code == 2 and "-f/--field" in r.output
+
+
+def test_parquet_output_holds_the_same_records_and_resumes(folder, tmp_path):
+    """`-o x.parquet`: a folder of Parquet parts with the JSON-lines records, resumed the same way."""
+    from fakes import ScriptedBackend, ScriptedEngine
+
+    from chatocr.commands.batch import read_records
+
+    pipe = Pipeline(ScriptedEngine(), ScriptedBackend([{"total": "9.00"}]))
+    jsonl, parquet = tmp_path / "r.jsonl", tmp_path / "r.parquet"
+    query = FieldQuery(fields=["total"])
+    run_batch(pipe, folder, query, jsonl, progress=False)
+    s1 = run_batch(pipe, folder, query, parquet, limit=2, progress=False)
+    assert (s1["ok"], s1["failed"]) == (1, 1) and parquet.is_dir()
+    s2 = run_batch(pipe, folder, query, parquet, progress=False)
+    assert (s2["ok"], s2["failed"], s2["skipped"]) == (1, 0, 2)
+    a = {r["document"]: r for r in read_records(jsonl)}
+    b = {r["document"]: r for r in read_records(parquet)}
+    assert set(a) == set(b) == {"a_receipt.png", "c_broken.jpg", "sub/b_receipt.pdf"}
+    for name, rec in a.items():
+        assert set(b[name]) == set(rec) and b[name].get("values") == rec.get("values")
+        assert b[name].get("error") == rec.get("error")
+    assert done_documents(parquet, retry_failed=True) == {"a_receipt.png", "sub/b_receipt.pdf"}

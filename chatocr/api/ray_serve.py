@@ -229,11 +229,20 @@ def serve_on_ray(
 ) -> None:
     """Start Serve on the cluster at `address` (see chatocr.cluster.ray_cluster), run the app on
     host:port until interrupted (Ctrl-C or SIGTERM), then remove it."""
+    import math
+    import os
     import signal
 
-    from ..cluster import quiet_ray_data, ray_cluster
+    from ..cluster import is_local, llm_resources, quiet_ray_data, ray_cluster
 
-    with ray_cluster(address, verbose=verbose):
+    ocr_cpus = float(max(1, settings.ocr_threads or 1))
+    # A Ray started here gets CPUs for every replica asked for, even beyond this machine's cores
+    # (oversubscribed, as asked); on a cluster, Serve waits for (or autoscales to) the resources.
+    need = ocr_replicas * ocr_cpus
+    if load_llm:
+        need += llm_replicas * llm_resources(settings.backend, gpus=0)["num_cpus"]
+    local_cpus = math.ceil(need) if is_local(address) and need > (os.cpu_count() or 1) else None
+    with ray_cluster(address, verbose=verbose, num_cpus=local_cpus):
         from ray import serve
 
         quiet_ray_data(verbose)
@@ -244,7 +253,7 @@ def serve_on_ray(
             ocr_replicas=ocr_replicas,
             llm_replicas=llm_replicas,
             load_llm=load_llm,
-            ocr_cpus=float(max(1, settings.ocr_threads or 1)),
+            ocr_cpus=ocr_cpus,
             verbose=verbose,
         )
         echo(
