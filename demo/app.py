@@ -3,7 +3,10 @@ or English, get a table + JSON with the grounded values highlighted on the page.
 
 Run: `make demo` (or `streamlit run demo/app.py`). `?sample=1` preloads the shipped sample invoice and
 asks its preset fields, for a one-click look (and the headless screenshot test).
-All pipeline logic lives in `chatocr`; this file only lays out the page.
+The page is zoomable and scrolls in its own frame; a PDF gets one tab per page. Every answered field
+stays highlighted (✓ confident and grounded, ⚠ check it) until "Clear highlights"; a later answer
+for the same field replaces its highlight.
+All pipeline logic lives in `chatocr`; this file only lays out the page (HTML in `viewer.py`).
 """
 
 from __future__ import annotations
@@ -12,26 +15,28 @@ import csv
 import hashlib
 import io
 import json
-import threading
+import sys
 from pathlib import Path
 
 import streamlit as st
-from PIL import Image, ImageDraw, ImageFont
 
-from chatocr import Pipeline, Settings
-from chatocr.chat import parse_chat
-from ocr_stage import DOCUMENT_SUFFIXES, available_engines, load_document
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # viewer.py, also under AppTest and runpy
+
+from viewer import CSS, ZOOMS, answer_table_html, encode_page, mark, page_html, value_text  # noqa: E402
+
+from chatocr import Pipeline, Settings  # noqa: E402
+from chatocr.chat import parse_chat  # noqa: E402
+from llm_stage.backends import available_backends  # noqa: E402
+from ocr_stage import DOCUMENT_SUFFIXES, available_engines, load_document  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "samples" / "vat_invoice_sample.png"
-FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 
 PRESETS: dict[str, list[str]] = {
     "增值税发票 VAT invoice": ["发票号码", "开票日期", "价税合计"],
     "增值税发票 (full)": ["发票代码", "发票号码", "开票日期", "购买方名称", "销售方名称", "价税合计"],
     "Receipt": ["company", "date", "address", "total"],
 }
-BACKENDS = ["transformers", "openai", "lmdeploy"]
 
 
 def preset_message(fields: list[str]) -> str:
@@ -42,64 +47,30 @@ def preset_message(fields: list[str]) -> str:
 
 @st.cache_resource(show_spinner="Loading the OCR and LLM models (once per server)…")
 def get_pipeline(engine: str, backend: str):
-    """(pipeline, locks, error). One per (engine, backend), shared by every browser session; the
-    locks keep two sessions from running the same model object at once."""
+    """(pipeline, error). One per (engine, backend), shared by every browser session; the pipeline
+    serialises the use of each model itself."""
     error = None
     try:
         pipe = Pipeline.from_settings(Settings(ocr_engine=engine, backend=backend))
     except Exception as e:  # keep OCR usable and show why the LLM is missing
         error = f"{type(e).__name__}: {e}"
         pipe = Pipeline.from_settings(Settings(ocr_engine=engine), load_llm=False)
-    return pipe, {"ocr": threading.Lock(), "llm": threading.Lock()}, error
-
-
-def draw(
-    page: Image.Image, ocr_page, highlights: list[tuple[str, list]], max_width: int = 1100
-) -> Image.Image:
-    """The page with every OCR box in thin blue and the grounded answer boxes filled and labelled."""
-    img = page.convert("RGB").copy()
-    overlay = Image.new("RGBA", img.size, (0, 0, 0, 0))
-    d = ImageDraw.Draw(overlay)
-    scale = max(1, round(max(img.size) / 900))
-    for ln in ocr_page.lines:
-        d.polygon([tuple(p) for p in ln.box], outline=(30, 110, 255, 200), width=scale)
-    try:
-        font = ImageFont.truetype(FONT, 14 * scale)
-    except OSError:
-        font = ImageFont.load_default()
-    for name, box in highlights:
-        pts = [tuple(p) for p in box]
-        d.polygon(pts, fill=(255, 200, 0, 90), outline=(230, 30, 30, 255), width=3 * scale)
-        x, y = min(p[0] for p in pts), min(p[1] for p in pts)
-        tw = d.textlength(name, font=font)
-        d.rectangle([x, y - 18 * scale, x + tw + 6, y], fill=(230, 30, 30, 230))
-        d.text((x + 3, y - 17 * scale), name, fill=(255, 255, 255, 255), font=font)
-    img = Image.alpha_composite(img.convert("RGBA"), overlay).convert("RGB")
-    if img.width > max_width:
-        img = img.resize((max_width, round(img.height * max_width / img.width)))
-    return img
+    return pipe, error
 
 
 def answer_rows(ext: dict) -> list[dict]:
-    rows = []
-    for name, v in ext["fields"].items():
-        val = v.get("value")
-        rows.append(
-            {
-                "field": name,
-                "value": ""
-                if val is None
-                else (val if isinstance(val, str) else json.dumps(val, ensure_ascii=False)),
-                # ✓ only for a confident grounded value; ⚠ asks the reader to check it on the page
-                "check": "⚠"
-                if v.get("needs_review")
-                else ("✓" if v.get("grounded") and val is not None else ""),
-                "confidence": "" if v.get("confidence") is None else f"{v['confidence']:.2f}",
-                "page": "" if v.get("page") is None else str(v["page"]),
-                "ocr score": "" if v.get("ocr_score") is None else f"{v['ocr_score']:.3f}",
-            }
-        )
-    return rows
+    """The answer as rows (CSV download): value, ✓/⚠, confidence, page, OCR score per field."""
+    return [
+        {
+            "field": name,
+            "value": value_text(v.get("value")),
+            "check": mark(v),
+            "confidence": "" if v.get("confidence") is None else f"{v['confidence']:.2f}",
+            "page": "" if v.get("page") is None else str(v["page"]),
+            "ocr score": "" if v.get("ocr_score") is None else f"{v['ocr_score']:.3f}",
+        }
+        for name, v in ext["fields"].items()
+    ]
 
 
 def to_csv(ext: dict) -> str:
@@ -110,10 +81,34 @@ def to_csv(ext: dict) -> str:
     return buf.getvalue()
 
 
+def pin(doc: dict, ext: dict) -> int | None:
+    """Keep the answer's grounded values highlighted (a field answered again replaces its highlight,
+    or drops it when the new answer has no box); returns the page of the first new highlight."""
+    first = None
+    for name, v in ext["fields"].items():
+        if v.get("grounded") and v.get("box") and v.get("page") is not None:
+            doc["pins"][name] = {
+                "name": name,
+                "value": v.get("value"),
+                "box": v["box"],
+                "page": v["page"],
+                "needs_review": bool(v.get("needs_review")),
+                "confidence": v.get("confidence"),
+            }
+            first = first if first is not None else v["page"]
+        else:
+            doc["pins"].pop(name, None)
+    return first
+
+
 def show_answer(ext: dict, key: str) -> None:
     if ext.get("error"):
         st.warning(ext["error"])
-    st.table(answer_rows(ext), hide_index=True)
+    if "all_null" in ext.get("flags", []):
+        st.warning("Nothing was found for these fields.")
+    elif "identical_values" in ext.get("flags", []):
+        st.warning("Every field got the same value: check the answer on the page.")
+    st.html(answer_table_html(ext))
     with st.expander("JSON", expanded=False):
         st.json({k: v.get("value") for k, v in ext["fields"].items()})
     c1, c2 = st.columns(2)
@@ -127,31 +122,52 @@ def show_answer(ext: dict, key: str) -> None:
     c2.download_button("Download CSV", to_csv(ext), "extraction.csv", "text/csv", key=f"csv-{key}")
 
 
+def show_page(doc: dict, i: int, zoom: str, show_boxes: bool) -> None:
+    ocr_page = doc["ocr"].pages[i]
+    hl = [p for p in doc["pins"].values() if p["page"] == ocr_page.page]
+    boxes = [ln.box for ln in ocr_page.lines]
+    st.html(
+        page_html(doc["images"][i], ocr_page.width, ocr_page.height, boxes, hl, zoom=zoom, page=ocr_page.page)
+    )
+
+
 def main() -> None:
-    st.set_page_config(page_title="chatocr", page_icon="🧾", layout="wide")
+    # the sidebar (engine, backend, strict) starts closed: the page and the chat get the width
+    st.set_page_config(page_title="chatocr", page_icon="🧾", layout="wide", initial_sidebar_state="collapsed")
+    st.html(CSS)
     ss = st.session_state
-    ss.setdefault("docs", {})  # sha1 -> {"name", "ocr", "history": [(message, extraction dict | error str)]}
+    # sha1 -> {"name", "ocr", "images", "pins": {field: highlight}, "history": [(message, answer)]}
+    ss.setdefault("docs", {})
     sample = st.query_params.get("sample") == "1"
+    defaults = Settings()
 
     with st.sidebar:
         st.header("Settings")
         engines = available_engines()
         engine = st.selectbox(
-            "OCR engine", engines, index=engines.index("rapid") if "rapid" in engines else 0
+            "OCR engine",
+            engines,
+            index=engines.index(defaults.ocr_engine) if defaults.ocr_engine in engines else 0,
         )
-        backend = st.selectbox("LLM backend", BACKENDS, index=0)
+        backends = available_backends()
+        backend = st.selectbox(
+            "LLM backend",
+            backends,
+            index=backends.index(defaults.backend) if defaults.backend in backends else 0,
+        )
         strict = st.toggle("Strict (null values not found in the OCR text)", value=False)
-        st.header("Presets")
-        preset = st.selectbox("Document type", list(PRESETS), index=0)
-        ask_preset = st.button(f"Ask: {preset_message(PRESETS[preset])}")
-        show_boxes = st.toggle("Show all OCR boxes", value=True)
 
-    st.title("chatocr · chat with a document")
-    pipe, locks, llm_error = get_pipeline(engine, backend)
+    head, upload = st.columns([2, 3], vertical_alignment="center")
+    head.markdown("## chatocr · chat with a document")
+    pipe, llm_error = get_pipeline(engine, backend)
     if llm_error:
         st.error(f"LLM backend {backend!r} is not available, OCR only: {llm_error}")
 
-    up = st.file_uploader("Upload an image or PDF", type=sorted(s.lstrip(".") for s in DOCUMENT_SUFFIXES))
+    up = upload.file_uploader(
+        "Upload an image or PDF",
+        type=sorted(s.lstrip(".") for s in DOCUMENT_SUFFIXES),
+        label_visibility="collapsed",
+    )
     if up is not None:
         data, name = up.getvalue(), up.name
     elif sample:
@@ -164,16 +180,25 @@ def main() -> None:
 
     sha = hashlib.sha1(data).hexdigest()
     doc = ss.docs.get(sha)
-    try:
-        pages = load_document(data, name=name, limits=pipe.limits)
-        if doc is None:
-            with st.spinner("Reading the document (OCR)…"), locks["ocr"]:
+    if doc is None:
+        try:
+            with st.spinner("Reading the document (OCR)…"):
+                pages = load_document(data, name=name, limits=pipe.limits)
                 ocr = pipe.ocr(data, name=name)
-            doc = ss.docs[sha] = {"name": name, "ocr": ocr, "history": []}
-    except ValueError as e:  # InputError: say what is wrong with the file
-        st.error(str(e))
-        return
+        except ValueError as e:  # InputError: say what is wrong with the file
+            st.error(str(e))
+            return
+        images = [encode_page(p) for p in pages]
+        doc = ss.docs[sha] = {"name": name, "ocr": ocr, "images": images, "pins": {}, "history": []}
+    tab_key = f"page-{sha[:12]}"
 
+    left, right = st.columns([3, 2], gap="medium")
+    with right:
+        st.subheader("Chat")
+        row = st.container(horizontal=True, vertical_alignment="bottom", gap="small")
+        preset = row.selectbox("Preset fields for", list(PRESETS), index=0)
+        ask_preset = row.button("Ask", help="Ask for the preset's fields", key="ask-preset")
+        row.caption(preset_message(PRESETS[preset]))
     message = st.chat_input("提取发票号码、开票日期和价税合计 · what is the total?")
     if ask_preset or (sample and not doc["history"] and not ss.get("sample_asked")):
         message = preset_message(PRESETS[preset])
@@ -184,33 +209,46 @@ def main() -> None:
         else:
             try:
                 query = parse_chat(message)
-                with st.spinner("Asking the model…"), locks["llm"]:
+                with st.spinner("Asking the model…"):
                     ext = pipe.extract_from_ocr(doc["ocr"], query, strict=strict)
-                doc["history"].append((message, ext.model_dump(mode="json")))
+                answer = ext.model_dump(mode="json")
+                doc["history"].append((message, answer))
+                page = pin(doc, answer)
+                if page is not None and len(doc["ocr"].pages) > 1:
+                    ss[tab_key] = f"Page {page}"  # show the page the new answer is on
             except ValueError as e:  # QueryError and friends carry a readable message
                 doc["history"].append((message, str(e)))
             except Exception as e:  # a backend failure: show it in the chat, keep the page alive
                 doc["history"].append((message, f"the model failed: {type(e).__name__}: {e}"))
 
-    last = next((a for _, a in reversed(doc["history"]) if isinstance(a, dict)), None)
-    left, right = st.columns([3, 2])
     with left:
         ocr = doc["ocr"]
         n_lines = sum(len(p.lines) for p in ocr.pages)
-        st.caption(f"{name} · {len(ocr.pages)} page(s) · {n_lines} OCR lines · engine {ocr.engine}")
-        for page, ocr_page in zip(pages, ocr.pages, strict=False):
-            hl = []
-            if last:
-                hl = [
-                    (k, v["box"])
-                    for k, v in last["fields"].items()
-                    if v.get("grounded") and v.get("box") and v.get("page") == ocr_page.page
-                ]
-            if not show_boxes:
-                ocr_page = ocr_page.model_copy(update={"lines": []})
-            st.image(draw(page, ocr_page, hl), caption=f"page {ocr_page.page}", width="stretch")
+        bar = st.container(horizontal=True, vertical_alignment="center", gap="small")
+        zoom = bar.segmented_control(
+            "Zoom", ZOOMS, default=ZOOMS[0], required=True, key="zoom", label_visibility="collapsed"
+        )
+        show_boxes = bar.toggle("OCR boxes", value=True, key="show_boxes")
+        bar.button(
+            "Clear highlights",
+            key=f"clear-{sha[:12]}",
+            disabled=not doc["pins"],
+            on_click=doc["pins"].clear,
+            help="Remove every answer's highlight from the page",
+        )
+        bar.caption(f"{name} · {len(ocr.pages)} page(s) · {n_lines} OCR lines · engine {ocr.engine}")
+        if len(ocr.pages) > 1:
+            labels = [f"Page {p.page}" for p in ocr.pages]
+            if ss.get(tab_key) not in labels:
+                ss.pop(tab_key, None)
+            tabs = st.tabs(labels, key=tab_key, on_change="rerun")
+            for i, tab in enumerate(tabs):
+                if tab.open is not False:  # only the page on show is drawn
+                    with tab:
+                        show_page(doc, i, zoom or ZOOMS[0], show_boxes)
+        else:
+            show_page(doc, 0, zoom or ZOOMS[0], show_boxes)
     with right:
-        st.subheader("Chat")
         if not doc["history"]:
             st.caption(
                 "Ask for fields (“提取发票号码、开票日期和价税合计”, “extract date and total”) or a question."

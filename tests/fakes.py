@@ -16,13 +16,15 @@ from ocr_stage.engines import register_engine
 class ScriptedBackend(Backend):
     """Answers each call with the next item of `script` (the last one repeats): a dict of values
     (only the requested keys are answered; missing ones are null), a raw string, an exception to
-    raise, or a callable(keys, messages) returning one of those."""
+    raise, or a callable(keys, messages) returning one of those. Every value is decoded at token
+    probability 0.8 unless `probs` gives its key another one (a low one makes a value need review)."""
 
     name = "scripted"
     supports_copy = True
 
-    def __init__(self, script=None, **options):
+    def __init__(self, script=None, probs: dict[str, float] | None = None, **options):
         super().__init__(**options)
+        self.probs = dict(probs or {})
         self.script = list(script) if isinstance(script, (list, tuple)) else [script or {}]
         self.calls: list[dict] = []
 
@@ -34,8 +36,9 @@ class ScriptedBackend(Backend):
         if isinstance(item, BaseException):
             raise item
         text = item if isinstance(item, str) else json.dumps({k: item.get(k) for k in keys or []})
-        # every value decoded at probability 0.8 per token: confidence 0.8 without a calibration
-        lps = {k: [math.log(0.8)] * 2 for k in keys or []}
+        # each value decoded at probability 0.8 per token (or probs[key]): without a calibration,
+        # that is its confidence
+        lps = {k: [math.log(self.probs.get(k, 0.8))] * 2 for k in keys or []}
         return GenerationResult(text=text, tokens=1, copied=copy_from is not None, value_logprobs=lps)
 
 

@@ -1,0 +1,290 @@
+"""HTML for the demo: the page viewer (image, OCR boxes, highlighted answers with labels that do not
+overlap, zoom) and the answer table. Pure functions of their inputs, no Streamlit, so they are tested
+without a browser; `demo/app.py` lays them out.
+
+Geometry: boxes are in the OCR page's pixels. The viewer scales the page with its width, so every
+size on it (label font, width, height, position) is given in `cqw` (1% of the page's displayed
+width): a label's rectangle is exactly the one `place_labels` chose, at any zoom.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import unicodedata
+from collections.abc import Sequence
+
+from PIL import Image
+
+Rect = tuple[float, float, float, float]  # x0, y0, x1, y1
+
+# Label font size as a share of the page width: 1/54 is 13 px on a page shown 720 px wide.
+LABEL_FONT = 1 / 54
+LABEL_LINE = 1.4  # label height in font sizes
+LABEL_PAD = 0.35  # horizontal padding in font sizes, each side
+LABEL_MAX_EM = 14.0  # longer names are cut with "…" (the full name is in the tooltip)
+ZOOMS = ["fit width", "fit page", "150%", "200%", "300%"]
+
+CSS = """<style>
+.block-container {padding-top: 2.2rem; padding-left: 1.5rem; padding-right: 1.5rem; max-width: none;}
+[data-testid="stColumn"]:has(.cocr-viewer) {position: sticky; top: 3.75rem; align-self: flex-start;}
+.cocr-viewer {max-height: calc(100vh - var(--cocr-above, 17rem)); min-height: 12rem; overflow: auto; border-radius: .5rem;
+  border: 1px solid rgba(49, 51, 63, .2); background: #eceef2;}
+.cocr-page {position: relative; container-type: inline-size; margin: 0 auto; line-height: 0;}
+.cocr-page img.cocr-img {display: block; width: 100%; height: auto;}
+.cocr-page img.cocr-ocr {position: absolute; left: 0; top: 0; width: 100%; height: 100%;}
+.cocr-hl {position: absolute; box-sizing: border-box; background: rgba(255, 196, 0, .33);
+  border: 2.5px solid #1a7f37; border-radius: 2px;}
+.cocr-hl.review {background: rgba(255, 120, 0, .25); border: 2.5px dashed #cf222e;}
+.cocr-label {position: absolute; box-sizing: border-box; white-space: nowrap; overflow: hidden;
+  text-overflow: clip; color: #fff; background: #1a7f37; border-radius: .25em; font-weight: 600;
+  font-family: "Source Sans", "Noto Sans CJK SC", "WenQuanYi Micro Hei", sans-serif; opacity: .93;}
+.cocr-label.review {background: #cf222e;}
+.cocr-answer-wrap {width: 100%; overflow-x: auto;}
+table.cocr-answer {width: 100%; border-collapse: collapse; font-size: .9rem; line-height: 1.35;}
+table.cocr-answer th {text-align: left; font-weight: 600; color: rgba(49, 51, 63, .7);
+  border-bottom: 1px solid rgba(49, 51, 63, .25); padding: .3rem .45rem; white-space: nowrap;}
+table.cocr-answer td {border-bottom: 1px solid rgba(49, 51, 63, .1); padding: .3rem .45rem;
+  vertical-align: top;}
+table.cocr-answer td.f {white-space: nowrap; font-weight: 600;}
+table.cocr-answer td.f div {max-width: 11em; overflow: hidden; text-overflow: ellipsis;}
+table.cocr-answer td.v {overflow-wrap: anywhere; word-break: break-word; width: 100%;}
+table.cocr-answer td.m, table.cocr-answer td.n {white-space: nowrap; text-align: center;}
+table.cocr-answer tr.review td {background: rgba(255, 140, 0, .12);}
+table.cocr-answer tr.review td.m {color: #cf222e; font-weight: 700;}
+table.cocr-answer tr.ok td.m {color: #1a7f37; font-weight: 700;}
+table.cocr-answer tr.missing td.v {color: rgba(49, 51, 63, .5); font-style: italic;}
+</style>"""
+
+
+# ------------------------------------------------------------------------------ answer table
+
+
+def mark(v: dict) -> str:
+    """✓ for a confident grounded value, ⚠ for one to check on the page, "" for a missing one."""
+    if v.get("needs_review"):
+        return "⚠"
+    return "✓" if v.get("grounded") and v.get("value") is not None else ""
+
+
+def value_text(val) -> str:
+    if val is None:
+        return ""
+    return val if isinstance(val, str) else json.dumps(val, ensure_ascii=False)
+
+
+def answer_table_html(ext: dict) -> str:
+    """The answer as a compact table that fits a narrow column: field names on one line, values
+    wrap, ✓/⚠ per row, confidence and page; the OCR score is in each row's tooltip."""
+    e = html.escape
+    rows = []
+    for name, v in ext["fields"].items():
+        val, m = v.get("value"), mark(v)
+        conf = v.get("confidence")
+        if m == "⚠":
+            why = "not found in the OCR text" if not v.get("grounded") else f"low confidence ({conf:.2f})"
+            cls, tip = "review", f"check this value on the page: {why}"
+        elif m == "✓":
+            cls, tip = "ok", "grounded in the OCR text, confident"
+        else:
+            cls, tip = "missing", "not found in the document"
+        if v.get("ocr_score") is not None:
+            tip += f" · OCR score {v['ocr_score']:.3f}"
+        rows.append(
+            f'<tr class="{cls}" title="{e(tip)}">'
+            f'<td class="f"><div title="{e(name)}">{e(name)}</div></td>'
+            f'<td class="v">{e(value_text(val)) if val is not None else "not found"}</td>'
+            f'<td class="m">{m}</td>'
+            f'<td class="n">{"" if conf is None else f"{conf:.2f}"}</td>'
+            f'<td class="n">{"" if v.get("page") is None else v["page"]}</td></tr>'
+        )
+    return (
+        '<div class="cocr-answer-wrap"><table class="cocr-answer"><thead><tr>'
+        '<th>field</th><th>value</th><th title="✓ confident and grounded · ⚠ check it">check</th>'
+        '<th title="confidence">conf.</th><th title="page">page</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+# ------------------------------------------------------------------------------ page viewer
+
+
+def encode_page(img: Image.Image, max_side: int = 2200) -> str:
+    """The page as a JPEG data URI, at most `max_side` pixels on its longer side (enough for 300%)."""
+    img = img.convert("RGB")
+    if max(img.size) > max_side:
+        s = max_side / max(img.size)
+        img = img.resize((round(img.width * s), round(img.height * s)), Image.Resampling.LANCZOS)
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", quality=85, optimize=True)
+    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def text_em(text: str) -> float:
+    """Width of `text` in font sizes, a little on the generous side: CJK and other wide characters
+    1 em, symbols such as ✓/⚠ 1.3 em, other characters 0.62 em."""
+    w = 0.0
+    for ch in text:
+        if unicodedata.east_asian_width(ch) in "WF":
+            w += 1.0
+        elif ord(ch) >= 0x2000:
+            w += 1.3
+        else:
+            w += 0.62
+    return w
+
+
+def label_text(name: str, m: str) -> str:
+    text = name
+    if text_em(text) > LABEL_MAX_EM:
+        while text and text_em(text + "…") > LABEL_MAX_EM:
+            text = text[:-1]
+        text += "…"
+    return f"{text} {m}".strip()
+
+
+def label_size(text: str, page_width: float) -> tuple[float, float]:
+    """(width, height) of a label in page pixels."""
+    f = page_width * LABEL_FONT
+    return ((text_em(text) * 1.06 + 2 * LABEL_PAD) * f, LABEL_LINE * f)
+
+
+def _hits(a: Rect, b: Rect) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def bounds(box: Sequence[Sequence[float]]) -> Rect:
+    xs, ys = [p[0] for p in box], [p[1] for p in box]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def place_labels(
+    boxes: Sequence[Rect],
+    sizes: Sequence[tuple[float, float]],
+    width: float,
+    height: float,
+    avoid: Sequence[Rect] = (),
+) -> list[Rect | None]:
+    """A rectangle for each box's label, inside the page, overlapping no other label: above the box
+    if that is free, else below, beside, or further up/down; preferring a spot next to the box that
+    covers neither a highlighted box nor other text (`avoid`: the OCR boxes), then any spot that
+    covers no highlighted box. None where the page has no room left (the box keeps its tooltip)."""
+    placed: list[Rect] = []
+    out: list[Rect | None] = []
+    for (x0, y0, x1, y1), (w, h) in zip(boxes, sizes, strict=True):
+        w, h = min(w, width), min(h, height)
+        gap = 0.12 * h
+        cands = [
+            (x0, y0 - h - gap),
+            (x0, y1 + gap),
+            (x1 - w, y0 - h - gap),
+            (x1 - w, y1 + gap),
+            (x1 + gap, y0),
+            (x0 - w - gap, y0),
+        ]
+        step = h + gap
+        for k in range(1, int(height / step) + 2):
+            cands += [(x0, y0 - h - gap - k * step), (x0, y1 + gap + k * step)]
+
+        rects = []
+        for cx, cy in cands:  # kept inside the page
+            x, y = min(max(cx, 0.0), max(width - w, 0.0)), min(max(cy, 0.0), max(height - h, 0.0))
+            rects.append((x, y, x + w, y + h))
+        free = [r for r in rects if not any(_hits(r, p) for p in placed)]
+        clear = [r for r in free if not any(_hits(r, b) for b in boxes)]
+        near = [r for r in clear[:10] if not any(_hits(r, a) for a in avoid)]
+        choice = (near or clear or free or [None])[0]
+        if choice is None:  # crowded near the box: the first free spot on the page, row by row
+            choice = next(
+                (
+                    r
+                    for yy in _steps(height - h, step)
+                    for xx in _steps(width - w, w / 2)
+                    if not any(_hits(r := (xx, yy, xx + w, yy + h), p) for p in placed)
+                ),
+                None,
+            )
+        if choice is not None:
+            placed.append(choice)
+        out.append(choice)
+    return out
+
+
+def _steps(limit: float, step: float) -> list[float]:
+    n = max(int(limit / max(step, 1e-6)), 0)
+    return [min(i * step, max(limit, 0.0)) for i in range(n + 2)]
+
+
+def page_html(
+    image_uri: str,
+    width: int,
+    height: int,
+    ocr_boxes: Sequence[Sequence[Sequence[float]]],
+    highlights: Sequence[dict],
+    zoom: str = "fit width",
+    page: int = 1,
+    tabbed: bool = False,
+    show_ocr: bool = True,
+) -> str:
+    """One page in a scrollable, zoomable viewer. `highlights`: dicts with name, value, box,
+    needs_review (and confidence); each gets a filled box and a label (✓ or ⚠) placed so that
+    no two labels overlap and, where there is room, no text is covered (the OCR boxes, drawn in
+    thin blue when `show_ocr`). The viewer is as tall as the window allows below the toolbar (and the
+    page tabs when `tabbed`) and above the chat input, so nothing else has to scroll."""
+    e = html.escape
+    W, H = max(width, 1), max(height, 1)
+
+    def pct(v: float) -> str:
+        return f"{100 * v / W:.4f}cqw"
+
+    if zoom == "fit page":
+        size = f"width: min(100%, calc((100vh - var(--cocr-above, 17rem) - 2px) * {W / H:.5f}));"
+    elif zoom.endswith("%"):
+        size = f"width: {int(zoom[:-1])}%;"
+    else:
+        size = "width: 100%;"
+    overlay = ""
+    if show_ocr and ocr_boxes:  # every OCR box, as an SVG image over the page (no inline SVG in st.html)
+        polys = "".join(
+            f'<polygon points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in box)}"/>' for box in ocr_boxes
+        )
+        svg = (
+            f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" preserveAspectRatio="none">'
+            '<g fill="none" stroke="rgb(30,110,255)" stroke-opacity="0.7" stroke-width="1" '
+            f'vector-effect="non-scaling-stroke">{polys}</g></svg>'
+        )
+        uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
+        overlay = f'<img class="cocr-ocr" src="{uri}" alt=""/>'
+    shapes = []
+    marks = [("⚠" if h.get("needs_review") else "✓") for h in highlights]
+    texts = [label_text(h["name"], m) for h, m in zip(highlights, marks, strict=True)]
+    rects = [bounds(h["box"]) for h in highlights]
+    spots = place_labels(rects, [label_size(t, W) for t in texts], W, H, [bounds(b) for b in ocr_boxes])
+    labels = []
+    for h, m, text, spot in zip(highlights, marks, texts, spots, strict=True):
+        review = " review" if m == "⚠" else ""
+        conf = h.get("confidence")
+        tip = f"{h['name']}: {value_text(h.get('value'))}" + ("" if conf is None else f" ({conf:.2f})")
+        bx0, by0, bx1, by1 = bounds(h["box"])
+        shapes.append(
+            f'<div class="cocr-hl{review}" data-field="{e(h["name"])}" title="{e(tip)}" style="left: '
+            f'{pct(bx0)}; top: {pct(by0)}; width: {pct(bx1 - bx0)}; height: {pct(by1 - by0)};"></div>'
+        )
+        if spot is None:
+            continue
+        x0, y0, x1, y1 = spot
+        f = W * LABEL_FONT
+        labels.append(
+            f'<div class="cocr-label{review}" data-field="{e(h["name"])}" '
+            f'title="{e(tip)}" style="left: {pct(x0)}; top: {pct(y0)}; width: {pct(x1 - x0)}; '
+            f"height: {pct(y1 - y0)}; font-size: {pct(f)}; line-height: {pct(y1 - y0)}; "
+            f'padding: 0 {pct(LABEL_PAD * f)};">{e(text)}</div>'
+        )
+    return (
+        f'<div class="cocr-viewer" data-page="{page}" style="--cocr-above: {20 if tabbed else 17}rem;">'
+        f'<div class="cocr-page" style="{size}">'
+        f'<img class="cocr-img" src="{image_uri}" alt="page {page}"/>{overlay}'
+        f"{''.join(shapes)}{''.join(labels)}</div></div>"
+    )
