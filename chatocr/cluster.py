@@ -12,7 +12,8 @@ LOCAL = "local"
 # Environment variables every Ray worker gets: model hub off, quiet model loading, chatocr's own
 # settings (the stages build their Pipeline from the driver's Settings, but engines and backends
 # read a few CHATOCR_* variables themselves).
-_FORWARD_PREFIXES = ("CHATOCR_", "HF_", "TRANSFORMERS_", "OMP_NUM_THREADS", "PADDLE_")
+# (Not OMP_NUM_THREADS: Ray sets it per worker from the CPUs the worker reserved.)
+_FORWARD_PREFIXES = ("CHATOCR_", "HF_", "TRANSFORMERS_", "PADDLE_")
 
 
 class RayMissing(RuntimeError):
@@ -42,6 +43,24 @@ def is_local(address: str | None) -> bool:
     return address in (None, "", LOCAL)
 
 
+def init_ray(tries: int = 3, **kwargs) -> None:
+    """`ray.init(**kwargs)`, tried again when Ray's own start-up check gives up: a new local node must
+    register within a fixed 30 s, which a machine with every core busy can miss."""
+    import ray
+
+    for attempt in range(1, tries + 1):
+        try:
+            ray.init(**kwargs)
+            return
+        except Exception as e:
+            if "timed out during startup" not in str(e) or attempt == tries:
+                raise
+            logging.getLogger("chatocr").warning(
+                "Ray start-up timed out (attempt %d of %d); again", attempt, tries
+            )
+            ray.shutdown()
+
+
 @contextmanager
 def ray_cluster(address: str | None, *, verbose: bool = False, num_cpus: int | None = None):
     """Ray, connected for the duration of the block. `address`: LOCAL (or None) starts a Ray
@@ -64,7 +83,7 @@ def ray_cluster(address: str | None, *, verbose: bool = False, num_cpus: int | N
             kwargs["num_cpus"] = num_cpus
     else:
         kwargs["address"] = address
-    ray.init(**kwargs)
+    init_ray(**kwargs)
     try:
         yield ray
     finally:
@@ -102,10 +121,24 @@ def cluster_cpus() -> float:
 IN_PROCESS_BACKENDS = ("transformers", "lmdeploy")
 
 
-def llm_resources(backend: str, gpus: float | None = None) -> dict:
+def llm_resources(backend: str, gpus: float | None = None, threads: int = 0) -> dict:
     """Ray resources of one LLM worker (a batch actor or a Serve replica): one GPU when the cluster
-    has GPUs and the model runs in-process, else one CPU; a quarter CPU for an HTTP client."""
+    has GPUs and the model runs in-process, else `threads` CPUs (at least one; --llm-threads); a
+    quarter CPU for an HTTP client (-b openai)."""
     if backend not in IN_PROCESS_BACKENDS:
         return {"num_cpus": 0.25}
     gpus = cluster_gpus() if gpus is None else gpus
-    return {"num_cpus": 1, "num_gpus": 1} if gpus > 0 else {"num_cpus": 1}
+    return {"num_cpus": 1, "num_gpus": 1} if gpus > 0 else {"num_cpus": max(1, threads or 1)}
+
+
+def stage_threads(settings, llm_res: dict):
+    """`settings` with the LLM's CPU threads set to what its worker reserved (transformers on CPU),
+    unless --llm-threads gave them."""
+    if settings.backend != "transformers" or settings.llm_threads:
+        return settings
+    return settings.with_options(llm_threads=max(1, int(llm_res.get("num_cpus", 1))))
+
+
+def ocr_cpus(settings) -> float:
+    """CPUs of one OCR worker: its --ocr-threads, one by default (then the engine gets one thread)."""
+    return float(max(1, settings.ocr_threads or 1))

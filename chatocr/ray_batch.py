@@ -111,7 +111,7 @@ def default_sizes(settings: Settings, ocr_cpus: float) -> tuple[int, int, dict]:
     from .cluster import cluster_cpus, cluster_gpus, llm_resources
 
     gpus = cluster_gpus()
-    res = llm_resources(settings.backend, gpus)
+    res = llm_resources(settings.backend, gpus, settings.llm_threads)
     if "num_gpus" in res:
         llm = max(1, int(gpus))
     else:
@@ -135,7 +135,6 @@ def run_ray_batch(
     address: str | None = None,
     ocr_actors: int | None = None,
     llm_actors: int | None = None,
-    ocr_cpus: float = 1.0,
     factory: StageFactory | None = None,
     verbose: bool = False,
 ) -> dict:
@@ -143,11 +142,11 @@ def run_ray_batch(
     counts. `out`: a .jsonl file, or a .parquet folder (local or a URI)."""
     from tqdm import tqdm
 
-    from .cluster import is_local, llm_resources, quiet_ray_data, ray_cluster
+    from .cluster import is_local, llm_resources, ocr_cpus, quiet_ray_data, ray_cluster, stage_threads
 
     settings = settings or Settings()
-    if ocr_cpus and not settings.ocr_threads:
-        settings = settings.with_options(ocr_threads=max(1, int(ocr_cpus)))
+    cpus = ocr_cpus(settings)  # one OCR thread per reserved CPU
+    settings = settings.with_options(ocr_threads=int(cpus))
     docs_all = named_documents(folder)
     sink = open_sink(out)
     done = sink.done(retry_failed)
@@ -162,12 +161,15 @@ def run_ray_batch(
     # cores (oversubscribed, as a local run asked for it); a real cluster's autoscaler adds nodes.
     local_cpus = None
     if is_local(address) and ocr_actors and llm_actors:
-        need = ocr_actors * ocr_cpus + llm_actors * llm_resources(settings.backend, gpus=0)["num_cpus"]
+        need = (
+            ocr_actors * cpus
+            + llm_actors * llm_resources(settings.backend, 0, settings.llm_threads)["num_cpus"]
+        )
         if need > (os.cpu_count() or 1):
             local_cpus = math.ceil(need)
     with ray_cluster(address, verbose=verbose, num_cpus=local_cpus) as ray:
         quiet_ray_data(verbose)
-        n_ocr, n_llm, llm_res = default_sizes(settings, ocr_cpus)
+        n_ocr, n_llm, llm_res = default_sizes(settings, cpus)
         n_ocr, n_llm = ocr_actors or n_ocr, llm_actors or n_llm
         summary.update(ocr_actors=n_ocr, llm_actors=n_llm)
         # one block per document at most 1,000 of them, so both pools start at once on a small run
@@ -182,12 +184,12 @@ def run_ray_batch(
                 "verbose": verbose,
             },
             compute=ray.data.ActorPoolStrategy(size=n_ocr),
-            num_cpus=ocr_cpus,
+            num_cpus=cpus,
         )
         ds = ds.map(
             ExtractStage,
             fn_constructor_kwargs={
-                "settings": settings,
+                "settings": stage_threads(settings, llm_res),
                 "query": query,
                 "strict": strict,
                 "copy": copy,

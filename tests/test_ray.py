@@ -38,8 +38,10 @@ def cluster():
     scripted stages (tests/fakes.py) load there."""
     if ray.is_initialized():
         ray.shutdown()
+    from chatocr.cluster import init_ray
+
     path = os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    ray.init(
+    init_ray(
         num_cpus=2,
         object_store_memory=200 * 1024 * 1024,
         include_dashboard=False,

@@ -184,6 +184,7 @@ def build_app(
     from ray import serve
 
     from ..cluster import llm_resources as default_llm_resources
+    from ..cluster import stage_threads
 
     limits = input_limits(settings, config)
     ocr = serve.deployment(
@@ -195,13 +196,14 @@ def build_app(
     ).bind(settings, limits, factory, verbose)
     llm = None
     if load_llm:
+        res = llm_resources or default_llm_resources(settings.backend, None, settings.llm_threads)
         llm = serve.deployment(
             LlmDeployment,
             name="chatocr-llm",
             num_replicas=llm_replicas,
             max_ongoing_requests=1,
-            ray_actor_options=llm_resources or default_llm_resources(settings.backend),
-        ).bind(settings, factory, verbose)
+            ray_actor_options=res,
+        ).bind(stage_threads(settings, res), factory, verbose)
     # The app admits workers + queue requests itself and answers 503 past that; Serve must hand it
     # every request (health checks included) rather than queue them in the proxy.
     ingress = serve.deployment(
@@ -233,14 +235,14 @@ def serve_on_ray(
     import os
     import signal
 
-    from ..cluster import is_local, llm_resources, quiet_ray_data, ray_cluster
+    from ..cluster import is_local, llm_resources, ocr_cpus, quiet_ray_data, ray_cluster
 
-    ocr_cpus = float(max(1, settings.ocr_threads or 1))
+    cpus = ocr_cpus(settings)
     # A Ray started here gets CPUs for every replica asked for, even beyond this machine's cores
     # (oversubscribed, as asked); on a cluster, Serve waits for (or autoscales to) the resources.
-    need = ocr_replicas * ocr_cpus
+    need = ocr_replicas * cpus
     if load_llm:
-        need += llm_replicas * llm_resources(settings.backend, gpus=0)["num_cpus"]
+        need += llm_replicas * llm_resources(settings.backend, 0, settings.llm_threads)["num_cpus"]
     local_cpus = math.ceil(need) if is_local(address) and need > (os.cpu_count() or 1) else None
     with ray_cluster(address, verbose=verbose, num_cpus=local_cpus):
         from ray import serve
@@ -253,7 +255,7 @@ def serve_on_ray(
             ocr_replicas=ocr_replicas,
             llm_replicas=llm_replicas,
             load_llm=load_llm,
-            ocr_cpus=ocr_cpus,
+            ocr_cpus=cpus,
             verbose=verbose,
         )
         echo(
