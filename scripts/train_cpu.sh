@@ -8,6 +8,10 @@
 #   VAL        validation samples for the learning curve (default: DATA's val.jsonl sibling)
 #   OUT        adapter dir written by pth_to_hf                              MERGE=1 also merge
 #   MERGED     merged HF model dir (with MERGE=1)
+#   INIT       start from these LoRA weights (fresh optimizer) instead of a new LoRA: a peft
+#              adapter dir, or an mmengine checkpoint (.pth) of an earlier run
+#   SEED       data order and dropout seed (default: the config's)
+#   LR         learning rate (default: the config's 5e-4)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 XVENV=${XTUNER_VENV:-.venv-xtuner}
@@ -46,6 +50,21 @@ else
   steps=("train_cfg.max_iters=$STEPS" train_cfg.max_epochs=None)
 fi
 
+init=()
+if [[ "${INIT:-}" == *.pth ]]; then
+  init=("load_from=$INIT")
+elif [[ -n "${INIT:-}" ]]; then
+  mkdir -p "$WORK"
+  if [[ ! -s "$WORK/init_from_adapter.pth" ]]; then
+    .venv/bin/python scripts/adapter_to_mmengine.py "$INIT" "$WORK/init_from_adapter.pth.tmp"
+    "$XVENV/bin/python" scripts/adapter_to_mmengine.py --check "$WORK/init_from_adapter.pth.tmp" "$INIT" "$XBASE"
+    mv "$WORK/init_from_adapter.pth.tmp" "$WORK/init_from_adapter.pth"
+  fi
+  init=("load_from=$WORK/init_from_adapter.pth")
+fi
+[[ -n "${SEED:-}" ]] && init+=("randomness.seed=$SEED")
+[[ -n "${LR:-}" ]] && init+=("optim_wrapper.optimizer.lr=$LR")
+
 resume=()
 if [[ -f "$WORK/last_checkpoint" ]]; then
   echo "train-cpu: resuming from $(cat "$WORK/last_checkpoint")"
@@ -56,7 +75,7 @@ fi
   "tokenizer.pretrained_model_name_or_path=$XBASE" "model.llm.pretrained_model_name_or_path=$XBASE" \
   "train_dataloader.dataset.tokenizer.pretrained_model_name_or_path=$XBASE" \
   "custom_hooks.0.tokenizer.pretrained_model_name_or_path=$XBASE" "custom_hooks.1.val_file=$VAL" \
-  "${steps[@]}"
+  "${steps[@]}" "${init[@]}"
 
 # the best checkpoint by validation loss when the curve has one, else the last
 ckpt=$(cat "$WORK/last_checkpoint")
