@@ -30,6 +30,7 @@ from .common import (
     pages_option,
     progress_option,
     question_option,
+    ray_address_option,
     review_option,
     strict_option,
     user_errors,
@@ -358,16 +359,8 @@ def _folder(ctx, param, value: str) -> str:
 )
 @limit_option
 @progress_option
-@click.option(
-    "--ray",
-    "ray_address",
-    is_flag=False,
-    flag_value="local",
-    default=None,
-    metavar="[ADDRESS]",
-    envvar="CHATOCR_RAY_ADDRESS",
-    show_envvar=True,
-    help="Run on a Ray cluster (Ray Data; `make setup-ray`): alone, a Ray instance on this machine; "
+@ray_address_option(
+    "Run on a Ray cluster (Ray Data; `make setup-ray`): alone, a Ray instance on this machine; "
     "`auto` the cluster this machine joined; `ray://HOST:10001` or `HOST:6379` another. Put it after "
     "FOLDER (or write --ray=ADDRESS). FOLDER may then be any pyarrow/fsspec URI (s3://, gs://, hdfs://).",
 )

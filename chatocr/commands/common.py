@@ -141,6 +141,20 @@ def make_settings(**options):
 _option = functools.partial(click.option, show_envvar=True)
 
 
+def ray_address_option(help: str):
+    """--ray [ADDRESS] (CHATOCR_RAY_ADDRESS): alone, a Ray instance on this machine ("local")."""
+    return _option(
+        "--ray",
+        "ray_address",
+        is_flag=False,
+        flag_value="local",
+        default=None,
+        metavar="[ADDRESS]",
+        envvar="CHATOCR_RAY_ADDRESS",
+        help=help,
+    )
+
+
 fields_option = _option(
     "-f",
     "--field",

@@ -13,6 +13,7 @@ from .common import (
     make_settings,
     model_option,
     ocr_threads_option,
+    ray_address_option,
     user_errors,
     verbose_option,
 )
@@ -111,16 +112,8 @@ _opt = click.option
     show_envvar=True,
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
 )
-@_opt(
-    "--ray",
-    "ray_address",
-    is_flag=False,
-    flag_value="local",
-    default=None,
-    metavar="[ADDRESS]",
-    envvar="CHATOCR_RAY_ADDRESS",
-    show_envvar=True,
-    help="Serve with Ray Serve (`make setup-ray`), OCR and LLM as separate deployments: alone, a Ray "
+@ray_address_option(
+    "Serve with Ray Serve (`make setup-ray`), OCR and LLM as separate deployments: alone, a Ray "
     "instance on this machine; `auto` the cluster this machine joined; `ray://HOST:10001` or "
     "`HOST:6379` another. Same endpoints, limits, auth and errors.",
 )
