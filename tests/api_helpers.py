@@ -10,6 +10,7 @@ import subprocess
 import threading
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 
@@ -106,3 +107,19 @@ def render_text_png(lines: list[str], size=(400, 200), font_size: int = 36) -> b
 
 def squash(text: str) -> str:
     return "".join(text.split()).upper()
+
+
+def make_batch_folder(d: Path) -> Path:
+    """The batch tests' folder: a PNG receipt, a one-page PDF in a subfolder, a corrupt JPEG and a
+    text file that is not a document."""
+    from PIL import Image
+
+    (d / "a_receipt.png").write_bytes(render_text_png(["SHOP KLM", "TOTAL 12.40"]))
+    sub = d / "sub"
+    sub.mkdir()
+    pdf = io.BytesIO()
+    Image.open(io.BytesIO(render_text_png(["SHOP XYZ", "TOTAL 73.90"]))).save(pdf, format="PDF")
+    (sub / "b_receipt.pdf").write_bytes(pdf.getvalue())
+    (d / "c_broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not a jpeg")
+    (d / "notes.txt").write_text("not a document")
+    return d

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import json
 
 import pytest
-from api_helpers import render_text_png, squash
+from api_helpers import make_batch_folder, squash
 from click.testing import CliRunner
-from PIL import Image
 
 from chatocr.commands.batch import _ocr_stream, batch, done_documents, list_documents, run_batch
 from chatocr.pipeline import Pipeline
@@ -17,16 +15,7 @@ from llm_stage import FieldQuery
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
-    d = tmp_path_factory.mktemp("docs")
-    (d / "a_receipt.png").write_bytes(render_text_png(["SHOP KLM", "TOTAL 12.40"]))
-    sub = d / "sub"
-    sub.mkdir()
-    pdf = io.BytesIO()
-    Image.open(io.BytesIO(render_text_png(["SHOP XYZ", "TOTAL 73.90"]))).save(pdf, format="PDF")
-    (sub / "b_receipt.pdf").write_bytes(pdf.getvalue())
-    (d / "c_broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not a jpeg")
-    (d / "notes.txt").write_text("not a document")
-    return d
+    return make_batch_folder(tmp_path_factory.mktemp("docs"))
 
 
 def _records(path):

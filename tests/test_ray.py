@@ -18,7 +18,7 @@ ray = pytest.importorskip("ray")
 pytest.importorskip("ray.data")
 
 import httpx  # noqa: E402
-from api_helpers import free_port, render_text_png  # noqa: E402
+from api_helpers import free_port, make_batch_folder, render_text_png  # noqa: E402
 from click.testing import CliRunner  # noqa: E402
 from fakes import scripted_stage, slow_when_asked  # noqa: E402
 from PIL import Image  # noqa: E402
@@ -67,15 +67,7 @@ def cluster():
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
-    d = tmp_path_factory.mktemp("docs")
-    (d / "a_receipt.png").write_bytes(render_text_png(["SHOP KLM", "TOTAL 12.40"]))
-    sub = d / "sub"
-    sub.mkdir()
-    pdf = io.BytesIO()
-    Image.open(io.BytesIO(render_text_png(["SHOP XYZ", "TOTAL 73.90"]))).save(pdf, format="PDF")
-    (sub / "b_receipt.pdf").write_bytes(pdf.getvalue())
-    (d / "c_broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not a jpeg")
-    return d
+    return make_batch_folder(tmp_path_factory.mktemp("docs"))
 
 
 QUERY = FieldQuery(fields=["total"])
