@@ -23,6 +23,16 @@ MIN_ROW_OVERLAP = 0.4
 # Gaps wider than this many text heights are rendered with two spaces, so that a label and
 # a value far to its right stay visibly separate cells.
 WIDE_GAP = 1.5
+# A box at least this many times taller than wide, with 2-4 characters, is a vertical label: a side
+# label such as 购买方/销售方/密码区 on VAT invoices, written top to bottom beside the block it names.
+# It is read at the start of the first row it spans ("购买方 名称：…"), as a person reads it, instead
+# of as a row of its own below that row. Longer vertical text (a margin note) keeps its own row, and
+# nothing moves on a page where tall boxes are not a minority (a page photographed sideways).
+VERTICAL_RATIO = 1.5
+VERTICAL_LABEL_CHARS = (2, 4)
+MAX_VERTICAL_SHARE = 0.25
+# ... the first row whose own height it overlaps by at least this fraction
+VERTICAL_ROW_OVERLAP = 0.3
 
 
 def page_skew(lines: list[TextLine]) -> float:
@@ -52,7 +62,15 @@ def group_rows(lines: list[TextLine]) -> list[list[int]]:
         return min(xs), max(xs), min(ys), max(ys)
 
     ext = [extent(ln) for ln in lines]
-    order = sorted(range(len(lines)), key=lambda i: (ext[i][0], ext[i][2]))
+    vertical = {
+        i
+        for i, ln in enumerate(lines)
+        if VERTICAL_LABEL_CHARS[0] <= len(ln.text.replace(" ", "")) <= VERTICAL_LABEL_CHARS[1]
+        and ext[i][3] - ext[i][2] >= VERTICAL_RATIO * (ext[i][1] - ext[i][0])
+    }
+    if len(vertical) > MAX_VERTICAL_SHARE * len(lines):
+        vertical = set()
+    order = sorted((i for i in range(len(lines)) if i not in vertical), key=lambda i: (ext[i][0], ext[i][2]))
     rows: list[list[int]] = []
     for i in order:
         _, _, top, bottom = ext[i]
@@ -69,7 +87,25 @@ def group_rows(lines: list[TextLine]) -> list[list[int]]:
             best.append(i)
 
     def row_y(row: list[int]) -> float:
-        return statistics.median((ext[i][2] + ext[i][3]) / 2 for i in row)
+        own = [i for i in row if i not in vertical] or row
+        return statistics.median((ext[i][2] + ext[i][3]) / 2 for i in own)
+
+    def spans(i: int, row: list[int]) -> bool:
+        own = [j for j in row if j not in vertical]
+        if not own:
+            return False
+        t, b = min(ext[j][2] for j in own), max(ext[j][3] for j in own)
+        return min(b, ext[i][3]) - max(t, ext[i][2]) >= VERTICAL_ROW_OVERLAP * max(1.0, b - t)
+
+    # each vertical label joins the topmost row it spans, in x order
+    for i in sorted(vertical, key=lambda i: (ext[i][2], ext[i][0])):
+        spanned = [r for r in rows if spans(i, r)]
+        if spanned:
+            row = min(spanned, key=row_y)
+            row.append(i)
+            row.sort(key=lambda j: ext[j][0])
+        else:
+            rows.append([i])
 
     rows.sort(key=lambda r: (row_y(r), ext[r[0]][0]))
     return rows

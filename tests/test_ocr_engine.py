@@ -219,3 +219,23 @@ def test_cli_bad_inputs_are_one_line_errors(tmp_path):
     assert res.exit_code != 0 and "missing.png' does not exist" in res.output  # checked by click, at once
     res = runner.invoke(main, ["ocr", str(bad), "--engine", "tesseract"])
     assert res.exit_code != 0 and "unknown OCR engine 'tesseract'" in res.output
+
+
+def test_vertical_side_label_reads_at_the_start_of_its_block():
+    # VAT invoice: the vertical 购买方 label spans the 名称 and 纳税人识别号 rows; a person reads
+    # "购买方 名称：…", so the label starts the first row it spans instead of trailing below it.
+    lines = [
+        _line("名 称：", 60, 100, 80, 30),
+        _line("深圳市购机汇网络有限公司", 150, 100, 300, 30),
+        _line("纳税人识别号：", 60, 140, 120, 30),
+        _line("440300083885931", 190, 140, 200, 30),
+        _line("购买方", 10, 110, 30, 90),
+        _line("税总函[2015]600号海南华森实业公司", 0, 0, 20, 400),  # a long margin note keeps its own row
+    ]
+    rows = [[lines[i].text for i in row] for row in group_rows(lines)]
+    assert ["购买方", "名 称：", "深圳市购机汇网络有限公司"] in rows
+    assert ["纳税人识别号：", "440300083885931"] in rows
+    assert ["税总函[2015]600号海南华森实业公司"] in rows
+    # a page photographed sideways (every box tall) is left to the row chaining
+    sideways = [_line(t, x, 100, 30, 120) for t, x in [("AB", 10), ("CD", 60), ("EF", 110)]]
+    assert sum(len(r) for r in group_rows(sideways)) == 3
