@@ -114,8 +114,12 @@ def main(ctx, n, types, seed, out, workers, queries, start, weights, injection_s
         return
     r = stats["run"]
     click.echo(
-        f"{stats['documents']} documents in {out} ({r['built']} built, {r['skipped']} already done) in {r['wall_s']} s; "
-        f"{r['samples_per_min']} samples/min"
+        f"{stats['documents']} documents in {out} ({r['built']} built, {r['skipped']} already done) in {r['wall_s']} s"
+        + (
+            f"; {r['samples_per_min']} samples/min"
+            if r["samples_per_min"] is not None
+            else "; splits re-assembled"
+        )
     )
     click.echo(
         "OCR text holds the value verbatim: "
