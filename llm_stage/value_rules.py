@@ -18,7 +18,15 @@ import regex
 
 from .normalize import field_kind
 
-__all__ = ["CopySource", "ValueRule", "copy_forms", "rule_for_field", "rules_for_fields"]
+__all__ = [
+    "CopySource",
+    "ValueRule",
+    "copy_forms",
+    "is_organisation_field",
+    "rule_for_field",
+    "rules_for_fields",
+    "trim_value",
+]
 
 _WS = re.compile(r"\s+")
 
@@ -187,3 +195,102 @@ def rules_for_fields(names) -> dict[str, ValueRule]:
         if r is not None:
             out[n] = r
     return out
+
+
+# ------------------------------------------------------------------------- organisation names
+# A company / store / vendor / 名称 value names an organisation. Receipts print a registration
+# number right after the name ("KING'S CONFECTIONERY S/B 273500-U", "99 SPEED MART S/B (519537-X)",
+# "… 有限公司 91440101664041243T") and branch or store codes before it ("A05129 WARAKUYA …"); neither
+# is part of the name, and a copied span that runs on past the number has left the name for the
+# next row (the address). `trim_value` cuts them off; what remains is still a substring of the
+# value, so still grounded.
+_ORG_WORDS = {
+    "company",
+    "vendor",
+    "store",
+    "shop",
+    "merchant",
+    "seller",
+    "buyer",
+    "supplier",
+    "business",
+    "retailer",
+    "restaurant",
+    "issuer",
+    "payee",
+    "organisation",
+    "organization",
+    "firm",
+    "brand",
+}
+_ORG_CJK = (
+    "公司",
+    "商户",
+    "商家",
+    "商店",
+    "店名",
+    "门店",
+    "企业",
+    "单位名称",
+    "收款单位",
+    "付款单位",
+    "开票单位",
+    "销售方",
+    "购买方",
+    "收款方",
+    "付款方",
+)
+_NOT_ORG_CJK = ("号", "码", "地址", "电话", "账", "行", "日期", "金额", "税", "货物", "商品", "项目", "服务")
+_NOT_ORG = {
+    "address",
+    "phone",
+    "tel",
+    "number",
+    "no",
+    "id",
+    "date",
+    "total",
+    "amount",
+    "tax",
+    "gst",
+    "code",
+    "bank",
+    "account",
+    "email",
+    "website",
+    "url",
+    "vat",
+    "tin",
+    "registration",
+    "reg",
+    "license",
+    "licence",
+    "iban",
+}
+_REG_NO = regex.compile(r"(?<![\p{L}\p{N}])[A-Z]{0,2}\d{5,}[A-Z]?(?:\s?-\s?[A-Z0-9]{1,2})?(?![\p{L}\p{N}])")
+_LEADING_CODE = regex.compile(r"^[A-Z]{0,3}\d{4,}[A-Z]?\s+(?=\p{L})")
+_TRAILING_LABEL = regex.compile(
+    r"(?i)(?:[\s(\[{,:;#-]|\b(?:co|company|reg|regn|registration|roc|no|gst|id)\b\.?)+$"
+)
+
+
+def is_organisation_field(name: str) -> bool:
+    """Does the field name (any language) ask for an organisation's name?"""
+    n = unicodedata.normalize("NFKC", str(name))
+    words = set(re.findall(r"[a-z]+", re.sub(r"(?<=[a-z])(?=[A-Z])", " ", n).casefold()))
+    if words & _ORG_WORDS and not words & _NOT_ORG:
+        return True
+    return any(w in n for w in _ORG_CJK) and not any(w in n for w in _NOT_ORG_CJK)
+
+
+def trim_value(name: str, value):
+    """`value` without the registration number or store code around an organisation's name (see
+    above); other fields, non-strings and values that would lose their letters are unchanged."""
+    if not isinstance(value, str) or not is_organisation_field(name):
+        return value
+    v = _LEADING_CODE.sub("", value, count=1)
+    m = _REG_NO.search(v)
+    if m:
+        v = v[: m.start()]
+    v = _TRAILING_LABEL.sub("", v).strip()
+    return v if len(regex.findall(r"\p{L}", v)) >= 2 else value

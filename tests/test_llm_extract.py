@@ -104,6 +104,42 @@ def test_strict_mode_drops_values_not_in_the_document():
         assert ex.fields["价税合计"].value == "￥3495.00" and ex.fields["价税合计"].grounded
 
 
+def test_organisation_names_lose_registration_numbers_and_store_codes():
+    # Receipts print the company's registration number after its name and a store code before it;
+    # neither belongs to the name, and a span that runs on past the number has reached the address.
+    lines = [
+        TextLine(
+            text="A05129 WARAKUYA PERMAS CITY SDN BHD", box=[(0, 0), (300, 0), (300, 20), (0, 20)], score=0.9
+        ),
+        TextLine(
+            text="99 SPEED MART S/B (519537-X)", box=[(0, 30), (300, 30), (300, 50), (0, 50)], score=0.9
+        ),
+        TextLine(text="LOT P.T. 2811, JALAN ANGSA", box=[(0, 60), (300, 60), (300, 80), (0, 80)], score=0.9),
+        TextLine(
+            text="广州晶东贸易有限公司 91440101664041243T",
+            box=[(0, 90), (300, 90), (300, 110), (0, 110)],
+            score=0.9,
+        ),
+    ]
+    ocr = OcrResult(pages=[OcrPage(index=0, width=300, height=120, lines=lines)], engine="test")
+    reply = {
+        "company": "99 SPEED MART S/B (519537-X) LOT P.T. 2811, JALAN ANGSA",
+        "store": "A05129 WARAKUYA PERMAS CITY SDN BHD",
+        "销售方名称": "广州晶东贸易有限公司 91440101664041243T",
+        "销售方纳税人识别号": "91440101664041243T",
+        "address": "LOT P.T. 2811, JALAN ANGSA",
+    }
+    ex = extract(ocr, FieldQuery(fields=list(reply)), Scripted([json.dumps(reply, ensure_ascii=False)]))
+    assert ex.values() == {
+        "company": "99 SPEED MART S/B",
+        "store": "WARAKUYA PERMAS CITY SDN BHD",
+        "销售方名称": "广州晶东贸易有限公司",
+        "销售方纳税人识别号": "91440101664041243T",  # an ID field keeps its number
+        "address": "LOT P.T. 2811, JALAN ANGSA",
+    }
+    assert all(fv.grounded for fv in ex.fields.values())
+
+
 def test_question_is_answered_as_the_answer_key():
     b = Scripted(['{"answer": "￥3495.00"}'])
     ex = extract(_tiny_ocr(), FieldQuery(question="what is the total?"), b, normalize=True)
