@@ -11,7 +11,7 @@ import time
 from typing import ClassVar, Literal
 
 from .base import Backend, BackendError, GenerationResult
-from .openai_backend import answer_schema
+from .schema import answer_schema
 
 INSTALL_HINT = (
     "the lmdeploy backend needs the lmdeploy package, which runs only on CUDA GPUs: "

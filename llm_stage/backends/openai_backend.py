@@ -1,6 +1,7 @@
 """Any OpenAI-compatible chat server (lmdeploy api_server, vLLM, `chatocr serve-llm`, hosted APIs).
-With `keys`, asks for schema-guided output (response_format json_schema); a server that rejects it
-is asked again without it, and plain output is remembered for the rest of the session."""
+With `keys`, asks for schema-guided output (response_format json_schema, the answer model's schema;
+strict when OpenAI's strict mode can express it); a server that rejects it is asked again without
+it, and plain output is remembered for the rest of the session."""
 
 from __future__ import annotations
 
@@ -9,16 +10,7 @@ from typing import ClassVar
 from urllib.parse import urlparse
 
 from .base import Backend, BackendError, GenerationResult
-
-
-def answer_schema(keys: list[str]) -> dict:
-    """A flat JSON schema: exactly `keys`, each a string or null."""
-    return {
-        "type": "object",
-        "properties": {k: {"type": ["string", "null"]} for k in keys},
-        "required": list(keys),
-        "additionalProperties": False,
-    }
+from .schema import answer_schema, is_strict
 
 
 class OpenAIBackend(Backend):
@@ -84,9 +76,12 @@ class OpenAIBackend(Backend):
         }
         use_schema = bool(keys) and self._schema_ok
         if use_schema:
+            schema = answer_schema(list(keys))
             body["response_format"] = {
                 "type": "json_schema",
-                "json_schema": {"name": "extraction", "schema": answer_schema(list(keys)), "strict": True},
+                # strict mode cannot express a line item's free keys: such a schema guides unstrictly
+                # (sent as strict, OpenAI would reject it and the session would lose the schema)
+                "json_schema": {"name": "extraction", "schema": schema, "strict": is_strict(schema)},
             }
         t0 = time.perf_counter()
         r = self._request("POST", "/chat/completions", json=body)

@@ -1,8 +1,10 @@
 """An OpenAI-compatible chat server over one in-process backend (`chatocr serve-llm`).
 
-POST /v1/chat/completions and GET /v1/models. A response_format json_schema that is a flat object
-of string|null properties is answered with constrained decoding (always-valid JSON with exactly
-those keys); other schemas get free generation. One model per process; requests are serialised.
+POST /v1/chat/completions and GET /v1/models. A response_format json_schema that is an object whose
+every property may be a string (or null) is answered with constrained decoding (always-valid JSON
+with exactly those keys, string or null values, which such a schema accepts even where it also
+allows line-item lists); other schemas get free generation. One model per process; requests are
+serialised.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from .base import Backend
 
 
 def schema_keys(response_format: dict | None) -> list[str] | None:
-    """The keys of a flat {key: string|null} object schema, in order; None for anything else."""
+    """The keys of an object schema whose every property allows a string, in order; None for
+    anything else."""
     if not isinstance(response_format, dict) or response_format.get("type") != "json_schema":
         return None
     js = response_format.get("json_schema") or {}
@@ -32,7 +35,7 @@ def schema_keys(response_format: dict | None) -> list[str] | None:
         if types is None and "anyOf" in p:
             types = [x.get("type") for x in p["anyOf"] if isinstance(x, dict)]
         types = types if isinstance(types, list) else [types]
-        if not types or any(t not in ("string", "null") for t in types):
+        if "string" not in types:
             return None
     return list(props)
 
