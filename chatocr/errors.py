@@ -7,6 +7,7 @@ so a new exception is either in this table or a 500 / traceback that a test will
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from pydantic import ValidationError
@@ -34,13 +35,18 @@ class ErrorKind:
 def error_text(e: BaseException) -> str:
     """The exception's message; pydantic errors as 'loc: msg; …' without their URL boilerplate."""
     if isinstance(e, ValidationError):
-        parts = []
-        for err in e.errors()[:5]:
-            loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
-            msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-            parts.append(f"{loc}: {msg}" if loc else msg)
-        return "; ".join(parts)
+        return validation_text(e.errors())
     return str(e)
+
+
+def validation_text(errors: Sequence[Mapping]) -> str:
+    """Pydantic (or FastAPI request) validation errors as 'loc: msg; …', the first five."""
+    parts = []
+    for err in errors[:5]:
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"{loc}: {msg}" if loc else msg)
+    return "; ".join(parts)
 
 
 # Order does not matter: lookup walks the exception's MRO, so a subclass entry beats its base.

@@ -206,10 +206,10 @@ def test_repeated_pages_are_ocred_once(server, fakes):
 def test_cli_and_api_share_one_page_parser():
     import click
 
-    from chatocr.api import app as api_app
+    from chatocr.api import routes
     from chatocr.commands import common
 
-    assert api_app.shared_parse_pages is parse_pages  # the CLI's check_pages calls it too
+    assert routes.parse_pages is parse_pages  # the CLI's check_pages calls it too
     assert common.check_pages("1-3,5,1") == [0, 1, 2, 4]
     with pytest.raises(click.BadParameter, match="over the limit of 20"):
         common.check_pages(f"1-{MAX_PAGES + 1}")

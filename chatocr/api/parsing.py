@@ -1,0 +1,265 @@
+"""Reading a request: a JSON body or a multipart form into one request model, the document's bytes
+(uploaded, base64 or downloaded), and the FieldQuery. Every malformed or over-limit request is one
+ApiError here, raised before any model work starts."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+from typing import Any
+
+from fastapi import Request
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from llm_stage.types import MAX_FIELD_LIST_CHARS, FieldQuery, split_field_list
+
+from ..errors import validation_text
+from .errors import ApiError, BodyTooLarge, ClientGone
+from .fetch import fetch_url_async
+from .schemas import ExtractRequest, OcrRequest
+from .state import ServerState
+
+# The largest text field of a multipart form (fields, question, hints, pages); the file part is apart.
+_MAX_FORM_PART_BYTES = 64 * 1024
+# JSON bodies above this size are parsed on a thread, so a large upload does not stall the event loop.
+_INLINE_JSON_BYTES = 64 * 1024
+_B64_WHITESPACE = b" \t\r\n\v\f"
+
+
+async def read_request(request: Request, model: type[OcrRequest]) -> tuple[OcrRequest, bytes | None]:
+    """The request as `model`, and the uploaded file's bytes (None for base64 or a URL, read later)."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype == "multipart/form-data":
+        return await _read_form(request, model)
+    if ctype in ("application/json", ""):
+        return await _read_json(request, model), None
+    raise ApiError(
+        415,
+        "unsupported_media_type",
+        f"content type {ctype[:80]!r} is not supported; send application/json or multipart/form-data",
+    )
+
+
+async def _read_form(request: Request, model: type[OcrRequest]) -> tuple[OcrRequest, bytes | None]:
+    try:
+        form = await request.form(max_files=1, max_fields=16, max_part_size=_MAX_FORM_PART_BYTES)
+    except StarletteHTTPException as e:
+        if "maximum size" in str(e.detail):
+            raise ApiError(
+                413,
+                "payload_too_large",
+                f"a form field is over the limit of {_MAX_FORM_PART_BYTES:,} bytes",
+            ) from None
+        raise
+    except BodyTooLarge:
+        raise
+    except Exception as e:
+        raise ApiError(400, "bad_multipart", f"the multipart body cannot be parsed ({e})") from None
+    upload = form.get("file")
+    data = None
+    doc: dict[str, Any] = {}
+    if upload is not None and not isinstance(upload, str):
+        data = await upload.read()
+        doc["name"] = (upload.filename or "upload")[:300]
+    elif isinstance(upload, str):
+        raise ApiError(400, "bad_multipart", "form field 'file' must be a file upload")
+    if form.get("url"):
+        doc["url"] = str(form.get("url"))
+    if data is None and "url" not in doc:
+        raise ApiError(400, "no_document", "no document: upload it as form field 'file' (or give 'url')")
+    opts: dict[str, Any] = {}
+    for k in ("strict", "include_ocr", "copy"):
+        if form.get(k) is not None:
+            opts[k] = _bool(form.get(k), k)
+    for k in ("engine", "pages"):
+        if form.get(k):
+            opts[k] = str(form.get(k))
+    body: dict[str, Any] = {"document": doc, "options": opts}
+    if model is ExtractRequest:
+        # Every `fields` value counts (-F fields=a -F fields=b), each a name, a comma list or a JSON
+        # list; they are joined in order.
+        names = _form_fields([str(v) for v in form.getlist("fields") if str(v).strip()])
+        if names is not None:
+            body["fields"] = names
+        if form.get("question"):
+            body["question"] = str(form.get("question"))
+        if form.get("hints"):
+            try:
+                body["hints"] = json.loads(str(form.get("hints")))
+            except json.JSONDecodeError:
+                raise ApiError(422, "bad_hints", "form field 'hints' must be a JSON object") from None
+    try:
+        req = model.model_validate(body)
+    except ValidationError as e:
+        raise ApiError(422, "invalid_request", validation_text(e.errors())) from None
+    return req, data
+
+
+async def _read_json(request: Request, model: type[OcrRequest]) -> OcrRequest:
+    raw = await request.body()
+    if not raw:
+        raise ApiError(400, "no_body", "empty request: send JSON or multipart/form-data with a document")
+    try:
+        if len(raw) > _INLINE_JSON_BYTES:  # off the event loop: /healthz keeps answering
+            req = await asyncio.to_thread(model.model_validate_json, raw)
+        else:
+            req = model.model_validate_json(raw)
+    except ValidationError as e:
+        errs = e.errors()
+        if errs and errs[0].get("type") == "json_invalid":
+            raise ApiError(400, "bad_json", f"the body is not valid JSON ({errs[0].get('msg')})") from None
+        raise ApiError(422, "invalid_request", validation_text(errs)) from None
+    finally:
+        del raw
+    if req.document.base64 is None and not req.document.url:
+        raise ApiError(422, "no_document", "document needs 'base64' (or 'url')")
+    return req  # base64 is decoded by document_bytes, after the cheap checks
+
+
+def _bool(v: Any, name: str) -> bool:
+    if isinstance(v, bool):
+        return v
+    s = str(v).strip().lower()
+    if s in ("1", "true", "yes", "on"):
+        return True
+    if s in ("0", "false", "no", "off", ""):
+        return False
+    raise ApiError(422, "bad_option", f"option {name!r} must be true or false, not {s[:40]!r}")
+
+
+def _form_fields(values: list[str]) -> str | list | None:
+    """The `fields` form values as one request value: None for none, the value itself for one, and
+    for several a list of the names of each (split like the JSON body's string form)."""
+    parsed: list = []
+    for raw in values:
+        if raw.lstrip().startswith("["):
+            try:
+                v = json.loads(raw)
+            except json.JSONDecodeError:
+                raise ApiError(
+                    422, "bad_fields", "form field 'fields' starts with '[' but is not a JSON list"
+                ) from None
+        else:
+            v = raw
+        parsed.append(v)
+    if not parsed:
+        return None
+    if len(parsed) == 1:
+        return parsed[0]
+    if sum(len(v) for v in parsed if isinstance(v, str)) > MAX_FIELD_LIST_CHARS:
+        raise ApiError(
+            422, "too_many_fields", f"the field lists are over {MAX_FIELD_LIST_CHARS:,} characters together"
+        )
+    names: list = []
+    for v in parsed:
+        names.extend(split_field_list(v) if isinstance(v, str) else v if isinstance(v, list) else [v])
+    return names
+
+
+def build_query(req: ExtractRequest, max_fields: int) -> FieldQuery:
+    """The FieldQuery of a request; every query limit is one 422, checked before any work."""
+    names = req.fields or []
+    if isinstance(names, str):
+        if len(names) > MAX_FIELD_LIST_CHARS:
+            raise ApiError(
+                422,
+                "too_many_fields",
+                f"the field list is {len(names):,} characters long; the limit is {MAX_FIELD_LIST_CHARS:,}",
+            )
+        names = split_field_list(names)
+    if len(names) > max_fields:  # counted before any name is normalised (repeats count too)
+        raise ApiError(
+            422, "too_many_fields", f"{len(names)} fields requested; this server's limit is {max_fields}"
+        )
+    return FieldQuery(fields=names, question=req.question, hints=req.hints)
+
+
+# ---------------------------------------------------------------- the document's bytes
+
+
+def _decode_b64(s: str, max_bytes: int) -> bytes:
+    """Standard base64, optionally as a data URL; line breaks and other whitespace are ignored
+    (`base64` wraps at 76 columns). Sized before decoding: 413 past `max_bytes`."""
+    s = s.strip()
+    if s.startswith("data:") and "," in s[:200]:  # data URL from a browser
+        s = s.split(",", 1)[1]
+    try:
+        raw = s.encode("ascii")
+    except UnicodeEncodeError:
+        raise ApiError(
+            400, "bad_base64", "document.base64 is not valid base64 (non-ASCII characters)"
+        ) from None
+    raw = raw.translate(None, _B64_WHITESPACE)
+    if len(raw) * 3 // 4 > max_bytes + 3:
+        raise ApiError(413, "payload_too_large", f"document is over the limit of {max_bytes:,} bytes")
+    try:
+        return base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        raise ApiError(400, "bad_base64", "document.base64 is not valid base64") from None
+
+
+async def document_bytes(
+    request: Request, state: ServerState, req: OcrRequest, data: bytes | None, deadline: float
+) -> tuple[bytes, str]:
+    """The document's bytes and name: the upload, the decoded base64, or the URL's download."""
+    config = state.config
+    if data is None and req.document.base64 is not None:
+        b64 = req.document.base64
+        if len(b64) > _INLINE_JSON_BYTES:
+            data = await asyncio.to_thread(_decode_b64, b64, config.max_upload_bytes)
+        else:
+            data = _decode_b64(b64, config.max_upload_bytes)
+    if data is not None:
+        if len(data) > config.max_upload_bytes:
+            raise ApiError(
+                413,
+                "payload_too_large",
+                f"document is {len(data):,} bytes, over the limit of {config.max_upload_bytes:,}",
+            )
+        return data, req.document.name or "document"
+    url = req.document.url or ""
+    if not config.allow_url:
+        raise ApiError(
+            400,
+            "url_disabled",
+            "fetching documents from URLs is disabled on this server; upload the file",
+        )
+    if state.fetching >= state.fetch_capacity:
+        raise ApiError(
+            503,
+            "busy",
+            f"{state.fetch_capacity} URL downloads are already running; retry shortly",
+            {"Retry-After": "5"},
+        )
+    state.fetching += 1
+    try:
+        data = await until_client_leaves(
+            request, fetch_url_async(url, state.url_policy, config.max_upload_bytes, deadline=deadline)
+        )
+    finally:
+        state.fetching -= 1
+    return data, req.document.name or url[:300]
+
+
+async def until_client_leaves(request: Request, work):
+    """Await the coroutine `work`, cancelling it (and raising ClientGone) if the client disconnects."""
+    task = asyncio.ensure_future(work)
+
+    async def watch():
+        while not await request.is_disconnected():
+            await asyncio.sleep(0.2)
+
+    watcher = asyncio.ensure_future(watch())
+    try:
+        done, _ = await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for t in (task, watcher):
+            if not t.done():
+                t.cancel()
+    if task in done:
+        return task.result()
+    await asyncio.gather(task, return_exceptions=True)  # let the download close its connection
+    raise ClientGone()

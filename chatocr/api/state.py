@@ -1,0 +1,93 @@
+"""What the API builds once per process and shares between requests: the pipelines (one per OCR
+engine, sharing one LLM backend), the bounded worker pool, and the URL-download slots. Requests
+share nothing else: each one's document, OCR result and answer live in its own objects."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+from typing import Any
+
+from llm_stage.types import MAX_FIELDS
+
+from ..settings import Settings
+from .config import ApiConfig
+from .errors import ApiError
+from .fetch import UrlPolicy
+from .work import Busy, JobTimeout, WorkPool
+
+log = logging.getLogger("chatocr.api")
+
+
+class ServerState:
+    """Pipelines per OCR engine (sharing one LLM backend), the pool, and the limits derived from the config."""
+
+    def __init__(self, settings: Settings, config: ApiConfig, load_llm: bool, pipeline=None):
+        self.settings, self.config, self.load_llm = settings, config, load_llm
+        self.pool = WorkPool(config.workers, config.max_queue)
+        self.pipelines: dict[str, Any] = {}
+        self.ready = threading.Event()
+        self.load_error: str | None = None
+        self.load_s: float | None = None
+        self.backend_name: str | None = None
+        self.max_fields = min(config.max_fields, MAX_FIELDS)
+        self.url_policy = UrlPolicy(allow=config.allowed_networks(), timeout_s=config.timeout_s)
+        # URL downloads run on the event loop, outside the pool; at most as many as it admits.
+        self.fetch_capacity = config.workers + config.max_queue
+        self.fetching = 0
+        self._given = pipeline
+
+    def load(self) -> None:
+        from ocr_stage import get_engine
+
+        from ..pipeline import Pipeline
+
+        t0 = time.perf_counter()
+        try:
+            main = self._given or Pipeline.from_settings(self.settings, load_llm=self.load_llm)
+            limits = dataclasses.replace(main.limits, max_bytes=self.config.max_upload_bytes)
+            main.limits = limits
+            pipes = {main.ocr_engine.name: main}
+            for name in self.config.extra_engines:
+                if name not in pipes:
+                    eng = get_engine(name)
+                    pipes[eng.name] = Pipeline(eng, main.backend, limits)
+            self.pipelines = pipes
+            self.default_engine = main.ocr_engine.name
+            # named once here, off the event loop (under Ray Serve the name comes from a deployment)
+            backend = main.backend
+            self.backend_name = (
+                getattr(backend, "name", type(backend).__name__) if backend is not None else None
+            )
+            self.load_s = time.perf_counter() - t0
+            self.ready.set()
+            log.info("chatocr models loaded in %.1f s: engines=%s", self.load_s, list(pipes))
+        except Exception as e:  # surfaced by /readyz; the process keeps answering /healthz
+            self.load_error = f"{type(e).__name__}: {e}"
+            log.exception("chatocr: loading models failed")
+
+    def pipeline(self, engine: str | None):
+        if not self.ready.is_set():
+            if self.load_error:
+                raise ApiError(503, "not_ready", f"models failed to load: {self.load_error}")
+            raise ApiError(503, "not_ready", "models are still loading; retry shortly", {"Retry-After": "5"})
+        name = engine or self.default_engine
+        p = self.pipelines.get(name)
+        if p is None:
+            raise ApiError(
+                422,
+                "unknown_engine",
+                f"OCR engine {name!r} is not loaded on this server; available: {', '.join(self.pipelines)}",
+            )
+        return p
+
+    async def run_job(self, fn, deadline: float):
+        """`fn` on a worker; its own errors reach the error table through the app's handler."""
+        try:
+            return await self.pool.run(fn, timeout=max(0.001, deadline - time.monotonic()))
+        except Busy as e:
+            raise ApiError(503, "busy", str(e), {"Retry-After": str(e.retry_after)}) from None
+        except JobTimeout as e:
+            raise ApiError(504, "timeout", f"{e}; try a smaller document or fewer pages") from None
