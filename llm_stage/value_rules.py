@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 import regex
@@ -294,3 +295,79 @@ def trim_value(name: str, value):
         v = v[: m.start()]
     v = _TRAILING_LABEL.sub("", v).strip()
     return v if len(regex.findall(r"\p{L}", v)) >= 2 else value
+
+
+# ------------------------------------------------------------------------------ amounts that add up
+# An invoice's gross total is its net amount plus its tax (价税合计 = 合计金额 + 合计税额; total =
+# subtotal + tax). When a query asks for all three and the model's total breaks that identity by more
+# than rounding, while the document prints the sum, the printed sum is the total: the model took a
+# neighbouring amount (the tax, the net) for it. Only the total is replaced, and only by a span of
+# the document, so the answer stays grounded.
+ROUNDING_SLACK = Decimal("0.10")
+_NET_CJK = ("合计金额", "金额合计", "不含税金额", "小计")
+_TAX_CJK = ("合计税额", "税额合计", "税额")
+_GROSS_CJK = ("价税合计", "总计", "应付", "实付")
+
+
+def amount_role(name: str) -> str | None:
+    """ "gross", "net" or "tax" for an amount field whose name says which (any language), else None."""
+    if field_kind(name) != "amount":
+        return None
+    n = unicodedata.normalize("NFKC", str(name))
+    words = set(re.findall(r"[a-z]+", re.sub(r"(?<=[a-z])(?=[A-Z])", " ", n).casefold()))
+    if any(w in n for w in _GROSS_CJK) or (
+        words & {"total", "due", "gross"}
+        and not words
+        & {
+            "sub",
+            "subtotal",
+            "net",
+            "tax",
+            "gst",
+            "vat",
+            "before",
+            "excl",
+            "change",
+            "cash",
+            "paid",
+            "tendered",
+            "rounding",
+            "discount",
+        }
+    ):
+        return "gross"
+    if any(w in n for w in _NET_CJK) or words & {"subtotal", "net"} or {"before", "tax"} <= words:
+        return "net"
+    if any(w in n for w in _TAX_CJK) or words & {"tax", "gst", "vat"}:
+        return "tax"
+    return None
+
+
+def _decimal(field: str, value) -> Decimal | None:
+    from .normalize import canonical_value
+
+    c = canonical_value(field, value) if isinstance(value, str) else None
+    try:
+        return Decimal(c) if c is not None else None
+    except InvalidOperation:
+        return None
+
+
+def reconcile_amounts(values: dict, text: str) -> dict:
+    """`values` with the gross total replaced by the document's printed net + tax when the model's
+    total does not add up (see above); unchanged otherwise."""
+    roles: dict[str, list[str]] = {}
+    for k in values:
+        r = amount_role(k)
+        if r:
+            roles.setdefault(r, []).append(k)
+    if any(len(roles.get(r, ())) != 1 for r in ("gross", "net", "tax")):
+        return values
+    gross, net, tax = roles["gross"][0], roles["net"][0], roles["tax"][0]
+    g, a, t = (_decimal(k, values[k]) for k in (gross, net, tax))
+    if a is None or t is None or (g is not None and abs(g - (a + t)) <= ROUNDING_SLACK):
+        return values
+    for cand in ValueRule("amount", AMOUNT).candidates(text):
+        if _decimal(gross, cand) == a + t:
+            return {**values, gross: cand}
+    return values

@@ -140,6 +140,37 @@ def test_organisation_names_lose_registration_numbers_and_store_codes():
     assert all(fv.grounded for fv in ex.fields.values())
 
 
+def test_a_total_that_does_not_add_up_is_replaced_by_the_printed_sum():
+    # 价税合计 = 合计金额 + 合计税额: a model that took the tax for the total gets the printed sum
+    lines = [
+        TextLine(text="合 计 ￥6397.43 ￥1087.57", box=[(0, 0), (300, 0), (300, 20), (0, 20)], score=0.9),
+        TextLine(
+            text="价税合计（大写） 柒仟肆佰捌拾伍圆整 (小写) ￥7485.00",
+            box=[(0, 30), (300, 30), (300, 50), (0, 50)],
+            score=0.9,
+        ),
+        TextLine(
+            text="SUBTOTAL 10.00 GST 0.60 TOTAL 10.60 ROUNDED 10.55 CASH 20.00",
+            box=[(0, 60), (300, 60), (300, 80), (0, 80)],
+            score=0.9,
+        ),
+    ]
+    ocr = OcrResult(pages=[OcrPage(index=0, width=300, height=90, lines=lines)], engine="test")
+    vat = {"合计金额": "￥6397.43", "合计税额": "￥1087.57", "价税合计": "￥1087.57"}
+    ex = extract(ocr, FieldQuery(fields=list(vat)), Scripted([json.dumps(vat, ensure_ascii=False)]))
+    assert ex.values() == {**vat, "价税合计": "￥7485.00"} and ex.fields["价税合计"].grounded
+    # totals that add up, totals off by rounding only, and queries without all three stay as answered
+    for reply in (
+        {"subtotal": "10.00", "gst": "0.60", "total": "10.60"},
+        {"subtotal": "10.00", "gst": "0.60", "total": "10.55"},
+        {"gst": "0.60", "total": "20.00"},
+        {"subtotal": "10.00", "gst": "0.60", "total": "20.00", "cash": "20.00"},
+    ):
+        ex = extract(ocr, FieldQuery(fields=list(reply)), Scripted([json.dumps(reply)]))
+        want = {**reply, "total": "10.60"} if "cash" in reply else reply
+        assert ex.values() == want
+
+
 def test_question_is_answered_as_the_answer_key():
     b = Scripted(['{"answer": "￥3495.00"}'])
     ex = extract(_tiny_ocr(), FieldQuery(question="what is the total?"), b, normalize=True)
