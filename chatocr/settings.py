@@ -5,15 +5,10 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
-from pathlib import Path
 
 from pydantic import BaseModel, Field
 
 from ocr_stage.inputs import InputLimits
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-MODELS_DIR = Path(os.environ.get("CHATOCR_MODELS_DIR", REPO_ROOT / "models"))
-
 
 # The page limit of the pipeline, the CLI and the API (README, /readyz and error messages report it),
 # taken from the OCR stage's own default so the library and the service cannot disagree.
@@ -99,13 +94,9 @@ _PAGE_PART = re.compile(r"(\d+)\s*(?:-\s*(\d+))?", re.ASCII)
 class PageRangeError(ValueError):
     """A page range is malformed."""
 
-    too_many = False
-
 
 class TooManyPages(PageRangeError):
     """A page range names more pages than allowed."""
-
-    too_many = True
 
 
 def parse_pages(spec: str | Sequence[int] | None, max_pages: int = MAX_PAGES) -> list[int] | None:

@@ -4,6 +4,7 @@ auth, malformed input (hypothesis) and the URL-fetch guard."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import http.server
 import io
@@ -19,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from chatocr.api import ApiConfig, UrlPolicy, UrlRefused, create_app, fetch_url
+from chatocr.api import ApiConfig, UrlPolicy, UrlRefused, create_app, fetch_url_async
 from chatocr.pipeline import Pipeline
 from ocr_stage import InputError, InputLimits
 
@@ -388,14 +389,14 @@ def test_redirects_are_checked_hop_by_hop():
 
         policy = UrlPolicy(allow=[ipaddress.ip_network("127.0.0.1/32")])
         with pytest.raises(UrlRefused, match="127.0.0.2"):
-            fetch_url(f"http://127.0.0.1:{srv.server_address[1]}/doc.png", policy)
+            asyncio.run(fetch_url_async(f"http://127.0.0.1:{srv.server_address[1]}/doc.png", policy))
         assert hits == ["/doc.png"]  # the redirect target was never requested
 
         def nxdomain(host, port):  # a patched resolver: tests send no DNS query off this machine
             raise InputError(f"{host}: the host name does not resolve")
 
         with pytest.raises(InputError):
-            fetch_url("http://no-such-host.invalid/a.png", UrlPolicy(resolve=nxdomain))
+            asyncio.run(fetch_url_async("http://no-such-host.invalid/a.png", UrlPolicy(resolve=nxdomain)))
     finally:
         srv.shutdown()
         srv.server_close()

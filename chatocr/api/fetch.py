@@ -110,10 +110,6 @@ def refusal_reason(addr: Address) -> str | None:
     return None
 
 
-def is_public(addr: Address) -> bool:
-    return refusal_reason(addr) is None
-
-
 def _parse_ip(text: str) -> Address:
     return ipaddress.ip_address(text.split("%")[0])
 
@@ -139,9 +135,6 @@ class UrlPolicy:
         if any(a.version == net.version and a in net for a in candidates for net in self.allow):
             return None
         return why
-
-    def permitted(self, addr: Address) -> bool:
-        return self.reason(addr) is None
 
     def _split(self, url: str) -> tuple[str, int, str]:
         try:
@@ -266,8 +259,3 @@ async def _download(url: str, policy: UrlPolicy, max_bytes: int, deadline: float
         raise
     except httpx.HTTPError as e:
         raise InputError(f"{url[:200]}: could not fetch ({type(e).__name__}: {e})") from None
-
-
-def fetch_url(url: str, policy: UrlPolicy | None = None, max_bytes: int = 50 * 1024 * 1024) -> bytes:
-    """Blocking form of `fetch_url_async` (for scripts and tests; not from inside an event loop)."""
-    return asyncio.run(fetch_url_async(url, policy, max_bytes))

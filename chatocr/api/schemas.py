@@ -67,16 +67,6 @@ REQUEST_SCHEMAS = (DocumentIn, Options, OcrRequest, ExtractRequest)
 # ---------------------------------------------------------------- answers
 
 
-class Timings(BaseModel):
-    """Seconds per stage (and token counts); more keys may appear, all numbers."""
-
-    model_config = ConfigDict(extra="allow")
-    ocr_s: float | None = Field(default=None, description="decoding + OCR")
-    llm_s: float | None = Field(default=None, description="the LLM stage, retries included")
-    total_s: float | None = Field(default=None, description="the whole request on the server")
-    queue_s: float | None = Field(default=None, description="waiting for a worker")
-
-
 class OcrResponse(OcrResult):
     """The OcrResult: pages (1-based `page` of the source document), lines with boxes and scores."""
 

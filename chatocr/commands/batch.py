@@ -106,11 +106,6 @@ class JsonlSink:
         self._fh.close()
 
 
-# The Parquet columns: the record's keys; `values` and `extraction` hold the record's JSON objects as
-# text (their keys are the query's fields, so a fixed Arrow struct cannot describe every query).
-PARQUET_COLUMNS = ("document", "ok", "error", "values", "extraction")
-
-
 class ParquetSink:
     """A folder of Parquet part files (local path or any pyarrow/fsspec URI: s3://, gs://, hdfs://).
     Each part is written whole under a temporary name and then renamed, every `rows_per_part`
@@ -174,6 +169,7 @@ class ParquetSink:
             "ok": pa.array([bool(r["ok"]) for r in self._rows], pa.bool_()),
             "error": pa.array([r.get("error") for r in self._rows], pa.string()),
         }
+        # JSON objects as text: their keys are the query's fields, so no fixed Arrow struct fits every query
         for k in ("values", "extraction"):
             cols[k] = pa.array(
                 [json.dumps(r[k], ensure_ascii=False) if k in r else None for r in self._rows], pa.string()
