@@ -304,15 +304,3 @@ def spec(name: str, lang: str, title: str, pairs: list[tuple[str, str]]) -> Type
         if c not in CONCEPTS:
             raise KeyError(f"unknown concept {c!r} in {name}")
     return TypeSpec(name, lang, title, [FieldDef(k, c) for k, c in pairs])
-
-
-def check_aliases_unique() -> list[str]:
-    """Alias names that belong to more than one concept (must be empty)."""
-    seen: dict[str, str] = {}
-    dup = []
-    for cid, c in CONCEPTS.items():
-        for n in c.zh + c.en:
-            if n.lower() in seen and seen[n.lower()] != cid:
-                dup.append(n)
-            seen[n.lower()] = cid
-    return dup

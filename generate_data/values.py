@@ -37,11 +37,6 @@ def money(x) -> Decimal:
     return Decimal(x).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def fmt_money(x: Decimal, prefix: str = "", thousands: bool = False) -> str:
-    s = f"{money(x):,.2f}" if thousands else f"{money(x):.2f}"
-    return prefix + s
-
-
 def org_code_check(body: str) -> str:
     total = sum(_val36(c) * w for c, w in zip(body, ORG_WEIGHTS, strict=True))
     c = 11 - total % 11
@@ -55,13 +50,6 @@ def _val36(c: str) -> int:
 def uscc_check(body17: str) -> str:
     total = sum(USCC_CHARS.index(c) * w for c, w in zip(body17, USCC_WEIGHTS, strict=True))
     return USCC_CHARS[(31 - total % 31) % 31]
-
-
-def is_valid_uscc(code: str) -> bool:
-    if len(code) != 18 or any(c not in USCC_CHARS for c in code):
-        return False
-    org = code[8:17]
-    return uscc_check(code[:17]) == code[17] and org_code_check(org[:8]) == org[8]
 
 
 def org_code(rng: random.Random) -> str:
@@ -165,12 +153,6 @@ def cn_date(d: dt.date) -> str:
 
 def cn_date_nopad(d: dt.date) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
-
-
-def amount_split(total_gross: Decimal, rate: Decimal) -> tuple[Decimal, Decimal]:
-    """Net and tax of a gross amount at `rate`, rounded to cents so that net + tax == gross."""
-    net = money(total_gross / (1 + rate))
-    return net, money(total_gross - net)
 
 
 def round_to_5_sen(x: Decimal) -> Decimal:

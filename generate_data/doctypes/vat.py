@@ -202,7 +202,7 @@ def render(doc: Doc, rng: random.Random) -> Image.Image:
     return _render_paper(doc, rng) if doc.layout == "paper" else _render_electronic(doc, rng)
 
 
-def _items_table(c: Canvas, rng, doc, x0, x1, y, rows_h, form, val, size, header_labels, cols_frac):
+def _items_table(c: Canvas, rng, doc, x0, x1, y, form, val, size, header_labels, cols_frac):
     """Header + item rows + 合计 row inside [x0, x1]; returns bottom y."""
     xs = [x0]
     acc = x0
@@ -335,7 +335,7 @@ def _render_paper(doc: Doc, rng: random.Random) -> Image.Image:
     # Items
     header = ["货物或应税劳务、服务名称", "规格型号", "单位", "数量", "单价", "金额", "税率", "税额"]
     fr = [0.27, 0.11, 0.06, 0.08, 0.12, 0.15, 0.07, 0.14]
-    xs, yb = _items_table(c, rng, doc, x0, x1, top_y + buyer_h + 2, 0, form, val, size, header, fr)
+    xs, yb = _items_table(c, rng, doc, x0, x1, top_y + buyer_h + 2, form, val, size, header, fr)
     sum_y = max(yb + 10, top_y + buyer_h + 230)
     full = rng.random() < 0.7  # the real form rules every column down to the 合计 row
     for xv in xs[1:-1]:
@@ -445,7 +445,7 @@ def _render_electronic(doc: Doc, rng: random.Random) -> Image.Image:
             )
     header = ["项目名称", "规格型号", "单位", "数量", "单价", "金额", "税率/征收率", "税额"]
     fr = [0.27, 0.11, 0.06, 0.08, 0.12, 0.15, 0.08, 0.13]
-    xs, yb = _items_table(c, rng, doc, x0, x1, ty + box_h + 4, 0, form, val, size, header, fr)
+    xs, yb = _items_table(c, rng, doc, x0, x1, ty + box_h + 4, form, val, size, header, fr)
     sum_y = max(yb + 10, ty + box_h + 220)
     c.text(((xs[0] + xs[1]) / 2, sum_y), "合        计", size, "cn_serif", form, anchor="ma")
     c.text((xs[6] - 6, sum_y), f["合计金额"], size, val, anchor="ra")
