@@ -10,7 +10,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 export HF_HUB_OFFLINE=1
 export TRANSFORMERS_OFFLINE=1
 
-.PHONY: finetune finetune-data tune calibrate eval-injection adapter setup setup-paddle setup-ray setup-xtuner setup-xtuner-gemma run test test-fast lint fmt data train train-cpu serve serve-llm demo eval bench clean help
+.PHONY: finetune finetune-data tune calibrate eval-injection adapter setup setup-paddle setup-ray setup-xtuner setup-xtuner-gemma run test test-fast lint fmt data train train-cpu serve serve-llm demo eval bench fuzz clean help
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -136,6 +136,9 @@ eval-injection: setup ## printed prompt injections: 50 documents of their own se
 bench: setup setup-paddle ## speed benchmarks (OCR engines; writes reports/bench_ocr.{json,md})
 	$(BIN)/python -m bench.ocr_speed
 	CHATOCR_DEV_DATA=$(or $(DEV),../shared/data/dev) $(BIN)/python -m bench.pipeline_speed $(BENCH_ARGS)
+
+fuzz: setup ## schemathesis over /openapi.json with real PNG/JPEG/PDF bodies until 10,000 requests; fails on any 5xx -> bench/reports/fuzz_api.{md,json} (FUZZ_ARGS=)
+	$(BIN)/python -m bench.fuzz_api $(FUZZ_ARGS)
 
 setup-paddle: setup ## PaddleOCR in its own venv (.venv-paddle) + PaddleOCR model dirs from the shipped ONNX models
 	bash scripts/setup_paddle.sh
