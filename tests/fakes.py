@@ -39,7 +39,7 @@ class ScriptedBackend(Backend):
         # each value decoded at probability 0.8 per token (or probs[key]): without a calibration,
         # that is its confidence
         lps = {k: [math.log(self.probs.get(k, 0.8))] * 2 for k in keys or []}
-        return GenerationResult(text=text, tokens=1, copied=copy_from is not None, value_logprobs=lps)
+        return GenerationResult(text=text, tokens=1, value_logprobs=lps)
 
 
 class ScriptedEngine(OcrEngine):

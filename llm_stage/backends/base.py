@@ -26,18 +26,13 @@ class GenerationResult(BaseModel):
     constrained: bool = False
     # per key, the log-probabilities of the tokens the model chose for its value (constrained only)
     value_logprobs: dict[str, list[float]] = {}
-    copied: bool = False  # every string value was decoded as a substring of the document text
 
 
 class Backend(ABC):
-    """One model behind one transport. Subclasses set `name`, the capability flags, a nested
-    `Options` model (unknown options are an error) and implement `generate`."""
+    """One model behind one transport. Subclasses set `name`, the capability flag `supports_copy`,
+    a nested `Options` model (unknown options are an error) and implement `generate`."""
 
     name: ClassVar[str] = "base"
-    # The backend can force a JSON object with exactly the requested keys (output is always valid).
-    supports_constrained: ClassVar[bool] = False
-    # The backend can pass a JSON schema to the server for guided decoding.
-    supports_json_schema: ClassVar[bool] = False
     # The backend can restrict values to substrings of the document while decoding
     # (`generate(..., copy_from=text, rules=...)`); others are grounded after the fact.
     supports_copy: ClassVar[bool] = False

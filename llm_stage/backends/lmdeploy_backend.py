@@ -22,8 +22,6 @@ INSTALL_HINT = (
 
 class LmdeployBackend(Backend):
     name: ClassVar[str] = "lmdeploy"
-    supports_constrained: ClassVar[bool] = False
-    supports_json_schema: ClassVar[bool] = True
 
     class Options(Backend.Options):
         model: str = "internlm/internlm2-chat-7b"  # local dir of the HF / merged / AWQ model

@@ -16,8 +16,6 @@ from .base import Backend, BackendError, GenerationResult
 
 class TransformersBackend(Backend):
     name: ClassVar[str] = "transformers"
-    supports_constrained: ClassVar[bool] = True
-    supports_json_schema: ClassVar[bool] = True
     supports_copy: ClassVar[bool] = True
 
     class Options(Backend.Options):
@@ -228,7 +226,6 @@ class TransformersBackend(Backend):
             generated_tokens=r.generated_tokens,
             constrained=True,
             value_logprobs=r.logprobs,
-            copied=copy_from is not None,
         )
 
     def _generate_free(self, prompt: list[int], max_new_tokens: int) -> GenerationResult:
