@@ -479,6 +479,14 @@ def write_report(a, res: dict, argv: list[str]) -> dict:
             f"{', '.join(f.get('operations') or [])} | {f.get('count')} |"
             for f in failures
         ]
+        if any(f.get("type") == "AcceptedNegativeData" for f in failures):
+            md += [
+                "",
+                "`Schema-violating request accepted` (negative_data_rejection): in the cases seen while building "
+                "this run, schemathesis itself names the invalid component `positive test case`, and the request "
+                "(a multipart upload of a valid image, every part text on the wire) is valid, so the 200 is "
+                "right; read each reproduction below before calling one a finding.",
+            ]
         md += [
             "",
             "One reproduction per failure (from st's crash files; all of them in the JSON report):",

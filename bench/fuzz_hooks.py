@@ -126,6 +126,23 @@ def _exif_rotated_jpeg(orientation: int) -> bytes:
     return _save(img, "JPEG", exif=exif.tobytes())
 
 
+def _tiff_frame_without_dimensions() -> bytes:
+    """A TIFF whose first frame is a valid 1x1 gray pixel and whose second IFD has no ImageWidth:
+    counting its frames made Pillow raise TypeError, a 500 until ocr_stage caught it (found by this run)."""
+
+    def ifd(entries, next_offset):
+        out = struct.pack("<H", len(entries))
+        out += b"".join(struct.pack("<HHII", *e) for e in entries)
+        return out + struct.pack("<I", next_offset)
+
+    # tag, type (3 short, 4 long), count, value: width, length, bits, compression, photometric,
+    # strip offset (the pixel at byte 8), samples, rows per strip, strip byte count
+    first = [(256, 4, 1, 1), (257, 4, 1, 1), (258, 3, 1, 8), (259, 3, 1, 1), (262, 3, 1, 1)]
+    first += [(273, 4, 1, 8), (277, 3, 1, 1), (278, 4, 1, 1), (279, 4, 1, 1)]
+    second_at = 10 + 2 + 12 * len(first) + 4
+    return b"II*\x00" + struct.pack("<I", 10) + b"\x80\x00" + ifd(first, second_at) + ifd([(257, 4, 1, 1)], 0)
+
+
 @cache
 def corpus() -> dict[str, bytes]:
     """label -> bytes. Labels start with the expectation: `ok/` decodes, `limit/` must be refused as
@@ -204,6 +221,7 @@ def corpus() -> dict[str, bytes]:
         "bad/png-bad-crc": _save(t((30, 10)), "PNG")[:29]
         + b"\x00\x00\x00\x00"
         + _save(t((30, 10)), "PNG")[33:],
+        "bad/tiff-frame-without-dimensions": _tiff_frame_without_dimensions(),
         "bad/zip": b"PK\x03\x04" + b"\x00" * 26,
     }
     return docs

@@ -131,7 +131,12 @@ def _image_frames(data: bytes, label: str, limits: InputLimits, page_range: Sequ
     if fmt not in IMAGE_FORMATS:
         raise InputError(f"{label}: unsupported image format {fmt}")
     _check_size(img, label, limits)
-    n_frames = getattr(img, "n_frames", 1) if fmt == "TIFF" else 1
+    try:
+        # Counting TIFF frames reads every IFD: a frame without dimensions raises TypeError
+        # ("Missing dimensions"), which is the file's fault, not the server's.
+        n_frames = getattr(img, "n_frames", 1) if fmt == "TIFF" else 1
+    except (OSError, SyntaxError, ValueError, EOFError, TypeError, KeyError) as e:
+        raise InputError(f"{label}: the image data is corrupt ({e})") from None
     indices = list(page_range) if page_range is not None else list(range(n_frames))
     bad = [i for i in indices if not 0 <= i < n_frames]
     if bad:
@@ -150,7 +155,7 @@ def _image_frames(data: bytes, label: str, limits: InputLimits, page_range: Sequ
                 frame = ImageOps.exif_transpose(frame)
             _check_size(frame, label, limits)
             frames.append(_to_rgb(frame))
-    except (OSError, SyntaxError, ValueError, EOFError) as e:
+    except (OSError, SyntaxError, ValueError, EOFError, TypeError, KeyError) as e:
         raise InputError(f"{label}: the image data is corrupt or truncated ({e})") from None
     except Image.DecompressionBombError:
         raise InputTooLarge(f"{label}: image is too large to decode safely") from None
