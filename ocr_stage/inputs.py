@@ -99,7 +99,10 @@ def _pdf_pages(data: bytes, label: str, limits: InputLimits, page_range: Sequenc
         pages = []
         scale = limits.pdf_dpi / 72
         for i in indices:
-            page = pdf[i]
+            try:
+                page = pdf[i]
+            except pdfium.PdfiumError:  # the page tree names an object that is not a readable page
+                raise InputError(f"{label}: page {i + 1} is damaged and cannot be read") from None
             w, h = page.get_size()
             if w <= 0 or h <= 0:
                 raise InputError(f"{label}: page {i + 1} has no area ({w:.0f}x{h:.0f} pt)")
@@ -109,7 +112,10 @@ def _pdf_pages(data: bytes, label: str, limits: InputLimits, page_range: Sequenc
                 (limits.max_pixels / (w * h)) ** 0.5 * 0.99,
                 limits.max_side / max(w, h) * 0.99,
             )
-            img = page.render(scale=scale_i).to_pil()
+            try:
+                img = page.render(scale=scale_i).to_pil()
+            except pdfium.PdfiumError:
+                raise InputError(f"{label}: page {i + 1} is damaged and cannot be rendered") from None
             pages.append(_to_rgb(img))
         return pages
     finally:

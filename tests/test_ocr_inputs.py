@@ -160,6 +160,28 @@ def test_broken_pdf(tmp_path):
         load_document(path)
 
 
+def test_pdf_with_a_damaged_page_object(tmp_path):
+    # the page tree counts one page, but its object is garbage: PDFium opens the file and fails on
+    # the page (a 500 found by bench/fuzz_api.py before this was an input error)
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<, /Type /Page /Pare\x1ct 2 2 R /MediaBox [0 0 72 72] >>",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for k, body in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % k + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    path = tmp_path / "damaged.pdf"
+    path.write_bytes(bytes(out))
+    with pytest.raises(InputError, match=r"damaged\.pdf: page 1 is damaged"):
+        load_document(path)
+
+
 def test_huge_image_side_limit(tmp_path):
     path = tmp_path / "wide.png"
     Image.new("L", (20_000, 20), 255).save(path)
