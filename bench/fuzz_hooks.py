@@ -222,6 +222,9 @@ def corpus() -> dict[str, bytes]:
         + b"\x00\x00\x00\x00"
         + _save(t((30, 10)), "PNG")[33:],
         "bad/tiff-frame-without-dimensions": _tiff_frame_without_dimensions(),
+        # the page object's "<<" broken: PDFium opens the file and fails on the page (a 500 until
+        # ocr_stage caught PdfiumError there; found by the first full run)
+        "bad/pdf-damaged-page-object": _pdf([(72, 72)]).replace(b"<< /Type /Page ", b"<, /Type /Page ", 1),
         "bad/zip": b"PK\x03\x04" + b"\x00" * 26,
     }
     return docs
