@@ -168,15 +168,14 @@ def build_app(ocr: str):
     return Recorder(create_app(settings=s, config=config, pipeline=pipeline)), config
 
 
-@contextmanager
-def loopback_only():
-    """While inside, this process (the server) may connect to loopback addresses only."""
+def only_loopback(connect):
+    """`socket.socket.connect` wrapped so that it refuses every address but loopback (and AF_UNIX
+    paths): the fuzz run's network rule, for the server process and for `st run`'s."""
+
     import ipaddress
     import socket
 
-    real = socket.socket.connect
-
-    def connect(self, address):
+    def loopback_connect(self, address):
         host = address[0] if isinstance(address, tuple) else address
         try:
             ok = ipaddress.ip_address(str(host).split("%")[0]).is_loopback
@@ -184,9 +183,18 @@ def loopback_only():
             ok = self.family == socket.AF_UNIX
         if not ok:
             raise ConnectionRefusedError(f"fuzz run: refusing to connect to non-loopback {host!r}")
-        return real(self, address)
+        return connect(self, address)
 
-    socket.socket.connect = connect
+    return loopback_connect
+
+
+@contextmanager
+def loopback_only():
+    """While inside, this process (the server) may connect to loopback addresses only."""
+    import socket
+
+    real = socket.socket.connect
+    socket.socket.connect = only_loopback(real)
     try:
         yield
     finally:

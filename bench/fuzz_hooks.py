@@ -12,7 +12,6 @@ from __future__ import annotations
 import atexit
 import base64
 import io
-import ipaddress
 import json
 import os
 import socket
@@ -378,16 +377,6 @@ if schemathesis is not None:
     atexit.register(_dump_counts)
 
     # Safety net for the network rule: this process connects to loopback only.
-    _connect = socket.socket.connect
+    from bench.fuzz_api import only_loopback
 
-    def _loopback_connect(self, address):
-        host = address[0] if isinstance(address, tuple) else address
-        try:
-            ok = ipaddress.ip_address(str(host).split("%")[0]).is_loopback
-        except ValueError:
-            ok = self.family == socket.AF_UNIX
-        if not ok:
-            raise ConnectionRefusedError(f"fuzz run: refusing to connect to non-loopback {host!r}")
-        return _connect(self, address)
-
-    socket.socket.connect = _loopback_connect
+    socket.socket.connect = only_loopback(socket.socket.connect)
