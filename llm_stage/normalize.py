@@ -439,7 +439,7 @@ _NOT_AMOUNT = (
 )
 
 
-def _words(name: str) -> list[str]:
+def name_words(name: str) -> list[str]:
     name = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name)  # camelCase
     return re.findall(r"[a-z]+", name.casefold())
 
@@ -447,7 +447,7 @@ def _words(name: str) -> list[str]:
 def field_kind(field_name: str) -> str:
     """Which normaliser a field's values get: "date", "cn_amount", "amount" or "text"."""
     name = unicodedata.normalize("NFKC", str(field_name))
-    words = _words(name)
+    words = name_words(name)
     if "大写" in name or "uppercase" in words:
         return "cn_amount"
     if any(w in name for w in _DATE_WORDS_CJK) or any(w in _DATE_WORDS for w in words):

@@ -17,7 +17,7 @@ from functools import lru_cache
 
 import regex
 
-from .normalize import field_kind
+from .normalize import field_kind, name_words
 
 __all__ = [
     "CopySource",
@@ -278,7 +278,7 @@ _TRAILING_LABEL = regex.compile(
 def is_organisation_field(name: str) -> bool:
     """Does the field name (any language) ask for an organisation's name?"""
     n = unicodedata.normalize("NFKC", str(name))
-    words = set(re.findall(r"[a-z]+", re.sub(r"(?<=[a-z])(?=[A-Z])", " ", n).casefold()))
+    words = set(name_words(n))
     if words & _ORG_WORDS and not words & _NOT_ORG:
         return True
     return any(w in n for w in _ORG_CJK) and not any(w in n for w in _NOT_ORG_CJK)
@@ -314,7 +314,7 @@ def amount_role(name: str) -> str | None:
     if field_kind(name) != "amount":
         return None
     n = unicodedata.normalize("NFKC", str(name))
-    words = set(re.findall(r"[a-z]+", re.sub(r"(?<=[a-z])(?=[A-Z])", " ", n).casefold()))
+    words = set(name_words(n))
     if any(w in n for w in _GROSS_CJK) or (
         words & {"total", "due", "gross"}
         and not words
