@@ -16,7 +16,7 @@ from .grounding import ground_values
 from .parsing import OutputInvalidError, parse_answer
 from .prompt import build_messages
 from .types import Extraction, FieldQuery, FieldValue
-from .value_rules import reconcile_amounts, rules_for_fields, trim_value
+from .value_rules import complete_addresses, reconcile_amounts, rules_for_fields, trim_value
 
 MAX_ATTEMPTS = 2
 
@@ -97,7 +97,7 @@ def extract(
         values = {
             k: trim_value(k, (v.strip() or None) if isinstance(v, str) else v) for k, v in values.items()
         }
-        values = reconcile_amounts(values, str(rendered))
+        values = complete_addresses(reconcile_amounts(values, str(rendered)), str(rendered))
         t1 = time.perf_counter()
         grounded = ground_values(ocr, rendered, values, strict=strict)
         fields = {k: grounded.get(k, FieldValue()) for k in keys}

@@ -22,7 +22,9 @@ from .normalize import field_kind, name_words
 __all__ = [
     "CopySource",
     "ValueRule",
+    "complete_addresses",
     "copy_forms",
+    "is_address_field",
     "is_organisation_field",
     "rule_for_field",
     "rules_for_fields",
@@ -176,11 +178,17 @@ def _compiled(pattern: str):
 
 
 _TIME_WORDS = re.compile(r"时间|时刻|(?i:\btime\b|datetime|timestamp)")
+# A Chinese invoice's number (发票号码) is 8 digits on paper invoices and 20 on fully digital ones
+# (全电发票); the invoice code (发票代码) printed beside it is 10 or 12, the taxpayer IDs 15-20
+# characters. The shape keeps the number from being answered with the code next to it.
+INVOICE_NO = r"(?:\d{8}|\d{20})(?![\p{L}\p{N}])"
 
 
 def rule_for_field(name: str) -> ValueRule | None:
     """The shape of a field's values by its name: a date (not a date-time), an amount (not an
-    amount in words), or None for free text."""
+    amount in words), a Chinese invoice number, or None for free text."""
+    if "发票号" in unicodedata.normalize("NFKC", str(name)):
+        return ValueRule("invoice_no", INVOICE_NO)
     kind = field_kind(name)
     if kind == "date" and not _TIME_WORDS.search(name):
         return ValueRule("date", DATE)
@@ -371,3 +379,126 @@ def reconcile_amounts(values: dict, text: str) -> dict:
         if _decimal(gross, cand) == a + t:
             return {**values, gross: cand}
     return values
+
+
+# ---------------------------------------------------------------------------- multi-row addresses
+# A printed street address runs over 2-4 rows ("LOT P.T. 2811, JALAN ANGSA," / "TAMAN BERKELEY" /
+# "41150 KLANG, SELANGOR"), and a small model tends to copy one of them. An address value that
+# sits on whole rows is grown into its neighbours while they read as address (a street word, a
+# postcode, a state, or the row before ending in a comma) and stop before a row that reads as
+# something else (a phone, a registration or tax number, a company line, a date). It ends at the
+# row with the state, or at the postcode row when the next row is not a state. When the model's
+# value does not read as an address at all (a GST number, an item line), the block around the
+# document's first postcode row is taken instead. Latin-script addresses only; the result is a run
+# of the document's rows joined by spaces, so it stays grounded.
+MAX_ADDRESS_ROWS = 5
+_ADDRESS_FIELD_WORDS = {"address", "addr", "location"}
+_ADDRESS_WORDS = regex.compile(
+    r"(?i)\b(?:jalan|jln|lorong|lrg|taman|tmn|lot|level|lvl|floor|flr|fl|block|blk|unit|suite|bangunan"
+    r"|kawasan|perindustrian|bandar|dataran|kampung|kg|persiaran|lebuh|lebuhraya|seksyen|section|batu"
+    r"|street|st|road|rd|avenue|ave|lane|ln|drive|dr|boulevard|blvd|highway|plaza|mall|centre|center"
+    r"|square|tower|building|bldg|complex|industrial|estate|park|shop)\b|\bno\s*[.:]?\s*\d{1,4}(?!\d)|^\d+[A-Z]?\s*,"
+)
+_STATES = regex.compile(
+    r"(?i)\b(?:selangor|kuala\s+lumpur|johor|penang|pulau\s+pinang|perak|kedah|kelantan|terengganu"
+    r"|pahang|melaka|malacca|negeri\s+sembilan|sabah|sarawak|perlis|putrajaya|labuan|singapore"
+    r"|wilayah\s+persekutuan)\b"
+)
+_POSTCODE = regex.compile(r"(?<![\w.,:/-])\d{5}(?![\d.:/-]|,\d|\s*\d)|(?i:singapore)\s*\d{6}\b")
+_NOT_ADDRESS = regex.compile(
+    r"(?i)\b(?:tel|tele|telephone|phone|fax|h/?p|mobile|whatsapps?|gst|sst|reg|regn|roc|co\.?\s*no|email"
+    r"|e-mail|www|http|invoice|receipt|cashier|date|time|sdn|bhd|berhad|s/b|enterprise|trading|total"
+    r"|amount|qty|thank)\b|@|\d{6,}|\(\d{4,}|\d{1,2}[/-]\d{1,2}[/-]\d{2,4}"
+)
+_CJK = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]")
+
+
+def is_address_field(name: str) -> bool:
+    """Does the field name ask for a postal address (not an e-mail, web or IP address)?"""
+    words = set(name_words(unicodedata.normalize("NFKC", str(name))))
+    return bool(words & _ADDRESS_FIELD_WORDS) and not words & {
+        "email",
+        "mail",
+        "web",
+        "ip",
+        "url",
+        "mac",
+        "wallet",
+    }
+
+
+def _reads_as_address(row: str) -> bool:
+    return bool(_ADDRESS_WORDS.search(row) or _POSTCODE.search(row) or _STATES.search(row))
+
+
+def _address_rows(rows: list[str], i: int, j: int) -> tuple[int, int]:
+    """Rows i..j grown into the address block they belong to (see above)."""
+
+    def finished(a: int, b: int) -> bool:
+        return any(_STATES.search(rows[k]) for k in range(a, b + 1))
+
+    def has_postcode(a: int, b: int) -> bool:
+        return any(_POSTCODE.search(rows[k]) for k in range(a, b + 1))
+
+    if _POSTCODE.match(rows[i].strip()) or (i > 0 and rows[i - 1].rstrip().endswith(",")):
+        while i > 0 and j - i + 1 < MAX_ADDRESS_ROWS:
+            r = rows[i - 1].strip()
+            if not r or _NOT_ADDRESS.search(r) or not (_ADDRESS_WORDS.search(r) or r.endswith(",")):
+                break
+            i -= 1
+    while j + 1 < len(rows) and j - i + 1 < MAX_ADDRESS_ROWS and not finished(i, j):
+        r = rows[j + 1].strip()
+        if not r or _NOT_ADDRESS.search(r):
+            break
+        if has_postcode(i, j):
+            if not _STATES.search(r) or len(r.split()) > 4:
+                break
+        elif not (_reads_as_address(r) or r.endswith(",") or rows[j].rstrip().endswith(",")):
+            break
+        j += 1
+    return i, j
+
+
+def _locate_rows(rows: list[str], value: str) -> tuple[int, int] | None:
+    """The first and last row of the first run of whole rows whose text is `value` (case and
+    spacing aside), or None when the value is not such a run."""
+    want = _WS.sub(" ", value).strip().casefold()
+    for i in range(len(rows)):
+        acc = ""
+        for j in range(i, min(len(rows), i + MAX_ADDRESS_ROWS)):
+            acc = f"{acc} {rows[j]}" if acc else rows[j]
+            got = _WS.sub(" ", acc).strip().casefold()
+            if got == want:
+                return i, j
+            if not want.startswith(got):
+                break
+    return None
+
+
+def complete_addresses(values: dict, text: str) -> dict:
+    """`values` with each address field's value grown to its whole printed address (see above)."""
+    out = dict(values)
+    rows = text.split("\n")
+    for k, v in values.items():
+        if not is_address_field(k) or not isinstance(v, str) or _CJK.search(v):
+            continue
+        span = _locate_rows(rows, v) if _reads_as_address(v) else None
+        if not _reads_as_address(v):
+            first = next(
+                (
+                    n
+                    for n, r in enumerate(rows)
+                    if _POSTCODE.search(r)
+                    and not _NOT_ADDRESS.search(r)
+                    and len(regex.findall(r"\p{L}", r)) >= 3
+                ),
+                None,
+            )
+            span = (first, first) if first is not None else None
+        if span is None:
+            continue
+        i, j = _address_rows(rows, *span)
+        grown = " ".join(r.strip() for r in rows[i : j + 1])
+        if not _CJK.search(grown):
+            out[k] = grown
+    return out

@@ -140,6 +140,54 @@ def test_organisation_names_lose_registration_numbers_and_store_codes():
     assert all(fv.grounded for fv in ex.fields.values())
 
 
+def _rows(*texts: str) -> OcrResult:
+    lines = [
+        TextLine(text=t, box=[(0, 30 * i), (300, 30 * i), (300, 30 * i + 20), (0, 30 * i + 20)], score=0.9)
+        for i, t in enumerate(texts)
+    ]
+    return OcrResult(pages=[OcrPage(index=0, width=300, height=30 * len(texts), lines=lines)], engine="test")
+
+
+def test_an_address_grows_to_its_whole_printed_block():
+    # A small model copies one row of a multi-row address; the rest of the block (street words,
+    # postcode, state) joins it, and the company line above and the phone line below do not.
+    ocr = _rows(
+        "KEDAI RUNCIT MAJU SDN BHD (123456-A)",
+        "NO. 8, JALAN MAWAR 3,",
+        "TAMAN BUNGA RAYA",
+        "43000 KAJANG",
+        "SELANGOR",
+        "TEL: 03-8733 1234",
+        "GST ID: 000123456789",
+        "2 X 7.50 15.00",
+        "TOTAL 15.00",
+    )
+    whole = "NO. 8, JALAN MAWAR 3, TAMAN BUNGA RAYA 43000 KAJANG SELANGOR"
+    for answered in (
+        "NO. 8, JALAN MAWAR 3,",
+        "43000 KAJANG",
+        "TAMAN BUNGA RAYA 43000 KAJANG",
+        whole,
+        "GST ID: 000123456789",
+    ):
+        reply = {"address": answered, "total": "15.00"}
+        ex = extract(ocr, FieldQuery(fields=list(reply)), Scripted([json.dumps(reply)]))
+        assert ex.values() == {"address": whole, "total": "15.00"}, answered
+        box = ex.fields["address"].box
+        assert ex.fields["address"].grounded and (min(y for _, y in box), max(y for _, y in box)) == (30, 140)
+    # part of a row, another field, a CJK address and a document without a postcode stay as answered
+    for ocr2, reply in (
+        (ocr, {"address": "JALAN MAWAR 3", "company": "TAMAN BUNGA RAYA"}),
+        (
+            _rows("深圳市南山区科技园1号", "TAMAN BUNGA RAYA"),
+            {"地址": "深圳市南山区科技园1号", "address": "深圳市南山区科技园1号"},
+        ),
+        (_rows("CAFE 21", "TOTAL 15.00"), {"address": "CAFE 21"}),
+    ):
+        ex = extract(ocr2, FieldQuery(fields=list(reply)), Scripted([json.dumps(reply, ensure_ascii=False)]))
+        assert ex.values() == reply
+
+
 def test_a_total_that_does_not_add_up_is_replaced_by_the_printed_sum():
     # 价税合计 = 合计金额 + 合计税额: a model that took the tax for the total gets the printed sum
     lines = [
@@ -356,6 +404,11 @@ def test_value_shapes_find_whole_dates_and_money_only():
     assert rule_for_field("交易时间") is None and rule_for_field("company") is None
     amounts = total.candidates("Item Count 1  TOTAL RM 9.00\n（小写）￥3,495.00 Invoice 2018032251")
     assert amounts == ["RM 9.00", "9.00", "￥3,495.00", "3,495.00", "¥3,495.00"]
+    # a Chinese invoice number is 8 or 20 digits, never the 10/12-digit code or part of a tax ID
+    number = rule_for_field("发票号码")
+    text = "发票代码 4400154130 No12269563 纳税人识别号 91440300MA5D12345X\n24442000000012345678"
+    assert number.candidates(text) == ["12269563", "24442000000012345678"]
+    assert rule_for_field("发票代码") is None and rule_for_field("invoice number") is None
 
 
 def test_copied_values_do_not_start_or_end_inside_a_number():
