@@ -383,8 +383,9 @@ def reconcile_amounts(values: dict, text: str) -> dict:
 
 # ---------------------------------------------------------------------------- multi-row addresses
 # A printed street address runs over 2-4 rows ("LOT P.T. 2811, JALAN ANGSA," / "TAMAN BERKELEY" /
-# "41150 KLANG, SELANGOR"), and a small model tends to copy one of them. An address value that
-# sits on whole rows is grown into its neighbours while they read as address (a street word, a
+# "41150 KLANG, SELANGOR"), and a small model tends to copy one of them, or stop mid-row, or take
+# in the store name above. An address value is snapped to the whole rows it touches, loses leading
+# rows that are no address and rows after the state that are none, and is grown into its neighbours while they read as address (a street word, a
 # postcode, a state, or the row before ending in a comma) and stop before a row that reads as
 # something else (a phone, a registration or tax number, a company line, a date). It ends at the
 # row with the state, or at the postcode row when the next row is not a state. When the model's
@@ -402,7 +403,7 @@ _ADDRESS_WORDS = regex.compile(
 _STATES = regex.compile(
     r"(?i)\b(?:selangor|kuala\s+lumpur|johor|penang|pulau\s+pinang|perak|kedah|kelantan|terengganu"
     r"|pahang|melaka|malacca|negeri\s+sembilan|sabah|sarawak|perlis|putrajaya|labuan|singapore"
-    r"|wilayah\s+persekutuan)\b"
+    r"|wilayah\s+persekutuan|malaysia)\b"
 )
 _POSTCODE = regex.compile(r"(?<![\w.,:/-])\d{5}(?![\d.:/-]|,\d|\s*\d)|(?i:singapore)\s*\d{6}\b")
 _NOT_ADDRESS = regex.compile(
@@ -411,6 +412,7 @@ _NOT_ADDRESS = regex.compile(
     r"|amount|qty|thank)\b|@|\d{6,}|\(\d{4,}|\d{1,2}[/-]\d{1,2}[/-]\d{2,4}"
 )
 _CJK = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]")
+_ADDRESS_LABEL = regex.compile(r"(?i)^(?:[\p{L}.]+\s+){0,2}?(?:add|addr|address|alamat)\s*[:.]\s*")
 
 
 def is_address_field(name: str) -> bool:
@@ -440,12 +442,11 @@ def _address_rows(rows: list[str], i: int, j: int) -> tuple[int, int]:
     def has_postcode(a: int, b: int) -> bool:
         return any(_POSTCODE.search(rows[k]) for k in range(a, b + 1))
 
-    if _POSTCODE.match(rows[i].strip()) or (i > 0 and rows[i - 1].rstrip().endswith(",")):
-        while i > 0 and j - i + 1 < MAX_ADDRESS_ROWS:
-            r = rows[i - 1].strip()
-            if not r or _NOT_ADDRESS.search(r) or not (_ADDRESS_WORDS.search(r) or r.endswith(",")):
-                break
-            i -= 1
+    while i > 0 and j - i + 1 < MAX_ADDRESS_ROWS:
+        r = rows[i - 1].strip()
+        if not r or _NOT_ADDRESS.search(r) or not (_ADDRESS_WORDS.search(r) or r.endswith(",")):
+            break
+        i -= 1
     while j + 1 < len(rows) and j - i + 1 < MAX_ADDRESS_ROWS and not finished(i, j):
         r = rows[j + 1].strip()
         if not r or _NOT_ADDRESS.search(r):
@@ -459,20 +460,28 @@ def _address_rows(rows: list[str], i: int, j: int) -> tuple[int, int]:
     return i, j
 
 
-def _locate_rows(rows: list[str], value: str) -> tuple[int, int] | None:
-    """The first and last row of the first run of whole rows whose text is `value` (case and
-    spacing aside), or None when the value is not such a run."""
+def _locate_rows(rows: list[str], value: str) -> tuple[int, int, bool, str] | None:
+    """Where `value` sits in the rows (case and spacing aside): its first and last row, whether it
+    begins inside the first one (after a label, say), and the rest of the last row after it (a copy
+    cut short, "... 81100 JOHOR BAHRU, JOHO"), or None. A value ending inside a row that also holds
+    a phone or a tax number is left alone."""
+    flat = [_WS.sub(" ", r).strip() for r in rows]
+    norm = [r.casefold() for r in flat]
     want = _WS.sub(" ", value).strip().casefold()
-    for i in range(len(rows)):
-        acc = ""
-        for j in range(i, min(len(rows), i + MAX_ADDRESS_ROWS)):
-            acc = f"{acc} {rows[j]}" if acc else rows[j]
-            got = _WS.sub(" ", acc).strip().casefold()
-            if got == want:
-                return i, j
-            if not want.startswith(got):
-                break
-    return None
+    starts, at = [], 0
+    for r in norm:
+        starts.append(at)
+        at += len(r) + 1
+    pos = " ".join(norm).find(want) if want else -1
+    if pos < 0:
+        return None
+    end = pos + len(want)
+    i = max(n for n, st in enumerate(starts) if st <= pos)
+    j = max(n for n, st in enumerate(starts) if st < end)
+    rest = flat[j][end - starts[j] :] if len(flat[j]) == len(norm[j]) else ""
+    if rest and _NOT_ADDRESS.search(rows[j]):
+        return None
+    return i, j, pos > starts[i], rest
 
 
 def complete_addresses(values: dict, text: str) -> dict:
@@ -482,7 +491,7 @@ def complete_addresses(values: dict, text: str) -> dict:
     for k, v in values.items():
         if not is_address_field(k) or not isinstance(v, str) or _CJK.search(v):
             continue
-        span = _locate_rows(rows, v) if _reads_as_address(v) else None
+        found = _locate_rows(rows, v) if _reads_as_address(v) else None
         if not _reads_as_address(v):
             first = next(
                 (
@@ -494,11 +503,28 @@ def complete_addresses(values: dict, text: str) -> dict:
                 ),
                 None,
             )
-            span = (first, first) if first is not None else None
-        if span is None:
+            found = (first, first, False, "") if first is not None else None
+            v = rows[first] if first is not None else v
+        if found is None:
             continue
-        i, j = _address_rows(rows, *span)
-        grown = " ".join(r.strip() for r in rows[i : j + 1])
-        if not _CJK.search(grown):
+        i, j, mid_start, rest = found
+        # rows the model took in that are not address: a store name above it, a branch code below
+        while (
+            i < j and not mid_start and not _reads_as_address(rows[i]) and not rows[i].rstrip().endswith(",")
+        ):
+            i += 1
+        state = next((n for n in range(i, j + 1) if _STATES.search(rows[n])), j)
+        while j > state and not _reads_as_address(rows[j]):
+            j, rest = j - 1, ""
+        gi, gj = _address_rows(rows, i, j)
+        if mid_start:  # after a label on its row: keep the model's start, grow forwards only
+            head = _WS.sub(" ", v).strip() + rest if j == found[1] else None
+            if head is None:
+                continue
+            grown = " ".join([head, *(r.strip() for r in rows[j + 1 : gj + 1])])
+        else:
+            grown = " ".join(r.strip() for r in rows[gi : gj + 1])
+        grown = _ADDRESS_LABEL.sub("", grown, count=1)  # "HQ ADD: LOT 11995, ..." printed on the row
+        if not _CJK.search(grown) and grown:
             out[k] = grown
     return out

@@ -175,9 +175,15 @@ def test_an_address_grows_to_its_whole_printed_block():
         assert ex.values() == {"address": whole, "total": "15.00"}, answered
         box = ex.fields["address"].box
         assert ex.fields["address"].grounded and (min(y for _, y in box), max(y for _, y in box)) == (30, 140)
-    # part of a row, another field, a CJK address and a document without a postcode stay as answered
+    # a label printed before the address goes; a country ends it like a state
+    ocr3 = _rows("HQ ADD: LOT 5, MID VALLEY", "JALAN SYED PUTRA, KUALA", "LUMPUR MALAYSIA", "THANK YOU")
+    ex = extract(ocr3, FieldQuery(fields=["address"]), Scripted(['{"address": "JALAN SYED PUTRA, KUALA"}']))
+    assert ex.values() == {"address": "LOT 5, MID VALLEY JALAN SYED PUTRA, KUALA LUMPUR MALAYSIA"}
+    # a value ending inside a row that holds a phone, another field, a CJK address and a document without a
+    # postcode stay as answered
     for ocr2, reply in (
-        (ocr, {"address": "JALAN MAWAR 3", "company": "TAMAN BUNGA RAYA"}),
+        (_rows("JALAN MAWAR 3 TEL: 03-8733 1234", "43000 KAJANG"), {"address": "JALAN MAWAR 3"}),
+        (ocr, {"company": "TAMAN BUNGA RAYA"}),
         (
             _rows("深圳市南山区科技园1号", "TAMAN BUNGA RAYA"),
             {"地址": "深圳市南山区科技园1号", "address": "深圳市南山区科技园1号"},
