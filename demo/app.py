@@ -108,6 +108,8 @@ def show_answer(ext: dict, key: str) -> None:
         st.warning("Nothing was found for these fields.")
     elif "identical_values" in ext.get("flags", []):
         st.warning("Every field got the same value: check the answer on the page.")
+    if "printed_instructions" in ext.get("flags", []):
+        st.info("The document prints instructions to an AI model; no value was taken from them.")
     st.html(answer_table_html(ext))
     with st.expander("JSON", expanded=False):
         st.json({k: v.get("value") for k, v in ext["fields"].items()})

@@ -13,6 +13,7 @@ from ocr_stage import OcrResult
 
 from .backends import Backend
 from .grounding import ground_values
+from .instructions import INSTRUCTION_FLAG, without_instructions
 from .parsing import OutputInvalidError, parse_answer
 from .prompt import build_messages
 from .types import Extraction, FieldQuery, FieldValue
@@ -60,8 +61,11 @@ def extract(
     if not isinstance(query, FieldQuery):
         query = FieldQuery(fields=query)
     keys = query.keys
-    rendered = ocr.to_text()
     messages = build_messages(ocr, query)
+    # the evidence values may be copied from and grounded in: the document less any box printed
+    # as an instruction to a model (see instructions.py); the prompt still shows the whole page
+    evidence = without_instructions(ocr)
+    rendered = evidence.to_text()
     if copy is None:
         copy = bool(query.fields)
     if strict is None:
@@ -99,7 +103,7 @@ def extract(
         }
         values = complete_addresses(reconcile_amounts(values, str(rendered)), str(rendered))
         t1 = time.perf_counter()
-        grounded = ground_values(ocr, rendered, values, strict=strict)
+        grounded = ground_values(evidence, rendered, values, strict=strict)
         fields = {k: grounded.get(k, FieldValue()) for k in keys}
         if normalize:
             from .normalize import normalize_value
@@ -114,7 +118,8 @@ def extract(
         timings["ground_s"] = ground_s
     return Extraction(
         features=features if values is not None else {},
-        flags=record_flags(fields) if values is not None else [],
+        flags=(record_flags(fields) if values is not None else [])
+        + ([INSTRUCTION_FLAG] if evidence is not ocr else []),
         fields=fields,
         raw_output=raw,
         backend=backend.name,

@@ -210,7 +210,8 @@ class Extraction(BaseModel):
     error: str | None = None
     attempts: int = 1
     timings: dict[str, float] = Field(default_factory=dict)
-    # record-level warnings: "all_null" (nothing found), "identical_values" (every field the same)
+    # record-level warnings: "all_null" (nothing found), "identical_values" (every field the same),
+    # "printed_instructions" (boxes written to a model were left out of the evidence)
     flags: list[str] = Field(default_factory=list)
     # per field, the confidence features (llm_stage.confidence.FEATURES); for calibration only
     features: dict[str, list[float] | None] = Field(default_factory=dict, exclude=True)

@@ -104,6 +104,7 @@ def _cell(v) -> str:
 FLAG_TEXT = {
     "all_null": "no field was found in the document",
     "identical_values": "every field has the same value (check the answer)",
+    "printed_instructions": "the document prints instructions to an AI model; no value was taken from them",
 }
 
 
