@@ -14,6 +14,7 @@ from ocr_stage import OcrResult
 from .backends import Backend
 from .grounding import ground_values
 from .instructions import INSTRUCTION_FLAG, without_instructions
+from .normalize import name_words
 from .parsing import OutputInvalidError, parse_answer
 from .prompt import build_messages
 from .types import Extraction, FieldQuery, FieldValue
@@ -35,8 +36,21 @@ def retry_message(error: OutputInvalidError, keys: list[str]) -> dict[str, str]:
     }
 
 
+_ITEM_LIST_WORDS = {"items", "lines", "products", "goods"}
+_ITEM_LIST_CJK = ("明细", "清单")
+
+
+def asks_for_items(key: str) -> bool:
+    """Does the field name ask for a list of line items ("line items", "items", 商品明细)?"""
+    words = name_words(key)
+    return (bool(set(words) & _ITEM_LIST_WORDS) and "count" not in words and "number" not in words) or any(
+        w in key for w in _ITEM_LIST_CJK
+    )
+
+
 def max_tokens_for(keys: list[str]) -> int:
-    return min(2048, 64 + 48 * len(keys))
+    """The answer's token budget: 48 per plain value, 384 per line-item list, at most 2048."""
+    return min(2048, 64 + sum(384 if asks_for_items(k) else 48 for k in keys))
 
 
 def extract(

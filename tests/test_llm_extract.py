@@ -502,3 +502,18 @@ def test_rolling_back_drafted_tokens_restores_the_model_state(embedded_backend):
     fresh, _ = b._step(ids[:6], None)
     assert torch.allclose(after_crop, fresh, atol=1e-3)
     assert torch.allclose(rows[1], fresh, atol=1e-3)  # the draft pass gave the same logits
+
+
+def test_line_item_fields_get_room_for_a_list():
+    from llm_stage.extract import asks_for_items, max_tokens_for
+
+    assert [
+        asks_for_items(k) for k in ("line items", "商品明细", "items", "item count", "number of items")
+    ] == [
+        True,
+        True,
+        True,
+        False,
+        False,
+    ]
+    assert max_tokens_for(["total", "date"]) == 160 and max_tokens_for(["total", "line items"]) >= 400

@@ -15,8 +15,6 @@ from .schema import answer_schema, is_strict
 
 class OpenAIBackend(Backend):
     name: ClassVar[str] = "openai"
-    supports_constrained: ClassVar[bool] = False
-    supports_json_schema: ClassVar[bool] = True
 
     class Options(Backend.Options):
         base_url: str = "http://127.0.0.1:8008/v1"
