@@ -370,31 +370,20 @@ def init_checkpoint(recipe: Recipe, work: Path) -> Path | None:
     if recipe.adapter is None:
         return None
     pth = work / "init_from_adapter.pth"
-    if not pth.is_file():
-        sys.path.insert(0, str(REPO_ROOT / "scripts"))
-        try:
-            import adapter_to_mmengine
-        finally:
-            sys.path.pop(0)
-        adapter_to_mmengine.convert(recipe.adapter, pth)
-        xpy = str(REPO_ROOT / recipe.venv / "bin" / "python")
-        try:
-            _run(
-                [
-                    xpy,
-                    "scripts/adapter_to_mmengine.py",
-                    "--check",
-                    str(pth),
-                    str(recipe.adapter),
-                    str(recipe.xbase),
-                ],
-                recipe,
-                work / "setup.log",
-                "the adapter's key check",
-            )
-        except FinetuneError:
-            pth.unlink(missing_ok=True)
-            raise
+    _run(
+        [
+            sys.executable,
+            str(REPO_ROOT / "scripts" / "adapter_to_mmengine.py"),
+            "--prepare",
+            str(recipe.adapter),
+            str(pth),
+            str(REPO_ROOT / recipe.venv / "bin" / "python"),
+            str(recipe.xbase),
+        ],
+        recipe,
+        work / "setup.log",
+        "converting and checking the starting adapter",
+    )
     return pth
 
 

@@ -4,6 +4,8 @@ instead of a fresh LoRA.
 
     python scripts/adapter_to_mmengine.py ADAPTER_DIR OUT.pth                # convert
     .venv-xtuner/bin/python scripts/adapter_to_mmengine.py --check OUT.pth ADAPTER_DIR XBASE
+    python scripts/adapter_to_mmengine.py --prepare ADAPTER_DIR OUT.pth XTUNER_PYTHON XBASE
+                                             # both: OUT.pth appears only once checked; kept if there
 
 peft saves `base_model.model.model.layers.N.self_attn.q_proj.lora_A.weight`; XTuner's model holds the
 peft model as `llm`, and peft keeps the adapter's name in the parameter path, so the same tensor is
@@ -86,7 +88,42 @@ def check(pth: str | Path, adapter_dir: str | Path, xbase: str | Path) -> dict:
     return {"lora_keys": len(want), "matched": len(have)}
 
 
+def prepare(adapter_dir: str | Path, out: str | Path, xtuner_python: str, xbase: str | Path) -> dict:
+    """Convert, then check in the XTuner venv (a subprocess: the check needs XTuner's peft); OUT
+    is written only when the check passes, and an OUT already there is kept. The one entry that
+    `make train-cpu INIT=ADAPTER` and `chatocr finetune` both use."""
+    import subprocess
+
+    out = Path(out)
+    if out.is_file() and out.stat().st_size > 0:
+        return {"kept": str(out)}
+    unchecked = out.with_name(out.name + ".unchecked")
+    summary = convert(adapter_dir, unchecked)
+    r = subprocess.run(
+        [
+            xtuner_python,
+            str(Path(__file__).resolve()),
+            "--check",
+            str(unchecked),
+            str(adapter_dir),
+            str(xbase),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if r.returncode != 0:
+        unchecked.unlink(missing_ok=True)
+        raise SystemExit(
+            (r.stderr or r.stdout).strip() or f"adapter_to_mmengine --check exited {r.returncode}"
+        )
+    unchecked.replace(out)
+    return {**summary, **json.loads(r.stdout.strip().splitlines()[-1])}
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["--prepare"] and len(argv) == 5:
+        print(json.dumps(prepare(*argv[1:])))
+        return 0
     if argv[:1] == ["--check"] and len(argv) == 4:
         print(json.dumps(check(*argv[1:])))
         return 0

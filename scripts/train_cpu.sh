@@ -54,12 +54,7 @@ init=()
 if [[ "${INIT:-}" == *.pth ]]; then
   init=("load_from=$INIT")
 elif [[ -n "${INIT:-}" ]]; then
-  mkdir -p "$WORK"
-  if [[ ! -s "$WORK/init_from_adapter.pth" ]]; then
-    .venv/bin/python scripts/adapter_to_mmengine.py "$INIT" "$WORK/init_from_adapter.pth.tmp"
-    "$XVENV/bin/python" scripts/adapter_to_mmengine.py --check "$WORK/init_from_adapter.pth.tmp" "$INIT" "$XBASE"
-    mv "$WORK/init_from_adapter.pth.tmp" "$WORK/init_from_adapter.pth"
-  fi
+  .venv/bin/python scripts/adapter_to_mmengine.py --prepare "$INIT" "$WORK/init_from_adapter.pth" "$XVENV/bin/python" "$XBASE"
   init=("load_from=$WORK/init_from_adapter.pth")
 fi
 [[ -n "${SEED:-}" ]] && init+=("randomness.seed=$SEED")
