@@ -18,7 +18,13 @@ from .normalize import name_words
 from .parsing import OutputInvalidError, parse_answer
 from .prompt import build_messages
 from .types import Extraction, FieldQuery, FieldValue
-from .value_rules import complete_addresses, reconcile_amounts, rules_for_fields, trim_value
+from .value_rules import (
+    complete_addresses,
+    complete_organisations,
+    reconcile_amounts,
+    rules_for_fields,
+    trim_value,
+)
 
 MAX_ATTEMPTS = 2
 
@@ -115,6 +121,7 @@ def extract(
         values = {
             k: trim_value(k, (v.strip() or None) if isinstance(v, str) else v) for k, v in values.items()
         }
+        values = complete_organisations(values, str(rendered))
         values = complete_addresses(reconcile_amounts(values, str(rendered)), str(rendered))
         t1 = time.perf_counter()
         grounded = ground_values(evidence, rendered, values, strict=strict)

@@ -23,6 +23,7 @@ __all__ = [
     "CopySource",
     "ValueRule",
     "complete_addresses",
+    "complete_organisations",
     "copy_forms",
     "is_address_field",
     "is_organisation_field",
@@ -277,7 +278,7 @@ _NOT_ORG = {
     "iban",
 }
 _REG_NO = regex.compile(r"(?<![\p{L}\p{N}])[A-Z]{0,2}\d{5,}[A-Z]?(?:\s?-\s?[A-Z0-9]{1,2})?(?![\p{L}\p{N}])")
-_LEADING_CODE = regex.compile(r"^[A-Z]{0,3}\d{4,}[A-Z]?\s+(?=\p{L})")
+_LEADING_CODE = regex.compile(r"^#?[A-Z]{0,3}\d{4,}[A-Z]?\s+(?=\p{L})")
 _TRAILING_LABEL = regex.compile(
     r"(?i)(?:[\s(\[{,:;#-]|\b(?:co|company|reg|regn|registration|roc|no|gst|id)\b\.?)+$"
 )
@@ -460,11 +461,11 @@ def _address_rows(rows: list[str], i: int, j: int) -> tuple[int, int]:
     return i, j
 
 
-def _locate_rows(rows: list[str], value: str) -> tuple[int, int, bool, str] | None:
+def _locate_rows(rows: list[str], value: str, guard=_NOT_ADDRESS) -> tuple[int, int, bool, str] | None:
     """Where `value` sits in the rows (case and spacing aside): its first and last row, whether it
     begins inside the first one (after a label, say), and the rest of the last row after it (a copy
     cut short, "... 81100 JOHOR BAHRU, JOHO"), or None. A value ending inside a row that also holds
-    a phone or a tax number is left alone."""
+    a phone or a tax number (`guard`; None: no such check) is left alone."""
     flat = [_WS.sub(" ", r).strip() for r in rows]
     norm = [r.casefold() for r in flat]
     want = _WS.sub(" ", value).strip().casefold()
@@ -479,7 +480,7 @@ def _locate_rows(rows: list[str], value: str) -> tuple[int, int, bool, str] | No
     i = max(n for n, st in enumerate(starts) if st <= pos)
     j = max(n for n, st in enumerate(starts) if st < end)
     rest = flat[j][end - starts[j] :] if len(flat[j]) == len(norm[j]) else ""
-    if rest and _NOT_ADDRESS.search(rows[j]):
+    if rest and guard is not None and guard.search(rows[j]):
         return None
     return i, j, pos > starts[i], rest
 
@@ -527,4 +528,67 @@ def complete_addresses(values: dict, text: str) -> dict:
         grown = _ADDRESS_LABEL.sub("", grown, count=1)  # "HQ ADD: LOT 11995, ..." printed on the row
         if not _CJK.search(grown) and grown:
             out[k] = grown
+    return out
+
+
+# ----------------------------------------------------------------------- whole organisation names
+# A company prints its legal name on one row or two ("LIAN CHI PU TIAN VEGETARIAN" / "RESTAURANT SDN
+# BHD"), ending in its legal form. A small model copies part of it ("CO. (M) SDN BHD" of "POPULAR
+# BOOK CO. (M) SDN BHD"), stops a row early, copies the brand or branch line above the legal name,
+# or copies a code printed near it ("A03115"). A value that is part of a row ending in a legal form
+# becomes that row; a value ending a row, followed by a short row ending in a legal form, takes in
+# that row when it is a bare legal form and gives way to it when it is a name of its own; a value
+# with no word in it (a code) gives way to the first row near the top that ends in a legal form. Latin script only; the registration
+# number rules above still apply, and the result is the document's own rows.
+_LEGAL_FORM = regex.compile(
+    r"(?i)\b(?:sdn\.?\s*bhd|s/b|bhd|berhad|ltd|limited|inc|corp|corporation|pte|llc|plc|gmbh|enterprises?"
+    r"|trading|restaurant)\.?\s*$"
+)
+# a row that names another party (the owner, a licensor, a former name) or is a tax line
+_NOT_NAME_ROW = regex.compile(
+    r"(?i)\b(?:tel|fax|gst|sst|reg|regn|invoice|receipt|owned|operated|managed|licensee|licensed|formerly"
+    r"|known|member|by)\b"
+)
+_HAS_WORD = regex.compile(r"\p{L}{3,}")
+_LEGAL_TAIL = regex.compile(
+    r"(?i)(?:\s*(?:\b(?:sdn\.?\s*bhd|s/b|bhd|berhad|ltd|limited|inc|corp|corporation|pte|llc|plc|gmbh"
+    r"|enterprises?|trading|restaurant|co)\b|\(m\))\.?)+\s*$"
+)
+ORG_SEARCH_ROWS = 8
+
+
+def _legal_row(row: str, name: str) -> str | None:
+    """The row as an organisation name (registration number cut) when it ends in a legal form."""
+    r = trim_value(name, _WS.sub(" ", row).strip())
+    return r if isinstance(r, str) and _LEGAL_FORM.search(r) and _HAS_WORD.search(r) else None
+
+
+def complete_organisations(values: dict, text: str) -> dict:
+    """`values` with each organisation field's value grown to its whole printed name (see above)."""
+    out = dict(values)
+    rows = text.split("\n")
+    for k, v in values.items():
+        if not is_organisation_field(k) or not isinstance(v, str) or _CJK.search(v):
+            continue
+        if not _HAS_WORD.search(v):  # a code, not a name
+            top = (_legal_row(r, k) for r in rows[:ORG_SEARCH_ROWS] if not _NOT_NAME_ROW.search(r))
+            out[k] = next((r for r in top if r), v)
+            continue
+        found = _locate_rows(rows, v, guard=None)
+        if found is None:
+            continue
+        i, j, mid_start, rest = found
+        whole = _legal_row(" ".join(rows[i : j + 1]), k)
+        vn = _WS.sub(" ", v).strip()
+        head = whole[: max(0, whole.casefold().find(vn.casefold()))] if whole is not None else ""
+        if whole is not None and (rest or (mid_start and _HAS_WORD.search(head))):
+            out[k] = whole
+        elif not rest and not _LEGAL_FORM.search(v) and j + 1 < len(rows) and len(rows[j + 1].split()) <= 6:
+            nxt = _legal_row(rows[j + 1], k)
+            if nxt is not None and not _NOT_NAME_ROW.search(rows[j + 1]):
+                # a name of its own below a brand or branch line is the company; a bare legal form
+                # ("RESTAURANT SDN BHD") finishes the row above
+                out[k] = (
+                    nxt if _HAS_WORD.search(_LEGAL_TAIL.sub("", nxt)) else f"{_WS.sub(' ', v).strip()} {nxt}"
+                )
     return out

@@ -194,6 +194,33 @@ def test_an_address_grows_to_its_whole_printed_block():
         assert ex.values() == reply
 
 
+def test_an_organisation_name_grows_to_its_legal_name():
+    # part of the legal-name row, a row stopped early, a brand line above the legal name, a code
+    ocr = _rows(
+        "T0123",
+        "KEDAI BUKU MAJU CO. (M) SDN BHD (123456-A)",
+        "NO. 8, JALAN MAWAR 3, 43000 KAJANG",
+        "TOTAL 15.00",
+    )
+    for answered in ("CO. (M) SDN BHD", "KEDAI BUKU MAJU", "T0123", "KEDAI BUKU MAJU CO. (M) SDN BHD"):
+        reply = {"company": answered}
+        ex = extract(ocr, FieldQuery(fields=["company"]), Scripted([json.dumps(reply)]))
+        assert ex.values() == {"company": "KEDAI BUKU MAJU CO. (M) SDN BHD"}, answered
+        assert ex.fields["company"].grounded
+    split = _rows("LIAN HUA VEGETARIAN", "RESTAURANT SDN BHD", "Taman Maju Branch", "SRI WANGI SDN BHD")
+    for answered, want in (
+        ("LIAN HUA VEGETARIAN", "LIAN HUA VEGETARIAN RESTAURANT SDN BHD"),  # a bare legal form finishes it
+        ("Taman Maju Branch", "SRI WANGI SDN BHD"),  # a name of its own below a branch line
+    ):
+        ex = extract(split, FieldQuery(fields=["store"]), Scripted([json.dumps({"store": answered})]))
+        assert ex.values() == {"store": want} and ex.fields["store"].grounded
+    # a name with no legal form nearby, an owner line, and non-organisation fields stay as answered
+    other = _rows("SANYU STATIONERY SHOP", "Owned By : SANYU SUPPLY SDN BHD", "A06")
+    for reply in ({"company": "SANYU STATIONERY SHOP"}, {"receipt_no": "A06"}):
+        ex = extract(other, FieldQuery(fields=list(reply)), Scripted([json.dumps(reply)]))
+        assert ex.values() == reply
+
+
 def test_a_total_that_does_not_add_up_is_replaced_by_the_printed_sum():
     # 价税合计 = 合计金额 + 合计税额: a model that took the tax for the total gets the printed sum
     lines = [
