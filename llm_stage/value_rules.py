@@ -385,10 +385,11 @@ def reconcile_amounts(values: dict, text: str) -> dict:
 # ---------------------------------------------------------------------------- multi-row addresses
 # A printed street address runs over 2-4 rows ("LOT P.T. 2811, JALAN ANGSA," / "TAMAN BERKELEY" /
 # "41150 KLANG, SELANGOR"), and a small model tends to copy one of them, or stop mid-row, or take
-# in the store name above. An address value is snapped to the whole rows it touches, loses leading
-# rows that are no address and rows after the state that are none, and is grown into its neighbours while they read as address (a street word, a
-# postcode, a state, or the row before ending in a comma) and stop before a row that reads as
-# something else (a phone, a registration or tax number, a company line, a date). It ends at the
+# in the store name above. An address value is completed to the end of the row it stops in, loses
+# leading rows that are no address and rows after the state that are none, and is grown into its
+# neighbours while they read as address (a street word, a postcode, a state, or the row before
+# ending in a comma), stopping before a row that reads as something else (a phone, a registration
+# or tax number, a company line, a date). It ends at the
 # row with the state, or at the postcode row when the next row is not a state. When the model's
 # value does not read as an address at all (a GST number, an item line), the block around the
 # document's first postcode row is taken instead. Latin-script addresses only; the result is a run
@@ -538,8 +539,9 @@ def complete_addresses(values: dict, text: str) -> dict:
 # or copies a code printed near it ("A03115"). A value that is part of a row ending in a legal form
 # becomes that row; a value ending a row, followed by a short row ending in a legal form, takes in
 # that row when it is a bare legal form and gives way to it when it is a name of its own; a value
-# with no word in it (a code) gives way to the first row near the top that ends in a legal form. Latin script only; the registration
-# number rules above still apply, and the result is the document's own rows.
+# with no word in it (a code) gives way to the first row near the top that ends in a legal form.
+# Latin script only; the registration number rules above still apply, and the result is the
+# document's own rows.
 _LEGAL_FORM = regex.compile(
     r"(?i)\b(?:sdn\.?\s*bhd|s/b|bhd|berhad|ltd|limited|inc|corp|corporation|pte|llc|plc|gmbh|enterprises?"
     r"|trading|restaurant)\.?\s*$"
