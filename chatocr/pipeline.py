@@ -18,10 +18,11 @@ from .settings import Settings
 
 
 class ModelLocks:
-    """One lock per model object: OCR and LLM inference never run twice at once on the same model
-    (neither RapidOCR's wrapper nor a torch generate() call is documented thread-safe), while OCR
-    of one document may overlap with LLM inference on another. Process-wide, so pipelines that
-    share a backend (the API's one per OCR engine, the demo's per session) share its lock."""
+    """One lock per OCR engine object: OCR never runs twice at once on the same engine (RapidOCR's
+    wrapper is not documented thread-safe), while OCR of one document may overlap with LLM
+    inference on another. Process-wide, so pipelines that share an engine share its lock. LLM
+    backends guard their own model (`Backend.generate` is thread-safe), so a remote backend's
+    requests are not serialised here."""
 
     def __init__(self):
         self._locks: dict[int, threading.Lock] = {}
@@ -155,8 +156,7 @@ class Pipeline:
         opts: dict = {"strict": strict, "normalize": normalize, "review_below": self.review_below}
         if copy is not None:
             opts["copy"] = copy
-        with MODEL_LOCKS(backend):
-            result = extract(ocr, query, backend, **opts)
+        result = extract(ocr, query, backend, **opts)
         result.timings["ocr_s"] = ocr_seconds(ocr)
         return result
 

@@ -65,7 +65,11 @@ class Backend(ABC):
         """Answer the chat `messages`. With `keys`, a backend that supports it returns a JSON object
         with exactly those keys (constrained decoding or schema-guided output). A backend with
         `supports_copy` also honours `copy_from` (values only as substrings of that text) and
-        `rules` (key -> `value_rules.ValueRule`); others ignore both."""
+        `rules` (key -> `value_rules.ValueRule`); others ignore both.
+
+        Thread-safe: callers (the API's worker threads, the demo's sessions, `chatocr serve-llm`)
+        share one backend without a lock of their own. A backend that holds a model in this
+        process serialises its own calls; a remote one lets them run concurrently."""
 
 
 _REGISTRY: dict[str, Callable[..., Backend]] = {}

@@ -9,7 +9,6 @@ serialised.
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 
@@ -45,7 +44,6 @@ def create_app(backend: Backend):
     from fastapi.responses import JSONResponse
 
     app = FastAPI(title="chatocr LLM server", version="1")
-    lock = threading.Lock()
     model_id = backend.model_name
 
     def error(status: int, message: str, kind: str = "invalid_request_error"):
@@ -77,8 +75,7 @@ def create_app(backend: Backend):
         max_tokens = max(1, min(max_tokens, 4096))
         keys = schema_keys(body.get("response_format"))
         msgs = [{"role": str(m["role"]), "content": m["content"]} for m in messages]
-        with lock:
-            r = backend.generate(msgs, keys=keys, max_new_tokens=max_tokens)
+        r = backend.generate(msgs, keys=keys, max_new_tokens=max_tokens)  # the backend serialises its model
         return {
             "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
             "object": "chat.completion",
