@@ -15,9 +15,10 @@ A box is an instruction when it has
   - words that override instructions ("ignore previous instructions", "disregard the receipt",
     忽略以上指令, 以上内容作废, 新指令, 以此为准);
   - an address to a model ("AI NOTE", "for AI use only", "note to the extraction model", 仅供AI识别,
-    AI助手) or a command to answer ("answer total = …", "output: …", 回答为, 填写 …).
-Receipts and invoices print none of these; a false alarm only removes one box from what can be
-copied, and the field it held comes back null and flagged for review rather than wrong.
+    AI助手) or a command to answer ("answer total = …", "output: …", 输出：, 回答为, 填写 …).
+Receipts and invoices print none of these (a company named 人工智能科技有限公司, a cable called 输出线
+and "GST OUTPUT TAX" are not instructions); a false alarm only removes one box from what can be
+copied and grounded, so its value comes from elsewhere on the page or is null.
 """
 
 from __future__ import annotations
@@ -48,11 +49,11 @@ _PATTERNS = [
     r"\b(?:AI|LLM|GPT)\s+(?:model|assistant|system|reader|extractor|agent)\b|\b(?:dear|hey|hi)\s+(?:AI|model|assistant|LLM|bot)\b",
     r"\b(?:note|attn|attention|message|instructions?)\s+(?:to|for)\s+(?:the\s+)?(?:AI|model|assistant|LLM|bot)\b",
     r"\bfor\s+AI\s+use\b|\bAI\s+(?:note|assistant)\b",
-    r"仅供\s*AI|AI\s*助手|人工智能|大模型",
+    r"仅供\s*AI|(?:AI|人工智能|大模型)\s*(?:助手|注意|识别|须知)|请(?:AI|人工智能|大模型)",
     # a command to answer
     r"\b(?:answer|respond|reply|report)\b[^=:：\n]{0,40}?(?:=|\bas\b(?!\s+(?:of|at|per)\b)|\bis\b)\s*\S",
     r"^\s*(?:answer|output|new\s+task)\s*[:：]",
-    r"(?:输出|回答为|答案为|答案是|回答|填写)\s*[:：]?\s*\S",
+    r"(?:输出|回答)\s*[:：{]|(?:回答为|答案为|答案是|填写)\s*[:：]?\s*\S",
 ]
 _INSTRUCTION = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE | re.MULTILINE)
 # 填写 also heads ordinary form labels (填写日期, 填写说明): only a 填写 that is followed by a value,

@@ -36,6 +36,8 @@ ORDINARY = [
     "销售方 名  称： 飞海科技传媒有限公司  备注",
     "TOTAL ITEMS {2}",
     "Answered by: Cashier 03",
+    "销售方名称：北京人工智能科技有限公司",
+    "USB输出线 2条",
 ]
 
 
