@@ -540,8 +540,8 @@ def complete_addresses(values: dict, text: str) -> dict:
 # becomes that row; a value ending a row, followed by a short row ending in a legal form, takes in
 # that row when it is a bare legal form and gives way to it when it is a name of its own; a value
 # with no word in it (a code) gives way to the first row near the top that ends in a legal form.
-# Latin script only; the registration number rules above still apply, and the result is the
-# document's own rows.
+# Latin script (Chinese names: see _is_title_piece); the registration number rules above still
+# apply, and the result is the document's own rows.
 _LEGAL_FORM = regex.compile(
     r"(?i)\b(?:sdn\.?\s*bhd|s/b|bhd|berhad|ltd|limited|inc|corp|corporation|pte|llc|plc|gmbh|enterprises?"
     r"|trading|restaurant)\.?\s*$"
@@ -565,12 +565,31 @@ def _legal_row(row: str, name: str) -> str | None:
     return r if isinstance(r, str) and _LEGAL_FORM.search(r) and _HAS_WORD.search(r) else None
 
 
+# A Chinese organisation name ends in its kind (…公司, …厂, …银行); a value copied from the row that
+# carries the document's title (北京增值税普通发票) without such an ending is a piece of the title, not
+# a name: no answer is better than that one.
+_CJK_ORG_END = regex.compile(
+    r"(?:公司|厂|店|行|部|中心|院|局|所|社|会|馆|处|站|队|集团|室|场|园|校|庄|坊|城|楼)\s*$"
+)
+
+
+def _is_title_piece(rows: list[str], value: str) -> bool:
+    v = _WS.sub("", value)
+    if _CJK_ORG_END.search(v):
+        return False
+    return any(v in _WS.sub("", r) and "发票" in r for r in rows) or "发票" in v
+
+
 def complete_organisations(values: dict, text: str) -> dict:
     """`values` with each organisation field's value grown to its whole printed name (see above)."""
     out = dict(values)
     rows = text.split("\n")
     for k, v in values.items():
-        if not is_organisation_field(k) or not isinstance(v, str) or _CJK.search(v):
+        if not is_organisation_field(k) or not isinstance(v, str):
+            continue
+        if _CJK.search(v):
+            if _is_title_piece(rows, v):
+                out[k] = None
             continue
         if not _HAS_WORD.search(v):  # a code, not a name
             top = (_legal_row(r, k) for r in rows[:ORG_SEARCH_ROWS] if not _NOT_NAME_ROW.search(r))

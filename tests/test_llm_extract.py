@@ -214,6 +214,18 @@ def test_an_organisation_name_grows_to_its_legal_name():
     ):
         ex = extract(split, FieldQuery(fields=["store"]), Scripted([json.dumps({"store": answered})]))
         assert ex.values() == {"store": want} and ex.fields["store"].grounded
+    # a piece of a Chinese invoice's title is no organisation: null rather than wrong
+    title = _rows("广东增值税专用发票  发票代码 4400154130", "名称：深圳市购机汇网络有限公司")
+    for answered, want in (
+        ("广东增值", None),
+        ("广东增值税专用发票", None),
+        ("深圳市购机汇网络有限公司", "深圳市购机汇网络有限公司"),
+    ):
+        reply = {"购买方名称": answered}
+        ex = extract(
+            title, FieldQuery(fields=["购买方名称"]), Scripted([json.dumps(reply, ensure_ascii=False)])
+        )
+        assert ex.values() == {"购买方名称": want}, answered
     # a name with no legal form nearby, an owner line, and non-organisation fields stay as answered
     other = _rows("SANYU STATIONERY SHOP", "Owned By : SANYU SUPPLY SDN BHD", "A06")
     for reply in ({"company": "SANYU STATIONERY SHOP"}, {"receipt_no": "A06"}):
