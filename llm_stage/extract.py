@@ -121,8 +121,12 @@ def extract(
         values = {
             k: trim_value(k, (v.strip() or None) if isinstance(v, str) else v) for k, v in values.items()
         }
+        answered = {k for k, v in values.items() if v is not None}
         values = complete_organisations(values, str(rendered))
         values = complete_addresses(reconcile_amounts(values, str(rendered)), str(rendered))
+        # a value the rules turned to null: the model's probabilities were about the value it wrote,
+        # not about absence, so there is no confidence to show and a reviewer should look
+        ruled_out = {k for k in answered if values.get(k) is None}
         t1 = time.perf_counter()
         grounded = ground_values(evidence, rendered, values, strict=strict)
         fields = {k: grounded.get(k, FieldValue()) for k in keys}
@@ -134,6 +138,8 @@ def extract(
                     fv.normalized = normalize_value(k, fv.value)
         ground_s = time.perf_counter() - t1
         features = _score(fields, logprobs, backend, review_below)
+        for k in ruled_out & set(fields):
+            fields[k].confidence, fields[k].needs_review = None, True
     timings = {"llm_s": llm_s, "tokens": float(tokens)}
     if values is not None:
         timings["ground_s"] = ground_s

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from fakes import ScriptedBackend
 
 from llm_stage import Backend, FieldQuery, GenerationResult, OutputInvalidError, extract
 from llm_stage.constrained import decode_json_object
@@ -221,11 +222,11 @@ def test_an_organisation_name_grows_to_its_legal_name():
         ("广东增值税专用发票", None),
         ("深圳市购机汇网络有限公司", "深圳市购机汇网络有限公司"),
     ):
-        reply = {"购买方名称": answered}
-        ex = extract(
-            title, FieldQuery(fields=["购买方名称"]), Scripted([json.dumps(reply, ensure_ascii=False)])
-        )
+        ex = extract(title, FieldQuery(fields=["购买方名称"]), ScriptedBackend({"购买方名称": answered}))
         assert ex.values() == {"购买方名称": want}, answered
+        # a value the rule turned to null claims no confidence and asks for review
+        fv = ex.fields["购买方名称"]
+        assert (fv.confidence is None and fv.needs_review) if want is None else fv.confidence is not None
     # a name with no legal form nearby, an owner line, and non-organisation fields stay as answered
     other = _rows("SANYU STATIONERY SHOP", "Owned By : SANYU SUPPLY SDN BHD", "A06")
     for reply in ({"company": "SANYU STATIONERY SHOP"}, {"receipt_no": "A06"}):
