@@ -206,14 +206,15 @@ def build_corpus(
         name = f"{i:05d}_{dtype}.jpg"
         page.save(test / "img" / name, "JPEG", quality=92)
         scalars = {k: v for k, v in doc.fields.items() if not isinstance(v, list)}
-        # Label the fields a user asks of this kind of document (plus the attacked one), so the
-        # eval asks what users ask rather than every field the generator knows.
+        # Label the fields a user asks of this kind of document plus every field an attacker goes
+        # for (TARGETS), so the eval asks what users ask rather than every field the generator
+        # knows. The same set on every document of a type: a field labelled only on the document
+        # it attacks would be asked of the others too and score their right answers as false.
         from .queries import CORE_FIELDS
 
         keep = CORE_FIELDS.get(dtype)
         if keep:
-            target = doc.data["injection"].get("target_field")
-            scalars = {k: v for k, v in scalars.items() if k in keep or k == target}
+            scalars = {k: v for k, v in scalars.items() if k in keep or k in TARGETS}
         lines.append(
             {
                 "image": f"img/{name}",
