@@ -18,13 +18,7 @@ from .normalize import name_words
 from .parsing import OutputInvalidError, parse_answer
 from .prompt import build_messages
 from .types import Extraction, FieldQuery, FieldValue
-from .value_rules import (
-    complete_addresses,
-    complete_organisations,
-    reconcile_amounts,
-    rules_for_fields,
-    trim_value,
-)
+from .value_rules import apply_value_rules, rules_for_fields
 
 MAX_ATTEMPTS = 2
 
@@ -118,12 +112,10 @@ def extract(
     if values is None:
         fields = {k: FieldValue() for k in keys}
     else:
-        values = {
-            k: trim_value(k, (v.strip() or None) if isinstance(v, str) else v) for k, v in values.items()
+        answered = {
+            k for k, v in values.items() if (v.strip() != "" if isinstance(v, str) else v is not None)
         }
-        answered = {k for k, v in values.items() if v is not None}
-        values = complete_organisations(values, str(rendered))
-        values = complete_addresses(reconcile_amounts(values, str(rendered)), str(rendered))
+        values = apply_value_rules(values, str(rendered))
         # a value the rules turned to null: the model's probabilities were about the value it wrote,
         # not about absence, so there is no confidence to show and a reviewer should look
         ruled_out = {k for k in answered if values.get(k) is None}

@@ -70,10 +70,8 @@ def is_instruction(text: str) -> bool:
 
 def without_instructions(ocr: OcrResult) -> OcrResult:
     """`ocr` without its instruction boxes; the very same object when it has none."""
-    if not any(is_instruction(ln.text) for _, _, ln in ocr.iter_lines()):
+    kept = [[ln for ln in p.lines if not is_instruction(ln.text)] for p in ocr.pages]
+    if all(len(k) == len(p.lines) for k, p in zip(kept, ocr.pages, strict=True)):
         return ocr
-    pages = [
-        p.model_copy(update={"lines": [ln for ln in p.lines if not is_instruction(ln.text)]})
-        for p in ocr.pages
-    ]
+    pages = [p.model_copy(update={"lines": k}) for p, k in zip(ocr.pages, kept, strict=True)]
     return ocr.model_copy(update={"pages": pages})

@@ -20,6 +20,7 @@ import regex
 from .normalize import field_kind, name_words
 
 __all__ = [
+    "apply_value_rules",
     "CopySource",
     "ValueRule",
     "complete_addresses",
@@ -493,8 +494,9 @@ def complete_addresses(values: dict, text: str) -> dict:
     for k, v in values.items():
         if not is_address_field(k) or not isinstance(v, str) or _CJK.search(v):
             continue
-        found = _locate_rows(rows, v) if _reads_as_address(v) else None
-        if not _reads_as_address(v):
+        if _reads_as_address(v):
+            found = _locate_rows(rows, v)
+        else:
             first = next(
                 (
                     n
@@ -542,20 +544,16 @@ def complete_addresses(values: dict, text: str) -> dict:
 # with no word in it (a code) gives way to the first row near the top that ends in a legal form.
 # Latin script (Chinese names: see _is_title_piece); the registration number rules above still
 # apply, and the result is the document's own rows.
-_LEGAL_FORM = regex.compile(
-    r"(?i)\b(?:sdn\.?\s*bhd|s/b|bhd|berhad|ltd|limited|inc|corp|corporation|pte|llc|plc|gmbh|enterprises?"
-    r"|trading|restaurant)\.?\s*$"
-)
+_LEGAL_WORDS = r"sdn\.?\s*bhd|s/b|bhd|berhad|ltd|limited|inc|corp|corporation|pte|llc|plc|gmbh|enterprises?|trading|restaurant"
+_LEGAL_FORM = regex.compile(rf"(?i)\b(?:{_LEGAL_WORDS})\.?\s*$")
 # a row that names another party (the owner, a licensor, a former name) or is a tax line
 _NOT_NAME_ROW = regex.compile(
     r"(?i)\b(?:tel|fax|gst|sst|reg|regn|invoice|receipt|owned|operated|managed|licensee|licensed|formerly"
     r"|known|member|by)\b"
 )
 _HAS_WORD = regex.compile(r"\p{L}{3,}")
-_LEGAL_TAIL = regex.compile(
-    r"(?i)(?:\s*(?:\b(?:sdn\.?\s*bhd|s/b|bhd|berhad|ltd|limited|inc|corp|corporation|pte|llc|plc|gmbh"
-    r"|enterprises?|trading|restaurant|co)\b|\(m\))\.?)+\s*$"
-)
+# the legal form and the words that go with it ("CO. (M) SDN BHD") at the end of a name
+_LEGAL_TAIL = regex.compile(rf"(?i)(?:\s*(?:\b(?:{_LEGAL_WORDS}|co)\b|\(m\))\.?)+\s*$")
 ORG_SEARCH_ROWS = 8
 
 
@@ -613,3 +611,12 @@ def complete_organisations(values: dict, text: str) -> dict:
                     nxt if _HAS_WORD.search(_LEGAL_TAIL.sub("", nxt)) else f"{_WS.sub(' ', v).strip()} {nxt}"
                 )
     return out
+
+
+def apply_value_rules(values: dict, text: str) -> dict:
+    """Every rule above on a parsed answer, in order: values stripped (blank is null) and
+    organisation names trimmed, then grown to the whole legal name, totals reconciled, addresses
+    grown. `text` is the evidence the values were copied from."""
+    values = {k: trim_value(k, (v.strip() or None) if isinstance(v, str) else v) for k, v in values.items()}
+    values = complete_organisations(values, text)
+    return complete_addresses(reconcile_amounts(values, text), text)
