@@ -30,6 +30,8 @@ __all__ = [
     "is_organisation_field",
     "rule_for_field",
     "rules_for_fields",
+    "paid_amount",
+    "settle_total",
     "trim_value",
 ]
 
@@ -383,6 +385,97 @@ def reconcile_amounts(values: dict, text: str) -> dict:
     return values
 
 
+# ------------------------------------------------------------------------ the amount actually paid
+# A receipt's total is what the customer paid: the card payment, or the cash tendered less the
+# change. A small model often copies a neighbouring amount instead: the total before tax ("Total
+# Sales (Excluding GST) 381.50"), the GST summary's net column, the tax ("(Total Included GST @ 6% :
+# 1.09)"), a line item, a tax rate, or the total before cash rounding (45.34 where "Rounding RM 45.35"
+# was paid). When the payment rows settle the paid amount without ambiguity and the document prints
+# that amount again on a total row (TOTAL, DUE, AMOUNT, NETT, ROUNDED, ...) that is no payment row, a
+# gross-total value that differs from it takes that printed span (so it stays grounded). The paid
+# amount is one card payment less any change, or the cash tendered less the change; cash with no
+# change row counts only as exact payment, which the total row confirms. A null stays null.
+_PAID_BY_CARD = regex.compile(
+    r"(?i)\b(?:visa|master\s*card|mastercard|amex|credit(?:\s*card)?|debit(?:\s*card)?|card|cc|paid\s*by"
+    r"|e-?wallet|boost|grab\s*pay|touch\s*(?:n|&|and)\s*go|tng)\b"
+)
+_PAID_CASH = regex.compile(r"(?i)\b(?:cash|tendered|tender|pay|payment|paid)\b")
+_CHANGE = regex.compile(r"(?i)\b(?:change|chg|baki)\b")
+_NOT_PAYMENT = regex.compile(r"(?i)round|\bgst\b|\btax\b|\bsst\b|\bqty\b|refund")
+_TOTAL_ROW = regex.compile(r"(?i)total|\bdue\b|amount|\bamt\b|\bnett?\b|payable|jumlah|round")
+_ROW_MONEY = regex.compile(r"(?<![\d.,])(?:\d{1,3}(?:,\d{3})+|\d+)?[.,]\d{2}(?![\d%]|\s*%)")
+
+
+def _row_amounts(row: str) -> list[tuple[str, Decimal]]:
+    """The money amounts printed on a row (two decimals, not a percentage), as (span, value)."""
+    out = []
+    for m in _ROW_MONEY.finditer(row):
+        span = m.group(0)
+        digits = span.replace(",", "") if regex.search(r"\.\d{2}$", span) else span.replace(",", ".")
+        try:
+            out.append((span, Decimal(digits if not digits.startswith(".") else "0" + digits)))
+        except InvalidOperation:
+            continue
+    return out
+
+
+def paid_amount(text: str) -> tuple[str, Decimal] | None:
+    """(printed span, value) of the amount a receipt's payment rows settle, when they settle one
+    and a total row prints it too; else None. See above."""
+    rows = [r for r in text.splitlines() if r.strip()]
+    card: set[Decimal] = set()
+    cash: set[Decimal] = set()
+    change: set[Decimal] = set()
+    payment_rows = set()
+    for i, row in enumerate(rows):
+        amounts = _row_amounts(row)
+        if not amounts or _NOT_PAYMENT.search(row):
+            continue
+        last = amounts[-1][1]
+        if _CHANGE.search(row):
+            change.add(last)
+            payment_rows.add(i)
+        elif _PAID_BY_CARD.search(row):
+            card.add(last)
+            payment_rows.add(i)
+        elif _PAID_CASH.search(row):
+            cash.add(last)
+            payment_rows.add(i)
+    if len(change) > 1 or len(card) > 1 or len(cash) > 1 or (card and cash):
+        return None
+    if card and not cash:
+        paid = next(iter(card)) - (next(iter(change)) if change else Decimal(0))
+    elif cash:
+        paid = next(iter(cash)) - (next(iter(change)) if change else Decimal(0))
+    else:
+        return None
+    if paid <= 0:
+        return None
+    for i, row in enumerate(rows):
+        if i in payment_rows or not _TOTAL_ROW.search(row):
+            continue
+        for span, value in _row_amounts(row):
+            if value == paid:
+                return span, paid
+    return None
+
+
+def settle_total(values: dict, text: str) -> dict:
+    """`values` with a gross total that is not the paid amount replaced by it (see above)."""
+    gross = [k for k, v in values.items() if isinstance(v, str) and amount_role(k) == "gross"]
+    if not gross:
+        return values
+    settled = paid_amount(text)
+    if settled is None:
+        return values
+    span, paid = settled
+    out = dict(values)
+    for k in gross:
+        if _decimal(k, values[k]) != paid:
+            out[k] = span
+    return out
+
+
 # ---------------------------------------------------------------------------- multi-row addresses
 # A printed street address runs over 2-4 rows ("LOT P.T. 2811, JALAN ANGSA," / "TAMAN BERKELEY" /
 # "41150 KLANG, SELANGOR"), and a small model tends to copy one of them, or stop mid-row, or take
@@ -615,8 +708,8 @@ def complete_organisations(values: dict, text: str) -> dict:
 
 def apply_value_rules(values: dict, text: str) -> dict:
     """Every rule above on a parsed answer, in order: values stripped (blank is null) and
-    organisation names trimmed, then grown to the whole legal name, totals reconciled, addresses
-    grown. `text` is the evidence the values were copied from."""
+    organisation names trimmed, then grown to the whole legal name, a receipt's total settled by
+    its payment rows, totals reconciled, addresses grown. `text` is the evidence the values were copied from."""
     values = {k: trim_value(k, (v.strip() or None) if isinstance(v, str) else v) for k, v in values.items()}
     values = complete_organisations(values, text)
-    return complete_addresses(reconcile_amounts(values, text), text)
+    return complete_addresses(reconcile_amounts(settle_total(values, text), text), text)

@@ -265,6 +265,66 @@ def test_a_total_that_does_not_add_up_is_replaced_by_the_printed_sum():
         assert ex.values() == want
 
 
+def test_a_receipt_total_is_the_amount_its_payment_rows_settle():
+    # The model copies a neighbour of the total: the total before tax, the GST line, an item, the
+    # total before cash rounding. Cash less change (or a card payment) that a total row prints wins.
+    excl = _rows(
+        "101756 15 16.50 262.35 SR",
+        "Total Sales (Excluding GST) 381.50",
+        "Total GST 22.89",
+        "Total Sales (Inclusive of GST) : 404.39",
+        "CASH: 450.00",
+        "Change : 45.61",
+        "SR 6 381.50 22.89",
+    )
+    for answered in ("381.50", "22.89", "262.35", "16.50", "404.39"):
+        ex = extract(excl, FieldQuery(fields=["total"]), Scripted([json.dumps({"total": answered})]))
+        assert ex.values() == {"total": "404.39"} and ex.fields["total"].grounded, answered
+        assert ex.fields["total"].box[0][1] == 90  # the total row, not the cash row
+    rounding = _rows(
+        "Total Sales (Inclusive GST) RM 45.34",
+        "Rounding Adjustment RM .01",
+        "Rounding RM 45.35",
+        "CREDIT RM 45.35",
+        "CHANGE RM .00",
+    )
+    tax_line = _rows(
+        "181010 French Lo 8 2.40 19.20 S",
+        "Due 19.20",
+        "Pay 20.00",
+        "Change 0.80",
+        "(Total Included GST @ 6% : 1.09)",
+    )
+    exact_cash = _rows(
+        "TOTAL INCL. GST 6.00% RM 47.70", "CASH 47.70", "GST Summary Amount Tax", "SR 45.00 2.70"
+    )
+    for ocr, answered, want in (
+        (rounding, "45.34", "45.35"),
+        (tax_line, "1.09", "19.20"),
+        (exact_cash, "6.00", "47.70"),
+        (exact_cash, "45.00", "47.70"),
+    ):
+        reply = {"date": None, "amount due": answered}
+        ex = extract(ocr, FieldQuery(fields=list(reply)), Scripted([json.dumps(reply)]))
+        assert ex.values() == {**reply, "amount due": want}, answered
+    reply = {"subtotal": "381.50", "cash": "450.00", "total": "22.89"}  # only the gross total changes
+    ex = extract(excl, FieldQuery(fields=list(reply)), Scripted([json.dumps(reply)]))
+    assert ex.values() == {**reply, "total": "404.39"}
+    # Nothing settles: cash with no change row and no total row printing it, two cash rows, a card
+    # amount printed nowhere else, a tax row that prints a "cash" word. A null total stays null.
+    for ocr, answered in (
+        (_rows("TOTAL 15.00", "CASH 50.00"), "15.00"),
+        (_rows("TOTAL 15.00", "CASH 10.00", "CASH 10.00 5.00", "CHANGE 0.00"), "15.00"),
+        (_rows("Amt paid excl. GST: RM 73.87", "PAID BY:CC:7186:RM78.30"), "73.87"),
+        (_rows("TOTAL 15.00", "GST CASH ACCOUNTING 6.00", "CHANGE 0.00"), "15.00"),
+    ):
+        for reply in ({"total": answered}, {"total": None}):
+            ex = extract(ocr, FieldQuery(fields=list(reply)), Scripted([json.dumps(reply)]))
+            assert ex.values() == reply
+    ex = extract(excl, FieldQuery(fields=["total"]), Scripted(['{"total": null}']))
+    assert ex.values() == {"total": None}
+
+
 def test_question_is_answered_as_the_answer_key():
     b = Scripted(['{"answer": "￥3495.00"}'])
     ex = extract(_tiny_ocr(), FieldQuery(question="what is the total?"), b, normalize=True)
