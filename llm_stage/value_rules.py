@@ -31,6 +31,8 @@ __all__ = [
     "rule_for_field",
     "rules_for_fields",
     "paid_amount",
+    "party_box_value",
+    "complete_party_fields",
     "settle_total",
     "trim_value",
 ]
@@ -476,6 +478,103 @@ def settle_total(values: dict, text: str) -> dict:
     return out
 
 
+# ------------------------------------------------------------------- a party's labelled boxes
+# A Chinese VAT invoice prints two parties in the same four labelled boxes: 购买方 (buyer) above the
+# goods table and 销售方 (seller) below it, each with 名称 / 纳税人识别号 / 地址、电话 / 开户行及账号.
+# A small model asked for 购买方地址电话 copies the seller's row, or a piece of the title for
+# 购买方名称. For a field that names a party and one of those boxes, the answer is what that party's
+# section prints after the label (up to the next gap between boxes): a value that is not found
+# there gives way to it and a null is filled from it; a value found after the label stays. A
+# label with nothing after it (the next box is another label), or only the cipher block beside it
+# (密码区: "<+*/" runs), settles nothing, and neither does a layout with both parties on one row.
+_BUYER = regex.compile(r"购买方|购货单位|购方|买方")
+_SELLER = regex.compile(r"销售方|销货单位|销方|卖方")
+_PARTY_BOXES = {
+    "名称": regex.compile(r"名\s*称\s*[:：]"),
+    "纳税人识别号": regex.compile(r"(?:纳税人)?识\s*别\s*号\s*[:：]"),
+    "地址电话": regex.compile(r"地\s*址\s*[、,，]?\s*电\s*话\s*[:：]"),
+    "开户行及账号": regex.compile(r"开\s*户\s*行\s*及\s*账\s*号\s*[:：]"),
+}
+_BOX_NAMES = {
+    "名称": "名称",
+    "纳税人识别号": "纳税人识别号",
+    "识别号": "纳税人识别号",
+    "税号": "纳税人识别号",
+    "地址电话": "地址电话",
+    "地址、电话": "地址电话",
+    "开户行及账号": "开户行及账号",
+}
+_CIPHER = regex.compile(r"[<>*]")
+_CIPHER_LABEL = regex.compile(r"\s+(?:密码?区?|码|区)$")  # the 密码区 label printed beside the box
+_TABLE_HEAD = regex.compile(r"货物或应税劳务|服务名称|规格型号|价税合计")
+
+
+def _party_box(name: str) -> tuple[str, str] | None:
+    """("buyer"|"seller", box) for a field such as 购买方地址电话 or 销售方名称, else None."""
+    n = _WS.sub("", unicodedata.normalize("NFKC", str(name)))
+    party = "buyer" if _BUYER.search(n) else "seller" if _SELLER.search(n) else None
+    if party is None:
+        return None
+    rest = _BUYER.sub("", _SELLER.sub("", n))
+    box = _BOX_NAMES.get(rest)
+    return (party, box) if box else None
+
+
+def _party_sections(rows: list[str]) -> dict[str, tuple[int, int]]:
+    """Row ranges [start, end) of the buyer and seller sections of an invoice, where printed."""
+    out: dict[str, tuple[int, int]] = {}
+    if any(_BUYER.search(r) and _SELLER.search(r) for r in rows):
+        return out  # the parties side by side (全电发票): rows mix both, no section is one party's
+    buyer = next((i for i, r in enumerate(rows) if _BUYER.search(r)), None)
+    if buyer is not None:
+        seller = next((i for i in range(buyer + 1, len(rows)) if _SELLER.search(rows[i])), None)
+        table = next((i for i in range(buyer + 1, len(rows)) if _TABLE_HEAD.search(rows[i])), None)
+        ends = [e for e in (seller, table) if e is not None]
+        out["buyer"] = (buyer, min(ends) if ends else len(rows))
+        if seller is not None:
+            out["seller"] = (seller, len(rows))
+    return out
+
+
+def party_box_value(rows: list[str], party: str, box: str) -> tuple[str, str] | None:
+    """(the box's value, the rest of its row after the label) in that party's section, or None."""
+    span = _party_sections(rows).get(party)
+    if span is None:
+        return None
+    label = _PARTY_BOXES[box]
+    for i in range(*span):
+        m = label.search(rows[i])
+        if not m:
+            continue
+        after = rows[i][m.end() :].strip()
+        value = regex.split(r"\s{2,}", after, maxsplit=1)[0].strip() if after else ""
+        value = _CIPHER_LABEL.sub("", value)
+        if len(value) < 2 or _CIPHER.search(value) or value.startswith(("密", "码", "区")) or "：" in value:
+            return None
+        return value, after
+    return None
+
+
+def complete_party_fields(values: dict, text: str) -> dict:
+    """`values` with each party-box field taken from that party's labelled box (see above)."""
+    wanted = {k: _party_box(k) for k in values}
+    if not any(wanted.values()):
+        return values
+    rows = text.split("\n")
+    out = dict(values)
+    for k, where in wanted.items():
+        if where is None or (values[k] is not None and not isinstance(values[k], str)):
+            continue
+        found = party_box_value(rows, *where)
+        if found is None:
+            continue
+        box, after = found
+        v = _WS.sub("", values[k] or "")
+        if not v or v not in _WS.sub("", after):
+            out[k] = box
+    return out
+
+
 # ---------------------------------------------------------------------------- multi-row addresses
 # A printed street address runs over 2-4 rows ("LOT P.T. 2811, JALAN ANGSA," / "TAMAN BERKELEY" /
 # "41150 KLANG, SELANGOR"), and a small model tends to copy one of them, or stop mid-row, or take
@@ -708,8 +807,10 @@ def complete_organisations(values: dict, text: str) -> dict:
 
 def apply_value_rules(values: dict, text: str) -> dict:
     """Every rule above on a parsed answer, in order: values stripped (blank is null) and
-    organisation names trimmed, then grown to the whole legal name, a receipt's total settled by
+    organisation names trimmed, then grown to the whole legal name, an invoice party's fields read
+    from its labelled boxes, a receipt's total settled by
     its payment rows, totals reconciled, addresses grown. `text` is the evidence the values were copied from."""
     values = {k: trim_value(k, (v.strip() or None) if isinstance(v, str) else v) for k, v in values.items()}
     values = complete_organisations(values, text)
+    values = complete_party_fields(values, text)
     return complete_addresses(reconcile_amounts(settle_total(values, text), text), text)

@@ -325,6 +325,60 @@ def test_a_receipt_total_is_the_amount_its_payment_rows_settle():
     assert ex.values() == {"total": None}
 
 
+def test_an_invoice_partys_field_is_read_from_that_partys_labelled_box():
+    # 购买方 above the goods table, 销售方 below, the same four labelled boxes in each; a small model
+    # copies the other party's row or a piece of the title.
+    ocr = _rows(
+        "4400154130  广东增值  用发票  No 12270798",
+        "购买方 名  称： 深圳市购机汇网络有限公司  密码 743<+<-9/17370811",
+        "纳税人识别号：  440300083885931  18>6499+1>0>+4",
+        "地址、电话： 深圳市龙华新区民治大道12号0755-23806606  *1825089/858227<74",
+        "开户行及账号： 中国工商银行深圳园岭支行4000024709200172809 区 18492+0649981>3",
+        "货物或应税劳务、服务名称  规格型号  单位  数量",
+        "价税合计（大写）  叁仟肆佰玖拾伍圆整  (小写) ￥3495.00",
+        "销售方  dd42981457299(00001,196099",
+        "名  称： 广州晶东贸易有限公司  备",
+        "纳税人识别号：  91440101664041243T",
+        "地址、电话： 广州市黄埔区凤凰三横路99号020-66216500  注",
+        "开户行及账号： 工行北京路支行3602000919200384952",
+    )
+    buyer = {
+        "购买方名称": "深圳市购机汇网络有限公司",
+        "购买方纳税人识别号": "440300083885931",
+        "购买方地址电话": "深圳市龙华新区民治大道12号0755-23806606",
+        "购买方开户行及账号": "中国工商银行深圳园岭支行4000024709200172809",
+        "销售方名称": "广州晶东贸易有限公司",
+        "销售方地址电话": "广州市黄埔区凤凰三横路99号020-66216500",
+    }
+    for reply in (
+        buyer,  # right answers stay (the bank row does not take in the 密码区 label beside it)
+        {**buyer, "购买方名称": "广东增值", "购买方地址电话": "广州市黄埔区凤凰三横路99号020-66216500"},
+        {**buyer, "购买方名称": None, "销售方名称": "深圳市购机汇网络有限公司"},
+        {**buyer, "购买方纳税人识别号": "91440101664041243T", "销售方地址电话": None},
+    ):
+        ex = extract(ocr, FieldQuery(fields=list(reply)), Scripted([json.dumps(reply, ensure_ascii=False)]))
+        assert ex.values() == buyer, reply
+        assert all(f.grounded for f in ex.fields.values())
+    # nothing to read: the parties side by side (全电发票), a label whose next box is another label,
+    # the cipher block beside an empty box; other fields are left alone
+    side_by_side = _rows(
+        "名称：飞海科技网络有限公司  名称：海创科技股份有限公司",
+        "购买方信息  销售方信息",
+        "统一社会信用代码/纳税人识别号：  统一社会信用代码/纳税人识别号：1231010475CP338J5U",
+    )
+    empty = _rows(
+        "购买方 名  称： 华泰传媒有限公司", "地址、电话：  *2<1<*/12*571240+-3*4", "货物或应税劳务", "销售方"
+    )
+    for doc, reply in (
+        (side_by_side, {"购买方名称": "飞海科技网络有限公司", "购买方纳税人识别号": None}),
+        (side_by_side, {"销售方名称": "海创科技股份有限公司", "销售方纳税人识别号": "1231010475CP338J5U"}),
+        (empty, {"购买方地址电话": None, "购买方名称": "华泰传媒有限公司"}),
+        (ocr, {"发票号码": "12270798", "名称": "广州晶东贸易有限公司"}),
+    ):
+        ex = extract(doc, FieldQuery(fields=list(reply)), Scripted([json.dumps(reply, ensure_ascii=False)]))
+        assert ex.values() == reply
+
+
 def test_question_is_answered_as_the_answer_key():
     b = Scripted(['{"answer": "￥3495.00"}'])
     ex = extract(_tiny_ocr(), FieldQuery(question="what is the total?"), b, normalize=True)
