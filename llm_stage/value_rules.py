@@ -217,8 +217,9 @@ def rules_for_fields(names) -> dict[str, ValueRule]:
 # number right after the name ("KING'S CONFECTIONERY S/B 273500-U", "99 SPEED MART S/B (519537-X)",
 # "… 有限公司 91440101664041243T") and branch or store codes before it ("A05129 WARAKUYA …"); neither
 # is part of the name, and a copied span that runs on past the number has left the name for the
-# next row (the address). `trim_value` cuts them off; what remains is still a substring of the
-# value, so still grounded.
+# next row (the address); a party label or owner phrase ("Consignee:", "Managed by") may stand
+# before it. `trim_value` cuts them off; what remains is still a substring of the value, so still
+# grounded.
 _ORG_WORDS = {
     "company",
     "vendor",
@@ -281,9 +282,23 @@ _NOT_ORG = {
     "license",
     "licence",
     "iban",
+    "term",
+    "period",
+    "scope",
+    "type",
+    "hours",
+    "time",
+    "status",
+    "category",
+    "capital",
 }
 _REG_NO = regex.compile(r"(?<![\p{L}\p{N}])[A-Z]{0,2}\d{5,}[A-Z]?(?:\s?-\s?[A-Z0-9]{1,2})?(?![\p{L}\p{N}])")
 _LEADING_CODE = regex.compile(r"^#?[A-Z]{0,3}\d{4,}[A-Z]?\s+(?=\p{L})")
+# a party label or an owner phrase printed before the name ("Consignee: ", "Managed by ")
+_LEADING_LABEL = regex.compile(
+    r"(?i)^(?:(?:managed|owned|operated|licensed|issued|sold|supplied)\s+by|consignee|consignor|shipper|buyer"
+    r"|seller|vendor|supplier|customer|bill\s+to|ship\s+to|sold\s+to)\b\s*[:：]?\s*"
+)
 _TRAILING_LABEL = regex.compile(
     r"(?i)(?:[\s(\[{,:;#-]|\b(?:co|company|reg|regn|registration|roc|no|gst|id)\b\.?)+$"
 )
@@ -303,7 +318,7 @@ def trim_value(name: str, value):
     above); other fields, non-strings and values that would lose their letters are unchanged."""
     if not isinstance(value, str) or not is_organisation_field(name):
         return value
-    v = _LEADING_CODE.sub("", value, count=1)
+    v = _LEADING_LABEL.sub("", _LEADING_CODE.sub("", value, count=1), count=1)
     m = _REG_NO.search(v)
     if m:
         v = v[: m.start()]
@@ -590,7 +605,7 @@ def complete_party_fields(values: dict, text: str) -> dict:
 MAX_ADDRESS_ROWS = 5
 _ADDRESS_FIELD_WORDS = {"address", "addr", "location"}
 _ADDRESS_WORDS = regex.compile(
-    r"(?i)\b(?:jalan|jln|lorong|lrg|taman|tmn|lot|level|lvl|floor|flr|fl|block|blk|unit|suite|bangunan"
+    r"(?i)\b(?:jalan|jln|lorong|lrg|taman|tmn|lot|level|lvl|floor|flr|fl|block|blk|unit|suite|apt|apartment|bangunan"
     r"|kawasan|perindustrian|bandar|dataran|kampung|kg|persiaran|lebuh|lebuhraya|seksyen|section|batu"
     r"|street|st|road|rd|avenue|ave|lane|ln|drive|dr|boulevard|blvd|highway|plaza|mall|centre|center"
     r"|square|tower|building|bldg|complex|industrial|estate|park|shop)\b|\bno\s*[.:]?\s*\d{1,4}(?!\d)|^\d+[A-Z]?\s*,"
@@ -606,6 +621,8 @@ _NOT_ADDRESS = regex.compile(
     r"|e-mail|www|http|invoice|receipt|cashier|date|time|sdn|bhd|berhad|s/b|enterprise|trading|total"
     r"|amount|qty|thank)\b|@|\d{6,}|\(\d{4,}|\d{1,2}[/-]\d{1,2}[/-]\d{2,4}"
 )
+# a house number and street name right above the postcode row ("0018 Julie Run" / "North Connor, NJ 73065")
+_HOUSE_NUMBER = regex.compile(r"^\s*\d{1,5}[A-Z]?\s+\p{L}")
 _CJK = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]")
 _ADDRESS_LABEL = regex.compile(r"(?i)^(?:[\p{L}.]+\s+){0,2}?(?:add|addr|address|alamat)\s*[:.]\s*")
 
@@ -706,7 +723,11 @@ def complete_addresses(values: dict, text: str) -> dict:
         i, j, mid_start, rest = found
         # rows the model took in that are not address: a store name above it, a branch code below
         while (
-            i < j and not mid_start and not _reads_as_address(rows[i]) and not rows[i].rstrip().endswith(",")
+            i < j
+            and not mid_start
+            and not _reads_as_address(rows[i])
+            and not rows[i].rstrip().endswith(",")
+            and not (_HOUSE_NUMBER.match(rows[i]) and _POSTCODE.search(rows[i + 1]))
         ):
             i += 1
         state = next((n for n in range(i, j + 1) if _STATES.search(rows[n])), j)
@@ -733,10 +754,12 @@ def complete_addresses(values: dict, text: str) -> dict:
 # or copies a code printed near it ("A03115"). A value that is part of a row ending in a legal form
 # becomes that row; a value ending a row, followed by a short row ending in a legal form, takes in
 # that row when it is a bare legal form and gives way to it when it is a name of its own; a value
-# with no word in it (a code) gives way to the first row near the top that ends in a legal form.
-# Latin script (Chinese names: see _is_title_piece); the registration number rules above still
+# with no word in it (a code) or that reads as a street address gives way to the first row near the
+# top that ends in a legal form, and a code, failing that, to the first row near the top that reads
+# as a name (not a greeting, a web address, a street address or a tax line); a bare legal form
+# ("CO. (M) SDN BHD") takes in the name on the row above it. Latin script (Chinese names: see _is_title_piece); the registration number rules above still
 # apply, and the result is the document's own rows.
-_LEGAL_WORDS = r"sdn\.?\s*bhd|s/b|bhd|berhad|ltd|limited|inc|corp|corporation|pte|llc|plc|gmbh|enterprises?|trading|restaurant"
+_LEGAL_WORDS = r"sdn\.?\s*bhd|s/b|sb|bhd|berhad|ltd|limited|inc|corp|corporation|pte|llc|plc|gmbh|enterprises?|trading|restaurant"
 _LEGAL_FORM = regex.compile(rf"(?i)\b(?:{_LEGAL_WORDS})\.?\s*$")
 # a row that names another party (the owner, a licensor, a former name) or is a tax line
 _NOT_NAME_ROW = regex.compile(
@@ -747,6 +770,23 @@ _HAS_WORD = regex.compile(r"\p{L}{3,}")
 # the legal form and the words that go with it ("CO. (M) SDN BHD") at the end of a name
 _LEGAL_TAIL = regex.compile(rf"(?i)(?:\s*(?:\b(?:{_LEGAL_WORDS}|co)\b|\(m\))\.?)+\s*$")
 ORG_SEARCH_ROWS = 8
+
+
+_NOT_NAME_TEXT = regex.compile(
+    r"(?i)\b(?:welcome|thank|thanks|tq|terima|kasih|selamat|www|http|com|my|net|shopping|careline)\b|@|\d{4,}"
+)
+
+
+def _reads_as_name(row: str) -> bool:
+    """Could the row be a business name: words, and no greeting, web address, street or tax line?"""
+    r = row.strip()
+    return bool(
+        _HAS_WORD.search(r)
+        and not _NOT_NAME_ROW.search(r)
+        and not _NOT_NAME_TEXT.search(r)
+        and not _reads_as_address(r)
+        and not _NOT_ADDRESS.search(_LEGAL_TAIL.sub("", r))
+    )
 
 
 def _legal_row(row: str, name: str) -> str | None:
@@ -781,14 +821,33 @@ def complete_organisations(values: dict, text: str) -> dict:
             if _is_title_piece(rows, v):
                 out[k] = None
             continue
-        if not _HAS_WORD.search(v):  # a code, not a name
-            top = (_legal_row(r, k) for r in rows[:ORG_SEARCH_ROWS] if not _NOT_NAME_ROW.search(r))
-            out[k] = next((r for r in top if r), v)
+        is_code = not _HAS_WORD.search(v)
+        street = _reads_as_address(v) and ("," in v or _POSTCODE.search(v)) and not _LEGAL_FORM.search(v)
+        if is_code or street:  # a code or a street address, not a name
+            top = [r for r in rows[:ORG_SEARCH_ROWS] if not _NOT_NAME_ROW.search(r)]
+            legal = next(
+                (
+                    n
+                    for n in (_legal_row(r, k) for r in top)
+                    if n and _HAS_WORD.search(_LEGAL_TAIL.sub("", n))
+                ),
+                None,
+            )
+            named = next((r.strip() for r in top if _reads_as_name(r)), None) if is_code else None
+            out[k] = legal or named or v
             continue
         found = _locate_rows(rows, v, guard=None)
         if found is None:
             continue
         i, j, mid_start, rest = found
+        if (
+            not _HAS_WORD.search(_LEGAL_TAIL.sub("", v))
+            and i > 0
+            and not mid_start
+            and _reads_as_name(rows[i - 1])
+        ):
+            out[k] = _legal_row(" ".join(rows[i - 1 : j + 1]), k) or out[k]  # a bare legal form
+            continue
         whole = _legal_row(" ".join(rows[i : j + 1]), k)
         vn = _WS.sub(" ", v).strip()
         head = whole[: max(0, whole.casefold().find(vn.casefold()))] if whole is not None else ""

@@ -9,6 +9,7 @@ from fakes import ScriptedBackend
 
 from llm_stage import Backend, FieldQuery, GenerationResult, OutputInvalidError, extract
 from llm_stage.constrained import decode_json_object
+from llm_stage.value_rules import is_organisation_field
 from ocr_stage import OcrPage, OcrResult, TextLine
 
 FIELDS = ["发票号码", "开票日期", "价税合计"]
@@ -176,6 +177,12 @@ def test_an_address_grows_to_its_whole_printed_block():
         assert ex.values() == {"address": whole, "total": "15.00"}, answered
         box = ex.fields["address"].box
         assert ex.fields["address"].grounded and (min(y for _, y in box), max(y for _, y in box)) == (30, 140)
+    # a house number and street right above the postcode row stay in
+    us = _rows("ACME HARDWARE", "0018 Julie Run", "North Connor, NJ 73065", "TEL 555-0100")
+    ex = extract(
+        us, FieldQuery(fields=["address"]), Scripted(['{"address": "0018 Julie Run North Connor, NJ 73065"}'])
+    )
+    assert ex.values() == {"address": "0018 Julie Run North Connor, NJ 73065"}
     # a label printed before the address goes; a country ends it like a state
     ocr3 = _rows("HQ ADD: LOT 5, MID VALLEY", "JALAN SYED PUTRA, KUALA", "LUMPUR MALAYSIA", "THANK YOU")
     ex = extract(ocr3, FieldQuery(fields=["address"]), Scripted(['{"address": "JALAN SYED PUTRA, KUALA"}']))
@@ -184,7 +191,7 @@ def test_an_address_grows_to_its_whole_printed_block():
     # postcode stay as answered
     for ocr2, reply in (
         (_rows("JALAN MAWAR 3 TEL: 03-8733 1234", "43000 KAJANG"), {"address": "JALAN MAWAR 3"}),
-        (ocr, {"company": "TAMAN BUNGA RAYA"}),
+        (ocr, {"remark": "TAMAN BUNGA RAYA"}),
         (
             _rows("深圳市南山区科技园1号", "TAMAN BUNGA RAYA"),
             {"地址": "深圳市南山区科技园1号", "address": "深圳市南山区科技园1号"},
@@ -215,6 +222,42 @@ def test_an_organisation_name_grows_to_its_legal_name():
     ):
         ex = extract(split, FieldQuery(fields=["store"]), Scripted([json.dumps({"store": answered})]))
         assert ex.values() == {"store": want} and ex.fields["store"].grounded
+    # a bare legal form on its own row takes in the name above; a street address given as the name
+    # gives way to the legal name ("SB" is one); a code with no legal name near the top gives way to
+    # the first row that reads as a name, past a greeting and a web address
+    two_rows = _rows("POPULAR BOOK", "CO. (M) SDN BHD", "(Co. No. 113825-W)", "No 8, Jalan 7/118B")
+    street = _rows(
+        "TQ FOR SHOPPING WITH myNEWS.com",
+        "UNIT 105, BLOCK A, PUSAT DAGANGAN PHILEO",
+        "NO. 9, JALAN 16/11, 46350 PETALING JAYA",
+        "MYNEWS RETAIL SB(306295-X) FKA BISON STORES SB",
+    )
+    coded = _rows(
+        "A03115",
+        "Welcome to the rest area",
+        "TQFOR SHOPPING WITH myNEWS.com",
+        "PAGOH REST AND SERVICE AREA",
+        "LOT R1, JALAN PAGOH, 84600 PAGOH, JOHOR",
+    )
+    for doc, answered, want in (
+        (two_rows, "CO. (M) SDN BHD", "POPULAR BOOK CO. (M) SDN BHD"),
+        (street, "UNIT 105, BLOCK A, PUSAT DAGANGAN PHILEO", "MYNEWS RETAIL SB"),
+        (coded, "A03115", "PAGOH REST AND SERVICE AREA"),
+        (coded, "PAGOH REST AND SERVICE AREA", "PAGOH REST AND SERVICE AREA"),
+    ):
+        ex = extract(doc, FieldQuery(fields=["company"]), Scripted([json.dumps({"company": answered})]))
+        assert ex.values() == {"company": want} and ex.fields["company"].grounded, answered
+    # an owner phrase or party label printed before the name is not part of it; a field that asks
+    # for a term or a period of a business is no organisation name
+    labelled = _rows("Managed by WONG KEE RESTAURANT SDN. BHD.", "Consignee: Smith-Lee GmbH", "样本 SPECIMEN")
+    for reply, want in (
+        ({"company": "WONG KEE RESTAURANT SDN. BHD."}, {"company": "WONG KEE RESTAURANT SDN. BHD."}),
+        ({"buyer": "Consignee: Smith-Lee GmbH"}, {"buyer": "Smith-Lee GmbH"}),
+        ({"business term": None}, {"business term": None}),
+    ):
+        ex = extract(labelled, FieldQuery(fields=list(reply)), Scripted([json.dumps(reply)]))
+        assert ex.values() == want
+    assert not is_organisation_field("business term") and is_organisation_field("business name")
     # a piece of a Chinese invoice's title is no organisation: null rather than wrong
     title = _rows("广东增值税专用发票  发票代码 4400154130", "名称：深圳市购机汇网络有限公司")
     for answered, want in (
