@@ -615,7 +615,9 @@ _STATES = regex.compile(
     r"|pahang|melaka|malacca|negeri\s+sembilan|sabah|sarawak|perlis|putrajaya|labuan|singapore"
     r"|wilayah\s+persekutuan|malaysia)\b"
 )
-_POSTCODE = regex.compile(r"(?<![\w.,:/-])\d{5}(?![\d.:/-]|,\d|\s*\d)|(?i:singapore)\s*\d{6}\b")
+_POSTCODE = regex.compile(
+    r"(?<![\w.,:/-])\d{5}(?![\d.:/-]|,\d|\s*\d)|(?<=[\p{L}\d/],)\d{5}(?=\s*\p{L})|(?i:singapore)\s*\d{6}\b"
+)  # 47400 PETALING JAYA, also glued to the street before it ("JALAN SS21/39,47400 PETALING JAYA")
 _NOT_ADDRESS = regex.compile(
     r"(?i)\b(?:tel|tele|telephone|phone|fax|h/?p|mobile|whatsapps?|gst|sst|reg|regn|roc|co\.?\s*no|email"
     r"|e-mail|www|http|invoice|receipt|cashier|date|time|sdn|bhd|berhad|s/b|enterprise|trading|total"

@@ -177,6 +177,18 @@ def test_an_address_grows_to_its_whole_printed_block():
         assert ex.values() == {"address": whole, "total": "15.00"}, answered
         box = ex.fields["address"].box
         assert ex.fields["address"].grounded and (min(y for _, y in box), max(y for _, y in box)) == (30, 140)
+    # a value that is no address gives way to the block around the postcode, also one glued to the street
+    glued = _rows(
+        "Licensee of McDonald's",
+        "Level 6, Bangunan TH, Damansara Uptown3",
+        "No.3, Jalan SS21/39,47400 Petaling Jaya",
+        "Selangor",
+        "McDonald'sRawang DT(#188)",
+    )
+    ex = extract(glued, FieldQuery(fields=["address"]), Scripted(['{"address": "McDonald\'sRawang DT"}']))
+    assert ex.values() == {
+        "address": "Level 6, Bangunan TH, Damansara Uptown3 No.3, Jalan SS21/39,47400 Petaling Jaya Selangor"
+    }
     # a house number and street right above the postcode row stay in
     us = _rows("ACME HARDWARE", "0018 Julie Run", "North Connor, NJ 73065", "TEL 555-0100")
     ex = extract(
