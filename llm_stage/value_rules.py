@@ -330,8 +330,9 @@ def trim_value(name: str, value):
 # An invoice's gross total is its net amount plus its tax (价税合计 = 合计金额 + 合计税额; total =
 # subtotal + tax). When a query asks for all three and the model's total breaks that identity by more
 # than rounding, while the document prints the sum, the printed sum is the total: the model took a
-# neighbouring amount (the tax, the net) for it. Only the total is replaced, and only by a span of
-# the document, so the answer stays grounded.
+# neighbouring amount (the tax, the net) for it. When instead the tax (or the net) repeats the
+# gross, that one is wrong, and it becomes the printed gross less the other. One value is replaced,
+# and only by a span of the document, so the answer stays grounded.
 ROUNDING_SLACK = Decimal("0.10")
 _NET_CJK = ("合计金额", "金额合计", "不含税金额", "小计")
 _TAX_CJK = ("合计税额", "税额合计", "税额")
@@ -396,9 +397,20 @@ def reconcile_amounts(values: dict, text: str) -> dict:
     g, a, t = (_decimal(k, values[k]) for k in (gross, net, tax))
     if a is None or t is None or (g is not None and abs(g - (a + t)) <= ROUNDING_SLACK):
         return values
-    for cand in ValueRule("amount", AMOUNT).candidates(text):
-        if _decimal(gross, cand) == a + t:
-            return {**values, gross: cand}
+    # the one amount that copied another's value is the wrong one: a tax or a net equal to the
+    # gross, tried first when printed; otherwise the gross is replaced by the printed sum
+    fixes = []
+    if g is not None and t == g and a < g:
+        fixes.append((tax, g - a))
+    if g is not None and a == g and 0 < t < g:
+        fixes.append((net, g - t))
+    fixes.append((gross, a + t))
+    cands = ValueRule("amount", AMOUNT).candidates(text)
+    for wrong, want in fixes:
+        # as printed with its currency mark ("￥507.82"), not running into the next amount's mark
+        found = {regex.sub(rf"\s{_CUR}$", "", c) for c in cands if _decimal(wrong, c) == want}
+        if found:
+            return {**values, wrong: max(found, key=lambda c: (len(c), c))}
     return values
 
 

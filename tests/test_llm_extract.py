@@ -308,6 +308,16 @@ def test_a_total_that_does_not_add_up_is_replaced_by_the_printed_sum():
     vat = {"合计金额": "￥6397.43", "合计税额": "￥1087.57", "价税合计": "￥1087.57"}
     ex = extract(ocr, FieldQuery(fields=list(vat)), Scripted([json.dumps(vat, ensure_ascii=False)]))
     assert ex.values() == {**vat, "价税合计": "￥7485.00"} and ex.fields["价税合计"].grounded
+    # a tax or a net that repeats the gross is the one replaced, by the gross less the other
+    for wrong, want in (("合计税额", "￥1087.57"), ("合计金额", "￥6397.43")):
+        reply = {
+            "合计金额": "￥6397.43",
+            "合计税额": "￥1087.57",
+            "价税合计": "￥7485.00",
+            wrong: "￥7485.00",
+        }
+        ex = extract(ocr, FieldQuery(fields=list(reply)), Scripted([json.dumps(reply, ensure_ascii=False)]))
+        assert ex.values() == {**reply, wrong: want}
     # totals that add up, totals off by rounding only, and queries without all three stay as answered
     for reply in (
         {"subtotal": "10.00", "gst": "0.60", "total": "10.60"},
