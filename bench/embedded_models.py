@@ -4,7 +4,7 @@ peak RSS, on the dev VAT invoices and SROIE receipts.
 
     .venv/bin/python -m bench.embedded_models [--time-docs 3] [--threads 1] [--models smollm2-135m-instruct,gemma3-270m]
 
-OCR comes from the evaluation cache (reports/cache/ocr/<sha1>-rapid.json, written by `chatocr eval`);
+OCR comes from the evaluation cache (reports/cache/ocr/<sha1>-rapid-u1.8.json, written by `chatocr eval`);
 documents without a cached OCR result are skipped. Prompt tokens are counted for every document
 (tokenizer only); the LLM is timed on the first `--time-docs` documents of each set. Each model runs in
 its own process, so its peak RSS is its own (model + tokenizer + decoding). Writes
@@ -25,13 +25,15 @@ import sys
 import time
 from pathlib import Path
 
+from ocr_stage.engines.rapid import CACHE_NAME as RAPID_CACHE_NAME
+
 REPO = Path(__file__).resolve().parent.parent
 DEV = Path(os.environ.get("CHATOCR_DEV_DATA", REPO.parent / "shared" / "data" / "dev"))
 CACHE = REPO / "reports" / "cache" / "ocr"
 SETS = {"vat_invoices": "VAT invoices", "sroie_receipts": "SROIE receipts"}
 
 
-def dev_docs(engine: str = "rapid") -> list[dict]:
+def dev_docs(engine: str = RAPID_CACHE_NAME) -> list[dict]:
     """[{set, name, ocr_path, fields}] for the dev documents whose OCR is cached."""
     docs = []
     for key in SETS:

@@ -29,13 +29,14 @@ def cached_documents(n: int):
     from chatocr.evaluation import load_dataset
     from chatocr.evaluation.runner import OcrCache
     from ocr_stage import OcrResult
+    from ocr_stage.engines.rapid import CACHE_NAME as RAPID_CACHE_NAME
 
     cache = OcrCache()
     out = []
     for name in ("sroie_receipts", "vat_invoices"):
         ds = load_dataset(DEV / name)
         for d in ds.docs[:n]:
-            p = cache.path_for(d.path, "rapid")
+            p = cache.path_for(d.path, RAPID_CACHE_NAME)
             if not p.is_file():
                 raise SystemExit(f"bench: no cached OCR for {d.path}; run `chatocr eval {DEV / name}` first")
             out.append((name, OcrResult.model_validate_json(p.read_text(encoding="utf-8")), list(d.fields)))

@@ -12,6 +12,7 @@ from chatocr.evaluation.normalize import values_equal
 from llm_stage import FieldQuery, get_backend
 from llm_stage.extract import extract
 from ocr_stage import OcrResult
+from ocr_stage.engines.rapid import CACHE_NAME as RAPID_CACHE_NAME
 
 b = get_backend("transformers")
 flag = {True: [0, 0], False: [0, 0]}  # right/wrong -> [flagged, total]
@@ -21,7 +22,8 @@ for ds in ("sroie_receipts", "vat_invoices"):
         img = pathlib.Path(f"../shared/data/dev/{ds}") / lab["image"]
         ocr = OcrResult.model_validate_json(
             (
-                pathlib.Path("reports/cache/ocr") / f"{hashlib.sha1(img.read_bytes()).hexdigest()}-rapid.json"
+                pathlib.Path("reports/cache/ocr")
+                / f"{hashlib.sha1(img.read_bytes()).hexdigest()}-{RAPID_CACHE_NAME}.json"
             ).read_text()
         )
         ex = extract(ocr, FieldQuery(fields=list(lab["fields"])), b)

@@ -186,6 +186,31 @@ def test_total_and_amount_share_a_row_on_real_receipts(receipts_ocr):
     assert hits >= 18, f"TOTAL and the total amount on one row in only {hits}/{len(receipts_ocr)} receipts"
 
 
+@pytest.mark.slow
+def test_labelled_values_are_read_verbatim_on_real_receipts(receipts_ocr):
+    # Regions grown by 1.8 rather than rapidocr's 1.6 keep the edge characters of real photos:
+    # measured 79 of 84 labelled values verbatim (case and spaces aside) at 1.8, 77 at 1.6.
+    def fold(x: str) -> str:
+        return re.sub(r"\s+", "", x).upper()
+
+    found = total = 0
+    for rec, result in receipts_ocr:
+        text = fold(result.to_text())
+        for value in rec["fields"].values():
+            if value:
+                total += 1
+                found += fold(value) in text
+    assert found >= 79, f"{found}/{total} labelled values verbatim in the OCR text"
+
+
+def test_engine_settings_are_part_of_its_cache_name():
+    from ocr_stage.engines.rapid import CACHE_NAME, RapidEngine
+
+    default, other = RapidEngine(), RapidEngine(unclip_ratio=1.6)
+    assert default.cache_name == CACHE_NAME == "rapid-u1.8" and other.cache_name == "rapid-u1.6"
+    assert default.name == other.name == "rapid"
+
+
 # ---- CLI -----------------------------------------------------------------------------------------
 
 

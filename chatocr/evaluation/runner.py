@@ -1,7 +1,7 @@
 """The evaluation harness: run one method over one labelled set and score every field.
 
 Models are loaded once (one `Pipeline` can serve several runs); OCR results are cached per image
-(`reports/cache/ocr/<sha1>-<engine>.json`) so that several methods on one set OCR it once; each
+(`reports/cache/ocr/<sha1>-<engine and settings>.json`) so that several methods on one set OCR it once; each
 scored document is appended to `<out>.partial.jsonl` and skipped when a run restarts.
 """
 
@@ -71,7 +71,7 @@ class OcrCache:
 
     def get(self, image: Path, pipeline) -> tuple[OcrResult, bool]:
         """(result, was_cached). The result's timings are those of the run that produced it."""
-        p = self.path_for(image, pipeline.ocr_engine.name)
+        p = self.path_for(image, getattr(pipeline.ocr_engine, "cache_name", pipeline.ocr_engine.name))
         if p.is_file():
             try:
                 return OcrResult.model_validate_json(p.read_text(encoding="utf-8")), True

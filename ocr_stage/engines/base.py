@@ -23,6 +23,13 @@ class OcrEngine(ABC):
     """Detect and recognise text on RGB pages. Subclasses implement `recognize_page`."""
 
     name: str = "base"
+    # what, besides the name, changes this engine's output (model settings); part of `cache_name`
+    settings_tag: str = ""
+
+    @property
+    def cache_name(self) -> str:
+        """The name an OCR cache files this engine's results under: a settings change is a new name."""
+        return f"{self.name}-{self.settings_tag}" if self.settings_tag else self.name
 
     @abstractmethod
     def recognize_page(self, image: Image.Image) -> list[TextLine]:
