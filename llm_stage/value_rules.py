@@ -659,6 +659,12 @@ def _reads_as_address(row: str) -> bool:
     return bool(_ADDRESS_WORDS.search(row) or _POSTCODE.search(row) or _STATES.search(row))
 
 
+def _state_across(row: str, nxt: str) -> bool:
+    """Does a state's name run from the end of `row` into `nxt` ("... UTARA KUALA" / "LUMPUR")?"""
+    a = row.strip()
+    return any(m.start() < len(a) < m.end() for m in _STATES.finditer(f"{a} {nxt.strip()}"))
+
+
 def _address_rows(rows: list[str], i: int, j: int) -> tuple[int, int]:
     """Rows i..j grown into the address block they belong to (see above)."""
 
@@ -680,7 +686,12 @@ def _address_rows(rows: list[str], i: int, j: int) -> tuple[int, int]:
         if has_postcode(i, j):
             if not _STATES.search(r) or len(r.split()) > 4:
                 break
-        elif not (_reads_as_address(r) or r.endswith(",") or rows[j].rstrip().endswith(",")):
+        elif not (
+            _reads_as_address(r)
+            or r.endswith(",")
+            or rows[j].rstrip().endswith(",")
+            or _state_across(rows[j], r)
+        ):
             break
         j += 1
     return i, j
@@ -717,7 +728,7 @@ def complete_addresses(values: dict, text: str) -> dict:
     for k, v in values.items():
         if not is_address_field(k) or not isinstance(v, str) or _CJK.search(v):
             continue
-        if _reads_as_address(v):
+        if _reads_as_address(v) and regex.search(r"\p{L}{3,}", v):
             found = _locate_rows(rows, v)
         else:
             first = next(
@@ -732,6 +743,8 @@ def complete_addresses(values: dict, text: str) -> dict:
             )
             found = (first, first, False, "") if first is not None else None
             v = rows[first] if first is not None else v
+            if found is None and not regex.search(r"\p{L}{3,}", v):
+                out[k] = None  # a number ("NO: 22497", a barcode) and no address block to give way to
         if found is None:
             continue
         i, j, mid_start, rest = found

@@ -189,6 +189,34 @@ def test_an_address_grows_to_its_whole_printed_block():
     assert ex.values() == {
         "address": "Level 6, Bangunan TH, Damansara Uptown3 No.3, Jalan SS21/39,47400 Petaling Jaya Selangor"
     }
+    # a state's name split over two rows joins them; a number given as the address ("NO: 22497", a
+    # barcode) gives way to the postcode block, or to null when the page has none
+    split_state = _rows(
+        "A-16-1, Tower A, Northpoint Office, Mid Valley",
+        "City, No1, Medan Syed Putra Utara Kuala",
+        "Lumpur",
+        "Malaysia",
+        "GST ID: 001513148416",
+        "INVOICE NO: 22497",
+    )
+    ex = extract(
+        split_state,
+        FieldQuery(fields=["address"]),
+        Scripted(['{"address": "A-16-1, Tower A, Northpoint Office, Mid Valley"}']),
+    )
+    want = "A-16-1, Tower A, Northpoint Office, Mid Valley City, No1, Medan Syed Putra Utara Kuala Lumpur Malaysia"
+    assert ex.values() == {"address": want}
+    numbered = _rows(
+        "S.H.H. MOTOR SDN. BHD.",
+        "No. 343, Jalan Kurau, Sungai Rengit,",
+        "81620 Pengerang, Johor.",
+        "INVOICE NO: 22497",
+    )
+    ex = extract(numbered, FieldQuery(fields=["address"]), Scripted(['{"address": "NO: 22497"}']))
+    assert ex.values() == {"address": "No. 343, Jalan Kurau, Sungai Rengit, 81620 Pengerang, Johor."}
+    no_block = _rows("DAISO JAPAN, IOI MALL", "4997642045475", "Plastic spoons 8pcs")
+    ex = extract(no_block, FieldQuery(fields=["address"]), Scripted(['{"address": "4997642045475"}']))
+    assert ex.values() == {"address": None} and ex.fields["address"].needs_review
     # a house number and street right above the postcode row stay in
     us = _rows("ACME HARDWARE", "0018 Julie Run", "North Connor, NJ 73065", "TEL 555-0100")
     ex = extract(
