@@ -112,12 +112,25 @@ def _continues_number(s: str | bytes, i: int, step: int) -> bool:
     return 0 <= i < len(s) and s[i] in (b".," if isinstance(s, bytes) else ".,") and _digit_at(s, i + step)
 
 
+_YEAR_END = re.compile(r"[-/.](?:19|20)\d{2}$")
+_TIME_START = re.compile(r"\d{1,2}:\d{2}")
+
+
+def _time_glued(s: str | bytes, end: int) -> bool:
+    """Does a date ending in a 4-digit year run straight into a time ("30-04-201819:50:14")?"""
+    head, tail = s[max(0, end - 5) : end], s[end : end + 5]
+    if isinstance(s, bytes):
+        head, tail = head.decode("latin-1"), tail.decode("latin-1")
+    return bool(_YEAR_END.search(head) and _TIME_START.match(tail))
+
+
 def cuts_number(s: str | bytes, start: int, end: int) -> bool:
     """Would s[start:end] cut a number of s ("9" out of "19.00", "2018" out of "20180306")?
-    Letters and CJK text may start and end anywhere."""
+    Letters and CJK text may start and end anywhere; a date may end where a time printed without a
+    space after it begins."""
     if _digit_at(s, start) and _continues_number(s, start - 1, -1):
         return True
-    return _digit_at(s, end - 1) and _continues_number(s, end, 1)
+    return _digit_at(s, end - 1) and _continues_number(s, end, 1) and not _time_glued(s, end)
 
 
 # ------------------------------------------------------------------------------------ shapes

@@ -655,6 +655,13 @@ def test_value_shapes_find_whole_dates_and_money_only():
     text = "19- 02/03/2018 10:18 Invoice 2018032251310415556\n06 MAR 2018  Mar 6, 2018 2016年06月12日"
     assert date.candidates(text) == ["02/03/2018", "06 MAR 2018", "Mar 6, 2018", "2016年06月12日"]
     assert rule_for_field("交易时间") is None and rule_for_field("company") is None
+    # a date the OCR glued to the time after it is still a whole date; a year glued to digits is not
+    assert date.candidates("Date 8:30-04-201819:50:14") == ["30-04-2018"]
+    assert date.candidates("Ref 30-04-2018123") == []
+    ex = extract(
+        _rows("Date 8:30-04-201819:50:14"), FieldQuery(fields=["date"]), Scripted(['{"date": "30-04-2018"}'])
+    )
+    assert ex.values() == {"date": "30-04-2018"} and ex.fields["date"].grounded
     amounts = total.candidates("Item Count 1  TOTAL RM 9.00\n（小写）￥3,495.00 Invoice 2018032251")
     assert amounts == ["RM 9.00", "9.00", "￥3,495.00", "3,495.00", "¥3,495.00"]
     # a Chinese invoice number is 8 or 20 digits, never the 10/12-digit code or part of a tax ID
