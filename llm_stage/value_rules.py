@@ -199,15 +199,20 @@ def _compiled(pattern: str):
 _TIME_WORDS = re.compile(r"时间|时刻|(?i:\btime\b|datetime|timestamp)")
 # A Chinese invoice's number (发票号码) is 8 digits on paper invoices and 20 on fully digital ones
 # (全电发票); the invoice code (发票代码) printed beside it is 10 or 12, the taxpayer IDs 15-20
-# characters. The shape keeps the number from being answered with the code next to it.
+# characters. The shapes keep the number from being answered with the code next to it, and the
+# code with the number.
 INVOICE_NO = r"(?:\d{8}|\d{20})(?![\p{L}\p{N}])"
+INVOICE_CODE = r"(?:\d{10}|\d{12})(?![\p{L}\p{N}])"
 
 
 def rule_for_field(name: str) -> ValueRule | None:
     """The shape of a field's values by its name: a date (not a date-time), an amount (not an
-    amount in words), a Chinese invoice number, or None for free text."""
-    if "发票号" in unicodedata.normalize("NFKC", str(name)):
+    amount in words), a Chinese invoice number or code, or None for free text."""
+    n = unicodedata.normalize("NFKC", str(name))
+    if "发票号" in n:
         return ValueRule("invoice_no", INVOICE_NO)
+    if "发票代码" in n:
+        return ValueRule("invoice_code", INVOICE_CODE)
     kind = field_kind(name)
     if kind == "date" and not _TIME_WORDS.search(name):
         return ValueRule("date", DATE)
@@ -312,6 +317,10 @@ _LEADING_LABEL = regex.compile(
     r"(?i)^(?:(?:managed|owned|operated|licensed|issued|sold|supplied)\s+by|consignee|consignor|shipper|buyer"
     r"|seller|vendor|supplier|customer|bill\s+to|ship\s+to|sold\s+to)\b\s*[:：]?\s*"
 )
+# a registration label after the name ("(CO. REG NO: 7553-W)", "COMPANY NO(814198-X)"): the rest goes
+_REG_LABEL = regex.compile(
+    r"(?i)\s*[(\[]?\s*\b(?:co\.?\s*reg(?:n|istration)?\.?\s*no|company\s*(?:reg(?:istration)?\.?\s*)?no|roc\s*no)\b.*$"
+)
 _TRAILING_LABEL = regex.compile(
     r"(?i)(?:[\s(\[{,:;#-]|\b(?:co|company|reg|regn|registration|roc|no|gst|id)\b\.?)+$"
 )
@@ -332,6 +341,7 @@ def trim_value(name: str, value):
     if not isinstance(value, str) or not is_organisation_field(name):
         return value
     v = _LEADING_LABEL.sub("", _LEADING_CODE.sub("", value, count=1), count=1)
+    v = _REG_LABEL.split(v, maxsplit=1)[0]
     m = _REG_NO.search(v)
     if m:
         v = v[: m.start()]

@@ -289,9 +289,14 @@ def test_an_organisation_name_grows_to_its_legal_name():
         assert ex.values() == {"company": want} and ex.fields["company"].grounded, answered
     # an owner phrase or party label printed before the name is not part of it; a field that asks
     # for a term or a period of a business is no organisation name
-    labelled = _rows("Managed by WONG KEE RESTAURANT SDN. BHD.", "Consignee: Smith-Lee GmbH", "样本 SPECIMEN")
+    labelled = _rows(
+        "Managed by WONG KEE RESTAURANT SDN. BHD.",
+        "Consignee: Smith-Lee GmbH (CO. REG NO: 7553-W)",
+        "样本 SPECIMEN",
+    )
     for reply, want in (
         ({"company": "WONG KEE RESTAURANT SDN. BHD."}, {"company": "WONG KEE RESTAURANT SDN. BHD."}),
+        ({"company": "Consignee: Smith-Lee GmbH (CO. REG NO: 7553-W)"}, {"company": "Smith-Lee GmbH"}),
         ({"buyer": "Consignee: Smith-Lee GmbH"}, {"buyer": "Smith-Lee GmbH"}),
         ({"business term": None}, {"business term": None}),
     ):
@@ -668,7 +673,10 @@ def test_value_shapes_find_whole_dates_and_money_only():
     number = rule_for_field("发票号码")
     text = "发票代码 4400154130 No12269563 纳税人识别号 91440300MA5D12345X\n24442000000012345678"
     assert number.candidates(text) == ["12269563", "24442000000012345678"]
-    assert rule_for_field("发票代码") is None and rule_for_field("invoice number") is None
+    assert rule_for_field("invoice number") is None
+    code = rule_for_field("发票代码")  # 10 or 12 digits: never the 8/20-digit number beside it
+    assert code.candidates(text) == ["4400154130"]
+    assert code.candidates("发票代码：031012296911 发票号码：26347374") == ["031012296911"]
 
 
 def test_copied_values_do_not_start_or_end_inside_a_number():
