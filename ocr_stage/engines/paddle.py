@@ -25,7 +25,7 @@ import numpy as np
 from PIL import Image
 
 from ..types import TextLine
-from .base import OcrEngine, OcrEngineError
+from .base import DET_UNCLIP_RATIO, OcrEngine, OcrEngineError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKER = Path(__file__).with_name("paddle_worker.py")
@@ -76,6 +76,7 @@ class PaddleEngine(OcrEngine):
         textline_orientation_model_name: str | None = None,
         in_process: bool | None = None,
         python: str | os.PathLike | None = None,
+        unclip_ratio: float | None = DET_UNCLIP_RATIO,
     ):
         if models not in ("shipped", "official"):
             raise OcrEngineError(f"paddle engine: models must be 'shipped' or 'official', not {models!r}")
@@ -142,6 +143,9 @@ class PaddleEngine(OcrEngine):
                 )
         opts["device"] = device
         opts["engine"] = engine
+        if unclip_ratio is not None:  # the measured setting (base.DET_UNCLIP_RATIO), as the rapid engine
+            opts["text_det_unclip_ratio"] = float(unclip_ratio)
+            self.settings_tag = f"u{unclip_ratio:g}"
         if threads:
             if engine == "onnxruntime":
                 opts["engine_config"] = {"intra_op_num_threads": int(threads), "inter_op_num_threads": 1}

@@ -10,20 +10,14 @@ import numpy as np
 from PIL import Image
 
 from ..types import TextLine
-from .base import OcrEngine, OcrEngineError
+from .base import DET_UNCLIP_RATIO, OcrEngine, OcrEngineError
 
 # The models rapidocr==3.10.0 ships in its wheel. Asking rapidocr for any other model makes it
 # try a download, which fails offline, so we always pass explicit paths.
 DET_MODEL = "PP-OCRv6_det_small.onnx"
 REC_MODEL = "PP-OCRv6_rec_small.onnx"
 CLS_MODEL = "ch_ppocr_mobile_v2.0_cls_mobile.onnx"
-# How far a detected text region is grown before its crop is recognised. rapidocr's default (1.6)
-# clips the edge characters of text on real photos and scans; 1.8 reads more of the labelled values
-# verbatim on real receipts and invoices (gold values found exactly in the OCR text: SROIE dev 77 ->
-# 79 of 84, 40 further real receipts 139 -> 142 of 160, VAT dev edits 36 -> 34) at the same speed,
-# and is level on rendered synthetic documents (549 -> 548 of 557).
-UNCLIP_RATIO = 1.8
-CACHE_NAME = f"rapid-u{UNCLIP_RATIO:g}"  # RapidEngine().cache_name with the default settings
+CACHE_NAME = f"rapid-u{DET_UNCLIP_RATIO:g}"  # RapidEngine().cache_name with the default settings
 
 
 def shipped_model_dir() -> Path:
@@ -44,7 +38,7 @@ class RapidEngine(OcrEngine):
         rec_model: str = REC_MODEL,
         use_angle_cls: bool = False,
         text_score: float = 0.5,
-        unclip_ratio: float = UNCLIP_RATIO,
+        unclip_ratio: float = DET_UNCLIP_RATIO,
     ):
         mdir = Path(model_dir) if model_dir else shipped_model_dir()
         paths = {"det": mdir / det_model, "rec": mdir / rec_model, "cls": mdir / CLS_MODEL}
