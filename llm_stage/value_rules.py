@@ -751,7 +751,7 @@ def complete_addresses(values: dict, text: str) -> dict:
     for k, v in values.items():
         if not is_address_field(k) or not isinstance(v, str) or _CJK.search(v):
             continue
-        if _reads_as_address(v) and regex.search(r"\p{L}{3,}", v):
+        if _reads_as_address(v) and _HAS_WORD.search(v):
             found = _locate_rows(rows, v)
         else:
             first = next(
@@ -766,7 +766,7 @@ def complete_addresses(values: dict, text: str) -> dict:
             )
             found = (first, first, False, "") if first is not None else None
             v = rows[first] if first is not None else v
-            if found is None and not regex.search(r"\p{L}{3,}", v):
+            if found is None and not _HAS_WORD.search(v):
                 out[k] = None  # a number ("NO: 22497", a barcode) and no address block to give way to
         if found is None:
             continue
