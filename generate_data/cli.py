@@ -84,9 +84,18 @@ def _types(value: str | None, weights: str | None = None) -> list[str]:
 @click.option(
     "--preview", is_flag=True, help="render pages only, no OCR and no samples (debugging; not a dataset)"
 )
+@click.option(
+    "--splits",
+    default="train,val,test",
+    show_default=True,
+    help="build only the documents of these splits (val,test: the evaluation splits in a tenth of the time; "
+    "a later run of all splits builds the rest)",
+)
 @click.option("--list-types", is_flag=True, help="print the document types and exit")
 @click.pass_context
-def main(ctx, n, types, seed, out, workers, queries, start, weights, injection_share, preview, list_types):
+def main(
+    ctx, n, types, seed, out, workers, queries, start, weights, injection_share, splits, preview, list_types
+):
     """Generate synthetic documents, read them with the real OCR stage, and write XTuner samples.
 
     Deterministic for a seed; re-running the same command resumes (finished documents are skipped).
@@ -106,8 +115,21 @@ def main(ctx, n, types, seed, out, workers, queries, start, weights, injection_s
 
     if injection_share is not None:  # the environment reaches the spawned workers
         os.environ[SHARE_ENV] = str(injection_share)
+    from .build import SPLITS
+
+    wanted = tuple(s.strip() for s in splits.split(",") if s.strip())
+    if not wanted or any(s not in SPLITS for s in wanted):
+        raise click.BadParameter(f"{splits!r}: choose from {', '.join(SPLITS)}", param_hint="--splits")
     stats = run(
-        n, seed, _types(types, weights), out, workers=workers, queries=queries, ocr=not preview, start=start
+        n,
+        seed,
+        _types(types, weights),
+        out,
+        workers=workers,
+        queries=queries,
+        ocr=not preview,
+        start=start,
+        splits=wanted,
     )
     if preview:
         click.echo(f"rendered {n} pages into {out / 'preview' / 'img'}")

@@ -177,6 +177,27 @@ def test_split_is_a_function_of_the_document():
     assert splits == [build.split_for(i, 0) for i in range(2000)]
 
 
+def test_splits_option_builds_only_those_documents(tmp_path):
+    n, seed = 60, 11
+    want = sorted(i for i in range(n) if build.split_for(i, seed) in ("val", "test"))
+    assert 0 < len(want) < n // 3
+    stats = build.run(n, seed, TYPES, tmp_path, workers=1, ocr=False, progress=False, splits=("val", "test"))
+    assert stats["documents"] == len(want)
+    pages = sorted((tmp_path / "preview" / "img").glob("*.jpg"))
+    assert [int(p.name.split("_")[0]) for p in pages] == want
+    with pytest.raises(ValueError, match="unknown split"):
+        build.run(n, seed, TYPES, tmp_path, ocr=False, progress=False, splits=("dev",))
+
+
+def test_splits_option_on_the_command_line(tmp_path):
+    from click.testing import CliRunner
+
+    from generate_data.cli import main
+
+    r = CliRunner().invoke(main, ["--n", "3", "--out", str(tmp_path), "--splits", "train,dev"])
+    assert r.exit_code == 2 and "--splits" in r.output and "choose from train, val, test" in r.output
+
+
 def test_every_concept_has_a_name_in_each_language():
     for cid, c in CONCEPTS.items():
         assert c.zh and c.en, cid
