@@ -860,6 +860,41 @@ def _is_title_piece(rows: list[str], value: str) -> bool:
     return any(v in _WS.sub("", r) and "发票" in r for r in rows) or "发票" in v
 
 
+# A former name is printed after its marker, under or beside the current one ("perbang Alaf
+# Restaurants Sdn Bhd / formerly known as / Golden Arches Restaurants Sdn Bhd", "MYNEWS RETAIL
+# SB(306295-X) FKA BISON STORES SB"); a value read from it gives way to the current legal name.
+_FORMER = regex.compile(r"(?i)(?:\b(?:formerly|previously)(?:\s+known\s+as)?|\bf\.?k\.?a\b\.?)[\s:.]*")
+
+
+def _current_name(rows: list[str], value: str, name: str) -> str | None:
+    """The current legal name when `value` is printed as a former name, else None."""
+    flat = [_WS.sub(" ", r).strip() for r in rows]
+    want = _WS.sub(" ", value).strip().casefold()
+    for i, row in enumerate(flat):
+        at = row.casefold().find(want)
+        if at < 0:
+            continue
+        marks = [m for m in _FORMER.finditer(row[:at]) if not row[m.end() : at].strip(" (")]
+        if marks:  # "CURRENT SB FKA FORMER SB"
+            before = row[: marks[-1].start()].strip(" (,")
+        elif (
+            i > 0
+            and not row[:at].strip(" (")
+            and (m := _FORMER.search(flat[i - 1]))
+            and not flat[i - 1][m.end() :].strip(" ():")
+        ):
+            before = flat[i - 1][: m.start()].strip(" (,")  # the marker ends the row above
+            i -= 1
+        else:
+            continue
+        for cand in [before, *reversed(flat[max(0, i - 3) : i])]:
+            n = _legal_row(cand, name) if cand and not _FORMER.search(cand) else None
+            if n and _HAS_WORD.search(_LEGAL_TAIL.sub("", n)):
+                return n
+        return None
+    return None
+
+
 def complete_organisations(values: dict, text: str) -> dict:
     """`values` with each organisation field's value grown to its whole printed name (see above)."""
     out = dict(values)
@@ -870,6 +905,10 @@ def complete_organisations(values: dict, text: str) -> dict:
         if _CJK.search(v):
             if _is_title_piece(rows, v):
                 out[k] = None
+            continue
+        current = _current_name(rows, v, k)
+        if current is not None:
+            out[k] = current
             continue
         is_code = not _HAS_WORD.search(v)
         street = _reads_as_address(v) and ("," in v or _POSTCODE.search(v)) and not _LEGAL_FORM.search(v)

@@ -242,6 +242,35 @@ def test_an_address_grows_to_its_whole_printed_block():
         assert ex.values() == reply
 
 
+def test_a_former_name_gives_way_to_the_current_name():
+    # "formerly known as" on the row above or "FKA" beside it marks a former name: the company is the
+    # legal name printed before the marker, and a current name stays as it is
+    below = _rows(
+        "Gerbang Alaf Restaurants Sdn Bhd",
+        "(65351-M)",
+        "formerly known as",
+        "Golden Arches Restaurants Sdn Bhd",
+        "Licensee of McDonald's",
+    )
+    beside = _rows(
+        "OASIS VILLAGE", "LOUNGE 2, GROUND FLOOR", "MYNEWS RETAIL SB(306295-X) FKA BISON STORES SB"
+    )
+    for doc, answered, want in (
+        (below, "Golden Arches Restaurants Sdn Bhd", "Gerbang Alaf Restaurants Sdn Bhd"),
+        (below, "Gerbang Alaf Restaurants Sdn Bhd", "Gerbang Alaf Restaurants Sdn Bhd"),
+        (beside, "BISON STORES SB", "MYNEWS RETAIL SB"),
+        (
+            _rows("SEN HENG TRADING", "(previously known as)", "SEN HENG ENTERPRISE"),
+            "SEN HENG ENTERPRISE",
+            "SEN HENG TRADING",
+        ),
+        # no current legal name to give way to: the answer stays
+        (_rows("formerly known as", "ACME TRADING"), "ACME TRADING", "ACME TRADING"),
+    ):
+        ex = extract(doc, FieldQuery(fields=["company"]), Scripted([json.dumps({"company": answered})]))
+        assert ex.values() == {"company": want} and ex.fields["company"].grounded, answered
+
+
 def test_an_organisation_name_grows_to_its_legal_name():
     # part of the legal-name row, a row stopped early, a brand line above the legal name, a code
     ocr = _rows(
