@@ -810,13 +810,18 @@ def complete_addresses(values: dict, text: str) -> dict:
 # ("CO. (M) SDN BHD") takes in the name on the row above it. Latin script (Chinese names: see _is_title_piece); the registration number rules above still
 # apply, and the result is the document's own rows.
 _LEGAL_WORDS = r"sdn\.?\s*bhd|s/b|sb|bhd|berhad|ltd|limited|inc|corp|corporation|pte|llc|plc|gmbh|enterprises?|trading|restaurant"
-_LEGAL_FORM = regex.compile(rf"(?i)\b(?:{_LEGAL_WORDS})\.?\s*$")
+# "S/B" needs no word boundary: the OCR often glues it to the word before ("FRESH MARKETS/B.")
+_LEGAL_FORM = regex.compile(rf"(?i)(?:\b(?:{_LEGAL_WORDS})|s/b)\.?\s*$")
 # a row that names another party (the owner, a licensor, a former name) or is a tax line
 _NOT_NAME_ROW = regex.compile(
     r"(?i)\b(?:tel|fax|gst|sst|reg|regn|invoice|receipt|owned|operated|managed|licensee|licensed|formerly"
     r"|known|member|by)\b"
 )
 _HAS_WORD = regex.compile(r"\p{L}{3,}")
+# A former name is printed after its marker, under or beside the current one ("perbang Alaf
+# Restaurants Sdn Bhd / formerly known as / Golden Arches Restaurants Sdn Bhd", "MYNEWS RETAIL
+# SB(306295-X) FKA BISON STORES SB"); a value read from it gives way to the current legal name.
+_FORMER = regex.compile(r"(?i)(?:\b(?:formerly|previously)(?:\s+known\s+as)?|\bf\.?k\.?a\b\.?)[\s:.]*")
 # the legal form and the words that go with it ("CO. (M) SDN BHD") at the end of a name
 _LEGAL_TAIL = regex.compile(rf"(?i)(?:\s*(?:\b(?:{_LEGAL_WORDS}|co)\b|\(m\))\.?)+\s*$")
 ORG_SEARCH_ROWS = 8
@@ -824,6 +829,12 @@ ORG_SEARCH_ROWS = 8
 
 _NOT_NAME_TEXT = regex.compile(
     r"(?i)\b(?:welcome|thank|thanks|tq|terima|kasih|selamat|www|http|com|my|net|shopping|careline)\b|@|\d{4,}"
+)
+
+
+# a greeting or a web address printed at the top of a receipt ("TQ FOR SHOPPING WITH myNEWS.com")
+_GREETING_OR_WEB = regex.compile(
+    r"(?i)\b(?:welcome|thank|thanks|tq|terima\s+kasih|selamat|www|https?)\b|\.com\b|@|shopping\s+with"
 )
 
 
@@ -840,8 +851,12 @@ def _reads_as_name(row: str) -> bool:
 
 
 def _legal_row(row: str, name: str) -> str | None:
-    """The row as an organisation name (registration number cut) when it ends in a legal form."""
-    r = trim_value(name, _WS.sub(" ", row).strip())
+    """The row as an organisation name (registration number and a former name after its marker
+    cut) when it ends in a legal form."""
+    row = _WS.sub(" ", row).strip()
+    if (m := _FORMER.search(row)) and m.start() > 0:
+        row = row[: m.start()].strip(" (,")
+    r = trim_value(name, row)
     return r if isinstance(r, str) and _LEGAL_FORM.search(r) and _HAS_WORD.search(r) else None
 
 
@@ -858,12 +873,6 @@ def _is_title_piece(rows: list[str], value: str) -> bool:
     if _CJK_ORG_END.search(v):
         return False
     return any(v in _WS.sub("", r) and "发票" in r for r in rows) or "发票" in v
-
-
-# A former name is printed after its marker, under or beside the current one ("perbang Alaf
-# Restaurants Sdn Bhd / formerly known as / Golden Arches Restaurants Sdn Bhd", "MYNEWS RETAIL
-# SB(306295-X) FKA BISON STORES SB"); a value read from it gives way to the current legal name.
-_FORMER = regex.compile(r"(?i)(?:\b(?:formerly|previously)(?:\s+known\s+as)?|\bf\.?k\.?a\b\.?)[\s:.]*")
 
 
 def _current_name(rows: list[str], value: str, name: str) -> str | None:
@@ -910,9 +919,9 @@ def complete_organisations(values: dict, text: str) -> dict:
         if current is not None:
             out[k] = current
             continue
-        is_code = not _HAS_WORD.search(v)
+        is_code = not _HAS_WORD.search(v) or bool(_GREETING_OR_WEB.search(v))
         street = _reads_as_address(v) and ("," in v or _POSTCODE.search(v)) and not _LEGAL_FORM.search(v)
-        if is_code or street:  # a code or a street address, not a name
+        if is_code or street:  # a code, a greeting, a web address or a street address, not a name
             top = [r for r in rows[:ORG_SEARCH_ROWS] if not _NOT_NAME_ROW.search(r)]
             legal = next(
                 (

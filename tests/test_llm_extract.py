@@ -271,6 +271,32 @@ def test_a_former_name_gives_way_to_the_current_name():
         assert ex.values() == {"company": want} and ex.fields["company"].grounded, answered
 
 
+def test_a_greeting_or_web_address_is_no_company_and_a_glued_s_b_is_a_legal_form():
+    # a greeting or web address answered as the company gives way to the legal name near the top (a
+    # former name after FKA cut from it); "S/B" glued to the word before still ends a legal name, so
+    # a logo word above it gives way to it
+    greeting = _rows(
+        "TQFOR SHOPPING WITH myNEWS.com",
+        "OASIS VILLAGE",
+        "47301,PETALING JAYA,SELANGOR",
+        "MYNEWS RETAIL SB(306295-X) FKA BISON STORES SB",
+    )
+    glued = _rows("Jogaya", "MAKASSAR FRESH MARKETS/B.", "(CO.NO. 1208604-T)", "GROUND FLOOR, NO.4 & 6,")
+    for doc, answered, want in (
+        (greeting, "TQFOR SHOPPING WITH myNEWS.com", "MYNEWS RETAIL SB"),
+        (
+            _rows("Welcome to Tesco", "TESCO STORES (M) SDN BHD"),
+            "Welcome to Tesco",
+            "TESCO STORES (M) SDN BHD",
+        ),
+        (glued, "Jogaya", "MAKASSAR FRESH MARKETS/B."),
+        # a name of its own that happens to hold "my" or a number stays
+        (_rows("MY KITCHEN 2020", "No 1, Jalan"), "MY KITCHEN 2020", "MY KITCHEN 2020"),
+    ):
+        ex = extract(doc, FieldQuery(fields=["company"]), Scripted([json.dumps({"company": answered})]))
+        assert ex.values() == {"company": want} and ex.fields["company"].grounded, answered
+
+
 def test_an_organisation_name_grows_to_its_legal_name():
     # part of the legal-name row, a row stopped early, a brand line above the legal name, a code
     ocr = _rows(
