@@ -512,19 +512,59 @@ def paid_amount(text: str) -> tuple[str, Decimal] | None:
     return None
 
 
+# With no payment rows to settle it (an invoice on account, a wholesale bill), a total copied from
+# a line item (a unit price, an item's amount) is no total either: a gross-total value that no row
+# with a total-like label prints gives way to the amount on the document's last final-total row
+# ("Total Payable: 73.55", "GRAND TOTAL", "Nett Total", "Amount Due", a bare "Total"); the GST
+# summary rows ("Total 6% supplies (excl. GST)"), a sub-total and a quantity total are not final.
+_FINAL_TOTAL = regex.compile(
+    r"(?i)^\W*(?:grand\s*total|total\s*pay\S*(?:\s*\S{1,3})?|nett?\s*total|total\s*amount(?:\s*due)?"
+    r"|amount\s*due|total\s*due|total(?:\s*\(?(?:rm|myr|sgd|\$)\)?)?|rounded\s*total|total\s*rounded"
+    r"|jumlah(?:\s*besar)?)\W*(?:rm|myr|sgd|\$)?\s*$"
+)
+
+
+def final_total(text: str) -> tuple[str, Decimal] | None:
+    """(printed span, value) of the amount on the last row labelled as the final total, or None."""
+    found = None
+    for row in text.splitlines():
+        amounts = _row_amounts(row)
+        if len(amounts) != 1:
+            continue
+        span, value = amounts[0]
+        label = row[: row.rfind(span)]
+        if _FINAL_TOTAL.match(label) and value > 0:
+            found = (span, value)
+    return found
+
+
+def _on_total_row(value: Decimal, text: str) -> bool:
+    return any(
+        _TOTAL_ROW.search(row) and any(v == value for _, v in _row_amounts(row)) for row in text.splitlines()
+    )
+
+
 def settle_total(values: dict, text: str) -> dict:
-    """`values` with a gross total that is not the paid amount replaced by it (see above)."""
+    """`values` with a gross total that is not the paid amount replaced by it, or, with no payment
+    rows to settle it, a gross total printed on no total row replaced by the final total (see above)."""
     gross = [k for k, v in values.items() if isinstance(v, str) and amount_role(k) == "gross"]
     if not gross:
         return values
-    settled = paid_amount(text)
-    if settled is None:
-        return values
-    span, paid = settled
     out = dict(values)
+    settled = paid_amount(text)
+    if settled is not None:
+        span, paid = settled
+        for k in gross:
+            if _decimal(k, values[k]) != paid:
+                out[k] = span
+        return out
+    final = final_total(text)
+    if final is None:
+        return values
     for k in gross:
-        if _decimal(k, values[k]) != paid:
-            out[k] = span
+        value = _decimal(k, values[k])
+        if value is not None and value != final[1] and not _on_total_row(value, text):
+            out[k] = final[0]
     return out
 
 

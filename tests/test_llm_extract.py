@@ -478,6 +478,31 @@ def test_a_receipt_total_is_the_amount_its_payment_rows_settle():
     assert ex.values() == {"total": None}
 
 
+def test_with_no_payment_rows_a_line_item_amount_gives_way_to_the_final_total():
+    # a wholesale bill paid on account: no cash, card or change row settles the total, and the model
+    # copies a unit price or an item amount; the last final-total row wins (an OCR slip in its label
+    # included), a value printed on a total-like row stays, and so does a null
+    bill = _rows(
+        "O.C. WHITE  2.13 5 2 0 3  6.39",
+        "CR-CHOCLT  0.72 20 0 0 20 14.40",
+        "Total 6% supplies (excl. GST): 36.24",
+        "Total 0% supplies: 35.14",
+        "Total Paydb! le: 73.55",
+    )
+    for answered, want in (("0.72", "73.55"), ("6.39", "73.55"), ("14.40", "73.55"), ("36.24", "36.24")):
+        ex = extract(bill, FieldQuery(fields=["total"]), Scripted([json.dumps({"total": answered})]))
+        assert ex.values() == {"total": want} and ex.fields["total"].grounded, answered
+    for ocr, answered, want in (
+        (_rows("ITEM A 2 5.00 10.00", "SUB TOTAL 10.00", "GRAND TOTAL RM 10.60"), "5.00", "10.60"),
+        (_rows("ITEM A 1 12.50", "Total: 12.50"), "12.50", "12.50"),  # one item: its amount is the total
+        (_rows("ITEM A 2 5.00 10.00", "Total Qty: 2", "Amount Due 10.00"), "5.00", "10.00"),
+        (_rows("ITEM A 2 5.00 10.00", "Sub Total 10.00"), "5.00", "5.00"),  # no final-total row: left
+    ):
+        for reply in ({"total": answered}, {"total": None}):
+            ex = extract(ocr, FieldQuery(fields=["total"]), Scripted([json.dumps(reply)]))
+            assert ex.values() == ({"total": want} if reply["total"] else reply), (answered, ocr.to_text())
+
+
 def test_an_invoice_partys_field_is_read_from_that_partys_labelled_box():
     # 购买方 above the goods table, 销售方 below, the same four labelled boxes in each; a small model
     # copies the other party's row or a piece of the title.
