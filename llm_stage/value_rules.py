@@ -316,7 +316,7 @@ _NOT_ORG = {
     "capital",
 }
 _REG_NO = regex.compile(r"(?<![\p{L}\p{N}])[A-Z]{0,2}\d{5,}[A-Z]?(?:\s?-\s?[A-Z0-9]{1,2})?(?![\p{L}\p{N}])")
-_LEADING_CODE = regex.compile(r"^#?[A-Z]{0,3}\d{4,}[A-Z]?\s+(?=\p{L})")
+_LEADING_CODE = regex.compile(r"^#?[A-Z]{0,3}\d{4,}[A-Z]?[.:]?\s+(?=\p{L})")
 # a party label or an owner phrase printed before the name ("Consignee: ", "Managed by ")
 _LEADING_LABEL = regex.compile(
     r"(?i)^(?:(?:managed|owned|operated|licensed|issued|sold|supplied)\s+by|consignee|consignor|shipper|buyer"

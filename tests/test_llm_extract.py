@@ -140,6 +140,10 @@ def test_organisation_names_lose_registration_numbers_and_store_codes():
         "address": "LOT P.T. 2811, JALAN ANGSA",
     }
     assert all(fv.grounded for fv in ex.fields.values())
+    # a store code printed on the row above, with a full stop after it ("A05023." / "AEON CO. (M) BHD")
+    ocr = _rows("A05023.", "AEON CO. (M) BHD (126926-H)", "3RD FLR, AEON TAMAN MALURI SC")
+    ex = extract(ocr, FieldQuery(fields=["company"]), Scripted(['{"company": "A05023. AEON CO. (M) BHD"}']))
+    assert ex.values() == {"company": "AEON CO. (M) BHD"} and ex.fields["company"].grounded
 
 
 def _rows(*texts: str) -> OcrResult:
