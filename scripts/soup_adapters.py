@@ -96,7 +96,7 @@ def soup(adapters: list[Path], weights: list[float] | None = None) -> tuple[dict
     r = sum(int(c["r"]) for c in cfgs)
     cfg = dict(cfgs[0])
     targets = sorted({t for c in cfgs for t in (c.get("target_modules") or [])})
-    cfg.update(r=r, lora_alpha=r, use_rslora=False, lora_dropout=0.0, target_modules=targets)
+    cfg.update(r=r, lora_alpha=r, use_rslora=False, target_modules=targets)
     return cfg, out
 
 
