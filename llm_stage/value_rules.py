@@ -844,11 +844,13 @@ def complete_addresses(values: dict, text: str) -> dict:
 # or copies a code printed near it ("A03115"). A value that is part of a row ending in a legal form
 # becomes that row; a value ending a row, followed by a short row ending in a legal form, takes in
 # that row when it is a bare legal form and gives way to it when it is a name of its own; a value
-# with no word in it (a code) or that reads as a street address gives way to the first row near the
-# top that ends in a legal form, and a code, failing that, to the first row near the top that reads
-# as a name (not a greeting, a web address, a street address or a tax line); a bare legal form
-# ("CO. (M) SDN BHD") takes in the name on the row above it. Latin script (Chinese names: see _is_title_piece); the registration number rules above still
-# apply, and the result is the document's own rows.
+# with no word in it (a code), a greeting or web address, or that reads as a street address gives
+# way to the first row near the top that ends in a legal form, and a code or a greeting, failing
+# that, to the first row near the top that reads as a name (not a greeting, a web address, a street
+# address or a tax line); a bare legal form ("CO. (M) SDN BHD") takes in the name on the row above
+# it; a former name ("formerly known as", FKA) gives way to the current one (_current_name). Latin
+# script (Chinese names: see _is_title_piece); the registration number rules above still apply,
+# and the result is the document's own rows.
 _LEGAL_WORDS = r"sdn\.?\s*bhd|s/b|sb|bhd|berhad|ltd|limited|inc|corp|corporation|pte|llc|plc|gmbh|enterprises?|trading|restaurant"
 # "S/B" needs no word boundary: the OCR often glues it to the word before ("FRESH MARKETS/B.")
 _LEGAL_FORM = regex.compile(rf"(?i)(?:\b(?:{_LEGAL_WORDS})|s/b)\.?\s*$")
