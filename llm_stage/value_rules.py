@@ -811,13 +811,19 @@ def complete_addresses(values: dict, text: str) -> dict:
         if found is None:
             continue
         i, j, mid_start, rest = found
-        # rows the model took in that are not address: a store name above it, a branch code below
+        # rows the model took in that are not address: a store name above it (a legal name even when
+        # a comma ends its row), a branch code below
         while (
             i < j
             and not mid_start
-            and not _reads_as_address(rows[i])
-            and not rows[i].rstrip().endswith(",")
-            and not (_HOUSE_NUMBER.match(rows[i]) and _POSTCODE.search(rows[i + 1]))
+            and (
+                _legal_row(rows[i].strip().rstrip(","), "company") is not None
+                or (
+                    not _reads_as_address(rows[i])
+                    and not rows[i].rstrip().endswith(",")
+                    and not (_HOUSE_NUMBER.match(rows[i]) and _POSTCODE.search(rows[i + 1]))
+                )
+            )
         ):
             i += 1
         state = next((n for n in range(i, j + 1) if _STATES.search(rows[n])), j)

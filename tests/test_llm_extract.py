@@ -181,6 +181,18 @@ def test_an_address_grows_to_its_whole_printed_block():
         assert ex.values() == {"address": whole, "total": "15.00"}, answered
         box = ex.fields["address"].box
         assert ex.fields["address"].grounded and (min(y for _, y in box), max(y for _, y in box)) == (30, 140)
+    # the company's legal name row is no part of the address, even when a comma ends it
+    comma = _rows(
+        "URBAN IDEA SDN BHD (417940-M),",
+        "A-G-06, DATARAN GLOMAC,",
+        "JALAN SS6/5A, PUSAT BANDAR KELANA JAYA,",
+        "47301 PETALING JAYA, SELANGOR, Malaysia",
+        "Served by: rojan 27/02/2018 15:32:47",
+    )
+    block = "A-G-06, DATARAN GLOMAC, JALAN SS6/5A, PUSAT BANDAR KELANA JAYA, 47301 PETALING JAYA, SELANGOR, Malaysia"
+    for answered in ("URBAN IDEA SDN BHD (417940-M), A-G-06, DATARAN GLOMAC,", "A-G-06, DATARAN GLOMAC,"):
+        ex = extract(comma, FieldQuery(fields=["address"]), Scripted([json.dumps({"address": answered})]))
+        assert ex.values() == {"address": block} and ex.fields["address"].grounded, answered
     # a value that is no address gives way to the block around the postcode, also one glued to the street
     glued = _rows(
         "Licensee of McDonald's",
