@@ -411,14 +411,45 @@ def _decimal(field: str, value) -> Decimal | None:
         return None
 
 
+def _swapped(values: dict, a: str, b: str) -> dict:
+    return {**values, a: values[b], b: values[a]}
+
+
+def order_amounts(values: dict, roles: dict[str, list[str]]) -> dict:
+    """`values` with two amounts the model put in each other's slots swapped back: a tax above the net
+    (no VAT or GST rate reaches 100%), or, when all three are asked and do not add up, the gross and
+    the net or the tax exchanged when that makes net + tax = gross. A discount can put a receipt's
+    subtotal above its total, so net above gross alone proves nothing."""
+    one = {r: ks[0] for r, ks in roles.items() if len(ks) == 1}
+    if "net" in one and "tax" in one:
+        a, t = _decimal(one["net"], values[one["net"]]), _decimal(one["tax"], values[one["tax"]])
+        g = _decimal(one["gross"], values[one["gross"]]) if "gross" in one else None
+        # a tax that repeats the gross is a copy, not a swap: reconcile_amounts replaces it
+        if a is not None and t is not None and t > a > 0 and t != g:
+            values = _swapped(values, one["net"], one["tax"])
+    if len(one) == 3 and all(r in one for r in ("gross", "net", "tax")):
+
+        def adds_up(v: dict) -> bool:
+            g, a, t = (_decimal(one[r], v[one[r]]) for r in ("gross", "net", "tax"))
+            return None not in (g, a, t) and abs(g - (a + t)) <= ROUNDING_SLACK
+
+        if not adds_up(values):
+            for other in ("net", "tax"):
+                cand = _swapped(values, one["gross"], one[other])
+                if adds_up(cand):
+                    return cand
+    return values
+
+
 def reconcile_amounts(values: dict, text: str) -> dict:
-    """`values` with the gross total replaced by the document's printed net + tax when the model's
-    total does not add up (see above); unchanged otherwise."""
+    """`values` with swapped amounts put back (order_amounts), then the gross total replaced by the
+    document's printed net + tax when the model's total does not add up (see above)."""
     roles: dict[str, list[str]] = {}
     for k in values:
         r = amount_role(k)
         if r:
             roles.setdefault(r, []).append(k)
+    values = order_amounts(values, roles)
     if any(len(roles.get(r, ())) != 1 for r in ("gross", "net", "tax")):
         return values
     gross, net, tax = roles["gross"][0], roles["net"][0], roles["tax"][0]
@@ -437,8 +468,8 @@ def reconcile_amounts(values: dict, text: str) -> dict:
     for wrong, want in fixes:
         # as printed with its currency mark ("￥507.82"), not running into the next amount's mark
         found = {regex.sub(rf"\s{_CUR}$", "", c) for c in cands if _decimal(wrong, c) == want}
-        if found:
-            return {**values, wrong: max(found, key=lambda c: (len(c), c))}
+        if found:  # and a tax left above the net by that fix was the net: order them again
+            return order_amounts({**values, wrong: max(found, key=lambda c: (len(c), c))}, roles)
     return values
 
 

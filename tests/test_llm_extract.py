@@ -494,6 +494,29 @@ def test_a_receipt_total_is_the_amount_its_payment_rows_settle():
     assert ex.values() == {"total": None}
 
 
+def test_amounts_put_in_each_others_slots_are_swapped_back():
+    ocr = _rows("合 计 ￥47801.08 ￥2868.06", "价税合计（大写） 伍万零陆佰陆拾玖圆壹角肆分 (小写) ￥50669.14")
+    right = {"合计金额": "￥47801.08", "合计税额": "￥2868.06", "价税合计": "￥50669.14"}
+    for reply in (
+        {"合计金额": "￥2868.06", "合计税额": "￥47801.08"},  # a tax above the net: no rate reaches 100%
+        {**right, "合计金额": "￥2868.06", "合计税额": "￥47801.08"},
+        {**right, "合计金额": "￥50669.14", "价税合计": "￥47801.08"},  # net and gross exchanged
+        {
+            **right,
+            "合计金额": "￥2868.06",
+            "合计税额": "￥50669.14",
+        },  # the tax copies the gross, the net is the tax
+    ):
+        ex = extract(ocr, FieldQuery(fields=list(reply)), Scripted([json.dumps(reply, ensure_ascii=False)]))
+        assert ex.values() == {k: right[k] for k in reply}, reply
+        assert all(f.grounded for f in ex.fields.values())
+    # a discount puts a receipt's subtotal above its total: left alone
+    receipt = _rows("SUBTOTAL 100.00", "DISCOUNT 10.00", "TOTAL 90.00")
+    reply = {"subtotal": "100.00", "total": "90.00"}
+    ex = extract(receipt, FieldQuery(fields=list(reply)), Scripted([json.dumps(reply)]))
+    assert ex.values() == reply
+
+
 def test_with_no_payment_rows_a_line_item_amount_gives_way_to_the_final_total():
     # a wholesale bill paid on account: no cash, card or change row settles the total, and the model
     # copies a unit price or an item amount; the last final-total row wins (an OCR slip in its label
