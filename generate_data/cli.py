@@ -132,7 +132,7 @@ def main(
         splits=wanted,
     )
     if preview:
-        click.echo(f"rendered {n} pages into {out / 'preview' / 'img'}")
+        click.echo(f"rendered {stats['documents']} pages into {out / 'preview' / 'img'}")
         return
     r = stats["run"]
     click.echo(
