@@ -67,19 +67,27 @@ def _modules(tensors: dict, where: Path) -> dict[str, dict[str, object]]:
 
 def soup(adapters: list[Path], weights: list[float] | None = None) -> tuple[dict, dict]:
     """(config, tensors) of the weighted sum of the adapters' weight changes."""
-    import torch
+    adapters = [Path(a) for a in adapters]
+    return _soup(adapters, [_load(a) for a in adapters], _weights(adapters, weights))
 
+
+def _weights(adapters: list[Path], weights: list[float] | None) -> list[float]:
     if len(adapters) < 2:
         raise SoupError("give at least two adapters")
     weights = weights or [1.0 / len(adapters)] * len(adapters)
     if len(weights) != len(adapters):
         raise SoupError(f"{len(weights)} weights for {len(adapters)} adapters")
-    loaded = [_load(Path(a)) for a in adapters]
+    return weights
+
+
+def _soup(adapters: list[Path], loaded: list[tuple[dict, dict]], weights: list[float]) -> tuple[dict, dict]:
+    import torch
+
     cfgs = [c for c, _ in loaded]
     bases = {c.get("base_model_name_or_path") for c in cfgs}
     if len(bases) > 1:
         raise SoupError(f"the adapters have different base models: {sorted(map(str, bases))}")
-    mods = [_modules(t, Path(a)) for (_, t), a in zip(loaded, adapters, strict=True)]
+    mods = [_modules(t, a) for (_, t), a in zip(loaded, adapters, strict=True)]
     names = set(mods[0])
     for a, m in zip(adapters[1:], mods[1:], strict=True):
         if set(m) != names:
@@ -115,11 +123,11 @@ def write(adapters: list[Path], out: Path, weights: list[float] | None = None) -
     from safetensors.torch import save_file
 
     adapters = [Path(a) for a in adapters]
-    weights = weights or [1.0 / len(adapters)] * len(adapters)
-    cfg, tensors = soup(adapters, weights)
+    weights = _weights(adapters, weights)
+    sources = [_load(a) for a in adapters]  # read once: averaged, then checked against
+    cfg, tensors = _soup(adapters, sources, weights)
     # the check: on every module, the soup's change equals the weighted sum of the sources' changes
     worst = 0.0
-    sources = [_load(a) for a in adapters]
     for key in tensors:
         if not key.endswith(".lora_A.weight"):
             continue
