@@ -47,6 +47,15 @@ def doc_type_for(index: int, seed: int, types) -> str:
     return order[index % len(order)]
 
 
+def check_splits(splits) -> tuple[str, ...]:
+    """`splits` as a tuple of known split names; ValueError naming the unknown ones."""
+    splits = tuple(splits)
+    bad = [s for s in splits if s not in SPLITS]
+    if bad or not splits:
+        raise ValueError(f"unknown split(s): {', '.join(bad) or '(none)'}; choose from {', '.join(SPLITS)}")
+    return splits
+
+
 def split_for(index: int, seed: int, fractions=(0.9, 0.05)) -> str:
     u = random.Random(f"split:{seed}:{index}").random()
     return "train" if u < fractions[0] else "val" if u < fractions[0] + fractions[1] else "test"
@@ -178,9 +187,7 @@ def run(
         raise ValueError(
             f"unknown document type(s): {', '.join(unknown)}; choose from {', '.join(sorted(REGISTRY))}"
         )
-    bad = [s for s in splits if s not in SPLITS]
-    if bad or not splits:
-        raise ValueError(f"unknown split(s): {', '.join(bad) or '(none)'}; choose from {', '.join(SPLITS)}")
+    splits = check_splits(splits)
     out.mkdir(parents=True, exist_ok=True)
     jobs = [
         Job(i, seed, tuple(types), str(out), queries, ocr)

@@ -115,11 +115,12 @@ def main(
 
     if injection_share is not None:  # the environment reaches the spawned workers
         os.environ[SHARE_ENV] = str(injection_share)
-    from .build import SPLITS
+    from .build import check_splits
 
-    wanted = tuple(s.strip() for s in splits.split(",") if s.strip())
-    if not wanted or any(s not in SPLITS for s in wanted):
-        raise click.BadParameter(f"{splits!r}: choose from {', '.join(SPLITS)}", param_hint="--splits")
+    try:
+        wanted = check_splits(s.strip() for s in splits.split(",") if s.strip())
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--splits") from None
     stats = run(
         n,
         seed,
