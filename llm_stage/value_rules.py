@@ -427,7 +427,7 @@ def order_amounts(values: dict, roles: dict[str, list[str]]) -> dict:
         # a tax that repeats the gross is a copy, not a swap: reconcile_amounts replaces it
         if a is not None and t is not None and t > a > 0 and t != g:
             values = _swapped(values, one["net"], one["tax"])
-    if len(one) == 3 and all(r in one for r in ("gross", "net", "tax")):
+    if all(r in one for r in ("gross", "net", "tax")):
 
         def adds_up(v: dict) -> bool:
             g, a, t = (_decimal(one[r], v[one[r]]) for r in ("gross", "net", "tax"))
