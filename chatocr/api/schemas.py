@@ -2,10 +2,33 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
 
-from llm_stage.types import MAX_HINT_BYTES, MAX_HINTS_BYTES, MAX_QUESTION_BYTES, Extraction
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from llm_stage.types import (
+    MAX_FIELD_CHARS,
+    MAX_FIELD_LIST_CHARS,
+    MAX_FIELDS,
+    MAX_HINT_BYTES,
+    MAX_HINTS_BYTES,
+    MAX_QUESTION_BYTES,
+    Extraction,
+)
 from ocr_stage import OcrResult
+
+from ..settings import MAX_PAGE_SPEC_CHARS
+
+# A page range as text: '1-3,5' (1-based, inclusive; spaces allowed, empty parts skipped). The model
+# enforces the same pattern that /openapi.json shows; parse_pages then checks order and the count.
+_WS = r"[ \t\n\r\f\v]*"
+_NUM = r"0*[1-9][0-9]*"
+_PART = rf"{_WS}{_NUM}{_WS}(?:-{_WS}{_NUM}{_WS})?"
+PAGE_SPEC_PATTERN = rf"^(?:(?:{_WS},)*{_PART}(?:,(?:{_PART}|{_WS}))*)?$"
+PageNumber = Annotated[StrictInt, Field(ge=1)]
+PageSpec = Annotated[str, Field(max_length=MAX_PAGE_SPEC_CHARS, pattern=PAGE_SPEC_PATTERN)]
+PageList = Annotated[list[PageNumber], Field(max_length=MAX_PAGE_SPEC_CHARS)]
+FieldName = Annotated[str, Field(min_length=1, max_length=MAX_FIELD_CHARS)]
 
 # ---------------------------------------------------------------- request bodies (JSON form)
 
@@ -29,7 +52,12 @@ class Options(BaseModel):
         "backend cannot copy values while decoding)",
     )
     engine: str | None = Field(default=None, max_length=40, description="OCR engine (see GET /readyz)")
-    pages: str | list[int] | None = Field(default=None, description="1-based page range: '1-3,5' or [1, 2]")
+    pages: PageSpec | PageNumber | PageList | None = Field(
+        default=None,
+        description="1-based pages: a range string '1-3,5', a page number, or a list [1, 2] "
+        "(integers only; true/false are not page numbers); the pages counted at most the server's "
+        "max_pages (GET /readyz)",
+    )
     include_ocr: bool = Field(default=False, description="also return the OcrResult under 'ocr'")
     # `copy` in JSON and forms; the attribute is renamed because BaseModel has a `copy` method.
     copy_values: bool | None = Field(
@@ -47,14 +75,23 @@ class OcrRequest(BaseModel):
 
 
 class ExtractRequest(OcrRequest):
-    fields: list[str] | str | None = Field(
-        default=None, description="field names, a list or one string like '发票号码, 开票日期'"
+    fields: (
+        Annotated[list[FieldName], Field(max_length=MAX_FIELDS)]
+        | Annotated[str, Field(max_length=MAX_FIELD_LIST_CHARS)]
+        | None
+    ) = Field(
+        default=None,
+        description="field names, a list or one string like '发票号码, 开票日期' (at most the server's "
+        "max_fields, GET /readyz; names that differ only in case, width or look-alike letters are "
+        "one name and refused as a repeat; control and invisible characters are refused)",
     )
-    question: str | None = Field(
+    question: Annotated[str, Field(max_length=MAX_QUESTION_BYTES)] | None = Field(
         default=None,
         description=f"a question, answered as field 'answer' (at most {MAX_QUESTION_BYTES:,} UTF-8 bytes)",
     )
-    hints: dict[str, str] = Field(
+    hints: Annotated[
+        dict[FieldName, Annotated[str, Field(max_length=MAX_HINT_BYTES)]], Field(max_length=MAX_FIELDS)
+    ] = Field(
         default_factory=dict,
         description=f"per-field hints, one per requested field: {MAX_HINT_BYTES} UTF-8 bytes each, "
         f"{MAX_HINTS_BYTES:,} together",

@@ -37,6 +37,8 @@ class ServerState:
         # URL downloads run on the event loop, outside the pool; at most as many as it admits.
         self.fetch_capacity = config.workers + config.max_queue
         self.fetching = 0
+        # the server's ConnectionGuard (chatocr.api.server), when it runs under chatocr's own server
+        self.connections = None
         self._given = pipeline
 
     def load(self) -> None:
