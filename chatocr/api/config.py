@@ -20,6 +20,9 @@ class ApiConfig:
     timeout_s: float = field(default_factory=lambda: _env("CHATOCR_API_TIMEOUT", 120.0))
     max_upload_bytes: int = field(default_factory=lambda: _env("CHATOCR_API_MAX_BYTES", 20 * 1024 * 1024))
     max_fields: int = field(default_factory=lambda: _env("CHATOCR_API_MAX_FIELDS", 32))
+    # The memory budget of one request: decoded pixels of all its pages together (RGB, 3 bytes each;
+    # PDF pages are rendered at a lower DPI to fit, images over it are 413). See InputLimits.
+    max_total_pixels: int = field(default_factory=lambda: _env("CHATOCR_API_MAX_TOTAL_PIXELS", 100_000_000))
     # Extra OCR engines to load at start-up besides Settings.ocr_engine (requests pick one by name).
     extra_engines: list[str] = field(
         default_factory=lambda: [e for e in _env("CHATOCR_API_EXTRA_ENGINES", "").split(",") if e.strip()]

@@ -49,6 +49,7 @@ def input_limits(settings: Settings, config: ApiConfig):
         max_pages=settings.max_pages,
         pdf_dpi=settings.pdf_dpi,
         max_bytes=config.max_upload_bytes,
+        max_total_pixels=config.max_total_pixels,
     )
 
 

@@ -5,6 +5,7 @@ as dependencies: the ServerState (`get_state`) and, where a key is set, the bear
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from typing import Annotated
 
@@ -17,7 +18,7 @@ from llm_stage.types import MAX_FIELD_CHARS, MAX_HINT_BYTES, MAX_HINTS_BYTES, MA
 
 from ..settings import MAX_PAGE_SPEC_CHARS, parse_pages
 from .errors import ERROR_RESPONSES, ApiError
-from .parsing import build_query, document_bytes, read_request
+from .parsing import build_query, document_bytes, read_request, until_client_leaves
 from .schemas import (
     PAGE_SPEC_PATTERN,
     REQUEST_SCHEMAS,
@@ -27,7 +28,7 @@ from .schemas import (
     OcrRequest,
     OcrResponse,
 )
-from .state import ServerState
+from .state import ServerState, job_view
 
 # ---------------------------------------------------------------- dependencies
 
@@ -195,6 +196,7 @@ async def readyz(state: State):
             "max_hints_bytes": MAX_HINTS_BYTES,
             "max_pages": main.limits.max_pages,
             "max_pixels": main.limits.max_pixels,
+            "max_total_pixels": main.limits.max_total_pixels,
             "timeout_s": config.timeout_s,
             "workers": config.workers,
             "max_queue": config.max_queue,
@@ -241,10 +243,12 @@ async def ocr(request: Request, state: State):
     pages = page_indices(req.options.pages, pipe.limits.max_pages)
     doc, name = await document_bytes(request, state, req, data, deadline)
 
-    def work():
-        return pipe.ocr(doc, name=name, page_range=pages)
+    cancel = threading.Event()
 
-    result = await state.run_job(work, deadline)
+    def work():
+        return job_view(pipe, cancel).ocr(doc, name=name, page_range=pages)
+
+    result = await until_client_leaves(request, state.run_job(work, deadline, cancel))
     out = result.model_dump(mode="json")
     out["timings"]["total_s"] = time.perf_counter() - t0
     return out
@@ -270,10 +274,13 @@ async def extract(request: Request, state: State):
     doc, name = await document_bytes(request, state, req, data, deadline)
     opts = req.options
 
-    def work():
-        return pipe.run(doc, query, name=name, page_range=pages, strict=opts.strict, copy=opts.copy_values)
+    cancel = threading.Event()
 
-    res = await state.run_job(work, deadline)
+    def work():
+        view = job_view(pipe, cancel)
+        return view.run(doc, query, name=name, page_range=pages, strict=opts.strict, copy=opts.copy_values)
+
+    res = await until_client_leaves(request, state.run_job(work, deadline, cancel))
     out = res.extraction.model_dump(mode="json")
     out["timings"]["total_s"] = time.perf_counter() - t0
     out["timings"]["queue_s"] = max(0.0, out["timings"]["total_s"] - res.extraction.timings["work_s"])

@@ -4,6 +4,7 @@ share nothing else: each one's document, OCR result and answer live in its own o
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import logging
 import threading
@@ -11,14 +12,48 @@ import time
 from typing import Any
 
 from llm_stage.types import MAX_FIELDS
+from ocr_stage import OcrEngine
 
 from ..settings import Settings
 from .config import ApiConfig
 from .errors import ApiError
 from .fetch import UrlPolicy
-from .work import Busy, JobTimeout, WorkPool
+from .work import Busy, JobCancelled, JobTimeout, WorkPool
 
 log = logging.getLogger("chatocr.api")
+
+
+class CancellableEngine(OcrEngine):
+    """One request's view of a shared OCR engine: once the request is cancelled (deadline passed,
+    client gone), the next page raises JobCancelled instead of being read. Shares the engine's lock."""
+
+    def __init__(self, engine: OcrEngine, cancel: threading.Event):
+        self.engine = self.lock_target = engine
+        self.name, self.settings_tag, self.cancel = engine.name, engine.settings_tag, cancel
+
+    def recognize_page(self, image):
+        if self.cancel.is_set():
+            raise JobCancelled("the request was cancelled")
+        return self.engine.recognize_page(image)
+
+
+def job_view(pipe, cancel: threading.Event):
+    """`pipe` for one request: stops at the next OCR page, and before the LLM stage, once `cancel` is
+    set. (A remote pipeline, under Ray Serve, stops between its stages only.)"""
+    from ..pipeline import Pipeline
+
+    view = copy.copy(pipe)
+    if type(pipe).ocr is Pipeline.ocr and isinstance(pipe.ocr_engine, OcrEngine):
+        view.ocr_engine = CancellableEngine(pipe.ocr_engine, cancel)
+    inner = view.extract_from_ocr
+
+    def extract_from_ocr(ocr, query, **kw):
+        if cancel.is_set():
+            raise JobCancelled("the request was cancelled")
+        return inner(ocr, query, **kw)
+
+    view.extract_from_ocr = extract_from_ocr
+    return view
 
 
 class ServerState:
@@ -49,7 +84,11 @@ class ServerState:
         t0 = time.perf_counter()
         try:
             main = self._given or Pipeline.from_settings(self.settings, load_llm=self.load_llm)
-            limits = dataclasses.replace(main.limits, max_bytes=self.config.max_upload_bytes)
+            limits = dataclasses.replace(
+                main.limits,
+                max_bytes=self.config.max_upload_bytes,
+                max_total_pixels=self.config.max_total_pixels,
+            )
             main.limits = limits
             pipes = {main.ocr_engine.name: main}
             for name in self.config.extra_engines:
@@ -85,10 +124,11 @@ class ServerState:
             )
         return p
 
-    async def run_job(self, fn, deadline: float):
-        """`fn` on a worker; its own errors reach the error table through the app's handler."""
+    async def run_job(self, fn, deadline: float, cancel: threading.Event | None = None):
+        """`fn` on a worker; its own errors reach the error table through the app's handler. `cancel`
+        is set when this stops waiting (deadline, or the caller cancelled), see job_view."""
         try:
-            return await self.pool.run(fn, timeout=max(0.001, deadline - time.monotonic()))
+            return await self.pool.run(fn, timeout=max(0.001, deadline - time.monotonic()), cancel=cancel)
         except Busy as e:
             raise ApiError(503, "busy", str(e), {"Retry-After": str(e.retry_after)}) from None
         except JobTimeout as e:
