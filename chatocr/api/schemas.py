@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 from llm_stage.types import (
     MAX_FIELD_CHARS,
@@ -59,6 +60,26 @@ class Options(BaseModel):
         "max_pages (GET /readyz)",
     )
     include_ocr: bool = Field(default=False, description="also return the OcrResult under 'ocr'")
+
+    @field_validator("pages", mode="before")
+    @classmethod
+    def _page_numbers(cls, v):
+        # one message instead of the three of the union (and true/false are not page 1 and 0)
+        if isinstance(v, str):
+            if len(v) > MAX_PAGE_SPEC_CHARS:
+                raise ValueError(
+                    f"page range is {len(v):,} characters long, over the limit of {MAX_PAGE_SPEC_CHARS:,}"
+                )
+            if not re.fullmatch(PAGE_SPEC_PATTERN, v):
+                raise ValueError(f"page range {v[:60]!r} is not like '1-3,5' (pages start at 1)")
+            return v
+        items = v if isinstance(v, list) else [v]
+        if v is not None and not isinstance(v, str) and any(type(p) is not int for p in items):
+            raise ValueError(
+                "pages must be a range string like '1-3,5', a page number, or a list of page numbers"
+            )
+        return v
+
     # `copy` in JSON and forms; the attribute is renamed because BaseModel has a `copy` method.
     copy_values: bool | None = Field(
         default=None,

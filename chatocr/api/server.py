@@ -126,6 +126,7 @@ class GuardedH11Protocol(H11Protocol):
         self._phase = "headers"  # headers -> body -> busy (the app answers) -> headers ...
         self._cycle_before = None
         self._header_bytes = 0
+        self._tail = b""
         self._client_key = self.client[0] if self.client else ""
         self._admitted = self.guard.admit(self._client_key)
         if not self._admitted:
@@ -162,19 +163,28 @@ class GuardedH11Protocol(H11Protocol):
     def data_received(self, data: bytes) -> None:
         if not self._admitted:
             return
-        if self._phase == "headers" and self.conn.their_state is h11.IDLE:
-            self._header_bytes += len(data)
-            if self._header_bytes > self.guard.limits.max_header_bytes:
-                with self.guard._lock:
-                    self.guard.header_too_large += 1
-                self._close_with(
-                    431,
-                    "Request Header Fields Too Large",
-                    "header_too_large",
-                    f"the request line and headers are over {self.guard.limits.max_header_bytes:,} bytes",
-                )
-                return
+        if self._phase == "headers" and self.conn.their_state is h11.IDLE and self._head_too_long(data):
+            with self.guard._lock:
+                self.guard.header_too_large += 1
+            self._close_with(
+                431,
+                "Request Header Fields Too Large",
+                "header_too_large",
+                f"the request line and headers are over {self.guard.limits.max_header_bytes:,} bytes",
+            )
+            return
         super().data_received(data)
+
+    def _head_too_long(self, data: bytes) -> bool:
+        """Whether the request head goes past the cap with `data`. A chunk may carry the end of the
+        head and the start of the body: only the bytes before the blank line count."""
+        limit, seen = self.guard.limits.max_header_bytes, self._header_bytes
+        self._header_bytes += len(data)
+        window = self._tail + data[: max(0, limit - seen) + 4]
+        self._tail = data[-3:]
+        if self._header_bytes <= limit:
+            return False
+        return b"\r\n\r\n" not in window and b"\n\n" not in window
 
     def handle_events(self) -> None:
         super().handle_events()
@@ -193,6 +203,7 @@ class GuardedH11Protocol(H11Protocol):
             self._phase = "headers"
             self._cycle_before = self.cycle
             self._header_bytes = 0
+            self._tail = b""
             self._arm(self.guard.limits.header_timeout_s, self._header_deadline)
         super().on_response_complete()  # may run the next pipelined request's events
 
