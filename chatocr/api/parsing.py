@@ -178,8 +178,15 @@ async def _read_form(request: Request, model: type[OcrRequest]) -> tuple[OcrRequ
     try:
         req = model.model_validate(body)
     except ValidationError as e:
-        raise ApiError(422, "invalid_request", validation_text(e.errors())) from None
+        raise invalid(e.errors()) from None
     return req, data
+
+
+def invalid(errors: list) -> ApiError:
+    """The 422 of a request that does not validate; `bad_pages` when only the page range is wrong
+    (the code parse_pages' own errors have)."""
+    on_pages = all(tuple(err.get("loc", ()))[:2] == ("options", "pages") for err in errors)
+    return ApiError(422, "bad_pages" if errors and on_pages else "invalid_request", validation_text(errors))
 
 
 def _once(opts: dict, key: str, value) -> None:
@@ -204,7 +211,7 @@ async def _read_json(request: Request, model: type[OcrRequest]) -> OcrRequest:
         errs = e.errors()
         if errs and errs[0].get("type") == "json_invalid":
             raise ApiError(400, "bad_json", f"the body is not valid JSON ({errs[0].get('msg')})") from None
-        raise ApiError(422, "invalid_request", validation_text(errs)) from None
+        raise invalid(errs) from None
     finally:
         del raw
     if req.document.base64 is None and not req.document.url:

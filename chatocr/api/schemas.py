@@ -29,7 +29,17 @@ PAGE_SPEC_PATTERN = rf"^(?:(?:{_WS},)*{_PART}(?:,(?:{_PART}|{_WS}))*)?$"
 PageNumber = Annotated[StrictInt, Field(ge=1)]
 PageSpec = Annotated[str, Field(max_length=MAX_PAGE_SPEC_CHARS, pattern=PAGE_SPEC_PATTERN)]
 PageList = Annotated[list[PageNumber], Field(max_length=MAX_PAGE_SPEC_CHARS)]
-FieldName = Annotated[str, Field(min_length=1, max_length=MAX_FIELD_CHARS)]
+
+
+def _limits(**by_type):
+    """json_schema_extra that adds constraints to the branches of a union schema, by JSON type."""
+
+    def apply(schema: dict) -> None:
+        for branch in schema.get("anyOf", [schema]):
+            branch.update(by_type.get(branch.get("type"), {}))
+
+    return apply
+
 
 # ---------------------------------------------------------------- request bodies (JSON form)
 
@@ -96,26 +106,32 @@ class OcrRequest(BaseModel):
 
 
 class ExtractRequest(OcrRequest):
-    fields: (
-        Annotated[list[FieldName], Field(max_length=MAX_FIELDS)]
-        | Annotated[str, Field(max_length=MAX_FIELD_LIST_CHARS)]
-        | None
-    ) = Field(
+    # The limits are in the schema (json_schema_extra) and checked by the query's own validation
+    # (llm_stage.FieldQuery, build_query), whose 422s name the field and the limit.
+    fields: list[str] | str | None = Field(
         default=None,
         description="field names, a list or one string like '发票号码, 开票日期' (at most the server's "
         "max_fields, GET /readyz; names that differ only in case, width or look-alike letters are "
         "one name and refused as a repeat; control and invisible characters are refused)",
+        json_schema_extra=_limits(
+            array={"maxItems": MAX_FIELDS, "items": {"type": "string", "maxLength": MAX_FIELD_CHARS}},
+            string={"maxLength": MAX_FIELD_LIST_CHARS},
+        ),
     )
-    question: Annotated[str, Field(max_length=MAX_QUESTION_BYTES)] | None = Field(
+    question: str | None = Field(
         default=None,
         description=f"a question, answered as field 'answer' (at most {MAX_QUESTION_BYTES:,} UTF-8 bytes)",
+        json_schema_extra=_limits(string={"maxLength": MAX_QUESTION_BYTES}),
     )
-    hints: Annotated[
-        dict[FieldName, Annotated[str, Field(max_length=MAX_HINT_BYTES)]], Field(max_length=MAX_FIELDS)
-    ] = Field(
+    hints: dict[str, str] = Field(
         default_factory=dict,
         description=f"per-field hints, one per requested field: {MAX_HINT_BYTES} UTF-8 bytes each, "
         f"{MAX_HINTS_BYTES:,} together",
+        json_schema_extra={
+            "maxProperties": MAX_FIELDS,
+            "propertyNames": {"maxLength": MAX_FIELD_CHARS},
+            "additionalProperties": {"type": "string", "maxLength": MAX_HINT_BYTES},
+        },
     )
 
 
