@@ -140,7 +140,7 @@ def openapi_schema(app: FastAPI) -> dict:
     if app.state.chatocr.config.api_key:
         # Only the routes that check the key say so (health probes stay open), each with its 401.
         schema["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
-        for route in app.routes:
+        for route in router.routes:  # this module's routes (app.routes holds the included router)
             deps = getattr(getattr(route, "dependant", None), "dependencies", [])
             if not any(d.call is require_api_key for d in deps):
                 continue
