@@ -526,12 +526,14 @@ def attack_requests(srv: Server, a) -> list[dict]:
                 "answer": f"{r.status_code}: {json.loads(body).get('message', shown)[:80] if r.status_code >= 400 else 'ok'}"
                 + (" (control characters echoed!)" if bad else ""),
                 "time_s": time.perf_counter() - t0,
+                "rss_before": None,
             }
         )
     t0 = time.perf_counter()
     raw = _raw(
         srv.port,
-        b"GET /v1/stats/ HTTP/1.1\r\nHost: evil.example\r\nAuthorization: Bearer %s\r\n\r\n" % KEY.encode(),
+        b"GET /v1/stats/ HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\nAuthorization: Bearer %s\r\n\r\n"
+        % KEY.encode(),
     )
     rows.append(
         {
@@ -539,11 +541,19 @@ def attack_requests(srv: Server, a) -> list[dict]:
             "answer": raw.split(b"\r\n")[0].decode()[9:]
             + ("; evil.example reflected!" if b"evil.example" in raw else "; Host not reflected"),
             "time_s": time.perf_counter() - t0,
+            "rss_before": None,
         }
     )
     t0 = time.perf_counter()
     r = httpx.head(srv.base + "/healthz", timeout=5)
-    rows.append({"attack": "HEAD /healthz", "answer": str(r.status_code), "time_s": time.perf_counter() - t0})
+    rows.append(
+        {
+            "attack": "HEAD /healthz",
+            "answer": str(r.status_code),
+            "time_s": time.perf_counter() - t0,
+            "rss_before": None,
+        }
+    )
     red.shutdown()
     del png
     return rows
