@@ -135,7 +135,7 @@ async def _read_form(request: Request, model: type[OcrRequest]) -> tuple[OcrRequ
     doc: dict[str, Any] = {}
     if upload is not None and not isinstance(upload, str):
         data = await upload.read()
-        doc["name"] = upload.filename or "upload"
+        doc["name"] = (upload.filename or "upload")[:300]
     elif isinstance(upload, str):
         raise ApiError(400, "bad_multipart", "form field 'file' must be a file upload")
     for k in ("url", "name"):
