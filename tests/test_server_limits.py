@@ -440,6 +440,41 @@ def test_work_stops_when_the_client_leaves():
         assert engine.pages == read < 20
 
 
+class SteppingBackend(ScriptedBackend):
+    """Decodes like the transformers backend: every token through `_step` (here 50 ms each)."""
+
+    def __init__(self):
+        super().__init__([lambda keys, messages: {k: "9.00" for k in keys or []}])
+        self.steps = 0
+
+    def _step(self, ids, cache):
+        self.steps += 1
+        time.sleep(0.05)
+        return None, None
+
+    def generate(self, messages, keys=None, max_new_tokens=256, **kw):
+        for _ in range(200):
+            self._step([0], None)
+        return super().generate(messages, keys, max_new_tokens, **kw)
+
+
+def test_llm_work_past_the_deadline_stops_at_the_next_token():
+    backend = SteppingBackend()
+    cfg = _config(timeout_s=1.0)
+    app = create_app(config=cfg, pipeline=Pipeline(ScriptedEngine(), backend, InputLimits()))
+    with running_server(app, config=cfg) as base:
+        r = httpx.post(
+            base + "/v1/extract", files={"file": ("a.png", PNG)}, data={"fields": "total"}, timeout=30
+        )
+        assert r.status_code == 504, r.text
+        t0 = time.monotonic()
+        while httpx.get(base + "/v1/stats", timeout=5).json()["running"] and time.monotonic() - t0 < 15:
+            time.sleep(0.05)
+        steps = backend.steps
+        time.sleep(0.5)
+        assert backend.steps == steps < 200
+
+
 # ------------------------------------------------------------------ the probe
 
 

@@ -37,9 +37,37 @@ class CancellableEngine(OcrEngine):
         return self.engine.recognize_page(image)
 
 
+# The cancel flag of the job running on this worker thread (set by ServerState.run_job).
+_job = threading.local()
+
+
+def _cancelled() -> bool:
+    cancel = getattr(_job, "cancel", None)
+    return cancel is not None and cancel.is_set()
+
+
+def stop_at_next_token(backend) -> None:
+    """Make an in-process LLM backend check the running job's cancel flag before each decoding step,
+    so a cancelled job stops at its next token. The transformers backend sends every token through
+    `_step` (and `_step_many` when it drafts); a backend without them (HTTP) is left as it is."""
+    for attr in ("_step", "_step_many"):
+        step = getattr(backend, attr, None)
+        if step is None or getattr(step, "chatocr_checked", False):
+            continue
+
+        def checked(*args, _step=step, **kw):
+            if _cancelled():
+                raise JobCancelled("the request was cancelled")
+            return _step(*args, **kw)
+
+        checked.chatocr_checked = True
+        setattr(backend, attr, checked)
+
+
 def job_view(pipe, cancel: threading.Event):
     """`pipe` for one request: stops at the next OCR page, and before the LLM stage, once `cancel` is
-    set. (A remote pipeline, under Ray Serve, stops between its stages only.)"""
+    set (and at the next token, see stop_at_next_token). A remote pipeline, under Ray Serve, stops
+    between its stages only."""
     from ..pipeline import Pipeline
 
     view = copy.copy(pipe)
@@ -99,6 +127,8 @@ class ServerState:
             self.default_engine = main.ocr_engine.name
             # named once here, off the event loop (under Ray Serve the name comes from a deployment)
             backend = main.backend
+            if backend is not None:
+                stop_at_next_token(backend)
             self.backend_name = (
                 getattr(backend, "name", type(backend).__name__) if backend is not None else None
             )
@@ -127,8 +157,16 @@ class ServerState:
     async def run_job(self, fn, deadline: float, cancel: threading.Event | None = None):
         """`fn` on a worker; its own errors reach the error table through the app's handler. `cancel`
         is set when this stops waiting (deadline, or the caller cancelled), see job_view."""
+
+        def job():
+            _job.cancel = cancel
+            try:
+                return fn()
+            finally:
+                _job.cancel = None
+
         try:
-            return await self.pool.run(fn, timeout=max(0.001, deadline - time.monotonic()), cancel=cancel)
+            return await self.pool.run(job, timeout=max(0.001, deadline - time.monotonic()), cancel=cancel)
         except Busy as e:
             raise ApiError(503, "busy", str(e), {"Retry-After": str(e.retry_after)}) from None
         except JobTimeout as e:
