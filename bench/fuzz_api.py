@@ -15,7 +15,9 @@ shared cores here RapidOCR took 25-60 s per tiny image at nice 19 (see the repor
 examples, coverage, fuzzing and stateful phases, then fuzzing-only rounds with the next seeds until the
 server has counted `--requests` requests. The server counts on its side (an ASGI wrapper around the
 app), so requests that checks send on their own are counted as well. URL fetching stays off
-(its default), so the server never opens a connection; both processes refuse non-loopback connects.
+is on for loopback only: documents' URLs point at a loopback redirector that answers malformed,
+looping and hostile redirects; both processes refuse non-loopback connects. The server has an API
+key, which st sends.
 """
 
 from __future__ import annotations
@@ -44,7 +46,6 @@ sys.path.insert(0, str(REPO / "tests"))  # the scripted backend/engine and the l
 # Checks that judge the server by its schema and its answers. Left out, with the reason:
 #  - positive_data_acceptance: "schema-valid" is not "acceptable" here; a JSON body whose `base64`
 #    is any string, or whose `fields` are any strings, is valid by the schema but rightly 422.
-#  - ignored_auth: the server runs without an API key (auth is its own test in tests/test_api.py).
 #  - use_after_free, ensure_resource_availability, object_level_authorization: stateful checks
 #    for resources the API does not have (no links in the schema).
 CHECKS = (
@@ -57,7 +58,9 @@ CHECKS = (
     "missing_required_header",
     "unsupported_method",
     "allow_header_conformance",
+    "ignored_auth",
 )
+KEY = "fuzz-key"
 MAX_KEPT_5XX = 50  # reproductions written per run (all are counted)
 
 
@@ -164,8 +167,54 @@ def build_app(ocr: str):
     engine = ScriptedEngine() if ocr == "scripted" else get_engine(ocr, **s.engine_options())
     limits = InputLimits(max_pixels=s.max_pixels, max_pages=s.max_pages, pdf_dpi=s.pdf_dpi)
     pipeline = Pipeline(engine, ScriptedBackend([_answer]), limits)
-    config = ApiConfig(api_key=None, allow_url=False)
+    # An API key (st sends it; ignored_auth checks that a request without it is a 401), and URL fetch
+    # on, but only to loopback: the documents' URLs point at the Redirector below.
+    config = ApiConfig(api_key=KEY, allow_url=True, url_allow_networks=["127.0.0.0/8"])
     return Recorder(create_app(settings=s, config=config, pipeline=pipeline)), config
+
+
+# What the Redirector answers, by path: malformed, looping and hostile redirects, and a document.
+REDIRECTS = {
+    "/colon": "http:foo/x",
+    "/no-host": "http://",
+    "/bracket": "http://[::1",
+    "/ftp": "ftp://127.0.0.1/x",
+    "/space": "http://a b/x",
+    "/control": "http://127.0.0.1/\x1b[31m",
+    "/loop": "/loop",
+    "/port": "http://127.0.0.1:99999/x",
+    "/long": "http://127.0.0.1/" + "a" * 8000,
+    "/outside": "http://192.0.2.1/x",
+    "/empty": "",
+}
+
+
+def redirector():
+    """A loopback HTTP server whose paths answer the REDIRECTS above (and /doc.png a PNG); its base URL."""
+    import http.server
+
+    from bench.fuzz_hooks import corpus
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            if self.path == "/doc.png":
+                body = corpus()["ok/png-rgb-text"]
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            self.send_response(302)
+            self.send_header("Location", REDIRECTS.get(self.path, "http:foo/x"))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv, f"http://127.0.0.1:{srv.server_port}"
 
 
 def only_loopback(connect):
@@ -226,6 +275,8 @@ def st_command(base: str, *, seed: int, phases: str, examples: int, workers: int
         "none",
         "--request-timeout",
         "180",
+        "--header",
+        f"Authorization: Bearer {KEY}",
         "--no-color",
         "--report",
         "json",
@@ -245,7 +296,9 @@ def run(a) -> dict:
     work = Path(tempfile.mkdtemp(prefix="chatocr_fuzz_"))
     rounds = []
     t_start = time.perf_counter()
-    with loopback_only(), running_server(app, ready_timeout=600) as base:
+    red, red_base = redirector()
+    # chatocr serve's own server (connection caps, header and body deadlines) around the app
+    with loopback_only(), running_server(app, ready_timeout=600, config=config) as base:
         app.reset()  # readiness probes do not count
         seed = a.seed
         while app.total() < a.requests:
@@ -264,6 +317,7 @@ def run(a) -> dict:
                 **os.environ,
                 "SCHEMATHESIS_HOOKS": "bench.fuzz_hooks",
                 "CHATOCR_FUZZ_CLIENT_COUNTS": str(counts),
+                "CHATOCR_FUZZ_REDIRECTOR": red_base,
                 "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
             }
             before = app.total()
@@ -298,6 +352,7 @@ def run(a) -> dict:
                 raise SystemExit("st run wrote no report; see the output above")
             seed += 1
         wall = time.perf_counter() - t_start
+    red.shutdown()
     logging.getLogger().removeHandler(errlog)
     crashes = []
     for f in sorted((work / ".schemathesis").rglob("crashes/*.json")):
@@ -425,7 +480,7 @@ def write_report(a, res: dict, argv: list[str]) -> dict:
         "",
         f"`{command}` — {res['wall_s'] / 60:.1f} min wall, {report['requests_per_s']} requests/s; "
         f"{os.cpu_count()} CPUs at nice {os.nice(0)}, load average after the run {load[0]:.1f} "
-        "(a training job held the cores).",
+        "(the machine was shared with other jobs).",
         "",
         "| requests (counted by the server) | 5xx | rounds of `st run` | OCR engine | LLM backend |",
         "|---|---|---|---|---|",

@@ -293,6 +293,39 @@ def base64_documents() -> st.SearchStrategy[str]:
 # Values that reach the deeper stages (page selection, the LLM) more often than random text does.
 PAGE_SPECS = ["1", "2", "1-2", "1-3,5", "3-", "-2", "1,1,1", "0", "21", "1-20", "2-1", [1], [1, 2], [0], []]
 FIELD_LISTS = [["total"], ["company", "date", "total"], ["发票号码", "价税合计"], ["total", "TOTAL"], ["a b"]]
+# Form values that hold JSON (options, hints, a fields list): deep, unbalanced, wrong-typed, valid.
+NESTED = [
+    "[" * 60_000,
+    '{"a":' * 20_000,
+    "[" * 100 + "]" * 100,
+    '{"pages": "3"}',
+    '{"pages": [true]}',
+    '{"pages": 1, "strict": true}',
+    '{"pagez": 1}',
+    '{"total": "the sum"}',
+    '{"total": {"x": [1]}}',
+    '["total", "date"]',
+    '["total", ["nested"]]',
+    "[1, 2",
+    "{",
+    "null",
+]
+NESTED_FIELDS = ("options", "hints", "fields")
+# Paths of the fuzz run's loopback redirector (bench.fuzz_api.REDIRECTS and a document).
+REDIRECT_PATHS = [
+    "/colon",
+    "/no-host",
+    "/bracket",
+    "/ftp",
+    "/space",
+    "/control",
+    "/loop",
+    "/port",
+    "/long",
+    "/outside",
+    "/empty",
+    "/doc.png",
+]
 
 # ------------------------------------------------------------------ schemathesis hooks
 
@@ -301,6 +334,33 @@ try:
     from schemathesis.core.file_samples import FILE_SAMPLES
 except ImportError:  # the corpus is usable without schemathesis (tests, reproductions)
     schemathesis = None
+
+
+def _with_extras(case, nested, url_path):
+    """`case` (positive, multipart) with one JSON-holding form field set to a NESTED value, and/or
+    (either body) its document named by a URL of the loopback redirector instead of its bytes."""
+    if not isinstance(case.body, dict):
+        return case
+    meta = getattr(case, "meta", None)
+    if meta and meta.generation.mode.is_negative:
+        return case
+    body = dict(case.body)
+    json_body = (case.media_type or "").startswith("application/json")
+    if nested is not None and not json_body:
+        name, value = nested
+        if name != "options" and not case.path.endswith("/extract"):
+            name = "options"
+        body[name] = value
+    base = os.environ.get("CHATOCR_FUZZ_REDIRECTOR")
+    if url_path is not None and base:
+        if json_body:
+            body["document"] = {"url": base + url_path}
+        else:
+            body.pop("file", None)
+            body["url"] = base + url_path
+    if body != case.body:
+        case.body = body
+    return case
 
 
 def _with_document(case, doc: bytes | str | None, pages, fields):
@@ -351,12 +411,19 @@ if schemathesis is not None:
         json_body = (case.media_type or "").startswith("application/json")
         doc = base64_documents() if json_body else documents()
         maybe = lambda s: st.one_of(st.none(), s)  # noqa: E731
-        return st.builds(
+        with_doc = st.builds(
             _with_document,
             st.just(case),
             maybe(doc),
             maybe(st.sampled_from(PAGE_SPECS)),
             maybe(st.sampled_from(FIELD_LISTS)),
+        )
+        rare = lambda s: st.one_of(st.none(), st.none(), st.none(), s)  # noqa: E731
+        return st.builds(
+            _with_extras,
+            with_doc,
+            rare(st.tuples(st.sampled_from(NESTED_FIELDS), st.sampled_from(NESTED))),
+            rare(st.sampled_from(REDIRECT_PATHS)),
         )
 
     # What the client saw, per operation and status: written at exit to $CHATOCR_FUZZ_CLIENT_COUNTS.

@@ -29,6 +29,7 @@ class ModelLocks:
         self._guard = threading.Lock()
 
     def __call__(self, model: Any) -> threading.Lock:
+        model = getattr(model, "lock_target", model)  # a per-request wrapper shares its model's lock
         with self._guard:
             return self._locks.setdefault(id(model), threading.Lock())
 

@@ -24,10 +24,45 @@ def _clean_name(name: str) -> str:
     return re.sub(r"\s+", " ", name)
 
 
+# Letters of other scripts that look like Latin ones (Unicode confusables, the common part):
+# Cyrillic and Greek lower case after case folding. Only for telling names apart, never for output.
+_CONFUSABLE = str.maketrans(
+    {
+        **dict.fromkeys("аɑα", "a"),
+        "с": "c",
+        "ԁ": "d",
+        "е": "e",
+        "ɡ": "g",
+        "һ": "h",
+        **dict.fromkeys("іιӏ", "i"),
+        "ј": "j",
+        "κ": "k",
+        "ο": "o",
+        "о": "o",
+        "р": "p",
+        "ρ": "p",
+        "ԛ": "q",
+        "ѕ": "s",
+        "τ": "t",
+        "υ": "u",
+        "ν": "v",
+        "ԝ": "w",
+        "х": "x",
+        "χ": "x",
+        "у": "y",
+    }
+)
+# Invisible characters that are not format (Cf) characters: variation selectors, the combining
+# grapheme joiner, Hangul fillers, the braille blank.
+_INVISIBLE = {chr(c) for c in (*range(0xFE00, 0xFE10), 0x034F, 0x115F, 0x1160, 0x3164, 0xFFA0, 0x2800)}
+
+
 def name_identity(name: str) -> str:
     """What two field names are compared by: NFKC (full-width letters, ligatures, compatibility
-    forms folded), case-folded, whitespace collapsed. `total`, `TOTAL` and `ｔｏｔａｌ` are one field."""
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", name).casefold()).strip()
+    forms folded), case-folded, look-alike Cyrillic/Greek letters folded to Latin, whitespace
+    collapsed. `total`, `TOTAL`, `ｔｏｔａｌ` and `tоtal` (Cyrillic о) are one field."""
+    folded = unicodedata.normalize("NFKC", name).casefold().translate(_CONFUSABLE)
+    return re.sub(r"\s+", " ", folded).strip()
 
 
 def _bad_char(text: str, keep_whitespace: bool = False) -> str | None:
@@ -36,7 +71,7 @@ def _bad_char(text: str, keep_whitespace: bool = False) -> str | None:
         cat = unicodedata.category(ch)
         if keep_whitespace and ch in "\t\n\r":
             continue
-        if cat in ("Cc", "Cs", "Co") or (cat == "Cf" and ch not in _ALLOWED_FORMAT):
+        if cat in ("Cc", "Cs", "Co") or (cat == "Cf" and ch not in _ALLOWED_FORMAT) or ch in _INVISIBLE:
             return ch
     return None
 
@@ -101,7 +136,8 @@ class FieldQuery(BaseModel):
                 seen[ident] = n
             elif first != n:
                 raise QueryError(
-                    f"fields {first!r} and {n!r} are the same name up to case or character width; "
+                    f"fields {first!r} and {n!r} are the same name up to case, character width or "
+                    "look-alike letters; "
                     "ask for each field once"
                 )
         return list(seen.values())

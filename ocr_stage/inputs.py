@@ -39,6 +39,25 @@ class InputLimits:
     max_pages: int = 20  # the one page limit: chatocr.settings.MAX_PAGES reads it
     max_bytes: int = 50 * 1024 * 1024
     pdf_dpi: int = 200
+    # The memory budget of one document: decoded pixels of all its pages together (~3 bytes each as
+    # RGB), checked before any page is rendered or decoded. PDF pages share it (the largest are
+    # rendered at a lower DPI); images and TIFF frames over it are refused. 20 A4 pages at 200 dpi
+    # are 77 Mpx.
+    max_total_pixels: int = 100_000_000
+
+
+def fair_share(pixels: Sequence[float], budget: float) -> float:
+    """The per-page pixel cap that fits `pixels` into `budget` by shrinking only the largest pages
+    (water-filling): every page at or under the cap keeps its size. Infinity when all fit."""
+    if sum(pixels) <= budget:
+        return float("inf")
+    remaining, ordered = budget, sorted(pixels)
+    for k, p in enumerate(ordered):
+        share = remaining / (len(ordered) - k)
+        if p > share:
+            return share
+        remaining -= p
+    return float("inf")
 
 
 def _name(source: Any, name: str | None) -> str:
@@ -98,20 +117,32 @@ def _pdf_pages(data: bytes, label: str, limits: InputLimits, page_range: Sequenc
             )
         pages = []
         scale = limits.pdf_dpi / 72
+        # Every page's render scale is decided before the first render: pdf_dpi, lowered where a
+        # page would exceed the pixel or side limit, then lowered for the largest pages until all
+        # of them together fit max_total_pixels.
+        scales = []
         for i in indices:
             try:
-                page = pdf[i]
+                w, h = pdf.get_page_size(i)
             except pdfium.PdfiumError:  # the page tree names an object that is not a readable page
                 raise InputError(f"{label}: page {i + 1} is damaged and cannot be read") from None
-            w, h = page.get_size()
             if w <= 0 or h <= 0:
                 raise InputError(f"{label}: page {i + 1} has no area ({w:.0f}x{h:.0f} pt)")
-            # Render at pdf_dpi, scaled down where the page would exceed the pixel or side limit.
-            scale_i = min(
-                scale,
-                (limits.max_pixels / (w * h)) ** 0.5 * 0.99,
-                limits.max_side / max(w, h) * 0.99,
+            scales.append(
+                (
+                    min(
+                        scale, (limits.max_pixels / (w * h)) ** 0.5 * 0.99, limits.max_side / max(w, h) * 0.99
+                    ),
+                    w * h,
+                )
             )
+        cap = fair_share([s_ * s_ * area for s_, area in scales], limits.max_total_pixels * 0.99)
+        for i, (scale_i, area) in zip(indices, scales, strict=True):
+            scale_i = min(scale_i, (cap / area) ** 0.5)
+            try:
+                page = pdf[i]
+            except pdfium.PdfiumError:
+                raise InputError(f"{label}: page {i + 1} is damaged and cannot be read") from None
             try:
                 img = page.render(scale=scale_i).to_pil()
             except pdfium.PdfiumError:
@@ -149,6 +180,19 @@ def _image_frames(data: bytes, label: str, limits: InputLimits, page_range: Sequ
         raise InputError(f"{label}: page {bad[0] + 1} requested but the image has {n_frames} page(s)")
     if len(indices) > limits.max_pages:
         raise InputTooLarge(f"{label}: {len(indices)} pages, over the limit of {limits.max_pages}")
+    # Every frame's size is in its header: the budget is checked before any frame is decoded.
+    total = 0
+    try:
+        for i in indices:
+            img.seek(i)
+            total += img.size[0] * img.size[1]
+    except (OSError, SyntaxError, ValueError, EOFError, TypeError, KeyError) as e:
+        raise InputError(f"{label}: the image data is corrupt ({e})") from None
+    if total > limits.max_total_pixels:
+        raise InputTooLarge(
+            f"{label}: {len(indices)} pages of {total:,} pixels together, over the limit of "
+            f"{limits.max_total_pixels:,}; pass a page range or downscale the pages"
+        )
     frames = []
     try:
         for i in indices:

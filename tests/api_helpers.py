@@ -26,15 +26,21 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(app, port: int | None = None, ready_timeout: float = 120.0):
-    """Serve `app` with uvicorn on 127.0.0.1 in a thread; yields the base URL once /readyz is 200."""
+def running_server(app, port: int | None = None, ready_timeout: float = 120.0, config=None):
+    """Serve `app` with uvicorn on 127.0.0.1 in a thread; yields the base URL once /readyz is 200.
+    With an ApiConfig `config`, the server is `chatocr serve`'s own (chatocr.api.server: connection
+    caps, header and body deadlines)."""
     import httpx
     import uvicorn
 
     port = port or free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
+    if config is not None:
+        from chatocr.api.server import uvicorn_config
+
+        uv = uvicorn_config(app, config, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    else:
+        uv = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(uv)
     t = threading.Thread(target=server.run, daemon=True)
     t.start()
     base = f"http://127.0.0.1:{port}"

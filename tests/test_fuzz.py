@@ -3,7 +3,8 @@ server's /openapi.json with real document bodies (bench/fuzz_hooks.py), no 5xx; 
 of the fuzz corpus answered with the status its label promises, uploaded and as base64.
 
 The server is the real app on 127.0.0.1 with the scripted LLM backend and OCR engine of fakes.py;
-it never connects anywhere (URL fetch is off, and non-loopback connects are refused while it runs)."""
+it connects nowhere but its loopback redirector (URL fetch is allowed to 127.0.0.0/8 only, and
+non-loopback connects are refused while it runs)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from bench import fuzz_api  # noqa: E402
 from bench.fuzz_hooks import corpus  # noqa: E402
 
 EXPECTED = {"ok": 200, "limit": 413, "bad": 422}
+AUTH = {"Authorization": f"Bearer {fuzz_api.KEY}"}
 
 
 def test_tiff_frame_without_dimensions_is_an_input_error():
@@ -36,10 +38,13 @@ def test_corpus_documents_get_the_status_of_their_label():
     with fuzz_api.loopback_only(), running_server(app) as base:
         for label, data in corpus().items():
             want = EXPECTED[label.split("/")[0]]
-            r = httpx.post(base + "/v1/ocr", files={"file": ("doc", data)}, timeout=120)
+            r = httpx.post(base + "/v1/ocr", files={"file": ("doc", data)}, headers=AUTH, timeout=120)
             b64 = base64.b64encode(data).decode()
             r2 = httpx.post(
-                base + "/v1/extract", json={"document": {"base64": b64}, "fields": ["total"]}, timeout=120
+                base + "/v1/extract",
+                json={"document": {"base64": b64}, "fields": ["total"]},
+                headers=AUTH,
+                timeout=120,
             )
             for how, resp in (("upload", r), ("base64", r2)):
                 if resp.status_code != want:

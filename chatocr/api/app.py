@@ -50,6 +50,9 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # served by mount_docs from local assets (works offline)
         redoc_url=None,
+        # Starlette's trailing-slash redirect builds an absolute URL from the Host header
+        # (`/v1/stats/` -> `http://<Host>/v1/stats`); off, such paths are a plain 404.
+        redirect_slashes=False,
     )
     app.state.chatocr = state
     mount_docs(app)

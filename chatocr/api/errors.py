@@ -10,21 +10,26 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from ..errors import ERRORS, ErrorKind, kind_of, register_error, validation_text
 from .fetch import FetchTimeout, UrlRefused
 
 log = logging.getLogger("chatocr.api")
 
-# What each error status means, for /openapi.json (the body is always ErrorResponse).
+# What each error status means, for /openapi.json (the body is always ErrorResponse). The server
+# itself also answers 408 (headers not in within --header-timeout), 431 (headers over
+# --max-header-kb) and 503 (too many open connections) before a route runs.
 ERROR_RESPONSES = {
-    400: "malformed request",
-    401: "API key missing or wrong",
-    413: "request body, document or page range over a limit",
-    422: "the document or query cannot be used (including too many fields, over-long hints or "
-    "question, repeated or control-character field names); the message says why",
+    400: "malformed request (body, multipart, base64, URL)",
+    401: "API key missing or wrong (only when the server has a key)",
+    413: "request body, document, decoded pixels or page range over a limit",
+    415: "content type other than application/json or multipart/form-data",
+    422: "the document or query cannot be used (unknown form fields, malformed options, too many "
+    "fields, over-long hints or question, repeated, look-alike or invisible-character field names, "
+    "pages that are not page numbers); the message says why",
     502: "the LLM backend failed",
-    503: "queue full (see Retry-After) or models still loading",
+    503: "queue full or too many open connections (see Retry-After), or models still loading",
     504: "processing (or the URL download) took longer than the per-request limit",
 }
 
@@ -131,6 +136,8 @@ def add_error_handlers(app: FastAPI) -> None:
     """Answer every exception as an ErrorResponse: ours, the error table's, FastAPI's, and a 500 for the rest."""
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(ClientGone, _client_gone)
+    # the body stopped arriving (the client left, or the server cut a body past its deadline)
+    app.add_exception_handler(ClientDisconnect, _client_gone)
     app.add_exception_handler(BodyTooLarge, _too_large)
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(StarletteHTTPException, _http_exception)

@@ -238,7 +238,7 @@ async def _download(url: str, policy: UrlPolicy, max_bytes: int, deadline: float
                         if not loc:
                             raise InputError(f"{url[:200]}: redirect without a Location header")
                         url = urljoin(url, loc)
-                        continue
+                        continue  # the next hop's URL is split and checked like the first
                     if resp.status_code != 200:
                         raise InputError(f"{url[:200]}: the server answered HTTP {resp.status_code}")
                     declared = resp.headers.get("content-length")
@@ -255,7 +255,10 @@ async def _download(url: str, policy: UrlPolicy, max_bytes: int, deadline: float
                             )
                     return bytes(buf)
         raise UrlRefused(f"{original[:200]}: more than {policy.max_redirects} redirects")
-    except httpx.TimeoutException:
+    except (httpx.TimeoutException, InputError):
         raise
-    except httpx.HTTPError as e:
+    except (httpx.HTTPError, httpx.InvalidURL, httpx.CookieConflict, httpx.StreamError) as e:
+        # InvalidURL is not an HTTPError: a redirect to `http:foo/x` raises it while building the request
         raise InputError(f"{url[:200]}: could not fetch ({type(e).__name__}: {e})") from None
+    except (ValueError, UnicodeError) as e:  # a Location that urljoin or the URL parser cannot take
+        raise InputError(f"{url[:200]}: could not fetch (bad URL: {e})") from None

@@ -8,11 +8,13 @@ import asyncio
 import base64
 import binascii
 import json
+import unicodedata
 from typing import Any
 
 from fastapi import Request
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from llm_stage.types import MAX_FIELD_LIST_CHARS, FieldQuery, split_field_list
 
@@ -43,6 +45,64 @@ async def read_request(request: Request, model: type[OcrRequest]) -> tuple[OcrRe
     )
 
 
+# The form fields each route reads; any other name is refused (422 naming it).
+_DOC_FORM = ("file", "url", "name")
+_OPTION_FORM = ("options", "strict", "include_ocr", "copy", "engine", "pages")
+_QUERY_FORM = ("fields", "question", "hints")
+# Form values that hold JSON (options, hints, a `fields` list) are checked for size and nesting before
+# json.loads sees them: Python's parser recurses once per level.
+MAX_FORM_JSON_BYTES = _MAX_FORM_PART_BYTES
+MAX_FORM_JSON_DEPTH = 4
+
+
+def form_names(model: type[OcrRequest]) -> tuple[str, ...]:
+    """The form field names `model`'s route accepts."""
+    return _DOC_FORM + _OPTION_FORM + (_QUERY_FORM if model is ExtractRequest else ())
+
+
+def printable(text: str, limit: int = 200) -> str:
+    """`text` for a message: control, format (bidi, zero-width) and other invisible characters
+    replaced by '?', cut to `limit` characters."""
+    out = "".join("?" if _invisible(ch) else ch for ch in str(text)[:limit])
+    return out + ("…" if len(str(text)) > limit else "")
+
+
+def _invisible(ch: str) -> bool:
+    cat = unicodedata.category(ch)
+    return cat in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp") or 0xFE00 <= ord(ch) <= 0xFE0F
+
+
+def bounded_json(text: str, what: str, max_depth: int = MAX_FORM_JSON_DEPTH):
+    """json.loads of a form value, after its size and its nesting depth (brackets outside strings)
+    are checked: 422 naming the field past either, or when it is not JSON."""
+    if len(text) > MAX_FORM_JSON_BYTES:
+        raise ApiError(422, f"bad_{what}", f"form field {what!r} is over {MAX_FORM_JSON_BYTES:,} characters")
+    depth = 0
+    in_str = esc = False
+    for ch in text:
+        if in_str:
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch in "[{":
+            depth += 1
+            if depth > max_depth:
+                raise ApiError(
+                    422, f"bad_{what}", f"form field {what!r} is nested deeper than {max_depth} levels"
+                )
+        elif ch in "]}":
+            depth -= 1
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        raise ApiError(422, f"bad_{what}", f"form field {what!r} is not valid JSON") from None
+
+
 async def _read_form(request: Request, model: type[OcrRequest]) -> tuple[OcrRequest, bytes | None]:
     try:
         form = await request.form(max_files=1, max_fields=16, max_part_size=_MAX_FORM_PART_BYTES)
@@ -53,11 +113,23 @@ async def _read_form(request: Request, model: type[OcrRequest]) -> tuple[OcrRequ
                 "payload_too_large",
                 f"a form field is over the limit of {_MAX_FORM_PART_BYTES:,} bytes",
             ) from None
-        raise
-    except BodyTooLarge:
+        raise ApiError(400, "bad_multipart", f"the multipart body cannot be parsed ({e.detail})") from None
+    except (BodyTooLarge, ClientDisconnect):
         raise
     except Exception as e:
         raise ApiError(400, "bad_multipart", f"the multipart body cannot be parsed ({e})") from None
+    allowed = form_names(model)
+    unknown = sorted({k for k in form.keys() if k not in allowed})
+    if unknown:
+        raise ApiError(
+            422,
+            "unknown_form_field",
+            f"unknown form field(s) {', '.join(repr(printable(k, 40)) for k in unknown[:8])}; "
+            f"this route takes {', '.join(allowed)}",
+        )
+    for k in form.keys():
+        if k != "fields" and len(form.getlist(k)) > 1:
+            raise ApiError(422, "repeated_form_field", f"form field {k!r} is given more than once")
     upload = form.get("file")
     data = None
     doc: dict[str, Any] = {}
@@ -66,17 +138,30 @@ async def _read_form(request: Request, model: type[OcrRequest]) -> tuple[OcrRequ
         doc["name"] = (upload.filename or "upload")[:300]
     elif isinstance(upload, str):
         raise ApiError(400, "bad_multipart", "form field 'file' must be a file upload")
-    if form.get("url"):
-        doc["url"] = str(form.get("url"))
+    for k in ("url", "name"):
+        v = form.get(k)
+        if v is not None and not isinstance(v, str):
+            raise ApiError(422, "bad_multipart", f"form field {k!r} must be text, not a file")
+        if v:
+            doc[k] = v
     if data is None and "url" not in doc:
         raise ApiError(400, "no_document", "no document: upload it as form field 'file' (or give 'url')")
+    text = {k: v for k, v in form.multi_items() if k != "file" and isinstance(v, str)}
+    if any(not isinstance(v, str) for k, v in form.multi_items() if k != "file"):
+        raise ApiError(422, "bad_multipart", "only form field 'file' may be a file upload")
     opts: dict[str, Any] = {}
+    if text.get("options", "").strip():
+        opts = bounded_json(text["options"], "options")
+        if not isinstance(opts, dict):
+            raise ApiError(
+                422, "bad_options", 'form field \'options\' must be a JSON object like {"pages": "1-2"}'
+            )
     for k in ("strict", "include_ocr", "copy"):
-        if form.get(k) is not None:
-            opts[k] = _bool(form.get(k), k)
+        if k in text:
+            _once(opts, k, _bool(text[k], k))
     for k in ("engine", "pages"):
-        if form.get(k):
-            opts[k] = str(form.get(k))
+        if text.get(k):
+            _once(opts, k, text[k])
     body: dict[str, Any] = {"document": doc, "options": opts}
     if model is ExtractRequest:
         # Every `fields` value counts (-F fields=a -F fields=b), each a name, a comma list or a JSON
@@ -84,18 +169,33 @@ async def _read_form(request: Request, model: type[OcrRequest]) -> tuple[OcrRequ
         names = _form_fields([str(v) for v in form.getlist("fields") if str(v).strip()])
         if names is not None:
             body["fields"] = names
-        if form.get("question"):
-            body["question"] = str(form.get("question"))
-        if form.get("hints"):
-            try:
-                body["hints"] = json.loads(str(form.get("hints")))
-            except json.JSONDecodeError:
-                raise ApiError(422, "bad_hints", "form field 'hints' must be a JSON object") from None
+        if text.get("question"):
+            body["question"] = text["question"]
+        if text.get("hints", "").strip():
+            body["hints"] = bounded_json(text["hints"], "hints", max_depth=1)
+            if not isinstance(body["hints"], dict):
+                raise ApiError(422, "bad_hints", "form field 'hints' must be a JSON object")
     try:
         req = model.model_validate(body)
     except ValidationError as e:
-        raise ApiError(422, "invalid_request", validation_text(e.errors())) from None
+        raise invalid(e.errors()) from None
     return req, data
+
+
+def invalid(errors: list) -> ApiError:
+    """The 422 of a request that does not validate; `bad_pages` when only the page range is wrong
+    (the code parse_pages' own errors have)."""
+    on_pages = all(tuple(err.get("loc", ()))[:2] == ("options", "pages") for err in errors)
+    return ApiError(422, "bad_pages" if errors and on_pages else "invalid_request", validation_text(errors))
+
+
+def _once(opts: dict, key: str, value) -> None:
+    """Put a form field's option into `opts`, refusing one that `options` already sets."""
+    if key in opts or (key == "copy" and "copy_values" in opts):
+        raise ApiError(
+            422, "repeated_option", f"option {key!r} is given both in 'options' and as a form field"
+        )
+    opts[key] = value
 
 
 async def _read_json(request: Request, model: type[OcrRequest]) -> OcrRequest:
@@ -111,7 +211,7 @@ async def _read_json(request: Request, model: type[OcrRequest]) -> OcrRequest:
         errs = e.errors()
         if errs and errs[0].get("type") == "json_invalid":
             raise ApiError(400, "bad_json", f"the body is not valid JSON ({errs[0].get('msg')})") from None
-        raise ApiError(422, "invalid_request", validation_text(errs)) from None
+        raise invalid(errs) from None
     finally:
         del raw
     if req.document.base64 is None and not req.document.url:
@@ -136,12 +236,11 @@ def _form_fields(values: list[str]) -> str | list | None:
     parsed: list = []
     for raw in values:
         if raw.lstrip().startswith("["):
-            try:
-                v = json.loads(raw)
-            except json.JSONDecodeError:
+            v = bounded_json(raw, "fields", max_depth=1)
+            if not isinstance(v, list):
                 raise ApiError(
                     422, "bad_fields", "form field 'fields' starts with '[' but is not a JSON list"
-                ) from None
+                )
         else:
             v = raw
         parsed.append(v)
@@ -219,8 +318,10 @@ async def document_bytes(
                 "payload_too_large",
                 f"document is {len(data):,} bytes, over the limit of {config.max_upload_bytes:,}",
             )
-        return data, req.document.name or "document"
+        return data, printable(req.document.name or "document", 300)
     url = req.document.url or ""
+    if any(_invisible(ch) or ch.isspace() for ch in url):
+        raise ApiError(400, "bad_url", f"the URL {printable(url)!r} contains spaces or control characters")
     if not config.allow_url:
         raise ApiError(
             400,
@@ -241,7 +342,7 @@ async def document_bytes(
         )
     finally:
         state.fetching -= 1
-    return data, req.document.name or url[:300]
+    return data, printable(req.document.name or url, 300)
 
 
 async def until_client_leaves(request: Request, work):

@@ -49,6 +49,7 @@ def input_limits(settings: Settings, config: ApiConfig):
         max_pages=settings.max_pages,
         pdf_dpi=settings.pdf_dpi,
         max_bytes=config.max_upload_bytes,
+        max_total_pixels=config.max_total_pixels,
     )
 
 
@@ -216,6 +217,18 @@ def build_app(
     return ingress.bind(settings, config, limits, ocr, llm, verbose)
 
 
+def proxy_options(config: ApiConfig, host: str, port: int) -> dict:
+    """Ray Serve's HTTP proxy options: of the server's connection limits, its uvicorn takes only the
+    keep-alive and an end-to-end request timeout (the app's own deadline plus the body's, so the
+    app answers its 504 first); the caps and the header limits come from a reverse proxy in front."""
+    return {
+        "host": host,
+        "port": port,
+        "keep_alive_timeout_s": max(1, round(config.keep_alive_s)),
+        "request_timeout_s": config.timeout_s + config.body_deadline_s + 5,
+    }
+
+
 def serve_on_ray(
     settings: Settings,
     config: ApiConfig,
@@ -248,7 +261,7 @@ def serve_on_ray(
         from ray import serve
 
         quiet_ray_data(verbose)
-        serve.start(http_options={"host": host, "port": port})
+        serve.start(http_options=proxy_options(config, host, port))
         app = build_app(
             settings,
             config,

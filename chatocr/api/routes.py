@@ -5,6 +5,7 @@ as dependencies: the ServerState (`get_state`) and, where a key is set, the bear
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from typing import Annotated
 
@@ -15,11 +16,19 @@ from pydantic import BaseModel
 
 from llm_stage.types import MAX_FIELD_CHARS, MAX_HINT_BYTES, MAX_HINTS_BYTES, MAX_QUESTION_BYTES
 
-from ..settings import parse_pages
+from ..settings import MAX_PAGE_SPEC_CHARS, parse_pages
 from .errors import ERROR_RESPONSES, ApiError
-from .parsing import build_query, document_bytes, read_request
-from .schemas import REQUEST_SCHEMAS, ErrorResponse, ExtractRequest, ExtractResponse, OcrRequest, OcrResponse
-from .state import ServerState
+from .parsing import build_query, document_bytes, read_request, until_client_leaves
+from .schemas import (
+    PAGE_SPEC_PATTERN,
+    REQUEST_SCHEMAS,
+    ErrorResponse,
+    ExtractRequest,
+    ExtractResponse,
+    OcrRequest,
+    OcrResponse,
+)
+from .state import ServerState, job_view
 
 # ---------------------------------------------------------------- dependencies
 
@@ -52,18 +61,41 @@ Authorized = Depends(require_api_key)
 # ---------------------------------------------------------------- OpenAPI
 
 
+def _errors(*codes: int) -> dict:
+    return {
+        str(code): {
+            "description": ERROR_RESPONSES[code],
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
+        }
+        for code in codes
+    }
+
+
 def body_doc(model: type[BaseModel]) -> dict:
     """openapi_extra of a POST route: its JSON and multipart bodies, and the error answers. The routes
-    read their bodies themselves (read_request), so FastAPI cannot derive these."""
+    read their bodies themselves (read_request), so FastAPI cannot derive these. The form takes only
+    the fields listed (any other is a 422)."""
     ref = {"$ref": f"#/components/schemas/{model.__name__}"}
     form_props = {
         "file": {"type": "string", "format": "binary", "description": "the image or PDF"},
-        "url": {"type": "string"},
+        "url": {"type": "string", "description": "instead of file, when the server runs with --allow-url"},
+        "name": {"type": "string", "maxLength": 300, "description": "file name, used in messages"},
+        "options": {
+            "type": "string",
+            "description": 'the JSON body\'s `options` as a JSON object, e.g. {"pages": "3"}; an '
+            "option may be given here or as its own form field, not both",
+            "example": '{"pages": "1-2"}',
+        },
         "strict": {"type": "boolean"},
         "include_ocr": {"type": "boolean"},
         "copy": {"type": "boolean"},
-        "engine": {"type": "string"},
-        "pages": {"type": "string", "example": "1-2"},
+        "engine": {"type": "string", "maxLength": 40},
+        "pages": {
+            "type": "string",
+            "pattern": PAGE_SPEC_PATTERN,
+            "maxLength": MAX_PAGE_SPEC_CHARS,
+            "example": "1-2",
+        },
     }
     if model is ExtractRequest:
         form_props.update(
@@ -76,24 +108,21 @@ def body_doc(model: type[BaseModel]) -> dict:
                     "list or a JSON list in one value; every value counts",
                 },
                 "question": {"type": "string"},
-                "hints": {"type": "string", "description": "JSON object: field -> hint"},
+                "hints": {"type": "string", "description": "JSON object: field -> hint (flat)"},
             }
         )
+    codes = (400, 413, 415, 422) + ((502,) if model is ExtractRequest else ()) + (503, 504)
     return {
         "requestBody": {
             "required": True,
             "content": {
                 "application/json": {"schema": ref},
-                "multipart/form-data": {"schema": {"type": "object", "properties": form_props}},
+                "multipart/form-data": {
+                    "schema": {"type": "object", "properties": form_props, "additionalProperties": False}
+                },
             },
         },
-        "responses": {
-            str(code): {
-                "description": text,
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
-            }
-            for code, text in ERROR_RESPONSES.items()
-        },
+        "responses": _errors(*codes),
     }
 
 
@@ -109,8 +138,17 @@ def openapi_schema(app: FastAPI) -> dict:
         comps.update(s.pop("$defs", {}))
         comps[m.__name__] = s
     if app.state.chatocr.config.api_key:
+        # Only the routes that check the key say so (health probes stay open), each with its 401.
         schema["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
-        schema["security"] = [{"bearer": []}]
+        for route in router.routes:  # this module's routes (app.routes holds the included router)
+            deps = getattr(getattr(route, "dependant", None), "dependencies", [])
+            if not any(d.call is require_api_key for d in deps):
+                continue
+            for method in route.methods:
+                op = schema["paths"].get(route.path_format, {}).get(method.lower())
+                if op is not None:
+                    op["security"] = [{"bearer": []}]
+                    op.setdefault("responses", {}).update(_errors(401))
     app.openapi_schema = schema
     return schema
 
@@ -118,6 +156,7 @@ def openapi_schema(app: FastAPI) -> dict:
 # ---------------------------------------------------------------- routes
 
 router = APIRouter()
+_READYZ_503 = {503: {"description": "models still loading (Retry-After) or failed to load"}}
 
 
 @router.get("/healthz", tags=["health"])
@@ -126,7 +165,11 @@ async def healthz():
     return {"status": "ok"}
 
 
-@router.get("/readyz", tags=["health"])
+@router.get(
+    "/readyz",
+    tags=["health"],
+    responses=_READYZ_503,
+)
 async def readyz(state: State):
     """200 when the models are loaded, 503 before (or when loading failed)."""
     if not state.ready.is_set():
@@ -153,6 +196,7 @@ async def readyz(state: State):
             "max_hints_bytes": MAX_HINTS_BYTES,
             "max_pages": main.limits.max_pages,
             "max_pixels": main.limits.max_pixels,
+            "max_total_pixels": main.limits.max_total_pixels,
             "timeout_s": config.timeout_s,
             "workers": config.workers,
             "max_queue": config.max_queue,
@@ -161,10 +205,26 @@ async def readyz(state: State):
     }
 
 
+# HEAD for probes that ask for the status only (the same answer without its body).
+router.add_api_route("/healthz", healthz, methods=["HEAD"], tags=["health"], operation_id="healthz_head")
+router.add_api_route(
+    "/readyz", readyz, methods=["HEAD"], tags=["health"], operation_id="readyz_head", responses=_READYZ_503
+)
+
+
 @router.get("/v1/stats", tags=["health"], dependencies=[Authorized])
 async def stats(state: State):
-    """Worker pool counters: running, queued, peak admitted, rejected (503) so far."""
-    return state.pool.stats()
+    """Worker pool counters (running, queued, peak admitted, rejected with 503 so far) and, under
+    `connections`, the server's open connections and those it refused or cut."""
+    out = state.pool.stats()
+    if state.connections is not None:
+        out["connections"] = state.connections.stats()
+    return out
+
+
+def page_indices(pages, max_pages: int):
+    """The 0-based page indices of options.pages (a range string, one page number, or a list)."""
+    return parse_pages([pages] if isinstance(pages, int) else pages, max_pages)
 
 
 @router.post(
@@ -180,13 +240,15 @@ async def ocr(request: Request, state: State):
     deadline = time.monotonic() + state.config.timeout_s
     req, data = await read_request(request, OcrRequest)
     pipe = state.pipeline(req.options.engine)
-    pages = parse_pages(req.options.pages, pipe.limits.max_pages)
+    pages = page_indices(req.options.pages, pipe.limits.max_pages)
     doc, name = await document_bytes(request, state, req, data, deadline)
 
-    def work():
-        return pipe.ocr(doc, name=name, page_range=pages)
+    cancel = threading.Event()
 
-    result = await state.run_job(work, deadline)
+    def work():
+        return job_view(pipe, cancel).ocr(doc, name=name, page_range=pages)
+
+    result = await until_client_leaves(request, state.run_job(work, deadline, cancel))
     out = result.model_dump(mode="json")
     out["timings"]["total_s"] = time.perf_counter() - t0
     return out
@@ -208,14 +270,17 @@ async def extract(request: Request, state: State):
     pipe = state.pipeline(req.options.engine)
     if not pipe.has_llm:
         raise ApiError(503, "no_llm", "this server runs without an LLM backend; only /v1/ocr is available")
-    pages = parse_pages(req.options.pages, pipe.limits.max_pages)
+    pages = page_indices(req.options.pages, pipe.limits.max_pages)
     doc, name = await document_bytes(request, state, req, data, deadline)
     opts = req.options
 
-    def work():
-        return pipe.run(doc, query, name=name, page_range=pages, strict=opts.strict, copy=opts.copy_values)
+    cancel = threading.Event()
 
-    res = await state.run_job(work, deadline)
+    def work():
+        view = job_view(pipe, cancel)
+        return view.run(doc, query, name=name, page_range=pages, strict=opts.strict, copy=opts.copy_values)
+
+    res = await until_client_leaves(request, state.run_job(work, deadline, cancel))
     out = res.extraction.model_dump(mode="json")
     out["timings"]["total_s"] = time.perf_counter() - t0
     out["timings"]["queue_s"] = max(0.0, out["timings"]["total_s"] - res.extraction.timings["work_s"])

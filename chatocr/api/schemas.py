@@ -2,10 +2,44 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import re
+from typing import Annotated
 
-from llm_stage.types import MAX_HINT_BYTES, MAX_HINTS_BYTES, MAX_QUESTION_BYTES, Extraction
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
+
+from llm_stage.types import (
+    MAX_FIELD_CHARS,
+    MAX_FIELD_LIST_CHARS,
+    MAX_FIELDS,
+    MAX_HINT_BYTES,
+    MAX_HINTS_BYTES,
+    MAX_QUESTION_BYTES,
+    Extraction,
+)
 from ocr_stage import OcrResult
+
+from ..settings import MAX_PAGE_SPEC_CHARS
+
+# A page range as text: '1-3,5' (1-based, inclusive; spaces allowed, empty parts skipped). The model
+# enforces the same pattern that /openapi.json shows; parse_pages then checks order and the count.
+_WS = r"[ \t\n\r\f\v]*"
+_NUM = r"0*[1-9][0-9]*"
+_PART = rf"{_WS}{_NUM}{_WS}(?:-{_WS}{_NUM}{_WS})?"
+PAGE_SPEC_PATTERN = rf"^(?:(?:{_WS},)*{_PART}(?:,(?:{_PART}|{_WS}))*)?$"
+PageNumber = Annotated[StrictInt, Field(ge=1)]
+PageSpec = Annotated[str, Field(max_length=MAX_PAGE_SPEC_CHARS, pattern=PAGE_SPEC_PATTERN)]
+PageList = Annotated[list[PageNumber], Field(max_length=MAX_PAGE_SPEC_CHARS)]
+
+
+def _limits(**by_type):
+    """json_schema_extra that adds constraints to the branches of a union schema, by JSON type."""
+
+    def apply(schema: dict) -> None:
+        for branch in schema.get("anyOf", [schema]):
+            branch.update(by_type.get(branch.get("type"), {}))
+
+    return apply
+
 
 # ---------------------------------------------------------------- request bodies (JSON form)
 
@@ -29,8 +63,33 @@ class Options(BaseModel):
         "backend cannot copy values while decoding)",
     )
     engine: str | None = Field(default=None, max_length=40, description="OCR engine (see GET /readyz)")
-    pages: str | list[int] | None = Field(default=None, description="1-based page range: '1-3,5' or [1, 2]")
+    pages: PageSpec | PageNumber | PageList | None = Field(
+        default=None,
+        description="1-based pages: a range string '1-3,5', a page number, or a list [1, 2] "
+        "(integers only; true/false are not page numbers); the pages counted at most the server's "
+        "max_pages (GET /readyz)",
+    )
     include_ocr: bool = Field(default=False, description="also return the OcrResult under 'ocr'")
+
+    @field_validator("pages", mode="before")
+    @classmethod
+    def _page_numbers(cls, v):
+        # one message instead of the three of the union (and true/false are not page 1 and 0)
+        if isinstance(v, str):
+            if len(v) > MAX_PAGE_SPEC_CHARS:
+                raise ValueError(
+                    f"page range is {len(v):,} characters long, over the limit of {MAX_PAGE_SPEC_CHARS:,}"
+                )
+            if not re.fullmatch(PAGE_SPEC_PATTERN, v):
+                raise ValueError(f"page range {v[:60]!r} is not like '1-3,5' (pages start at 1)")
+            return v
+        items = v if isinstance(v, list) else [v]
+        if v is not None and not isinstance(v, str) and any(type(p) is not int for p in items):
+            raise ValueError(
+                "pages must be a range string like '1-3,5', a page number, or a list of page numbers"
+            )
+        return v
+
     # `copy` in JSON and forms; the attribute is renamed because BaseModel has a `copy` method.
     copy_values: bool | None = Field(
         default=None,
@@ -47,17 +106,32 @@ class OcrRequest(BaseModel):
 
 
 class ExtractRequest(OcrRequest):
+    # The limits are in the schema (json_schema_extra) and checked by the query's own validation
+    # (llm_stage.FieldQuery, build_query), whose 422s name the field and the limit.
     fields: list[str] | str | None = Field(
-        default=None, description="field names, a list or one string like '发票号码, 开票日期'"
+        default=None,
+        description="field names, a list or one string like '发票号码, 开票日期' (at most the server's "
+        "max_fields, GET /readyz; names that differ only in case, width or look-alike letters are "
+        "one name and refused as a repeat; control and invisible characters are refused)",
+        json_schema_extra=_limits(
+            array={"maxItems": MAX_FIELDS, "items": {"type": "string", "maxLength": MAX_FIELD_CHARS}},
+            string={"maxLength": MAX_FIELD_LIST_CHARS},
+        ),
     )
     question: str | None = Field(
         default=None,
         description=f"a question, answered as field 'answer' (at most {MAX_QUESTION_BYTES:,} UTF-8 bytes)",
+        json_schema_extra=_limits(string={"maxLength": MAX_QUESTION_BYTES}),
     )
     hints: dict[str, str] = Field(
         default_factory=dict,
         description=f"per-field hints, one per requested field: {MAX_HINT_BYTES} UTF-8 bytes each, "
         f"{MAX_HINTS_BYTES:,} together",
+        json_schema_extra={
+            "maxProperties": MAX_FIELDS,
+            "propertyNames": {"maxLength": MAX_FIELD_CHARS},
+            "additionalProperties": {"type": "string", "maxLength": MAX_HINT_BYTES},
+        },
     )
 
 

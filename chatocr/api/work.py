@@ -7,6 +7,8 @@ waiting); the next caller gets `Busy` at once, with a Retry-After estimate, inst
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import math
 import threading
 import time
@@ -25,6 +27,31 @@ class Busy(Exception):
 
 class JobTimeout(Exception):
     """A job did not finish within the per-request limit."""
+
+
+class JobCancelled(Exception):
+    """Raised inside a job whose caller has gone (deadline passed or client left): its work stops."""
+
+
+def _libc_trim():
+    """glibc's malloc_trim, or None elsewhere. Decoded pages and OCR buffers are freed into the
+    worker thread's malloc arena, which keeps them (GBs after a large document) unless trimmed."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes = [ctypes.c_size_t]
+    return trim
+
+
+_TRIM = _libc_trim()
+
+
+def release_memory() -> None:
+    """Give freed heap memory back to the system (RSS returns to its value before the job)."""
+    if _TRIM is not None:
+        _TRIM(0)
 
 
 class WorkPool:
@@ -61,8 +88,12 @@ class WorkPool:
             waves = self._admitted / self.workers
             return max(1, min(120, math.ceil(waves * self._avg_s)))
 
-    async def run(self, fn: Callable[[], Any], timeout: float | None = None) -> Any:
-        """Run `fn` on a worker thread; `Busy` when the queue is full, `JobTimeout` past `timeout`."""
+    async def run(
+        self, fn: Callable[[], Any], timeout: float | None = None, cancel: threading.Event | None = None
+    ) -> Any:
+        """Run `fn` on a worker thread; `Busy` when the queue is full, `JobTimeout` past `timeout`.
+        `cancel` is set when the caller stops waiting (timeout, or the caller's task cancelled), so
+        `fn` can stop at its next check (JobCancelled)."""
         with self._lock:
             if self._admitted >= self.capacity:
                 self.rejected += 1
@@ -74,7 +105,7 @@ class WorkPool:
         if full:
             raise Busy(self.retry_after())
 
-        abandoned = threading.Event()
+        abandoned = cancel if cancel is not None else threading.Event()
 
         def job():
             if abandoned.is_set():  # the caller gave up while this job waited in the queue
@@ -85,6 +116,7 @@ class WorkPool:
             try:
                 return fn()
             finally:
+                release_memory()
                 dt = time.perf_counter() - t0
                 with self._lock:
                     self._running -= 1

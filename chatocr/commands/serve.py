@@ -105,6 +105,57 @@ _opt = click.option
     help="Let requests name a document by URL (public addresses only; default off).",
 )
 @_opt(
+    "--max-connections",
+    type=click.IntRange(min=1),
+    default=None,
+    envvar="CHATOCR_API_MAX_CONNECTIONS",
+    show_envvar=True,
+    help="Open connections in all (default 1000); past it a new one gets 503 + Retry-After and is closed.",
+)
+@_opt(
+    "--max-connections-per-client",
+    type=click.IntRange(min=0),
+    default=None,
+    envvar="CHATOCR_API_MAX_CONNECTIONS_PER_CLIENT",
+    show_envvar=True,
+    help="Open connections per client address (default 64; 0: no cap, e.g. behind a reverse proxy).",
+)
+@_opt(
+    "--max-header-kb",
+    type=click.FloatRange(min=1),
+    default=None,
+    envvar="CHATOCR_API_MAX_HEADER_KB",
+    show_envvar=True,
+    help="Request line + headers in KB (default 16); 431 and close past it.",
+)
+@_opt(
+    "--header-timeout",
+    "header_timeout_s",
+    type=click.FloatRange(min=0.1),
+    default=None,
+    envvar="CHATOCR_API_HEADER_TIMEOUT",
+    show_envvar=True,
+    help="Seconds for the request line + headers to arrive (default 10); 408 and close past it.",
+)
+@_opt(
+    "--body-timeout",
+    "body_timeout_s",
+    type=click.FloatRange(min=0.1),
+    default=None,
+    envvar="CHATOCR_API_BODY_TIMEOUT",
+    show_envvar=True,
+    help="Seconds for the request body to arrive after the headers (default: --timeout); cut past it.",
+)
+@_opt(
+    "--keep-alive",
+    "keep_alive_s",
+    type=click.FloatRange(min=1),
+    default=None,
+    envvar="CHATOCR_API_KEEP_ALIVE",
+    show_envvar=True,
+    help="Seconds an idle kept-alive connection stays open (default 5).",
+)
+@_opt(
     "--log-level",
     default="info",
     show_default=True,
@@ -155,12 +206,22 @@ def serve(
     max_upload_mb,
     max_fields,
     allow_url,
+    max_connections,
+    max_connections_per_client,
+    max_header_kb,
+    header_timeout_s,
+    body_timeout_s,
+    keep_alive_s,
     log_level,
     ray_address,
     ocr_replicas,
     llm_replicas,
 ):
-    """Run the HTTP API (FastAPI + uvicorn). Docs at /docs; set CHATOCR_API_KEY to require a bearer token."""
+    """Run the HTTP API (FastAPI + uvicorn). Docs at /docs; set CHATOCR_API_KEY to require a bearer token.
+
+    The connection limits (--max-connections ... --keep-alive) are the server's own; with --ray,
+    only --keep-alive and --timeout reach Ray Serve's proxy: put a reverse proxy in front for the
+    rest (SECURITY.md)."""
     import dataclasses
 
     from ..api import ApiConfig
@@ -180,6 +241,12 @@ def serve(
         "max_upload_bytes": None if max_upload_mb is None else int(max_upload_mb * 1024 * 1024),
         "max_fields": max_fields,
         "allow_url": allow_url,
+        "max_connections": max_connections,
+        "max_connections_per_client": max_connections_per_client,
+        "max_header_bytes": None if max_header_kb is None else int(max_header_kb * 1024),
+        "header_timeout_s": header_timeout_s,
+        "body_timeout_s": body_timeout_s,
+        "keep_alive_s": keep_alive_s,
         "extra_engines": None
         if extra_engines is None
         else [e.strip() for e in extra_engines.split(",") if e.strip()],
@@ -208,10 +275,9 @@ def serve(
             echo=lambda m: click.echo(m, err=True),
         )
         return
-    import uvicorn
-
     from ..api import create_app
+    from ..api.server import run_server
 
     app = create_app(settings, config, load_llm=not no_llm)
     click.echo(f"chatocr API on http://{host}:{port} (docs: /docs); loading models…", err=True)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5)
+    run_server(app, config, host=host, port=port, log_level=log_level)
