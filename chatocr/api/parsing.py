@@ -74,7 +74,7 @@ async def _read_form(request: Request, model: type[OcrRequest]) -> tuple[OcrRequ
     for k in ("strict", "include_ocr", "copy"):
         if form.get(k) is not None:
             opts[k] = _bool(form.get(k), k)
-    for k in ("engine", "pages"):
+    for k in ("engine", "pages", "repairs"):
         if form.get(k):
             opts[k] = str(form.get(k))
     body: dict[str, Any] = {"document": doc, "options": opts}

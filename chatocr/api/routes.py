@@ -66,6 +66,8 @@ def body_doc(model: type[BaseModel]) -> dict:
         "pages": {"type": "string", "example": "1-2"},
     }
     if model is ExtractRequest:
+        form_props["repairs"] = {"type": "string", "example": "auto"}
+    if model is ExtractRequest:
         form_props.update(
             {
                 "fields": {
@@ -213,7 +215,15 @@ async def extract(request: Request, state: State):
     opts = req.options
 
     def work():
-        return pipe.run(doc, query, name=name, page_range=pages, strict=opts.strict, copy=opts.copy_values)
+        return pipe.run(
+            doc,
+            query,
+            name=name,
+            page_range=pages,
+            strict=opts.strict,
+            copy=opts.copy_values,
+            repairs=opts.repairs,
+        )
 
     res = await state.run_job(work, deadline)
     out = res.extraction.model_dump(mode="json")

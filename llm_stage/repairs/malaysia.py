@@ -50,8 +50,9 @@ _NOT_ADDRESS = regex.compile(
     r"|e-mail|www|http|invoice|receipt|cashier|date|time|sdn|bhd|berhad|s/b|enterprise|trading|total"
     r"|amount|qty|thank)\b|@|\d{6,}|\(\d{4,}|\d{1,2}[/-]\d{1,2}[/-]\d{2,4}"
 )
-# a house number and street name right above the postcode row ("0018 Julie Run" / "North Connor, NJ 73065")
-_HOUSE_NUMBER = regex.compile(r"^\s*\d{1,5}[A-Z]?\s+\p{L}")
+# a house number and street name right above the postcode row, in either order ("0018 Julie Run",
+# "Hauptstraße 5")
+_HOUSE_NUMBER = regex.compile(r"^\s*\d{1,5}[A-Z]?\s+\p{L}|^\s*\p{L}[\p{L}\s.'-]*\s\d{1,4}\s?[a-zA-Z]?\s*$")
 _CJK = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]")
 _ADDRESS_LABEL = regex.compile(r"(?i)^(?:[\p{L}.]+\s+){0,2}?(?:add|addr|address|alamat)\s*[:.]\s*")
 
