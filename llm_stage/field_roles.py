@@ -111,9 +111,9 @@ def _role(n: str, words: set[str]) -> str:
         any(w in n for w in _ORG_CJK) and not any(w in n for w in _NOT_ORG_CJK)
     ):
         return "organisation"
-    if (
-        any(w in n for w in _NUMBER_CJK) and not any(w in n for w in _NUMBER_CJK_EXCEPT)
-    ) or words & _NUMBER_WORDS:
+    counted = words & {"count", "qty", "quantity"} or {"number", "of"} <= words  # a count, not an ID
+    cjk_id = any(w in n for w in _NUMBER_CJK) and not any(w in n for w in _NUMBER_CJK_EXCEPT)
+    if not counted and (cjk_id or words & _NUMBER_WORDS):
         return "number"
     return "text"
 
