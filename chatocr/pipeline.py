@@ -64,9 +64,11 @@ class Pipeline:
         *,
         backend_factory: Callable[[], Any] | None = None,
         review_below: float | None = None,
+        repairs: str | None = None,
     ):
         self.ocr_engine = ocr_engine
         self.review_below = review_below
+        self.repairs = repairs  # the repairs preset (llm_stage.repairs); None: its default
         self._backend = backend
         self._backend_factory = backend_factory
         self._backend_guard = threading.Lock()
@@ -116,8 +118,10 @@ class Pipeline:
             return get_backend(s.backend, **backend_options(s))
 
         if lazy_llm:
-            return cls(engine, None, limits, backend_factory=factory, review_below=s.review_below)
-        return cls(engine, factory(), limits, review_below=s.review_below)
+            return cls(
+                engine, None, limits, backend_factory=factory, review_below=s.review_below, repairs=s.repairs
+            )
+        return cls(engine, factory(), limits, review_below=s.review_below, repairs=s.repairs)
 
     @classmethod
     def for_stage(cls, settings: Settings, stage: str) -> Pipeline:
@@ -142,7 +146,9 @@ class Pipeline:
             # Pillow raises these for some truncated files before the decoder's own checks run.
             raise InputError(f"{name or source}: the document data is corrupt or truncated ({e})") from None
 
-    def extract_from_ocr(self, ocr: OcrResult, query, *, strict=None, normalize=False, copy=None):
+    def extract_from_ocr(
+        self, ocr: OcrResult, query, *, strict=None, normalize=False, copy=None, repairs=None
+    ):
         from llm_stage import FieldQuery
 
         # The submodule, not `llm_stage.extract`: importing llm_stage.extract rebinds that package
@@ -157,18 +163,31 @@ class Pipeline:
         opts: dict = {"strict": strict, "normalize": normalize, "review_below": self.review_below}
         if copy is not None:
             opts["copy"] = copy
+        if (repairs or self.repairs) is not None:
+            opts["repairs"] = repairs or self.repairs
         result = extract(ocr, query, backend, **opts)
         result.timings["ocr_s"] = ocr_seconds(ocr)
         return result
 
     def run(
-        self, source, query, *, name=None, page_range=None, strict=None, normalize=False, copy=None
+        self,
+        source,
+        query,
+        *,
+        name=None,
+        page_range=None,
+        strict=None,
+        normalize=False,
+        copy=None,
+        repairs=None,
     ) -> DocumentResult:
         """The per-document flow: OCR, then extraction; `extraction.timings` holds ocr_s (decode +
         OCR), llm_s and work_s (the whole document, locks waited for included)."""
         t0 = time.perf_counter()
         ocr = source if isinstance(source, OcrResult) else self.ocr(source, name=name, page_range=page_range)
-        ext = self.extract_from_ocr(ocr, query, strict=strict, normalize=normalize, copy=copy)
+        ext = self.extract_from_ocr(
+            ocr, query, strict=strict, normalize=normalize, copy=copy, repairs=repairs
+        )
         ext.timings["work_s"] = time.perf_counter() - t0
         return DocumentResult(ocr, ext)
 

@@ -6,7 +6,7 @@ import os
 import re
 from collections.abc import Sequence
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from ocr_stage.inputs import InputLimits
 
@@ -68,6 +68,18 @@ class Settings(BaseModel):
     max_pages: int = Field(default_factory=lambda: _env("MAX_PAGES", MAX_PAGES))
     # values below this confidence get needs_review; None: the model's calibrated threshold
     review_below: float | None = Field(default_factory=lambda: _env("REVIEW_BELOW", None))
+    # which post-decoding repairs run (llm_stage.repairs): auto, general, none, all or a family's name
+    repairs: str = Field(default_factory=lambda: _env("REPAIRS", "auto"))
+
+    @field_validator("repairs")
+    @classmethod
+    def _check_repairs(cls, v: str) -> str:
+        from llm_stage.repairs import check_preset
+
+        try:
+            return check_preset(v)
+        except ValueError as e:
+            raise SettingsError(f"CHATOCR_REPAIRS / repairs: {e}") from None
 
     def with_options(self, **options) -> Settings:
         """A copy with the given values; None means "not given" and keeps the current one (so CLI

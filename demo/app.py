@@ -101,6 +101,12 @@ def pin(doc: dict, ext: dict) -> int | None:
     return first
 
 
+def repairs_note(ext: dict) -> str:
+    """One line under the fields: which values a repair rewrote after the model answered, and how."""
+    parts = [f"{r['field']}: {r['before']!r} → {r['after']!r} ({r['rule']})" for r in ext.get("repairs", [])]
+    return "Repaired after decoding: " + "; ".join(parts)
+
+
 def show_answer(ext: dict, key: str) -> None:
     if ext.get("error"):
         st.warning(ext["error"])
@@ -111,6 +117,8 @@ def show_answer(ext: dict, key: str) -> None:
     if "printed_instructions" in ext.get("flags", []):
         st.info("The document prints instructions to an AI model; no value was taken from them.")
     st.html(answer_table_html(ext))
+    if ext.get("repairs"):
+        st.caption(repairs_note(ext))
     with st.expander("JSON", expanded=False):
         st.json({k: v.get("value") for k, v in ext["fields"].items()})
     c1, c2 = st.columns(2)

@@ -12,13 +12,14 @@ import time
 from ocr_stage import OcrResult
 
 from .backends import Backend
+from .field_roles import field_spec
 from .grounding import ground_values
 from .instructions import INSTRUCTION_FLAG, without_instructions
-from .normalize import name_words
 from .parsing import OutputInvalidError, parse_answer
 from .prompt import build_messages
+from .repairs import DEFAULT_PRESET, apply_repairs, check_preset
+from .shapes import rules_for_fields
 from .types import Extraction, FieldQuery, FieldValue
-from .value_rules import apply_value_rules, rules_for_fields
 
 MAX_ATTEMPTS = 2
 
@@ -36,16 +37,9 @@ def retry_message(error: OutputInvalidError, keys: list[str]) -> dict[str, str]:
     }
 
 
-_ITEM_LIST_WORDS = {"items", "lines", "products", "goods"}
-_ITEM_LIST_CJK = ("明细", "清单")
-
-
 def asks_for_items(key: str) -> bool:
     """Does the field name ask for a list of line items ("line items", "items", 商品明细)?"""
-    words = name_words(key)
-    return (bool(set(words) & _ITEM_LIST_WORDS) and "count" not in words and "number" not in words) or any(
-        w in key for w in _ITEM_LIST_CJK
-    )
+    return field_spec(key).role == "items"
 
 
 def max_tokens_for(keys: list[str]) -> int:
@@ -63,6 +57,7 @@ def extract(
     max_attempts: int = MAX_ATTEMPTS,
     copy: bool | None = None,
     review_below: float | None = None,
+    repairs: str | None = DEFAULT_PRESET,
 ) -> Extraction:
     """Ask `backend` for the query's fields in `ocr`'s text; values are grounded to OCR lines
     (`strict`: ungrounded values become null; default: on when copy is wanted and the backend
@@ -71,10 +66,13 @@ def extract(
     `copy` (default: on for field queries, off for a question) makes a backend that can
     (`supports_copy`) decode every value as a substring of the document text, dates and amounts
     in their shape; `copy=False` lets the model write free text. Each value gets a `confidence`
-    and `needs_review` when it is below `review_below` (default: the model's calibrated threshold)."""
+    and `needs_review` when it is below `review_below` (default: the model's calibrated threshold).
+    `repairs` names the preset of post-decoding repairs (`llm_stage.repairs`); each change they make
+    is recorded in `Extraction.repairs`."""
     if not isinstance(query, FieldQuery):
         query = FieldQuery(fields=query)
     keys = query.keys
+    repairs = check_preset(repairs)
     messages = build_messages(ocr, query)
     # the evidence values may be copied from and grounded in: the document less any box printed
     # as an instruction to a model (see instructions.py); the prompt still shows the whole page
@@ -115,7 +113,7 @@ def extract(
         answered = {
             k for k, v in values.items() if (v.strip() != "" if isinstance(v, str) else v is not None)
         }
-        values = apply_value_rules(values, str(rendered))
+        values, repaired = apply_repairs(values, str(rendered), repairs)
         # a value the rules turned to null: the model's probabilities were about the value it wrote,
         # not about absence, so there is no confidence to show and a reviewer should look
         ruled_out = {k for k in answered if values.get(k) is None}
@@ -140,6 +138,7 @@ def extract(
         flags=(record_flags(fields) if values is not None else [])
         + ([INSTRUCTION_FLAG] if evidence is not ocr else []),
         fields=fields,
+        repairs=repaired if values is not None else [],
         raw_output=raw,
         backend=backend.name,
         model=backend.model_name,

@@ -19,12 +19,16 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
+from .field_roles import field_spec
+
 __all__ = [
     "canonical_value",
     "chinese_amount_to_decimal",
     "field_kind",
     "find_amounts",
     "find_dates",
+    "is_null",
+    "match_form",
     "normalize_amount",
     "normalize_date",
     "normalize_text",
@@ -402,65 +406,11 @@ _CURRENCY_AFTER = re.compile(rf"\s*{_CURRENCY}")
 
 # --------------------------------------------------------------------------------------- by field
 
-_DATE_WORDS_CJK = ("日期", "时间")
-_AMOUNT_WORDS_CJK = (
-    "金额",
-    "合计",
-    "税额",
-    "总计",
-    "小计",
-    "总额",
-    "总价",
-    "单价",
-    "价格",
-    "价款",
-    "费用",
-    "应付",
-    "实付",
-    "找零",
-)
-_NOT_AMOUNT_CJK = ("号", "码", "率", "名称", "数量")
-_DATE_WORDS = ("date", "dated", "issued")
-_AMOUNT_WORDS = ("total", "subtotal", "amount", "amt", "tax", "gst", "vat", "price", "cost", "sum", "balance",
-                 "due", "paid", "cash", "change", "rounding", "discount", "fee", "charge", "net", "gross")  # fmt: skip
-_NOT_AMOUNT = (
-    "id",
-    "no",
-    "number",
-    "num",
-    "code",
-    "rate",
-    "percent",
-    "name",
-    "qty",
-    "quantity",
-    "count",
-    "date",
-)
-
-
-def name_words(name: str) -> list[str]:
-    name = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name)  # camelCase
-    return re.findall(r"[a-z]+", name.casefold())
-
 
 def field_kind(field_name: str) -> str:
-    """Which normaliser a field's values get: "date", "cn_amount", "amount" or "text"."""
-    name = unicodedata.normalize("NFKC", str(field_name))
-    words = name_words(name)
-    if "大写" in name or "uppercase" in words:
-        return "cn_amount"
-    if any(w in name for w in _DATE_WORDS_CJK) or any(w in _DATE_WORDS for w in words):
-        return "date"
-    if any(w in name for w in _NOT_AMOUNT_CJK) or any(w in _NOT_AMOUNT for w in words):
-        return "text"
-    if (
-        "价税合计" in name
-        or any(w in name for w in _AMOUNT_WORDS_CJK)
-        or any(w in _AMOUNT_WORDS for w in words)
-    ):
-        return "amount"
-    return "text"
+    """Which normaliser a field's values get: "date", "cn_amount", "amount" or "text" (see
+    `field_roles.field_spec`)."""
+    return field_spec(field_name).kind
 
 
 def normalize_value(field_name: str, value: object) -> str | None:
@@ -493,6 +443,23 @@ def canonical_value(field_name: str, value: object) -> str | None:
     return None
 
 
+def is_null(value: object) -> bool:
+    """None, a blank string, or the words "null" / "none" a model writes for no value."""
+    return value is None or (
+        isinstance(value, str) and (not value.strip() or value.strip().casefold() in ("null", "none"))
+    )
+
+
+def match_form(field_name: str, value: object) -> str | None:
+    """The form two values of a field are compared in: `normalize_value` with every space dropped,
+    because OCR splits and joins words freely (`NO.53 55,57` vs `NO.5355,57`); None for no value."""
+    if is_null(value):
+        return None
+    out = normalize_value(field_name, value)
+    return re.sub(r"\s+", "", out) if out is not None else None
+
+
 def values_equal(field_name: str, a: object, b: object) -> bool:
-    """Whether two values of one field mean the same (both missing counts as equal)."""
-    return normalize_value(field_name, a) == normalize_value(field_name, b)
+    """Whether two values of one field mean the same (both missing counts as equal); the one
+    comparison of the project, used by scoring, calibration and the repairs audit."""
+    return match_form(field_name, a) == match_form(field_name, b)

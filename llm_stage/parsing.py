@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from .field_roles import field_spec
+
 
 class OutputInvalidError(ValueError):
     """The model's output is not a JSON object with exactly the requested keys."""
@@ -24,14 +26,13 @@ class OutputInvalidError(ValueError):
 
 
 _FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)```", re.DOTALL)
-_LIST_FIELD = re.compile(r"line[\s_-]*items?|^items$|明细|清单|货物或应税劳务|商品列表", re.IGNORECASE)
 
 LineItem = dict[str, str | None]
 
 
 def is_list_field(name: str) -> bool:
     """A field asking for line items may hold a list of objects."""
-    return bool(_LIST_FIELD.search(name))
+    return field_spec(name).role == "items"
 
 
 def find_json_object(text: str) -> str:

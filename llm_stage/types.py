@@ -234,6 +234,19 @@ class FieldValue(BaseModel):
     # gives no token probabilities
     confidence: float | None = None
     needs_review: bool = False  # confidence below the review threshold, or not grounded
+    # why a reviewer should look, beside the confidence: a plausibility check that failed
+    # ("date_far_from_page", "rate_not_printed", "amount_above_total", ...; llm_stage.plausibility)
+    review_reasons: list[str] = Field(default_factory=list)
+
+
+class RepairRecord(BaseModel):
+    """One change a repair made to the model's answer (llm_stage.repairs): which rule, which field,
+    the value before and after."""
+
+    rule: str
+    field: str
+    before: Value = None
+    after: Value = None
 
 
 class Extraction(BaseModel):
@@ -249,6 +262,8 @@ class Extraction(BaseModel):
     # record-level warnings: "all_null" (nothing found), "identical_values" (every field the same),
     # "printed_instructions" (boxes written to a model were left out of the evidence)
     flags: list[str] = Field(default_factory=list)
+    # every value the repairs changed after decoding, in the order they ran (`--repairs` chooses them)
+    repairs: list[RepairRecord] = Field(default_factory=list)
     # per field, the confidence features (llm_stage.confidence.FEATURES); for calibration only
     features: dict[str, list[float] | None] = Field(default_factory=dict, exclude=True)
 

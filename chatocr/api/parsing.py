@@ -48,7 +48,7 @@ async def read_request(request: Request, model: type[OcrRequest]) -> tuple[OcrRe
 # The form fields each route reads; any other name is refused (422 naming it).
 _DOC_FORM = ("file", "url", "name")
 _OPTION_FORM = ("options", "strict", "include_ocr", "copy", "engine", "pages")
-_QUERY_FORM = ("fields", "question", "hints")
+_QUERY_FORM = ("fields", "question", "hints", "repairs")
 # Form values that hold JSON (options, hints, a `fields` list) are checked for size and nesting before
 # json.loads sees them: Python's parser recurses once per level.
 MAX_FORM_JSON_BYTES = _MAX_FORM_PART_BYTES
@@ -159,7 +159,7 @@ async def _read_form(request: Request, model: type[OcrRequest]) -> tuple[OcrRequ
     for k in ("strict", "include_ocr", "copy"):
         if k in text:
             _once(opts, k, _bool(text[k], k))
-    for k in ("engine", "pages"):
+    for k in ("engine", "pages", "repairs"):
         if text.get(k):
             _once(opts, k, text[k])
     body: dict[str, Any] = {"document": doc, "options": opts}

@@ -83,8 +83,10 @@ class LlmDeployment:
         b = self.pipeline.backend
         return getattr(b, "name", type(b).__name__)
 
-    def extract(self, ocr, query, strict, normalize, copy):
-        return self.pipeline.extract_from_ocr(ocr, query, strict=strict, normalize=normalize, copy=copy)
+    def extract(self, ocr, query, strict, normalize, copy, repairs=None):
+        return self.pipeline.extract_from_ocr(
+            ocr, query, strict=strict, normalize=normalize, copy=copy, repairs=repairs
+        )
 
 
 # ---------------------------------------------------------------- the app's side
@@ -140,16 +142,19 @@ class RemotePipeline(Pipeline):
             RemoteModel(llm_handle, settings.backend) if llm_handle is not None else None,
             limits,
             review_below=settings.review_below,
+            repairs=settings.repairs,
         )
         self.timeout_s = timeout_s
 
     def ocr(self, source, *, name=None, page_range=None):
         return result(self.ocr_engine.handle.ocr.remote(source, name, page_range), self.timeout_s)
 
-    def extract_from_ocr(self, ocr, query, *, strict=None, normalize=False, copy=None):
+    def extract_from_ocr(self, ocr, query, *, strict=None, normalize=False, copy=None, repairs=None):
         if self._backend is None:
             raise RuntimeError("this pipeline was built without an LLM backend")
-        call = self._backend.handle.extract.remote(ocr, query, strict, normalize, copy)
+        call = self._backend.handle.extract.remote(
+            ocr, query, strict, normalize, copy, repairs or self.repairs
+        )
         return result(call, self.timeout_s)
 
 

@@ -98,6 +98,8 @@ def body_doc(model: type[BaseModel]) -> dict:
         },
     }
     if model is ExtractRequest:
+        form_props["repairs"] = {"type": "string", "example": "auto"}
+    if model is ExtractRequest:
         form_props.update(
             {
                 "fields": {
@@ -278,7 +280,15 @@ async def extract(request: Request, state: State):
 
     def work():
         view = job_view(pipe, cancel)
-        return view.run(doc, query, name=name, page_range=pages, strict=opts.strict, copy=opts.copy_values)
+        return view.run(
+            doc,
+            query,
+            name=name,
+            page_range=pages,
+            strict=opts.strict,
+            copy=opts.copy_values,
+            repairs=opts.repairs,
+        )
 
     res = await until_client_leaves(request, state.run_job(work, deadline, cancel))
     out = res.extraction.model_dump(mode="json")

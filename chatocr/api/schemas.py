@@ -99,6 +99,22 @@ class Options(BaseModel):
     )
 
 
+class ExtractOptions(Options):
+    repairs: str | None = Field(
+        default=None,
+        max_length=80,
+        description="post-decoding repairs: auto (the server's default unless set), general, none, all, "
+        "or a document family (receipt, malaysia, cn_vat); every change is listed under 'repairs'",
+    )
+
+    @field_validator("repairs")
+    @classmethod
+    def _preset(cls, v):
+        from llm_stage.repairs import check_preset
+
+        return None if v is None else check_preset(v)
+
+
 class OcrRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     document: DocumentIn
@@ -123,6 +139,7 @@ class ExtractRequest(OcrRequest):
         description=f"a question, answered as field 'answer' (at most {MAX_QUESTION_BYTES:,} UTF-8 bytes)",
         json_schema_extra=_limits(string={"maxLength": MAX_QUESTION_BYTES}),
     )
+    options: ExtractOptions = Field(default_factory=ExtractOptions)
     hints: dict[str, str] = Field(
         default_factory=dict,
         description=f"per-field hints, one per requested field: {MAX_HINT_BYTES} UTF-8 bytes each, "
@@ -136,7 +153,7 @@ class ExtractRequest(OcrRequest):
 
 
 # Added to /openapi.json's components by the app (the routes read their bodies themselves).
-REQUEST_SCHEMAS = (DocumentIn, Options, OcrRequest, ExtractRequest)
+REQUEST_SCHEMAS = (DocumentIn, Options, ExtractOptions, OcrRequest, ExtractRequest)
 
 # ---------------------------------------------------------------- answers
 

@@ -31,6 +31,7 @@ from .common import (
     progress_option,
     question_option,
     ray_address_option,
+    repairs_option,
     review_option,
     strict_option,
     user_errors,
@@ -337,6 +338,7 @@ def _folder(ctx, param, value: str) -> str:
 @llm_options
 @strict_option
 @review_option
+@repairs_option
 @copy_option
 @click.option(
     "--overlap/--no-overlap",
@@ -392,6 +394,7 @@ def batch(
     llm_threads,
     strict,
     review_below,
+    repairs,
     copy,
     overlap,
     retry_failed,
@@ -427,6 +430,7 @@ def batch(
         base_url=base_url,
         llm_threads=llm_threads,
         review_below=review_below,
+        repairs=repairs,
     )
     if ray_address:
         from ..cluster import require_ray

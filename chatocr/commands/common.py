@@ -245,6 +245,30 @@ review_option = _option(
     help="Mark values whose confidence is below this as needs_review (default: the threshold "
     "calibrated for the model, see `make calibrate`).",
 )
+
+
+def _repairs_preset(ctx, param, value):
+    if value is None:
+        return None
+    from llm_stage.repairs import check_preset
+
+    try:
+        return check_preset(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+
+
+repairs_option = _option(
+    "-R",
+    "--repairs",
+    default=None,
+    metavar="PRESET",
+    callback=_repairs_preset,
+    envvar="CHATOCR_REPAIRS",
+    help="Post-decoding repairs: auto (default: language-free ones, and a document family's own where "
+    "the page shows that family), general (language-free only), none, all, or a family: receipt, "
+    "malaysia, cn_vat; comma lists combine. Every change is listed under 'repairs' in the answer.",
+)
 limit_option = _option(
     "-n",
     "--limit",

@@ -15,6 +15,7 @@ from .common import (
     model_option,
     output_option,
     progress_option,
+    repairs_option,
     user_errors,
     verbose_option,
 )
@@ -35,6 +36,7 @@ from .common import (
 @backend_option
 @model_option
 @engine_option
+@repairs_option
 @limit_option
 @output_option(
     None,
@@ -43,7 +45,7 @@ from .common import (
 @progress_option
 @verbose_option
 @user_errors
-def eval_cmd(dataset, fields, method, backend, model, engine, limit, output, progress):
+def eval_cmd(dataset, fields, method, backend, model, engine, repairs, limit, output, progress):
     """Score a method on a labelled set (a folder with img/ and labels.jsonl); default fields: every
     labelled field.
 
@@ -53,13 +55,14 @@ def eval_cmd(dataset, fields, method, backend, model, engine, limit, output, pro
 
     from .common import make_settings
 
-    s = make_settings(backend=backend, model=model, ocr_engine=engine)
+    s = make_settings(backend=backend, model=model, ocr_engine=engine, repairs=repairs)
     cfg = EvalConfig(
         dataset=dataset,
         method=method,
         backend=s.backend,
         model=s.model,
         engine=s.ocr_engine,
+        repairs=s.repairs,
         fields=field_names(fields) or None,
         limit=limit,
     )

@@ -20,6 +20,7 @@ from .common import (
     output_option,
     pages_option,
     question_option,
+    repairs_option,
     review_option,
     strict_option,
     user_errors,
@@ -35,6 +36,7 @@ from .common import (
 @llm_options
 @strict_option
 @review_option
+@repairs_option
 @click.option(
     "--normalize",
     is_flag=True,
@@ -62,6 +64,7 @@ def extract(
     llm_threads,
     strict,
     review_below,
+    repairs,
     normalize,
     copy,
     engine,
@@ -86,6 +89,7 @@ def extract(
         base_url=base_url,
         llm_threads=llm_threads,
         review_below=review_below,
+        repairs=repairs,
     )
     pipe = Pipeline.from_settings(settings, lazy_llm=True)
     ocr = pipe.ocr(file, page_range=page_range)  # decoding errors (pages, format) before the model
@@ -111,9 +115,12 @@ FLAG_TEXT = {
 def render(result, fmt: str, *, normalize: bool = False) -> str:
     if fmt == "json":
         return json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=1)
-    header = ["field", "value", "grounded", "page", "score", "confidence", "review"] + (
+    header = ["field", "value", "grounded", "page", "score", "confidence", "review", "repaired"] + (
         ["normalized"] if normalize else []
     )
+    repaired: dict[str, list[str]] = {}
+    for r in result.repairs:  # the rules that rewrote a field's value after decoding
+        repaired.setdefault(r.field, []).append(r.rule)
     rows = []
     for name, fv in result.fields.items():
         row = [
@@ -124,6 +131,7 @@ def render(result, fmt: str, *, normalize: bool = False) -> str:
             "" if fv.ocr_score is None else f"{fv.ocr_score:.2f}",
             "" if fv.confidence is None else f"{fv.confidence:.2f}",
             "check" if fv.needs_review else "",
+            ",".join(dict.fromkeys(repaired.get(name, []))),
         ]
         if normalize:
             row.append(_cell(fv.normalized))
@@ -140,6 +148,8 @@ def render(result, fmt: str, *, normalize: bool = False) -> str:
     t = result.timings
     if result.flags:
         lines.append("warning: " + ", ".join(FLAG_TEXT.get(f, f) for f in result.flags))
+    for r in result.repairs:
+        lines.append(f"repaired {r.field} ({r.rule}): {_cell(r.before)!r} -> {_cell(r.after)!r}")
     lines.append(
         f"({result.backend}:{result.model}  ocr {t.get('ocr_s', 0):.1f}s  llm {t.get('llm_s', 0):.1f}s)"
     )

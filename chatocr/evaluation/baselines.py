@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from llm_stage.field_roles import field_spec
 from ocr_stage import OcrResult
 
 # Printed labels per field, most specific first. Matching is on the width/case-folded row text.
@@ -72,22 +73,14 @@ _REG_NO = re.compile(r"(?:\s*\(?\b[0-9]{4,}[\s-]*[A-Z]?\b\)?(?:\s*\([A-Z0-9]+\))
 _COMPANY_SKIP = re.compile(r"(?i)^(tax invoice|invoice|receipt|cash bill|official receipt|welcome)\b")
 
 
+_BASELINE_KIND = {"cn_amount": "amount", "organisation": "company", "items": "text"}
+
+
 def field_kind(name: str) -> str:
-    """Guess what shape a field's value has from its name (any language)."""
-    n = name.casefold()
-    if "date" in n or "日期" in n:
-        return "date"
-    if "税率" in n or "rate" in n:
-        return "rate"
-    if any(k in n for k in ("total", "amount", "合计", "金额", "税额", "price", "sum", "due")):
-        return "amount"
-    if any(k in n for k in ("号码", "识别号", "number", "no.", "id")) or n in ("no",):
-        return "number"
-    if "address" in n or "地址" in n:
-        return "address"
-    if any(k in n for k in ("company", "vendor", "seller", "merchant", "store", "shop")):
-        return "company"
-    return "text"
+    """The shape the baseline looks for, from the field's role (`llm_stage.field_roles`): date,
+    rate, amount, number, address, company or text."""
+    role = field_spec(name).role
+    return _BASELINE_KIND.get(role, role)
 
 
 def _fold(s: str) -> str:

@@ -7,26 +7,9 @@ freely (`NO.53 55,57` vs `NO.5355,57`). CER works on the text form without space
 
 from __future__ import annotations
 
-import re
+from llm_stage.normalize import is_null, match_form, normalize_text, values_equal
 
-from llm_stage.normalize import normalize_text, normalize_value
-
-
-def is_null(v) -> bool:
-    return v is None or (isinstance(v, str) and (not v.strip() or v.strip().casefold() in ("null", "none")))
-
-
-def match_form(field: str, value) -> str | None:
-    """The form two values of `field` are compared in for exact match (None for a null value)."""
-    if is_null(value):
-        return None
-    out = normalize_value(field, value)
-    return re.sub(r"\s+", "", out) if out is not None else None
-
-
-def values_equal(field: str, pred, gold) -> bool:
-    """True when both are null, or both have the same comparison form."""
-    return match_form(field, pred) == match_form(field, gold)
+__all__ = ["canon", "canon_value", "is_null", "match_form", "values_equal"]
 
 
 def canon(text) -> str:

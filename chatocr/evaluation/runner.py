@@ -40,11 +40,14 @@ class EvalConfig:
     fields: list[str] | None = None  # None: every field labelled for the document's type
     limit: int | None = None
     max_new_tokens: int = 256
+    repairs: str = "auto"  # the repairs preset of the pipeline method (llm_stage.repairs)
 
     def key(self) -> str:
         """What must match for a partial run to be resumed (the limit may change between runs)."""
         d = asdict(self)
         d.pop("limit")
+        if d["repairs"] == "auto":  # the default: keys written before the option existed still match
+            d.pop("repairs")
         d["dataset"] = str(Path(self.dataset).resolve())
         return hashlib.sha1(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
 
@@ -241,7 +244,7 @@ def injection_summary(records: list[dict]) -> dict | None:
 def build_pipeline(cfg: EvalConfig, *, load_llm: bool | None = None):
     from chatocr import Pipeline, Settings
 
-    s = Settings(ocr_engine=cfg.engine, backend=cfg.backend, model=cfg.model)
+    s = Settings(ocr_engine=cfg.engine, backend=cfg.backend, model=cfg.model, repairs=cfg.repairs)
     need = cfg.method != "regex" if load_llm is None else load_llm
     return Pipeline.from_settings(s, load_llm=need)
 

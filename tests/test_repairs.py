@@ -1,0 +1,179 @@
+"""Repairs after decoding: presets, the record of each change, field roles, and receipts from many
+countries passing through unchanged where the model was right."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fakes import ScriptedBackend
+from world_receipts import RECEIPTS, WRONG_TOTALS
+
+from llm_stage import FieldQuery, extract
+from llm_stage.field_roles import field_spec
+from llm_stage.repairs import PRESETS, active_families, apply_repairs, check_preset
+from llm_stage.repairs.malaysia import complete_addresses
+from llm_stage.repairs.receipts import trim_value
+from ocr_stage import OcrPage, OcrResult, TextLine
+
+
+def _ocr(text: str) -> OcrResult:
+    lines = [
+        TextLine(text=row, box=[(0, 30 * i), (400, 30 * i), (400, 30 * i + 20), (0, 30 * i + 20)], score=0.95)
+        for i, row in enumerate(text.split("\n"))
+    ]
+    return OcrResult(pages=[OcrPage(index=0, width=400, height=30 * len(lines), lines=lines)], engine="test")
+
+
+@pytest.mark.parametrize("country", sorted(RECEIPTS))
+def test_right_values_from_eight_countries_pass_through_auto_unchanged(country):
+    r = RECEIPTS[country]
+    for preset in ("auto", "all"):
+        values, records = apply_repairs(dict(r["labels"]), r["text"], preset)
+        assert values == r["labels"] and records == [], (preset, records)
+    # and through the whole extraction: copied, grounded, nothing repaired
+    ex = extract(_ocr(r["text"]), FieldQuery(fields=list(r["labels"])), ScriptedBackend(r["labels"]))
+    assert ex.values() == r["labels"] and ex.repairs == []
+
+
+def test_the_defects_on_european_values_are_fixed():
+    assert trim_value("company", "Studio 54321 Productions LLC") == "Studio 54321 Productions LLC"
+    # a registration number after the name still goes
+    assert trim_value("company", "99 SPEED MART S/B (519537-X)") == "99 SPEED MART S/B"
+    assert trim_value("company", "Acme Widgets Ltd 0412345") == "Acme Widgets Ltd"
+    for text, value in (
+        ("Bäckerei Schmidt\nHauptstraße 5\n10115 Berlin\nTel. 030 1234567", "Hauptstraße 5 10115 Berlin"),
+        ("MONOPRIX\n12 rue de Rivoli\n75004 Paris\nSIRET 552 018 020 00014", "12 rue de Rivoli 75004 Paris"),
+    ):
+        # the Malaysian address repair, called directly, keeps the street too
+        assert complete_addresses({"address": value}, text) == {"address": value}
+
+
+@pytest.mark.parametrize("country", sorted(WRONG_TOTALS))
+def test_a_payment_row_answered_as_the_total_is_settled_in_each_language(country):
+    r = RECEIPTS[country]
+    wrong, right = WRONG_TOTALS[country]
+    values, records = apply_repairs({**r["labels"], "total": wrong}, r["text"], "auto")
+    assert values["total"] == right
+    assert [(x.rule, x.field, x.before, x.after) for x in records] == [("total_paid", "total", wrong, right)]
+    # `general` reads no language: the total stays as answered; `none` runs nothing
+    for preset in ("general", "none"):
+        assert apply_repairs({**r["labels"], "total": wrong}, r["text"], preset) == (
+            {**r["labels"], "total": wrong},
+            [],
+        )
+
+
+MY_RECEIPT = "\n".join(
+    [
+        "KEDAI BUKU ANEKA SDN BHD",
+        "(123456-X)",
+        "NO 12, JALAN MAWAR 3,",
+        "TAMAN MAWAR,",
+        "81100 JOHOR BAHRU, JOHOR.",
+        "GST ID: 000123456789",
+        "TOTAL           RM 12.50",
+        "CASH            RM 20.00",
+        "CHANGE          RM  7.50",
+    ]
+)
+
+
+def test_auto_runs_a_family_only_where_the_page_shows_it():
+    assert active_families("auto", MY_RECEIPT) == ["general", "receipt", "malaysia"]
+    assert active_families("auto", RECEIPTS["DE"]["text"]) == ["general", "receipt"]
+    vat = "购买方 名称：甲公司\n纳税人识别号：91440101664041243T\n销售方 名称：乙公司\n价税合计 ￥100.00"
+    assert "cn_vat" in active_families("auto", vat)
+    assert active_families("general", MY_RECEIPT) == ["general"]
+    assert active_families("malaysia", RECEIPTS["DE"]["text"]) == ["general", "malaysia"]
+    assert active_families("none", MY_RECEIPT) == []
+    assert active_families("receipt,cn_vat", "") == ["general", "receipt", "cn_vat"]
+    answer = {"company": "KEDAI BUKU ANEKA", "address": "TAMAN MAWAR,", "total": "20.00"}
+    values, records = apply_repairs(answer, MY_RECEIPT, "auto")
+    assert values == {
+        "company": "KEDAI BUKU ANEKA SDN BHD",
+        "address": "NO 12, JALAN MAWAR 3, TAMAN MAWAR, 81100 JOHOR BAHRU, JOHOR.",
+        "total": "12.50",
+    }
+    assert [r.rule for r in records] == ["whole_legal_name", "total_paid", "whole_address"]
+    # the same answer on a page with none of that family's evidence is left to the model
+    assert apply_repairs({"address": "TAMAN MAWAR,"}, "TAMAN MAWAR,\nJOHOR BAHRU", "auto")[1] == []
+
+
+def test_a_preset_is_checked_and_names_the_choices():
+    assert check_preset(None) == "auto" and check_preset(" General ") == "general"
+    assert set(PRESETS) >= {"auto", "general", "none", "all", "receipt", "malaysia", "cn_vat"}
+    with pytest.raises(ValueError, match="choose auto, general"):
+        check_preset("malaysian")
+    with pytest.raises(ValueError):
+        extract(_ocr("x"), FieldQuery(fields=["total"]), ScriptedBackend({"total": None}), repairs="bogus")
+
+
+def test_each_change_is_on_the_answer_and_in_its_json():
+    ocr = _ocr(MY_RECEIPT)
+    backend = ScriptedBackend({"company": "KEDAI BUKU ANEKA", "total": "20.00"})
+    ex = extract(ocr, FieldQuery(fields=["company", "total"]), backend)
+    assert ex.values() == {"company": "KEDAI BUKU ANEKA SDN BHD", "total": "12.50"}
+    assert all(ex.fields[k].grounded for k in ("company", "total"))
+    dumped = json.loads(ex.model_dump_json())["repairs"]
+    assert dumped == [
+        {
+            "rule": "whole_legal_name",
+            "field": "company",
+            "before": "KEDAI BUKU ANEKA",
+            "after": "KEDAI BUKU ANEKA SDN BHD",
+        },
+        {"rule": "total_paid", "field": "total", "before": "20.00", "after": "12.50"},
+    ]
+    raw = extract(ocr, FieldQuery(fields=["company", "total"]), backend, repairs="none")
+    assert raw.values() == {"company": "KEDAI BUKU ANEKA", "total": "20.00"} and raw.repairs == []
+
+
+@pytest.mark.parametrize(
+    ("name", "role", "amount_role"),
+    [
+        ("价税合计", "amount", "gross"),
+        ("合计税额", "amount", "tax"),
+        ("合计金额", "amount", "net"),
+        ("total", "amount", "gross"),
+        ("subtotal", "amount", "net"),
+        ("GST amount", "amount", "tax"),
+        ("开票日期", "date", None),
+        ("税率", "rate", None),
+        ("tax rate", "rate", None),
+        ("发票号码", "number", None),
+        ("invoice number", "number", None),
+        ("company", "organisation", None),
+        ("购买方名称", "organisation", None),
+        ("business term", "text", None),
+        ("address", "address", None),
+        ("email address", "text", None),
+        ("line items", "items", None),
+        ("商品明细", "items", None),
+        ("number of items", "text", None),
+        ("goods and services tax", "amount", "tax"),
+        ("价税合计(大写)", "cn_amount", None),
+    ],
+)
+def test_one_function_gives_a_field_its_role(name, role, amount_role):
+    from chatocr.evaluation.baselines import field_kind as baseline_kind
+    from llm_stage.normalize import field_kind
+    from llm_stage.parsing import is_list_field
+
+    spec = field_spec(name)
+    assert (spec.role, spec.amount_role) == (role, amount_role)
+    # every reader agrees with it
+    assert field_kind(name) == spec.kind
+    assert is_list_field(name) == (role == "items")
+    assert baseline_kind(name) == {"organisation": "company", "cn_amount": "amount", "items": "text"}.get(
+        role, role
+    )
+
+
+def test_one_values_equal_for_scoring_and_the_llm_stage():
+    from chatocr.evaluation import normalize as eval_normalize
+    from llm_stage import normalize
+
+    assert eval_normalize.values_equal is normalize.values_equal
+    assert normalize.values_equal("address", "NO.53 55,57", "NO.5355,57")  # OCR's spaces do not count
+    assert normalize.values_equal("total", "null", None)
