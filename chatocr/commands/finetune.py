@@ -106,36 +106,33 @@ def finetune(
     from chatocr.training import finetune as run
 
     out = output or Path("adapters") / f"{labelled_dir.resolve().name}-lora"
+    opts = Options(
+        folder=labelled_dir,
+        output=out,
+        model=model,
+        engine=engine,
+        holdout=holdout,
+        steps=steps,
+        synthetic=synthetic,
+        synthetic_share=synthetic_share,
+        force=force,
+        seed=seed,
+        progress=progress,
+        verbose=_click.get_current_context().find_root().params.get("verbose", False),
+    )
     if check:
-        from chatocr.training import check_folder
-        from chatocr.training.recipes import resolve_start
-        from chatocr.training.run import check_output
+        from chatocr.training.run import preflight
 
-        report = check_folder(labelled_dir)
-        recipe = resolve_start(model)
-        check_output(out.expanduser().resolve(), force)
+        report, recipe = preflight(opts)
         for w in report.warnings:
             _click.echo(f"warning: {w}", err=True)
         if not recipe.python.is_file():
-            _click.echo(f"note: the first run builds XTuner's venv in {recipe.venv} (a few minutes)", err=True)
+            _click.echo(
+                f"note: the first run builds XTuner's venv in {recipe.venv} (a few minutes)", err=True
+            )
         _click.echo(f"{labelled_dir}: ok, {report.summary()}; would train {recipe.start} into {out}")
         return
-    info = run(
-        Options(
-            folder=labelled_dir,
-            output=out,
-            model=model,
-            engine=engine,
-            holdout=holdout,
-            steps=steps,
-            synthetic=synthetic,
-            synthetic_share=synthetic_share,
-            force=force,
-            seed=seed,
-            progress=progress,
-            verbose=_click.get_current_context().find_root().params.get("verbose", False),
-        )
-    )
+    info = run(opts)
     b, a = info["before"], info["after"]
     if b is not None:
         _click.echo(

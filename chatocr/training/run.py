@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..evaluation.dataset import Dataset, LabelledDoc
 from . import xtuner
-from .folder import FolderError, check_folder, split_holdout
+from .folder import FolderError, FolderReport, check_folder, split_holdout
 from .provenance import provenance
 from .recipes import Recipe, resolve_start
 from .samples import build_samples, default_synthetic, load_synthetic, mix_synthetic
@@ -109,6 +109,13 @@ def _fingerprint(opts: Options, recipe: Recipe, train_docs, n_samples: int, step
     return hashlib.sha1(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
 
 
+def preflight(opts: Options) -> tuple[FolderReport, Recipe]:
+    """What `--check` runs and every run starts with: the output may be written, the folder is
+    sound (FolderError naming every problem), the start (--model) resolves. No OCR, no model."""
+    check_output(opts.output.expanduser().resolve(), opts.force)
+    return check_folder(opts.folder), resolve_start(opts.model)
+
+
 def finetune(opts: Options) -> dict:
     """The whole run; returns what PROVENANCE.md records."""
     from ..evaluation.runner import OcrCache, build_pipeline
@@ -116,10 +123,8 @@ def finetune(opts: Options) -> dict:
     t_start = time.time()
     # absolute: XTuner runs in the work dir
     out = opts.output.expanduser().resolve()
-    check_output(out, opts.force)
-    report = check_folder(opts.folder)
+    report, recipe = preflight(opts)
     ds = report.dataset
-    recipe = resolve_start(opts.model)
     for w in report.warnings:
         _say(f"warning: {w}")
     train_docs, hold_docs = split_holdout(ds.docs, opts.holdout, opts.seed)

@@ -9,6 +9,11 @@
 # read where it is written: a recipe that changes the model path writes it into `tokenizer`,
 # `model.llm` and the dataset's tokenizer itself. Launchers override the same places
 # (chatocr.training.xtuner.model_options).
+#
+# `_base_` first, even empty: mmengine reads a file that imports packages before naming a `_base_` as a
+# "lazy import" config, and refuses to mix that style with the recipes' inheritance.
+_base_ = []
+
 from datasets import load_dataset
 from mmengine.dataset import DefaultSampler
 from mmengine.hooks import CheckpointHook, DistSamplerSeedHook, IterTimerHook, LoggerHook, ParamSchedulerHook
