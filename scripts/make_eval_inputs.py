@@ -18,7 +18,13 @@ import click
 from llm_stage.prompt import SYSTEM_PROMPT, build_messages
 from llm_stage.types import FieldQuery
 
-OUT = Path(__file__).resolve().parent.parent / "chatocr" / "training" / "xtuner_config" / "chatocr_eval_inputs.py"
+OUT = (
+    Path(__file__).resolve().parent.parent
+    / "chatocr"
+    / "training"
+    / "xtuner_config"
+    / "chatocr_eval_inputs.py"
+)
 _DOC = re.compile(r"<document>\n(.*)\n</document>", re.S)
 _FIELDS = re.compile(r"^Fields: (\[.*\])$", re.M)
 
