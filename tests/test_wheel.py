@@ -137,12 +137,17 @@ def test_wheel_installs_in_a_clean_venv_and_extracts(tmp_path, sample_path):
             str(py),
             "-c",
             "from llm_stage.embedded import models_dir; from chatocr.training.recipes import venvs_dir; "
-            "print(models_dir()); print(venvs_dir())",
+            "from chatocr.evaluation.runner import DEFAULT_REPORTS; "
+            "print(models_dir()); print(venvs_dir()); print(DEFAULT_REPORTS)",
         ],
         cwd=elsewhere,
         env=user,
     ).stdout.split()
-    assert dirs == [str(home / "cache" / "chatocr" / "models"), str(home / "data" / "chatocr")]
+    assert dirs == [
+        str(home / "cache" / "chatocr" / "models"),
+        str(home / "data" / "chatocr"),
+        str(elsewhere / "reports"),  # eval reports and the OCR cache of finetune: the working directory
+    ]
 
     # `chatocr finetune --check` from the wheel: a good folder passes, nothing is written
     folder = elsewhere / "mine"
