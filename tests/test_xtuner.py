@@ -117,11 +117,20 @@ def test_qlora_config_holds_the_production_recipe(xtuner_venv):
 
 
 def _config_dict(path: str) -> dict:
-    """A config after mmengine's `_base_` inheritance, types by name, as JSON."""
-    return xpython(
-        "from mmengine.config import Config\n"
-        f"c = Config.fromfile('{path}')\n"
-        "print(json.dumps(c.to_dict(), default=lambda o: getattr(o, '__name__', str(o))))"
+    """A config after mmengine's inheritance (read_base), as JSON, each `type` by its last name."""
+
+    def short(node):
+        if isinstance(node, dict):
+            return {k: v.rsplit(".", 1)[-1] if k == "type" else short(v) for k, v in node.items()}
+        return [short(x) for x in node] if isinstance(node, list) else node
+
+    return short(
+        xpython(
+            "from mmengine.config import Config\n"
+            f"c = Config.fromfile('{path}')\n"
+            "c.pretty_text  # what the runner dumps into its work dir must render\n"
+            "print(json.dumps(c.to_dict(), default=lambda o: getattr(o, '__name__', str(o))))"
+        )
     )
 
 

@@ -11,12 +11,14 @@
 # The base model dir is the copy written by `xtuner_run.py prepare-base models/gemma3-270m
 # models/gemma3-270m-xtuner` (transformers 4.56 reads neither transformers 5's `rope_parameters` nor its
 # tokenizer config).
-_base_ = ["./_base_/cpu_lora.py"]
-
+from mmengine.config import read_base
 from transformers import AutoTokenizer
 
 from xtuner.engine.hooks import DatasetInfoHook
 from xtuner_hooks import ValLossHook  # beside xtuner_run.py, which puts its folder on sys.path
+
+with read_base():
+    from ._base_.cpu_lora import *  # noqa: F403
 
 pretrained_model_name_or_path = "models/gemma3-270m-xtuner"
 
@@ -44,21 +46,17 @@ tokenizer = dict(
     padding_side="right",
 )
 
-model = dict(
-    llm=dict(
-        pretrained_model_name_or_path=pretrained_model_name_or_path,
-        # transformers asks for eager attention when training Gemma 3 (sdpa is what it serves with;
-        # without logit soft-capping the two compute the same attention).
-        attn_implementation="eager",
-    ),
-    # the CPU recipe's LoRA: Gemma's linear layers have the same names; ~1.9M trainable parameters
-    # (18 layers), a ~8 MB fp32 adapter.
-)
-
-train_dataloader = dict(dataset=dict(tokenizer=tokenizer, template_map_fn=dict(template=prompt_template)))
+model.llm.pretrained_model_name_or_path = pretrained_model_name_or_path
+# transformers asks for eager attention when training Gemma 3 (sdpa is what it serves with; without
+# logit soft-capping the two compute the same attention).
+model.llm.attn_implementation = "eager"
+# the CPU recipe's LoRA: Gemma's linear layers have the same names; ~1.9M trainable parameters
+# (18 layers), a ~8 MB fp32 adapter.
+train_dataloader.dataset.tokenizer = tokenizer
+train_dataloader.dataset.template_map_fn.template = prompt_template
 
 custom_hooks = [
     dict(type=DatasetInfoHook, tokenizer=tokenizer),
-    dict(type=ValLossHook, val_file={{_base_.val_data_path}}, interval={{_base_.val_interval}},
-         patience={{_base_.val_patience}}, max_samples=64),
+    dict(type=ValLossHook, val_file=val_data_path, interval=val_interval, patience=val_patience,
+         max_samples=64),
 ]  # fmt: skip

@@ -7,15 +7,18 @@
 # and `with` blocks other than read_base() are refused, so the evaluation prompts cannot be read
 # with json.load here. They live in chatocr_eval_inputs.py, a plain-literal file written by
 # `python -m scripts.make_eval_inputs` from real val samples through llm_stage.prompt, and are
-# pulled in as a base config and referenced with {{_base_.…}} (substituted when the file is parsed).
-_base_ = ["./_base_/chatocr_sft.py", "./chatocr_eval_inputs.py"]
-
+# read as a base config (evaluation_system, evaluation_inputs).
 import torch
+from mmengine.config import read_base
 from mmengine.optim import AmpOptimWrapper, CosineAnnealingLR, LinearLR
 from transformers import AutoTokenizer, BitsAndBytesConfig
 
 from xtuner.engine.hooks import DatasetInfoHook, EvaluateChatHook
 from xtuner.utils import PROMPT_TEMPLATE
+
+with read_base():
+    from ._base_.chatocr_sft import *  # noqa: F403
+    from .chatocr_eval_inputs import *  # noqa: F403
 
 # A hub id, or a local snapshot of it (offline machines: pass the dir via --cfg-options, as
 # scripts/train_gpu.sh does with MODEL=...).
@@ -43,8 +46,7 @@ warmup_ratio = 0.03
 
 # Generation of the two real val prompts during training (answers printed to the log).
 evaluation_freq = 200
-SYSTEM = {{_base_.evaluation_system}}
-evaluation_inputs = {{_base_.evaluation_inputs}}
+SYSTEM = evaluation_system
 
 tokenizer = dict(
     type=AutoTokenizer.from_pretrained,
@@ -53,53 +55,44 @@ tokenizer = dict(
     padding_side="right",
 )
 
-model = dict(
-    use_varlen_attn=use_varlen_attn,
-    use_activation_checkpointing=True,
-    llm=dict(
-        pretrained_model_name_or_path=pretrained_model_name_or_path,
-        trust_remote_code=True,
-        torch_dtype=torch.bfloat16,
-        # 4-bit NF4 with double quantisation, bf16 compute: ~4.5 GB of weights for 7.7B parameters.
-        quantization_config=dict(
-            type=BitsAndBytesConfig,
-            load_in_4bit=True,
-            load_in_8bit=False,
-            llm_int8_threshold=6.0,
-            llm_int8_has_fp16_weight=False,
-            bnb_4bit_compute_dtype=torch.bfloat16,
-            bnb_4bit_use_double_quant=True,
-            bnb_4bit_quant_type="nf4",
-        ),
+model.use_varlen_attn = use_varlen_attn
+model.use_activation_checkpointing = True
+model.llm.update(
+    pretrained_model_name_or_path=pretrained_model_name_or_path,
+    trust_remote_code=True,
+    torch_dtype=torch.bfloat16,
+    # 4-bit NF4 with double quantisation, bf16 compute: ~4.5 GB of weights for 7.7B parameters.
+    quantization_config=dict(
+        type=BitsAndBytesConfig,
+        load_in_4bit=True,
+        load_in_8bit=False,
+        llm_int8_threshold=6.0,
+        llm_int8_has_fp16_weight=False,
+        bnb_4bit_compute_dtype=torch.bfloat16,
+        bnb_4bit_use_double_quant=True,
+        bnb_4bit_quant_type="nf4",
     ),
-    # LoRA on every linear layer of InternLM2 (fused qkv, output, and the three FFN matrices):
-    # QLoRA's finding is that covering all linear layers matters more than the rank. r=64 with
-    # alpha=16 is XTuner's/QLoRA's tested setting for 7B models (scale alpha/r=0.25 keeps the
-    # update small at lr 2e-4); ~150M trainable parameters, a ~600 MB fp32 adapter.
-    lora=dict(r=64, lora_alpha=16, lora_dropout=0.1, target_modules=["wqkv", "wo", "w1", "w2", "w3"]),
 )
+# LoRA on every linear layer of InternLM2 (fused qkv, output, and the three FFN matrices): QLoRA's
+# finding is that covering all linear layers matters more than the rank. r=64 with alpha=16 is
+# XTuner's/QLoRA's tested setting for 7B models (scale alpha/r=0.25 keeps the update small at lr
+# 2e-4); ~150M trainable parameters, a ~600 MB fp32 adapter.
+model.lora.update(r=64, lora_alpha=16, lora_dropout=0.1, target_modules=["wqkv", "wo", "w1", "w2", "w3"])
 
-train_dataloader = dict(
-    dataset=dict(
-        dataset=dict(data_files=dict(train=data_path)),
-        tokenizer=tokenizer,
-        max_length=max_length,
-        template_map_fn=dict(template=prompt_template),
-        pack_to_max_length=True,
-        use_varlen_attn=use_varlen_attn,
-        map_num_proc=4,  # XTuner defaults to 32 tokenising processes
-    ),
-    collate_fn=dict(use_varlen_attn=use_varlen_attn),
+train_dataloader.dataset.dataset.data_files.train = data_path
+train_dataloader.dataset.update(
+    tokenizer=tokenizer,
+    max_length=max_length,
+    pack_to_max_length=True,
+    use_varlen_attn=use_varlen_attn,
+    map_num_proc=4,  # XTuner defaults to 32 tokenising processes
 )
+train_dataloader.dataset.template_map_fn.template = prompt_template
+train_dataloader.collate_fn.use_varlen_attn = use_varlen_attn
 
 # batch 1 per device (a packed row is ~3 samples) x 16 accumulated: an effective batch of ~48 samples
-optim_wrapper = dict(
-    type=AmpOptimWrapper,
-    optimizer=dict(lr=2e-4),
-    accumulative_counts=16,
-    loss_scale="dynamic",
-    dtype="bfloat16",
-)
+optim_wrapper.update(type=AmpOptimWrapper, accumulative_counts=16, loss_scale="dynamic", dtype="bfloat16")
+optim_wrapper.optimizer.lr = 2e-4
 
 param_scheduler = [
     dict(type=LinearLR, start_factor=1e-5, by_epoch=True, begin=0, end=warmup_ratio * max_epochs,
@@ -108,7 +101,7 @@ param_scheduler = [
          end=max_epochs, convert_to_iter_based=True),
 ]  # fmt: skip
 
-train_cfg = dict(max_epochs=max_epochs)
+train_cfg.max_epochs = max_epochs
 
 custom_hooks = [
     dict(type=DatasetInfoHook, tokenizer=tokenizer),
@@ -123,4 +116,4 @@ custom_hooks = [
     ),
 ]
 
-default_hooks = dict(checkpoint=dict(interval=200, max_keep_ckpts=2))
+default_hooks.checkpoint.update(interval=200, max_keep_ckpts=2)

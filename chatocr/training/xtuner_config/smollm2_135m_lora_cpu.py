@@ -7,12 +7,14 @@
 # this file holds the model, its chat template and its hooks. Relative paths are placeholders that
 # the launchers override; the base model dir is the transformers-4.48-readable copy written by
 # `xtuner_run.py prepare-base` (4.48 drops transformers 5's rope_parameters).
-_base_ = ["./_base_/cpu_lora.py"]
-
+from mmengine.config import read_base
 from transformers import AutoTokenizer
 
 from xtuner.engine.hooks import DatasetInfoHook
 from xtuner_hooks import ValLossHook  # beside xtuner_run.py, which puts its folder on sys.path
+
+with read_base():
+    from ._base_.cpu_lora import *  # noqa: F403
 
 pretrained_model_name_or_path = "models/smollm2-135m-instruct-xtuner"
 
@@ -38,14 +40,14 @@ tokenizer = dict(
     padding_side="right",
 )
 
-model = dict(llm=dict(pretrained_model_name_or_path=pretrained_model_name_or_path))
-
-train_dataloader = dict(dataset=dict(tokenizer=tokenizer, template_map_fn=dict(template=prompt_template)))
+model.llm.pretrained_model_name_or_path = pretrained_model_name_or_path
+train_dataloader.dataset.tokenizer = tokenizer
+train_dataloader.dataset.template_map_fn.template = prompt_template
 
 # No EvaluateChatHook: on a CPU each generation costs tens of seconds; field accuracy on a val
 # subset is measured between checkpoints by scripts/eval_adapter.py instead.
 custom_hooks = [
     dict(type=DatasetInfoHook, tokenizer=tokenizer),
-    dict(type=ValLossHook, val_file={{_base_.val_data_path}}, interval={{_base_.val_interval}},
-         patience={{_base_.val_patience}}, max_samples=48),
+    dict(type=ValLossHook, val_file=val_data_path, interval=val_interval, patience=val_patience,
+         max_samples=48),
 ]  # fmt: skip

@@ -1,19 +1,19 @@
 # What every chatocr XTuner recipe shares: supervised fine-tuning of a causal LM with a LoRA, on
 # single-turn samples {"conversation": [{"system", "input", "output"}]} written by
 # llm_stage.prompt.xtuner_sample (the builder the serving side uses), batch 1, AdamW, no EvaluateChatHook
-# unless a recipe adds it. The recipes beside this folder inherit it through mmengine's `_base_` and set
-# what is theirs: the model and its tokenizer, the chat template, sequence length, precision, the
-# LoRA's rank and targets, the schedule and the hooks.
+# unless a recipe adds it. The recipes beside this folder inherit it and set what is theirs: the model
+# and its tokenizer, the chat template, sequence length, precision, the LoRA's rank and targets, the
+# schedule and the hooks.
 #
-# mmengine merges a recipe's dicts into these key by key (lists are replaced whole), and a variable is
-# read where it is written: a recipe that changes the model path writes it into `tokenizer`,
-# `model.llm` and the dataset's tokenizer itself. Launchers override the same places
-# (chatocr.training.xtuner.model_options).
-#
-# `_base_` first, even empty: mmengine reads a file that imports packages before naming a `_base_` as a
-# "lazy import" config, and refuses to mix that style with the recipes' inheritance.
-_base_ = []
-
+# mmengine's pure-Python config style: a recipe takes these variables with
+#   with read_base():
+#       from ._base_.chatocr_sft import *
+# and changes what is its own in place (`model.llm.pretrained_model_name_or_path = …`). A variable is
+# read where it is written, so a recipe that changes the model path writes it into `tokenizer`,
+# `model.llm` and the dataset's tokenizer itself; launchers override the same places
+# (chatocr.training.xtuner.model_options). Imports are lazy (resolved when XTuner builds the object),
+# and the config dumps back to Python in the run's work dir, which the `_base_ = [...]` style cannot
+# do once a config imports classes.
 from datasets import load_dataset
 from mmengine.dataset import DefaultSampler
 from mmengine.hooks import CheckpointHook, DistSamplerSeedHook, IterTimerHook, LoggerHook, ParamSchedulerHook

@@ -8,11 +8,13 @@
 # - map_num_proc=1 and num_workers=0: XTuner defaults to 32 tokenising processes.
 # - gloo, not nccl, for mmengine's process group.
 # A recipe adds its custom_hooks (a DatasetInfoHook with its tokenizer and the ValLossHook of
-# xtuner_hooks.py with these val_* settings, read as {{_base_.val_interval}} etc.).
-_base_ = ["./chatocr_sft.py"]
-
+# xtuner_hooks.py with these val_* settings).
 import torch
+from mmengine.config import read_base
 from mmengine.optim import LinearLR, OptimWrapper
+
+with read_base():
+    from .chatocr_sft import *  # noqa: F403
 
 # Token lengths from the data card (datasets/README.md, SmolLM2 tokens incl. template and answer):
 # mean 587, median 524, 95th percentile 1173, max 1632 (SmolLM2 spends 1-3 tokens per CJK
@@ -28,43 +30,34 @@ val_data_path = "datasets/generated/val.jsonl"
 val_interval = 100
 val_patience = 3
 
-model = dict(
-    use_activation_checkpointing=False,
-    llm=dict(torch_dtype=torch.float32),
-    # r=8 on every linear layer: a 19 MB fp32 adapter at r=16 would brush the 20 MB limit for a
-    # committed file; r=8 (~10 MB for SmolLM2) learns this narrow task.
-    lora=dict(
-        r=8,
-        lora_alpha=16,
-        lora_dropout=0.05,
-        target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
-    ),
+model.use_activation_checkpointing = False
+model.llm.torch_dtype = torch.float32
+# r=8 on every linear layer: a 19 MB fp32 adapter at r=16 would brush the 20 MB limit for a committed
+# file; r=8 (~10 MB for SmolLM2) learns this narrow task.
+model.lora.update(
+    r=8,
+    lora_alpha=16,
+    lora_dropout=0.05,
+    target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
 )
 
-train_dataloader = dict(
-    dataset=dict(
-        dataset=dict(data_files=dict(train="datasets/generated/train.jsonl")),
-        max_length=max_length,
-        pack_to_max_length=False,
-        map_num_proc=1,
-    ),
-)
+train_dataloader.dataset.update(max_length=max_length, pack_to_max_length=False, map_num_proc=1)
 
 # One optimizer step per sample: on a shared 2-core CPU an iteration costs 10-50 s, and a budget of a
 # few hundred iterations needs every one of them to be an update. LoRA on a small model tolerates a
 # higher rate than the 7B recipe's 2e-4.
-optim_wrapper = dict(type=OptimWrapper, optimizer=dict(lr=5e-4), accumulative_counts=1)
+optim_wrapper.type = OptimWrapper
+optim_wrapper.optimizer.lr = 5e-4
+optim_wrapper.accumulative_counts = 1
 
 # Linear warm-up, then the base rate held constant (training is cut by max_iters on a time budget,
 # so a cosine tail tied to max_epochs would never be reached).
 param_scheduler = [dict(type=LinearLR, start_factor=0.05, by_epoch=False, begin=0, end=10)]
 
-train_cfg = dict(max_epochs=3)  # an upper bound: the validation loss decides when to stop
+train_cfg.max_epochs = 3  # an upper bound: the validation loss decides when to stop
 
-default_hooks = dict(
-    logger=dict(interval=5),
-    # every evaluation has its checkpoint (best.pth is kept aside)
-    checkpoint=dict(interval=val_interval, max_keep_ckpts=3),
-)
+default_hooks.logger.interval = 5
+# every evaluation has its checkpoint (best.pth is kept aside)
+default_hooks.checkpoint.update(interval=val_interval, max_keep_ckpts=3)
 
-env_cfg = dict(dist_cfg=dict(backend="gloo"))
+env_cfg.dist_cfg.backend = "gloo"
