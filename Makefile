@@ -10,7 +10,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 export HF_HUB_OFFLINE=1
 export TRANSFORMERS_OFFLINE=1
 
-.PHONY: finetune finetune-data tune calibrate eval-injection adapter setup setup-paddle setup-ray setup-xtuner setup-xtuner-gemma run test test-fast lint fmt data train train-cpu serve serve-llm demo eval bench fuzz clean help
+.PHONY: finetune tune calibrate eval-injection adapter setup setup-paddle setup-ray setup-xtuner setup-xtuner-gemma run test test-fast lint fmt data train train-cpu serve serve-llm demo eval bench fuzz clean help
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -98,11 +98,21 @@ adapter: data ## reproduce the shipped LoRA adapter (make data, two XTuner CPU L
 	$(BIN)/python -m scripts.soup_adapters work_dirs/adapter-v3 work_dirs/adapter-v4 --out $(ADAPTER_DIR)
 	$(BIN)/python -m chatocr.evaluation.calibrate --data $(DATA_OUT)
 
+# The XTuner configs and tools ship inside the package (chatocr/training/xtuner_config, xtuner_tools):
+# `chatocr finetune` from an installed wheel uses the same files as these targets.
+XTUNER_TOOLS := chatocr/training/xtuner_tools
 setup-xtuner: ## build .venv-xtuner (XTuner 0.2.0 and its pins, CPU torch; idempotent)
-	bash scripts/setup_xtuner.sh
+	bash $(XTUNER_TOOLS)/setup_xtuner.sh
 
 setup-xtuner-gemma: ## build .venv-xtuner-gemma (XTuner 0.2.0 with transformers 4.56 for Gemma 3 270M; idempotent)
-	bash scripts/setup_xtuner_gemma.sh
+	bash $(XTUNER_TOOLS)/setup_xtuner_gemma.sh
+
+# `make finetune DATA=my_receipts OUT=adapters/my-receipts` = `chatocr finetune DATA -o OUT`; CHECK=1 only
+# checks the folder (no OCR, no training); MODEL=, STEPS=, HOLDOUT= and FINETUNE_ARGS= pass through.
+finetune: setup ## fine-tune on your own labelled documents (DATA=folder with img/ + labels.jsonl, OUT=adapter dir; CHECK=1 checks only)
+	@test -n "$(DATA)" || { echo "make finetune: DATA=<folder with img/ and labels.jsonl> is required (OUT=<adapter dir>)" >&2; exit 2; }
+	$(BIN)/chatocr finetune '$(DATA)' $(if $(OUT),-o '$(OUT)') $(if $(MODEL),-m '$(MODEL)') $(if $(STEPS),--steps $(STEPS)) \
+	  $(if $(HOLDOUT),--holdout $(HOLDOUT)) $(if $(CHECK),--check) $(FINETUNE_ARGS)
 
 HOST ?= 127.0.0.1
 PORT ?= 8000

@@ -23,6 +23,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+# the snapping of targets lives beside the prompt builder; imported here for the samples it writes
+from llm_stage.samples import snap_answer, snap_to_text  # noqa: F401
+
 from .augment import augment
 from .doctypes import REGISTRY, Fakers
 from .injection import record as injection_record
@@ -238,44 +241,6 @@ def load_records(out: Path, indices, seed, types) -> list[dict]:
         if p.is_file():
             recs.append(json.loads(p.read_text(encoding="utf-8")))
     return recs
-
-
-SNAP_MIN_SCORE = 85.0
-
-
-def snap_to_text(value, text: str):
-    """The training target for `value` given the document's OCR text: the value itself when the
-    text holds it, else the span of the text it best aligns with (an OCR slip such as 0/O or a
-    dropped space, similarity >= SNAP_MIN_SCORE), else the value unchanged. Serving copies values
-    out of the OCR text, so the model is taught to copy what the OCR read, not to correct it."""
-    if not isinstance(value, str) or not value.strip():
-        return value
-    from rapidfuzz import fuzz
-
-    from llm_stage.value_rules import copy_forms
-
-    forms = copy_forms(text)
-    if any(value in f for f in forms):
-        return value
-    flat = forms[1] if len(forms) > 1 else forms[0]
-    r = fuzz.partial_ratio_alignment(value, flat)
-    if r is None or r.score < SNAP_MIN_SCORE:
-        return value
-    span = flat[r.dest_start : r.dest_end].strip()
-    return span if span and abs(len(span) - len(value)) <= max(2, len(value) // 5) else value
-
-
-def snap_answer(answer: dict, text: str) -> dict:
-    out = {}
-    for k, v in answer.items():
-        if isinstance(v, list):
-            out[k] = [
-                {c: snap_to_text(x, text) for c, x in row.items()} if isinstance(row, dict) else row
-                for row in v
-            ]
-        else:
-            out[k] = snap_to_text(v, text)
-    return out
 
 
 def samples_of(out: Path, record: dict) -> list[dict]:

@@ -40,7 +40,7 @@ class EmbeddedModelError(RuntimeError):
 # Gemma 3's chat format, text only (the GGUF carries no chat template). Gemma has no system role:
 # a system message is folded into the first user turn, followed by a blank line, as Google's own
 # template does; contents are trimmed; the assistant's role is "model". Training (the XTuner
-# prompt_template in xtuner_config/gemma3_270m_lora_cpu.py) renders exactly these tokens.
+# prompt_template in chatocr/training/xtuner_config/gemma3_270m_lora_cpu.py) renders exactly these tokens.
 GEMMA3_CHAT_TEMPLATE = (
     "{{ bos_token }}"
     "{%- if messages[0]['role'] == 'system' -%}"
@@ -165,7 +165,13 @@ def is_embedded_name(name: str | None) -> bool:
 
 
 def models_dir() -> Path:
-    return Path(os.environ.get("CHATOCR_MODELS_DIR") or REPO_ROOT / "models")
+    """Where converted models live: $CHATOCR_MODELS_DIR, else the checkout's models/ (`make setup`
+    fills it), else $XDG_CACHE_HOME/chatocr/models for an installed package (filled on first use)."""
+    if os.environ.get("CHATOCR_MODELS_DIR"):
+        return Path(os.environ["CHATOCR_MODELS_DIR"]).expanduser()
+    if (REPO_ROOT / "pyproject.toml").is_file():
+        return REPO_ROOT / "models"
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "chatocr" / "models"
 
 
 def _is_ready(d: Path) -> bool:

@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dry-run", action="store_true", help="print the plan and exit")
     a = ap.parse_args(argv)
 
-    from chatocr.finetune import DEFAULT_EPOCHS, SECONDS_PER_STEP
+    from chatocr.training.run import DEFAULT_EPOCHS, SECONDS_PER_STEP
 
     lines = [x for x in (a.pool / "labels.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
     random.Random(f"fewshot-{a.seed}").shuffle(lines)

@@ -1,4 +1,4 @@
-"""Writes xtuner_config/chatocr_eval_inputs.py: the system prompt and a few user prompts from real
+"""Writes chatocr/training/xtuner_config/chatocr_eval_inputs.py: the system prompt and a few user prompts from real
 val samples, as Python literals, for XTuner's EvaluateChatHook (mmengine configs cannot read files).
 
     .venv/bin/python -m scripts.make_eval_inputs --val datasets/generated/run1500/val.jsonl [-n 2]
@@ -18,7 +18,13 @@ import click
 from llm_stage.prompt import SYSTEM_PROMPT, build_messages
 from llm_stage.types import FieldQuery
 
-OUT = Path(__file__).resolve().parent.parent / "xtuner_config" / "chatocr_eval_inputs.py"
+OUT = (
+    Path(__file__).resolve().parent.parent
+    / "chatocr"
+    / "training"
+    / "xtuner_config"
+    / "chatocr_eval_inputs.py"
+)
 _DOC = re.compile(r"<document>\n(.*)\n</document>", re.S)
 _FIELDS = re.compile(r"^Fields: (\[.*\])$", re.M)
 

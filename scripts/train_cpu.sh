@@ -15,7 +15,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 XVENV=${XTUNER_VENV:-.venv-xtuner}
-CONFIG=${CONFIG:-xtuner_config/smollm2_135m_lora_cpu.py}
+TOOLS=chatocr/training/xtuner_tools  # the launcher, hooks and venv scripts `chatocr finetune` uses too
+CONFIG=${CONFIG:-chatocr/training/xtuner_config/smollm2_135m_lora_cpu.py}
 GEN_N=${GEN_N:-61}
 GEN_SEED=${GEN_SEED:-7}
 GEN_OUT=${GEN_OUT:-datasets/generated/cpu-train}
@@ -30,11 +31,11 @@ export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_DATASETS_OFFLINE=1
 # XTuner's own launchers run `python` from PATH: make that the xtuner venv's.
 export PATH="$PWD/$XVENV/bin:$PATH"
 
-# SETUP builds the XTuner venv (scripts/setup_xtuner_gemma.sh for Gemma 3, which needs a newer
+# SETUP builds the XTuner venv ($TOOLS/setup_xtuner_gemma.sh for Gemma 3, which needs a newer
 # transformers than XTuner's pin); BASE_NAME is the embedded model the adapter is served on.
-bash "${SETUP:-scripts/setup_xtuner.sh}"
+XTUNER_VENV="$XVENV" bash "${SETUP:-$TOOLS/setup_xtuner.sh}"
 test -d "$BASE" || .venv/bin/python -m scripts.prepare_models
-"$XVENV/bin/python" scripts/xtuner_run.py prepare-base "$BASE" "$XBASE" >/dev/null
+"$XVENV/bin/python" $TOOLS/xtuner_run.py prepare-base "$BASE" "$XBASE" >/dev/null
 
 if [[ ! -s "$DATA" ]]; then
   echo "train-cpu: generating $GEN_N documents (seed $GEN_SEED) into $GEN_OUT"
@@ -54,7 +55,7 @@ init=()
 if [[ "${INIT:-}" == *.pth ]]; then
   init=("load_from=$INIT")
 elif [[ -n "${INIT:-}" ]]; then
-  .venv/bin/python scripts/adapter_to_mmengine.py --prepare "$INIT" "$WORK/init_from_adapter.pth" "$XVENV/bin/python" "$XBASE"
+  .venv/bin/python $TOOLS/adapter_to_mmengine.py --prepare "$INIT" "$WORK/init_from_adapter.pth" "$XVENV/bin/python" "$XBASE"
   init=("load_from=$WORK/init_from_adapter.pth")
 fi
 [[ -n "${SEED:-}" ]] && init+=("randomness.seed=$SEED")
@@ -65,18 +66,18 @@ if [[ -f "$WORK/last_checkpoint" ]]; then
   echo "train-cpu: resuming from $(cat "$WORK/last_checkpoint")"
   resume=(--resume "$(cat "$WORK/last_checkpoint")")
 fi
-"$XVENV/bin/python" scripts/xtuner_run.py train "$CONFIG" --work-dir "$WORK" "${resume[@]}" \
+"$XVENV/bin/python" $TOOLS/xtuner_run.py train "$CONFIG" --work-dir "$WORK" "${resume[@]}" \
   --cfg-options "train_dataloader.dataset.dataset.data_files.train=$DATA" \
   "tokenizer.pretrained_model_name_or_path=$XBASE" "model.llm.pretrained_model_name_or_path=$XBASE" \
   "train_dataloader.dataset.tokenizer.pretrained_model_name_or_path=$XBASE" \
-  "custom_hooks.0.tokenizer.pretrained_model_name_or_path=$XBASE" "custom_hooks.1.val_file=$VAL" \
+  "custom_hooks.DatasetInfoHook.tokenizer.pretrained_model_name_or_path=$XBASE" "custom_hooks.ValLossHook.val_file=$VAL" \
   "${steps[@]}" "${init[@]}"
 
 # the best checkpoint by validation loss when the curve has one, else the last
 ckpt=$(cat "$WORK/last_checkpoint")
 [[ -f "$WORK/best.pth" && "${USE_LAST:-0}" != 1 ]] && ckpt="$WORK/best.pth"
 rm -rf "$OUT.tmp"
-"$XVENV/bin/python" scripts/xtuner_run.py pth_to_hf "$CONFIG" "$ckpt" "$OUT.tmp" --fp32 --safe-serialization \
+"$XVENV/bin/python" $TOOLS/xtuner_run.py pth_to_hf "$CONFIG" "$ckpt" "$OUT.tmp" --fp32 --safe-serialization \
   --cfg-options "model.llm.pretrained_model_name_or_path=$XBASE" "tokenizer.pretrained_model_name_or_path=$XBASE"
 # Keep the adapter portable: the serving side passes the base model itself.
 .venv/bin/python - "$OUT.tmp" "${BASE_NAME:-smollm2-135m-instruct}" <<'EOF'
@@ -94,6 +95,6 @@ rm -rf "$OUT" && mv "$OUT.tmp" "$OUT"
 echo "train-cpu: adapter -> $OUT ($(du -sh "$OUT" | cut -f1))"
 
 if [[ "${MERGE:-0}" == 1 ]]; then
-  "$XVENV/bin/python" scripts/xtuner_run.py merge "$XBASE" "$OUT" "$MERGED" --max-shard-size 2GB --safe-serialization --device cpu
+  "$XVENV/bin/python" $TOOLS/xtuner_run.py merge "$XBASE" "$OUT" "$MERGED" --max-shard-size 2GB --safe-serialization --device cpu
   echo "train-cpu: merged model -> $MERGED"
 fi

@@ -20,7 +20,8 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-CONFIG = "xtuner_config/smollm2_135m_lora_cpu.py"
+CONFIG = "chatocr/training/xtuner_config/smollm2_135m_lora_cpu.py"
+RUN = "chatocr/training/xtuner_tools/xtuner_run.py"
 XBASE = "models/smollm2-135m-instruct-xtuner"
 
 
@@ -30,15 +31,15 @@ def train_trial(work: Path, data: Path, val: Path, lr: float, rank: int, steps: 
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", HF_DATASETS_OFFLINE="1")
     env["PATH"] = f"{xpy.parent}{os.pathsep}{env.get('PATH', '')}"
     cmd = [
-        str(xpy), "scripts/xtuner_run.py", "train", CONFIG, "--work-dir", str(work),
+        str(xpy), RUN, "train", CONFIG, "--work-dir", str(work),
         "--cfg-options",
         f"train_dataloader.dataset.dataset.data_files.train={data}",
         f"tokenizer.pretrained_model_name_or_path={XBASE}",
         f"model.llm.pretrained_model_name_or_path={XBASE}",
         f"train_dataloader.dataset.tokenizer.pretrained_model_name_or_path={XBASE}",
-        f"custom_hooks.0.tokenizer.pretrained_model_name_or_path={XBASE}",
-        f"custom_hooks.1.val_file={val}", f"custom_hooks.1.interval={every}",
-        f"custom_hooks.1.max_samples={val_samples}", "custom_hooks.1.patience=1000",
+        f"custom_hooks.DatasetInfoHook.tokenizer.pretrained_model_name_or_path={XBASE}",
+        f"custom_hooks.ValLossHook.val_file={val}", f"custom_hooks.ValLossHook.interval={every}",
+        f"custom_hooks.ValLossHook.max_samples={val_samples}", "custom_hooks.ValLossHook.patience=1000",
         f"default_hooks.checkpoint.interval={every}",
         f"optim_wrapper.optimizer.lr={lr}", f"model.lora.r={rank}", f"model.lora.lora_alpha={2 * rank}",
         f"train_cfg.max_iters={steps}", "train_cfg.max_epochs=None",

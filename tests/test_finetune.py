@@ -17,14 +17,8 @@ from click.testing import CliRunner
 
 from chatocr.cli import main
 from chatocr.evaluation.dataset import LabelledDoc
-from chatocr.finetune import (
-    FolderError,
-    build_samples,
-    check_folder,
-    document_queries,
-    mix_synthetic,
-    split_holdout,
-)
+from chatocr.training import FolderError, check_folder, split_holdout
+from chatocr.training.samples import build_samples, document_queries, mix_synthetic
 
 REPO = Path(__file__).resolve().parent.parent
 FEWSHOT = Path(os.environ.get("CHATOCR_FEWSHOT_DATA", REPO.parent / "shared/data/fewshot/sroie_receipts"))
@@ -48,7 +42,8 @@ def _finetune(*args):
 # -------------------------------------------------------------------- bad folders (fast)
 
 
-def test_every_problem_of_a_folder_is_named_at_once(tmp_path):
+@pytest.mark.parametrize("check", [True, False], ids=["--check", "run"])
+def test_every_problem_of_a_folder_is_named_at_once(tmp_path, check):
     d = _folder(
         tmp_path / "set",
         [
@@ -57,10 +52,11 @@ def test_every_problem_of_a_folder_is_named_at_once(tmp_path):
             "not json",
             {"fields": {"total": "1.00"}},
             {"image": "img/a.png", "fields": {"total": None}},
+            {"image": "img/notes.txt", "fields": {"total": "2.00"}},
         ],
-        images=("a.png", "b.png", "c.jpg"),
+        images=("a.png", "b.png", "c.jpg", "d.gif"),
     )
-    r = _finetune(d, "-o", tmp_path / "out")
+    r = _finetune(d, "-o", tmp_path / "out", *(["--check"] if check else []))
     assert r.exit_code == 1 and "Traceback" not in r.output, r.output
     for needle in (
         "labels.jsonl:1: no labelled field value",
@@ -70,6 +66,8 @@ def test_every_problem_of_a_folder_is_named_at_once(tmp_path):
         "labels.jsonl:5: no labelled field value",
         "img/b.png: image without a label line",
         "img/c.jpg: image without a label line",
+        "img/d.gif: image without a label line",  # the OCR stage reads GIFs: so does the check
+        "labels.jsonl:6: 'img/notes.txt' is not an image or PDF",
     ):
         assert needle in r.output, (needle, r.output)
     assert not (tmp_path / "out").exists() and not (tmp_path / "out.work").exists()
@@ -85,6 +83,37 @@ def test_a_folder_without_labels_or_the_same_image_twice(tmp_path):
     )
     with pytest.raises(FolderError, match="already labelled on line 1"):
         check_folder(twice)
+
+
+def test_check_accepts_a_good_folder_and_writes_nothing(tmp_path):
+    d = _folder(
+        tmp_path / "set",
+        [{"image": f"img/{n}", "fields": {"company": "KEDAI", "total": "1.00"}} for n in ("a.png", "b.png")],
+    )
+    out = tmp_path / "adapters" / "mine"
+    r = _finetune(d, "-o", out, "--check")
+    assert r.exit_code == 0, r.output
+    assert "ok, 2 labelled documents; fields: company, total" in r.output
+    assert "only 2 labelled documents" in r.output  # a warning, not a refusal
+    assert f"into {out}" in r.output
+    assert not (tmp_path / "adapters").exists()
+    report = check_folder(d)
+    assert [x.image for x in report.dataset.docs] == ["img/a.png", "img/b.png"]
+
+
+def test_check_refuses_too_few_documents_and_an_existing_output(tmp_path):
+    one = _folder(tmp_path / "one", [{"image": "img/a.png", "fields": {"total": "1.00"}}], images=("a.png",))
+    r = _finetune(one, "--check")
+    assert r.exit_code == 1 and "too few documents: 1 labelled, at least 2 needed" in r.output, r.output
+    two = _folder(
+        tmp_path / "two", [{"image": f"img/{n}", "fields": {"total": "1"}} for n in ("a.png", "b.png")]
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "adapter_config.json").write_text("{}")
+    r = _finetune(two, "-o", out, "--check")
+    assert r.exit_code == 1 and "already exists; pass --force" in r.output, r.output
+    assert _finetune(two, "-o", out, "--check", "--force").exit_code == 0
 
 
 def test_an_existing_output_is_kept_without_force(tmp_path):
@@ -167,11 +196,8 @@ def test_synthetic_share_of_the_mix():
 
 
 def test_adapter_keys_map_to_xtuner_model_keys():
-    sys.path.insert(0, str(REPO / "scripts"))
-    try:
-        from adapter_to_mmengine import mmengine_key
-    finally:
-        sys.path.pop(0)
+    from chatocr.training.xtuner_tools.adapter_to_mmengine import mmengine_key
+
     k = "base_model.model.model.layers.3.self_attn.q_proj.lora_A.weight"
     assert mmengine_key(k) == "llm.base_model.model.model.layers.3.self_attn.q_proj.lora_A.default.weight"
     with pytest.raises(ValueError):
@@ -245,7 +271,7 @@ def test_two_document_finetune_answers_through_extract(tmp_path):
 
 
 def test_two_runs_cannot_write_one_output(tmp_path):
-    from chatocr.finetune import _lock
+    from chatocr.training.run import _lock
 
     held = _lock(tmp_path)
     try:

@@ -1,5 +1,6 @@
 """The built wheel works on its own: installed into a clean venv, run from outside the repository, it
-carries the shipped LoRA adapter and answers one extraction through `chatocr extract`.
+carries the shipped LoRA adapter and answers one extraction through `chatocr extract`, and it carries
+the XTuner configs and tools, so `chatocr finetune DIR --check` validates a folder.
 
 Offline and quick: the wheel is built without build isolation (the project venv's setuptools), and
 the clean venv sees the project venv's third-party packages (torch, transformers, rapidocr…) through
@@ -49,7 +50,24 @@ def test_wheel_installs_in_a_clean_venv_and_extracts(tmp_path, sample_path):
     adapter_files = sorted(p.relative_to(REPO).as_posix() for p in ADAPTERS.glob("*/*") if p.is_file())
     assert adapter_files, "no shipped adapter to check"
     with zipfile.ZipFile(wheel) as z:
-        assert set(adapter_files) <= set(z.namelist())
+        names = set(z.namelist())
+    assert set(adapter_files) <= names
+    # the training recipes and what runs inside XTuner's venv (package data, one copy)
+    training = sorted(
+        p.relative_to(REPO).as_posix()
+        for d in ("xtuner_config", "xtuner_tools")
+        for p in (REPO / "chatocr" / "training" / d).rglob("*")
+        if p.is_file() and p.suffix in (".py", ".sh", ".md") and "__pycache__" not in p.parts
+    )
+    assert "chatocr/training/xtuner_config/_base_/cpu_lora.py" in training
+    assert set(training) <= names, set(training) - names
+    from chatocr.training.recipes import RECIPES
+
+    for r in RECIPES.values():
+        assert {
+            f"chatocr/training/xtuner_config/{r.config}",
+            f"chatocr/training/xtuner_tools/{r.setup}",
+        } <= names
 
     venv = tmp_path / "venv"
     _run([sys.executable, "-m", "venv", "--without-pip", str(venv)])
@@ -74,15 +92,17 @@ def test_wheel_installs_in_a_clean_venv_and_extracts(tmp_path, sample_path):
             str(py),
             "-c",
             "import json, chatocr, llm_stage, ocr_stage, generate_data\n"
+            "from chatocr.training import recipes\n"
             "from llm_stage.embedded import shipped_adapter\n"
-            "mods = [chatocr, llm_stage, ocr_stage, generate_data]\n"
-            "print(json.dumps({'files': [m.__file__ for m in mods], 'adapter': str(shipped_adapter())}))",
+            "mods = [chatocr, llm_stage, ocr_stage, generate_data, recipes]\n"
+            "print(json.dumps({'files': [m.__file__ for m in mods], 'adapter': str(shipped_adapter()),"
+            " 'configs': str(recipes.CONFIG_DIR), 'tools': str(recipes.TOOLS_DIR)}))",
         ],
         cwd=elsewhere,
         env=env,
     )
     found = json.loads(where.stdout)
-    for f in [*found["files"], found["adapter"]]:
+    for f in [*found["files"], found["adapter"], found["configs"], found["tools"]]:
         assert Path(f).resolve().is_relative_to(site.resolve()), f
     installed = sorted(p.name for p in Path(found["adapter"]).iterdir())
     assert installed == sorted(Path(f).name for f in adapter_files)
@@ -107,3 +127,50 @@ def test_wheel_installs_in_a_clean_venv_and_extracts(tmp_path, sample_path):
     assert out["model"].endswith("+chatocr-lora")  # the installed package found its own adapter
     grounded = [f for f in out["fields"].values() if f["grounded"] and f["value"]]
     assert grounded, out
+
+    # Where an installed package keeps what it prepares: never in site-packages nor the checkout.
+    home = tmp_path / "home"
+    user = {k: v for k, v in env.items() if k not in ("CHATOCR_MODELS_DIR", "CHATOCR_VENVS_DIR")}
+    user |= {"HOME": str(home), "XDG_CACHE_HOME": str(home / "cache"), "XDG_DATA_HOME": str(home / "data")}
+    dirs = _run(
+        [
+            str(py),
+            "-c",
+            "from llm_stage.embedded import models_dir; from chatocr.training.recipes import venvs_dir; "
+            "from chatocr.evaluation.runner import DEFAULT_REPORTS; "
+            "print(models_dir()); print(venvs_dir()); print(DEFAULT_REPORTS)",
+        ],
+        cwd=elsewhere,
+        env=user,
+    ).stdout.split()
+    assert dirs == [
+        str(home / "cache" / "chatocr" / "models"),
+        str(home / "data" / "chatocr"),
+        str(elsewhere / "reports"),  # eval reports and the OCR cache of finetune: the working directory
+    ]
+
+    # `chatocr finetune --check` from the wheel: a good folder passes, nothing is written
+    folder = elsewhere / "mine"
+    (folder / "img").mkdir(parents=True)
+    for n in ("a.png", "b.png"):
+        shutil.copy(sample_path, folder / "img" / n)
+    labels = [{"image": f"img/{n}", "fields": {"价税合计": "¥1.00"}} for n in ("a.png", "b.png")]
+    (folder / "labels.jsonl").write_text("".join(json.dumps(x) + "\n" for x in labels), encoding="utf-8")
+    user["CHATOCR_MODELS_DIR"] = env["CHATOCR_MODELS_DIR"]
+    cmd = [
+        str(venv / "bin" / "chatocr"),
+        "finetune",
+        str(folder),
+        "-o",
+        str(elsewhere / "adapter"),
+        "--check",
+    ]
+    r = _run(cmd, cwd=elsewhere, env=user)
+    assert "ok, 2 labelled documents; fields: 价税合计" in r.stdout
+    assert f"builds XTuner's venv in {home / 'data' / 'chatocr' / '.venv-xtuner'}" in r.stderr
+    assert not (elsewhere / "adapter").exists() and not (home / "data").exists()
+    # and a broken one is refused with every problem named, no traceback
+    (folder / "labels.jsonl").write_text('{"image": "img/a.png"\n', encoding="utf-8")
+    r = subprocess.run(cmd, cwd=elsewhere, env=user, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr[-2000:]
+    assert "labels.jsonl:1: not JSON" in r.stderr and "img/b.png: image without a label line" in r.stderr

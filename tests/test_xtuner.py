@@ -1,6 +1,6 @@
 """XTuner fine-tuning: configs load under XTuner's own pins, the CPU template renders exactly what the
 serving chat template renders, and a two-step CPU run converts and merges into a model the
-`transformers` backend answers with. The xtuner venv is built by scripts/setup_xtuner.sh if missing."""
+`transformers` backend answers with. The xtuner venv is built by chatocr/training/xtuner_tools/setup_xtuner.sh if missing."""
 
 from __future__ import annotations
 
@@ -15,8 +15,12 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 XVENV = REPO / ".venv-xtuner"
 XPY = XVENV / "bin" / "python"
-CPU_CONFIG = "xtuner_config/smollm2_135m_lora_cpu.py"
-GPU_CONFIG = "xtuner_config/internlm2_chat_7b_qlora_chatocr_e3.py"
+CONFIGS = "chatocr/training/xtuner_config"
+TOOLS = "chatocr/training/xtuner_tools"
+RUN = f"{TOOLS}/xtuner_run.py"
+CPU_CONFIG = f"{CONFIGS}/smollm2_135m_lora_cpu.py"
+GEMMA_CONFIG = f"{CONFIGS}/gemma3_270m_lora_cpu.py"
+GPU_CONFIG = f"{CONFIGS}/internlm2_chat_7b_qlora_chatocr_e3.py"
 
 
 def _env() -> dict:
@@ -38,7 +42,7 @@ def xrun(args: list[str], timeout: int = 600) -> subprocess.CompletedProcess:
 def xpython(code: str, timeout: int = 300) -> dict:
     """Run code in the xtuner venv with the launcher's shims; it prints one JSON object last."""
     prelude = (
-        "import sys, json; sys.path.insert(0, 'scripts'); import xtuner_run; "
+        f"import sys, json; sys.path.insert(0, '{TOOLS}'); import xtuner_run; "
         "xtuner_run.install_torchvision_stub(); xtuner_run.install_torch_shims()\n"
     )
     p = xrun(["-c", prelude + code], timeout=timeout)
@@ -48,7 +52,7 @@ def xpython(code: str, timeout: int = 300) -> dict:
 @pytest.fixture(scope="session")
 def xtuner_venv() -> Path:
     p = subprocess.run(
-        ["bash", "scripts/setup_xtuner.sh"], cwd=REPO, capture_output=True, text=True, timeout=1800
+        ["bash", f"{TOOLS}/setup_xtuner.sh"], cwd=REPO, capture_output=True, text=True, timeout=1800
     )
     assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-4000:]
     return XVENV
@@ -61,7 +65,7 @@ def xtuner_base(xtuner_venv, tmp_path_factory) -> Path:
 
     base = prepare_embedded_model(verbose=False)
     dst = tmp_path_factory.mktemp("xbase") / "smollm2-xtuner"
-    xrun(["scripts/xtuner_run.py", "prepare-base", str(base), str(dst)])
+    xrun([RUN, "prepare-base", str(base), str(dst)])
     return dst
 
 
@@ -112,12 +116,98 @@ def test_qlora_config_holds_the_production_recipe(xtuner_venv):
     assert got["data"].startswith("datasets/generated/")
 
 
+def _config_dict(path: str) -> dict:
+    """A config after mmengine's inheritance (read_base), as JSON, each `type` by its last name."""
+
+    def short(node):
+        if isinstance(node, dict):
+            return {k: v.rsplit(".", 1)[-1] if k == "type" else short(v) for k, v in node.items()}
+        return [short(x) for x in node] if isinstance(node, list) else node
+
+    return short(
+        xpython(
+            "from mmengine.config import Config\n"
+            f"c = Config.fromfile('{path}')\n"
+            "c.pretty_text  # what the runner dumps into its work dir must render\n"
+            "print(json.dumps(c.to_dict(), default=lambda o: getattr(o, '__name__', str(o))))"
+        )
+    )
+
+
+def _drop(d: dict, *paths: str) -> dict:
+    for p in paths:
+        *head, last = p.split(".")
+        node = d
+        for k in head:
+            node = node[k]
+        node.pop(last)
+    return d
+
+
+def test_cpu_recipes_share_everything_but_the_model(xtuner_venv):
+    """Both CPU configs inherit _base_/cpu_lora.py: they differ only in what belongs to the model."""
+    smol, gemma = _config_dict(CPU_CONFIG), _config_dict(GEMMA_CONFIG)
+    for c in (smol, gemma):
+        assert c["optim_wrapper"]["type"] == "OptimWrapper" and c["optim_wrapper"]["optimizer"]["lr"] == 5e-4
+        assert (c["model"]["lora"]["r"], c["model"]["lora"]["lora_alpha"]) == (8, 16)
+        assert c["train_dataloader"]["dataset"]["max_length"] == 1536
+        assert c["env_cfg"]["dist_cfg"]["backend"] == "gloo"
+        hooks = {h["type"]: h for h in c["custom_hooks"]}
+        assert set(hooks) == {"DatasetInfoHook", "ValLossHook"}
+        assert hooks["DatasetInfoHook"]["tokenizer"] == c["tokenizer"]
+        assert c["train_dataloader"]["dataset"]["tokenizer"] == c["tokenizer"]
+        assert c["train_dataloader"]["dataset"]["template_map_fn"]["template"] == c["prompt_template"]
+        assert hooks["ValLossHook"]["interval"] == 100 and hooks["ValLossHook"]["patience"] == 3
+    assert gemma["model"]["llm"]["attn_implementation"] == "eager"
+    model_specific = (
+        "pretrained_model_name_or_path",
+        "prompt_template",
+        "tokenizer",
+        "custom_hooks",
+        "model.llm.pretrained_model_name_or_path",
+        "train_dataloader.dataset.tokenizer",
+        "train_dataloader.dataset.template_map_fn.template",
+    )
+    _drop(gemma, "model.llm.attn_implementation")
+    assert _drop(smol, *model_specific) == _drop(gemma, *model_specific)
+
+
+def test_hooks_are_addressed_by_type_not_position(xtuner_venv):
+    got = xpython(
+        "from xtuner_run import hooks_by_index\n"
+        f"args = ['train', '{CPU_CONFIG}', '--work-dir', 'w', '--cfg-options', 'custom_hooks.ValLossHook.val_file=v',"
+        " 'custom_hooks.DatasetInfoHook.tokenizer.pretrained_model_name_or_path=t', 'custom_hooks.1.interval=5',"
+        " '--resume', 'custom_hooks.ValLossHook.x']\n"
+        "print(json.dumps(hooks_by_index(args)))"
+    )
+    assert got[5:8] == [
+        "custom_hooks.1.val_file=v",
+        "custom_hooks.0.tokenizer.pretrained_model_name_or_path=t",
+        "custom_hooks.1.interval=5",
+    ]
+    assert got[8:] == ["--resume", "custom_hooks.ValLossHook.x"]  # not a cfg option: left alone
+    # a hook the config does not hold is an error, not a silently added key
+    p = subprocess.run(
+        [str(XPY), RUN, "train", GPU_CONFIG, "--cfg-options", "custom_hooks.ValLossHook.val_file=v"],
+        cwd=REPO,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert (
+        p.returncode != 0
+        and "has no custom hook ValLossHook (it has DatasetInfoHook, EvaluateChatHook)"
+        in (p.stdout + p.stderr)
+    )
+
+
 def test_eval_inputs_are_what_the_prompt_builder_writes():
     sys.path.insert(0, str(REPO))
     from scripts.make_eval_inputs import prompt_from_sample
 
     ns: dict = {}
-    exec((REPO / "xtuner_config" / "chatocr_eval_inputs.py").read_text(encoding="utf-8"), ns)
+    exec((REPO / CONFIGS / "chatocr_eval_inputs.py").read_text(encoding="utf-8"), ns)
     assert ns["evaluation_inputs"]
     for text in ns["evaluation_inputs"]:
         rebuilt = prompt_from_sample({"conversation": [{"input": text}]})
@@ -173,7 +263,7 @@ def test_launcher_fails_loudly_on_a_broken_run(xtuner_venv, tmp_path):
     p = subprocess.run(
         [
             str(XPY),
-            "scripts/xtuner_run.py",
+            RUN,
             "train",
             CPU_CONFIG,
             "--work-dir",
@@ -199,7 +289,7 @@ def test_two_step_cpu_run_converts_merges_and_serves(xtuner_base, tmp_path):
     def train(iters: int, *resume: str) -> str:
         p = xrun(
             [
-                "scripts/xtuner_run.py",
+                RUN,
                 "train",
                 CPU_CONFIG,
                 "--work-dir",
@@ -208,15 +298,15 @@ def test_two_step_cpu_run_converts_merges_and_serves(xtuner_base, tmp_path):
                 "--cfg-options",
                 f"train_dataloader.dataset.dataset.data_files.train={data}",
                 f"tokenizer.pretrained_model_name_or_path={xtuner_base}",
-                f"custom_hooks.0.tokenizer.pretrained_model_name_or_path={xtuner_base}",
+                f"custom_hooks.DatasetInfoHook.tokenizer.pretrained_model_name_or_path={xtuner_base}",
                 f"model.llm.pretrained_model_name_or_path={xtuner_base}",
                 f"train_dataloader.dataset.tokenizer.pretrained_model_name_or_path={xtuner_base}",
                 f"train_cfg.max_iters={iters}",
                 "train_cfg.max_epochs=None",
                 "default_hooks.logger.interval=1",
                 # the learning curve on a validation file, measured every step here
-                f"custom_hooks.1.val_file={data}",
-                "custom_hooks.1.interval=1",
+                f"custom_hooks.ValLossHook.val_file={data}",
+                "custom_hooks.ValLossHook.interval=1",
                 "default_hooks.checkpoint.interval=1",
             ]
         )
@@ -234,7 +324,7 @@ def test_two_step_cpu_run_converts_merges_and_serves(xtuner_base, tmp_path):
     assert (work / "best.pth").is_file()
     xrun(
         [
-            "scripts/xtuner_run.py",
+            RUN,
             "pth_to_hf",
             CPU_CONFIG,
             ckpt,
@@ -244,14 +334,14 @@ def test_two_step_cpu_run_converts_merges_and_serves(xtuner_base, tmp_path):
             "--cfg-options",
             f"model.llm.pretrained_model_name_or_path={xtuner_base}",
             f"tokenizer.pretrained_model_name_or_path={xtuner_base}",
-            f"custom_hooks.0.tokenizer.pretrained_model_name_or_path={xtuner_base}",
+            f"custom_hooks.DatasetInfoHook.tokenizer.pretrained_model_name_or_path={xtuner_base}",
         ]
     )
     cfg = json.loads((adapter / "adapter_config.json").read_text())
     assert cfg["peft_type"] == "LORA" and cfg["r"] == 8
     xrun(
         [
-            "scripts/xtuner_run.py",
+            RUN,
             "merge",
             str(xtuner_base),
             str(adapter),

@@ -2,7 +2,7 @@
 4.48 has no Gemma 3): the re-saved base reads the same in 4.56 as the served model in transformers 5,
 the CPU config's template renders exactly the serving chat template (system prompt folded into the
 user turn), and a two-step CPU run converts into an adapter the `transformers` backend serves.
-The venv is built by scripts/setup_xtuner_gemma.sh if missing (about 2 minutes, 2.1 GB)."""
+The venv is built by chatocr/training/xtuner_tools/setup_xtuner_gemma.sh if missing (about 2 minutes, 2.1 GB)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 XVENV = REPO / ".venv-xtuner-gemma"
 XPY = XVENV / "bin" / "python"
-CONFIG = "xtuner_config/gemma3_270m_lora_cpu.py"
+TOOLS = "chatocr/training/xtuner_tools"
+RUN = f"{TOOLS}/xtuner_run.py"
+CONFIG = "chatocr/training/xtuner_config/gemma3_270m_lora_cpu.py"
 
 pytestmark = pytest.mark.slow  # every test here needs the converted 270M model
 
@@ -38,7 +40,7 @@ def xrun(args: list[str], timeout: int = 600) -> subprocess.CompletedProcess:
 
 def xpython(code: str, timeout: int = 300) -> dict:
     prelude = (
-        "import sys, json; sys.path.insert(0, 'scripts'); import xtuner_run; "
+        f"import sys, json; sys.path.insert(0, '{TOOLS}'); import xtuner_run; "
         "xtuner_run.install_torchvision_stub(); xtuner_run.install_torch_shims()\n"
     )
     p = xrun(["-c", prelude + code], timeout=timeout)
@@ -48,14 +50,14 @@ def xpython(code: str, timeout: int = 300) -> dict:
 @pytest.fixture(scope="module")
 def gemma_xbase(tmp_path_factory) -> Path:
     p = subprocess.run(
-        ["bash", "scripts/setup_xtuner_gemma.sh"], cwd=REPO, capture_output=True, text=True, timeout=1800
+        ["bash", f"{TOOLS}/setup_xtuner_gemma.sh"], cwd=REPO, capture_output=True, text=True, timeout=1800
     )
     assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-4000:]
     from llm_stage.embedded import prepare_embedded_model
 
     base = prepare_embedded_model(name="gemma3-270m", verbose=False)
     dst = tmp_path_factory.mktemp("xbase") / "gemma3-270m-xtuner"
-    xrun(["scripts/xtuner_run.py", "prepare-base", str(base), str(dst)])
+    xrun([RUN, "prepare-base", str(base), str(dst)])
     return dst
 
 
@@ -99,7 +101,8 @@ def test_gemma_cpu_template_matches_the_serving_chat_template(gemma_xbase, tmp_p
         f"cfg = AutoConfig.from_pretrained('{gemma_xbase}')\n"
         "print(json.dumps(dict(encs=[dict(ids=e['input_ids'], labels=e['labels']) for e in encs],"
         " rope=cfg.rope_theta, local=cfg.rope_local_base_freq, tf=transformers.__version__,"
-        " lr=c.lr, r=c.model.lora.r, alpha=c.model.lora.lora_alpha, ml=c.max_length,"
+        " lr=c.optim_wrapper.optimizer.lr, r=c.model.lora.r, alpha=c.model.lora.lora_alpha,"
+        " ml=c.train_dataloader.dataset.max_length,"
         " omp=c.train_dataloader.dataset.map_num_proc, ow=c.optim_wrapper.type.__name__)))"
     )
     assert got["tf"].startswith("4.5") and got["tf"] >= "4.50"
@@ -134,7 +137,7 @@ def test_gemma_two_step_cpu_run_converts_and_serves(gemma_xbase, tmp_path):
     base = str(gemma_xbase)
     p = xrun(
         [
-            "scripts/xtuner_run.py",
+            RUN,
             "train",
             CONFIG,
             "--work-dir",
@@ -142,14 +145,14 @@ def test_gemma_two_step_cpu_run_converts_and_serves(gemma_xbase, tmp_path):
             "--cfg-options",
             f"train_dataloader.dataset.dataset.data_files.train={data}",
             f"tokenizer.pretrained_model_name_or_path={base}",
-            f"custom_hooks.0.tokenizer.pretrained_model_name_or_path={base}",
+            f"custom_hooks.DatasetInfoHook.tokenizer.pretrained_model_name_or_path={base}",
             f"model.llm.pretrained_model_name_or_path={base}",
             f"train_dataloader.dataset.tokenizer.pretrained_model_name_or_path={base}",
             "train_cfg.max_iters=2",
             "train_cfg.max_epochs=None",
             "default_hooks.logger.interval=1",
-            f"custom_hooks.1.val_file={data}",
-            "custom_hooks.1.interval=2",
+            f"custom_hooks.ValLossHook.val_file={data}",
+            "custom_hooks.ValLossHook.interval=2",
             "default_hooks.checkpoint.interval=2",
         ]  # fmt: skip
     )
@@ -163,7 +166,7 @@ def test_gemma_two_step_cpu_run_converts_and_serves(gemma_xbase, tmp_path):
     assert [r["iter"] for r in curve] == [2] and curve[0]["val_loss"] > 0
     xrun(
         [
-            "scripts/xtuner_run.py",
+            RUN,
             "pth_to_hf",
             CONFIG,
             ckpt,
@@ -173,7 +176,7 @@ def test_gemma_two_step_cpu_run_converts_and_serves(gemma_xbase, tmp_path):
             "--cfg-options",
             f"model.llm.pretrained_model_name_or_path={base}",
             f"tokenizer.pretrained_model_name_or_path={base}",
-            f"custom_hooks.0.tokenizer.pretrained_model_name_or_path={base}",
+            f"custom_hooks.DatasetInfoHook.tokenizer.pretrained_model_name_or_path={base}",
         ]  # fmt: skip
     )
     cfg = json.loads((adapter / "adapter_config.json").read_text())

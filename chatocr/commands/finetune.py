@@ -61,6 +61,12 @@ from .common import _option, engine_option, model_option, progress_option, user_
     help="Replace an existing adapter at --output.",
 )
 @_option(
+    "--check",
+    is_flag=True,
+    help="Only check LABELLED_DIR (labels, images, enough documents) and the --model/--output choice; "
+    "no OCR, no training.",
+)
+@_option(
     "--seed",
     type=int,
     default=0,
@@ -72,7 +78,18 @@ from .common import _option, engine_option, model_option, progress_option, user_
 @verbose_option
 @user_errors
 def finetune(
-    labelled_dir, model, output, engine, holdout, steps, synthetic, synthetic_share, force, seed, progress
+    labelled_dir,
+    model,
+    output,
+    engine,
+    holdout,
+    steps,
+    synthetic,
+    synthetic_share,
+    force,
+    check,
+    seed,
+    progress,
 ):
     """Fine-tune the embedded model on your own labelled documents.
 
@@ -81,29 +98,41 @@ def finetune(
     Each document is OCRed once (cached), asked several field subsets, and a LoRA adapter is trained
     with XTuner on top of --model (default: the shipped adapter). The result is an adapter dir that
     every command takes as --model DIR, with a PROVENANCE.md of its data, settings and the held-out
-    documents' F1 before and after. Interrupted? Run the same command again: it resumes."""
+    documents' F1 before and after. Interrupted? Run the same command again: it resumes.
+    With --check, only the folder and the options are checked, every problem named."""
     import click as _click
 
-    from chatocr.finetune import Options
-    from chatocr.finetune import finetune as run
+    from chatocr.training import Options
+    from chatocr.training import finetune as run
 
     out = output or Path("adapters") / f"{labelled_dir.resolve().name}-lora"
-    info = run(
-        Options(
-            folder=labelled_dir,
-            output=out,
-            model=model,
-            engine=engine,
-            holdout=holdout,
-            steps=steps,
-            synthetic=synthetic,
-            synthetic_share=synthetic_share,
-            force=force,
-            seed=seed,
-            progress=progress,
-            verbose=_click.get_current_context().find_root().params.get("verbose", False),
-        )
+    opts = Options(
+        folder=labelled_dir,
+        output=out,
+        model=model,
+        engine=engine,
+        holdout=holdout,
+        steps=steps,
+        synthetic=synthetic,
+        synthetic_share=synthetic_share,
+        force=force,
+        seed=seed,
+        progress=progress,
+        verbose=_click.get_current_context().find_root().params.get("verbose", False),
     )
+    if check:
+        from chatocr.training.run import preflight
+
+        report, recipe = preflight(opts)
+        for w in report.warnings:
+            _click.echo(f"warning: {w}", err=True)
+        if not recipe.python.is_file():
+            _click.echo(
+                f"note: the first run builds XTuner's venv in {recipe.venv} (a few minutes)", err=True
+            )
+        _click.echo(f"{labelled_dir}: ok, {report.summary()}; would train {recipe.start} into {out}")
+        return
+    info = run(opts)
     b, a = info["before"], info["after"]
     if b is not None:
         _click.echo(

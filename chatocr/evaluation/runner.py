@@ -27,7 +27,11 @@ from .metrics import score_value, summarize, value_in_ocr
 
 METHODS = ("pipeline", "regex", "naive")
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_REPORTS = REPO_ROOT / "reports"
+# reports/ (and the OCR cache under it) of a source checkout; an installed package writes ./reports,
+# never into site-packages
+DEFAULT_REPORTS = (
+    REPO_ROOT / "reports" if (REPO_ROOT / "pyproject.toml").is_file() else Path("reports").absolute()
+)
 
 
 @dataclass

@@ -2,9 +2,9 @@
 SupervisedFinetune model loads with `load_from`, so a new XTuner run continues from that adapter
 instead of a fresh LoRA.
 
-    python scripts/adapter_to_mmengine.py ADAPTER_DIR OUT.pth                # convert
-    .venv-xtuner/bin/python scripts/adapter_to_mmengine.py --check OUT.pth ADAPTER_DIR XBASE
-    python scripts/adapter_to_mmengine.py --prepare ADAPTER_DIR OUT.pth XTUNER_PYTHON XBASE
+    python adapter_to_mmengine.py ADAPTER_DIR OUT.pth                # convert
+    .venv-xtuner/bin/python adapter_to_mmengine.py --check OUT.pth ADAPTER_DIR XBASE
+    python adapter_to_mmengine.py --prepare ADAPTER_DIR OUT.pth XTUNER_PYTHON XBASE
                                              # both: OUT.pth appears only once checked; kept if there
 
 peft saves `base_model.model.model.layers.N.self_attn.q_proj.lora_A.weight`; XTuner's model holds the

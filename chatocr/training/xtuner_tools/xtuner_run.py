@@ -1,9 +1,15 @@
 """Runs XTuner 0.2.0 tools inside .venv-xtuner with this project's CPU workarounds applied in-process.
 
-    .venv-xtuner/bin/python scripts/xtuner_run.py train CONFIG [--work-dir D] [--resume] [--cfg-options ...]
-    .venv-xtuner/bin/python scripts/xtuner_run.py pth_to_hf CONFIG PTH SAVE_DIR
-    .venv-xtuner/bin/python scripts/xtuner_run.py merge BASE ADAPTER SAVE_DIR
-    .venv-xtuner/bin/python scripts/xtuner_run.py prepare-base SRC DST
+    .venv-xtuner/bin/python xtuner_run.py train CONFIG [--work-dir D] [--resume] [--cfg-options ...]
+    .venv-xtuner/bin/python xtuner_run.py pth_to_hf CONFIG PTH SAVE_DIR [--cfg-options ...]
+    .venv-xtuner/bin/python xtuner_run.py merge BASE ADAPTER SAVE_DIR
+    .venv-xtuner/bin/python xtuner_run.py prepare-base SRC DST
+
+(this file ships in chatocr/training/xtuner_tools/; the configs beside it in ../xtuner_config/)
+
+A --cfg-options key may address a custom hook by its type instead of its position in the config's
+list: `custom_hooks.ValLossHook.val_file=X` becomes `custom_hooks.<i>.val_file=X`, where <i> is
+that hook's index; a type the config does not hold is an error, not a silently added key.
 
 Why not `xtuner train`: that CLI starts `python xtuner/tools/train.py` from PATH in a subprocess and
 exits 0 even when training fails. Here the tool modules run in this interpreter, so a failure is a
@@ -150,6 +156,41 @@ def prepare_base(src: Path, dst: Path) -> Path:
     return dst
 
 
+def _hook_index(config: str, name: str, cache: dict) -> int:
+    if "types" not in cache:
+        from mmengine.config import Config
+
+        hooks = Config.fromfile(config).get("custom_hooks") or []
+        cache["types"] = [
+            h["type"] if isinstance(h["type"], str) else getattr(h["type"], "__name__", str(h["type"]))
+            for h in hooks
+        ]
+    names = [t.rsplit(".", 1)[-1] for t in cache["types"]]
+    if name not in names:
+        raise SystemExit(
+            f"xtuner_run: {config} has no custom hook {name} (it has {', '.join(names) or 'none'})"
+        )
+    return names.index(name)
+
+
+def hooks_by_index(args: list[str]) -> list[str]:
+    """`custom_hooks.<TypeName>.key=v` after --cfg-options -> `custom_hooks.<index>.key=v`."""
+    if "--cfg-options" not in args:
+        return args
+    config = args[1]  # train/pth_to_hf: the tool's first argument after its name is the config
+    out, cache, opts = [], {}, False
+    for a in args:
+        if a == "--cfg-options":
+            opts = True
+        elif opts and a.startswith("--"):
+            opts = False
+        parts = a.split(".", 2)
+        if opts and len(parts) == 3 and parts[0] == "custom_hooks" and not parts[1].isdigit():
+            a = f"custom_hooks.{_hook_index(config, parts[1], cache)}.{parts[2]}"
+        out.append(a)
+    return out
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in (*TOOLS, "prepare-base"):
         print(f"usage: xtuner_run.py {{{','.join([*TOOLS, 'prepare-base'])}}} ARGS...", file=sys.stderr)
@@ -165,10 +206,10 @@ def main(argv: list[str]) -> int:
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
     install_torchvision_stub()
     install_torch_shims()
-    # The configs import this project's hooks (scripts.xtuner_hooks).
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    # The configs import this project's hooks (xtuner_hooks, beside this file).
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
     module = TOOLS[argv[0]]
-    sys.argv = [module, *argv[1:]]
+    sys.argv = [module, *(hooks_by_index(argv) if argv[0] in ("train", "pth_to_hf") else argv)[1:]]
     try:
         runpy.run_module(module, run_name="__main__", alter_sys=True)
     except SystemExit as e:

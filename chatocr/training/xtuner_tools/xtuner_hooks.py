@@ -1,4 +1,4 @@
-"""mmengine hooks for the XTuner CPU recipe (imported by xtuner_config/*.py inside .venv-xtuner).
+"""mmengine hooks for the XTuner CPU recipes (imported by ../xtuner_config/*.py inside .venv-xtuner).
 
 `ValLossHook` measures the loss on a fixed validation file every `interval` iterations, writes the
 learning curve to `<work_dir>/val_curve.jsonl`, keeps the best iteration's checkpoint as

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds .venv-xtuner: XTuner 0.2.0 pins transformers 4.48 / mmengine 0.10.6 / bitsandbytes 0.45,
 # which cannot live beside the main venv's transformers 5, so it gets its own environment.
+# The venv is XTUNER_VENV (default .venv-xtuner, relative to the working directory).
 # Idempotent: a stamp holding this script's hash makes a second run return at once.
 set -euo pipefail
-cd "$(dirname "$0")/.."
 VENV=${XTUNER_VENV:-.venv-xtuner}
 PY=${PY:-python3}
 STAMP="$VENV/.setup-stamp"
@@ -20,7 +20,7 @@ PIP="$VENV/bin/pip"
 "$PIP" install -q "${TORCH_SPEC:-torch==2.13.0}"
 # xtuner declares torchvision, and PyPI's torchvision does not load beside torch 2.13 on CPU.
 # XTuner only needs it for its vision (LLaVA/InternVL) datasets, so install xtuner without
-# dependencies and list the text-only ones here; scripts/xtuner_run.py stubs torchvision.
+# dependencies and list the text-only ones here; xtuner_run.py stubs torchvision.
 "$PIP" install -q --no-deps 'xtuner==0.2.0'
 "$PIP" install -q "${TORCH_SPEC:-torch==2.13.0}" 'transformers==4.48.0' 'mmengine==0.10.6' 'peft==0.14.0' \
   'datasets>=3.2.0,<4' 'accelerate>=1.0,<1.4' 'bitsandbytes==0.45.0' einops loguru openpyxl scipy scikit-image \

@@ -1,0 +1,23 @@
+"""Fine-tuning the embedded model on a user's own labelled documents (`chatocr finetune`).
+
+`folder` checks a labelled folder, `samples` writes its training samples, `recipes` says how each
+embedded model is trained (the XTuner configs and tools ship in `xtuner_config/` and `xtuner_tools/`
+beside these modules), `xtuner` runs XTuner in its own venv, `provenance` writes what was done and
+`run` composes them.
+"""
+
+from .folder import ENOUGH_DOCUMENTS, MIN_DOCUMENTS, FolderError, FolderReport, check_folder, split_holdout
+from .run import Options, finetune
+from .xtuner import FinetuneError
+
+__all__ = [
+    "ENOUGH_DOCUMENTS",
+    "MIN_DOCUMENTS",
+    "FinetuneError",
+    "FolderError",
+    "FolderReport",
+    "Options",
+    "check_folder",
+    "finetune",
+    "split_holdout",
+]
