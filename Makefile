@@ -46,10 +46,10 @@ $(RAY_STAMP): $(STAMP) pyproject.toml
 
 test: setup setup-ray ## run the whole test suite (slow checks included; Ray tests on a local 2-CPU cluster)
 	@command -v chromium >/dev/null || bash scripts/setup_chromium.sh
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q --durations=25 tests
 
 test-fast: setup ## tests without the ones marked slow
-	$(BIN)/python -m pytest -q -m 'not slow' tests
+	$(BIN)/python -m pytest -q --durations=25 -m 'not slow' tests
 
 lint: setup ## ruff
 	$(BIN)/ruff check .

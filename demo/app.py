@@ -20,8 +20,11 @@ from pathlib import Path
 
 import streamlit as st
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # viewer.py, also under AppTest and runpy
+sys.path.insert(
+    0, str(Path(__file__).resolve().parent)
+)  # viewer.py, presets.py, also under AppTest and runpy
 
+from presets import PRESETS, default_preset, preset_message  # noqa: E402
 from viewer import CSS, ZOOMS, answer_table_html, encode_page, mark, page_html, value_text  # noqa: E402
 
 from chatocr import Pipeline, Settings  # noqa: E402
@@ -31,18 +34,6 @@ from ocr_stage import DOCUMENT_SUFFIXES, available_engines, load_document  # noq
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "samples" / "vat_invoice_sample.png"
-
-PRESETS: dict[str, list[str]] = {
-    "增值税发票 VAT invoice": ["发票号码", "开票日期", "价税合计"],
-    "增值税发票 (full)": ["发票代码", "发票号码", "开票日期", "购买方名称", "销售方名称", "价税合计"],
-    "Receipt": ["company", "date", "address", "total"],
-}
-
-
-def preset_message(fields: list[str]) -> str:
-    if all(f.isascii() for f in fields):
-        return "extract " + (", ".join(fields[:-1]) + " and " + fields[-1] if len(fields) > 1 else fields[0])
-    return "提取" + ("、".join(fields[:-1]) + "和" + fields[-1] if len(fields) > 1 else fields[0])
 
 
 @st.cache_resource(show_spinner="Loading the OCR and LLM models (once per server)…")
@@ -136,8 +127,19 @@ def show_page(doc: dict, i: int, zoom: str, show_boxes: bool) -> None:
     ocr_page = doc["ocr"].pages[i]
     hl = [p for p in doc["pins"].values() if p["page"] == ocr_page.page]
     boxes = [ln.box for ln in ocr_page.lines]
+    tabbed = len(doc["ocr"].pages) > 1  # the page tabs take room above the viewer
     st.html(
-        page_html(doc["images"][i], ocr_page.width, ocr_page.height, boxes, hl, zoom=zoom, page=ocr_page.page)
+        page_html(
+            doc["images"][i],
+            ocr_page.width,
+            ocr_page.height,
+            boxes,
+            hl,
+            zoom=zoom,
+            page=ocr_page.page,
+            tabbed=tabbed,
+            show_ocr=show_boxes,
+        )
     )
 
 
@@ -204,11 +206,20 @@ def main() -> None:
 
     left, right = st.columns([3, 2], gap="medium")
     with right:
-        st.subheader("Chat")
-        row = st.container(horizontal=True, vertical_alignment="bottom", gap="small")
-        preset = row.selectbox("Preset fields for", list(PRESETS), index=0)
+        # the heading and the presets stay in view (sticky, see viewer.CSS) while the chat scrolls
+        chat_head = st.container(key="chat-head")
+        chat_head.subheader("Chat")
+        row = chat_head.container(horizontal=True, vertical_alignment="bottom", gap="small")
+        names = list(PRESETS)
+        preset = row.selectbox(
+            "Preset fields for",
+            names,
+            index=names.index(default_preset(doc["ocr"].to_plain_text())),
+            key=f"preset-{sha[:12]}",  # each document starts with its own default
+            width=260,
+        )
         ask_preset = row.button("Ask", help="Ask for the preset's fields", key="ask-preset")
-        row.caption(preset_message(PRESETS[preset]))
+        chat_head.caption(preset_message(PRESETS[preset]))
     message = st.chat_input("提取发票号码、开票日期和价税合计 · what is the total?")
     if ask_preset or (sample and not doc["history"] and not ss.get("sample_asked")):
         message = preset_message(PRESETS[preset])

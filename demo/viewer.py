@@ -25,12 +25,18 @@ LABEL_FONT = 1 / 54
 LABEL_LINE = 1.4  # label height in font sizes
 LABEL_PAD = 0.35  # horizontal padding in font sizes, each side
 LABEL_MAX_EM = 14.0  # longer names are cut with "…" (the full name is in the tooltip)
-ZOOMS = ["fit width", "fit page", "150%", "200%", "300%"]
+ZOOMS = ["fit page", "fit width", "150%", "200%", "300%"]  # the first is the default: the whole page
+# "fit page" shows a tall page narrow (a receipt at 1280x800 is about 170 px wide): its labels get at
+# least MIN_LABEL_PX there, on a viewer of FIT_BOX (width, height) px, the one a 1280x800 window gives.
+MIN_LABEL_PX = 11
+FIT_BOX = (720, 480)
 
 CSS = """<style>
 .block-container {padding-top: 2.2rem; padding-left: 1.5rem; padding-right: 1.5rem; max-width: none;}
-[data-testid="stColumn"]:has(.cocr-viewer) {position: sticky; top: 3.75rem; align-self: flex-start;}
-.cocr-viewer {max-height: calc(100vh - var(--cocr-above, 17rem)); min-height: 12rem; overflow: auto; border-radius: .5rem;
+[data-testid="stColumn"]:has(.cocr-viewer) {position: sticky; top: 4.25rem; align-self: flex-start;}
+[data-testid="stLayoutWrapper"]:has(> .st-key-chat-head) {position: sticky; top: 3.75rem; z-index: 5;
+  background: #fff; padding: .5rem 0 .3rem;}
+.cocr-viewer {max-height: calc(100vh - var(--cocr-above, 20rem)); min-height: 12rem; overflow: auto; border-radius: .5rem;
   border: 1px solid rgba(49, 51, 63, .2); background: #eceef2;}
 .cocr-page {position: relative; container-type: inline-size; margin: 0 auto; line-height: 0;}
 .cocr-page img.cocr-img {display: block; width: 100%; height: auto;}
@@ -145,9 +151,9 @@ def label_text(name: str, m: str) -> str:
     return f"{text} {m}".strip()
 
 
-def label_size(text: str, page_width: float) -> tuple[float, float]:
-    """(width, height) of a label in page pixels."""
-    f = page_width * LABEL_FONT
+def label_size(text: str, page_width: float, font: float = LABEL_FONT) -> tuple[float, float]:
+    """(width, height) of a label in page pixels; `font` is its size as a share of the page width."""
+    f = page_width * font
     return ((text_em(text) * 1.06 + 2 * LABEL_PAD) * f, LABEL_LINE * f)
 
 
@@ -223,7 +229,7 @@ def page_html(
     height: int,
     ocr_boxes: Sequence[Sequence[Sequence[float]]],
     highlights: Sequence[dict],
-    zoom: str = "fit width",
+    zoom: str = "fit page",
     page: int = 1,
     tabbed: bool = False,
     show_ocr: bool = True,
@@ -239,8 +245,10 @@ def page_html(
     def pct(v: float) -> str:
         return f"{100 * v / W:.4f}cqw"
 
+    font = LABEL_FONT
     if zoom == "fit page":
-        size = f"width: min(100%, calc((100vh - var(--cocr-above, 17rem) - 2px) * {W / H:.5f}));"
+        size = f"width: min(100%, calc((100vh - var(--cocr-above, 20rem) - 2px) * {W / H:.5f}));"
+        font = max(LABEL_FONT, MIN_LABEL_PX / min(FIT_BOX[0], FIT_BOX[1] * W / H))
     elif zoom.endswith("%"):
         size = f"width: {int(zoom[:-1])}%;"
     else:
@@ -261,7 +269,7 @@ def page_html(
     marks = [("⚠" if h.get("needs_review") else "✓") for h in highlights]
     texts = [label_text(h["name"], m) for h, m in zip(highlights, marks, strict=True)]
     rects = [bounds(h["box"]) for h in highlights]
-    spots = place_labels(rects, [label_size(t, W) for t in texts], W, H, [bounds(b) for b in ocr_boxes])
+    spots = place_labels(rects, [label_size(t, W, font) for t in texts], W, H, [bounds(b) for b in ocr_boxes])
     labels = []
     for h, m, text, spot in zip(highlights, marks, texts, spots, strict=True):
         review = " review" if m == "⚠" else ""
@@ -275,7 +283,7 @@ def page_html(
         if spot is None:
             continue
         x0, y0, x1, y1 = spot
-        f = W * LABEL_FONT
+        f = W * font
         labels.append(
             f'<div class="cocr-label{review}" data-field="{e(h["name"])}" '
             f'title="{e(tip)}" style="left: {pct(x0)}; top: {pct(y0)}; width: {pct(x1 - x0)}; '
@@ -283,7 +291,7 @@ def page_html(
             f'padding: 0 {pct(LABEL_PAD * f)};">{e(text)}</div>'
         )
     return (
-        f'<div class="cocr-viewer" data-page="{page}" style="--cocr-above: {20 if tabbed else 17}rem;">'
+        f'<div class="cocr-viewer" data-page="{page}" style="--cocr-above: {23 if tabbed else 20}rem;">'
         f'<div class="cocr-page" style="{size}">'
         f'<img class="cocr-img" src="{image_uri}" alt="page {page}"/>{overlay}'
         f"{''.join(shapes)}{''.join(labels)}</div></div>"

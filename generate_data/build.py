@@ -23,12 +23,14 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from PIL import Image
+
 # the snapping of targets lives beside the prompt builder; imported here for the samples it writes
 from llm_stage.samples import snap_answer, snap_to_text  # noqa: F401
 
+from . import injection
 from .augment import augment
-from .doctypes import REGISTRY, Fakers
-from .injection import record as injection_record
+from .doctypes import REGISTRY, Doc, DocType, Fakers
 
 SPLITS = ("train", "val", "test")
 
@@ -92,13 +94,39 @@ def _init_worker(threads: int = 1):
     _ENGINE = get_engine("rapid", threads=threads)
 
 
+def generate_doc(
+    dt: DocType, rng: random.Random, fakers: Fakers, injection_share: float | None = None
+) -> Doc:
+    """A document's values, then whether it prints a prompt injection (with probability
+    `injection_share`, default `injection.share()`), chosen from a sub-seed drawn after the values
+    and recorded in `doc.data["injection"]`; the ground truth never changes."""
+    doc = dt.generate(rng, fakers)
+    inj = injection.choose(doc, dt.spec, random.Random(rng.getrandbits(64)), p=injection_share)
+    if inj:
+        doc.data["injection"] = inj
+    return doc
+
+
+def render_page(dt: DocType, doc: Doc, rng: random.Random) -> Image.Image:
+    """The clean page: the type's layout, then the injection as a band above or below it when the
+    layout had no place for it; a photographed type's page is marked for `augment`."""
+    img = dt.render(doc, rng)
+    inj = doc.data.get("injection")
+    if inj and not doc.data.get("injection_drawn"):
+        img = injection.draw_band(img, inj, rng)
+        doc.data["injection_drawn"] = True
+    if dt.photo:
+        img.info["capture"] = "photo"
+    return img
+
+
 def render_document(index: int, seed: int, types):
     """Deterministic for (seed, index): the Doc, the clean render, the augmented page and its effects."""
     dtype = doc_type_for(index, seed, types)
     rng = random.Random(f"doc:{seed}:{index}")
     dt = REGISTRY[dtype]
-    doc = dt.generate(rng, Fakers(rng))
-    clean = dt.render(doc, rng)
+    doc = generate_doc(dt, rng, Fakers(rng))
+    clean = render_page(dt, doc, rng)
     level = 0.0 if rng.random() < 0.2 else rng.uniform(0.4, 1.0)
     page, applied = augment(clean, rng, thermal=dt.thermal, level=level)
     return dt, doc, clean, page, applied, rng
@@ -128,7 +156,7 @@ def process(job: Job) -> dict:
         "image": f"work/img/{did}.jpg",
         "augment": applied,
         "fields": doc.fields,
-        "injection": injection_record(doc.data.get("injection")),
+        "injection": injection.record(doc.data.get("injection")),
     }
     if job.ocr:
         from llm_stage.prompt import xtuner_sample

@@ -263,7 +263,7 @@ def card(run_dir, docs, types, seed, weights, dest, note):
 def injection_corpus(n, seed, types, weights, out):
     """Write an eval set where every document prints a prompt injection (test/img + test/labels.jsonl,
     each label line with an "injection" key: text, target_field, injected value, true value)."""
-    from .injection import build_corpus
+    from .injection_corpus import build_corpus
     from .values import parse_weights
 
     names = sorted(set(_types(types)))

@@ -1,8 +1,9 @@
 """The Streamlit chat demo: chat parsing, label placement, an upload + chat turn through Streamlit's
 AppTest, and the running app in a real headless Chromium: with scripted OCR and LLM, its layout is
-measured at window widths of 1280 and 1920 px (answer table inside its column, field names on one
-line, labels not overlapping, highlights kept until cleared, zoom, page tabs for a PDF); with the real
-models, the sample invoice's answer and highlights show."""
+measured at window sizes of 1280x800 and 1920x1080 (answer table inside its column, field names on one
+line, labels not overlapping and readable, highlights kept until cleared, zoom, page tabs for a PDF,
+toolbar and chat heading below Streamlit's header while the chat scrolls, a tall receipt shown whole
+with its receipt preset); with the real models, the sample invoice's answer and highlights show."""
 
 from __future__ import annotations
 
@@ -87,6 +88,30 @@ def test_labels_never_overlap_and_stay_on_the_page():
     # ... and below it when text is printed above it
     (spot,) = place_labels([(100, 100, 300, 130)], [(80, 20)], 1000, 700, avoid=[(90, 60, 400, 95)])
     assert spot[0] == 100 and spot[1] > 130
+
+
+def test_a_document_starts_with_its_own_preset():
+    from presets import PRESETS, default_preset
+
+    assert default_preset("北京增值税普通发票\n发票号码: 31884512") == "增值税发票 VAT invoice"
+    assert default_preset("KEDAI RUNCIT MAJU SDN BHD\nTOTAL RM 13.00") == "Receipt"
+    assert default_preset("") in PRESETS
+
+
+def test_fit_page_labels_stay_readable_on_a_tall_page():
+    """A receipt at "fit page" is shown narrow: its labels are sized for that, not for the page width."""
+    import re
+
+    from viewer import FIT_BOX, MIN_LABEL_PX, ZOOMS, page_html
+
+    W, H = 600, 1800
+    hl = [{"name": "total", "value": "13.00", "box": [[60, 1600], [400, 1600], [400, 1635], [60, 1635]]}]
+    assert ZOOMS[0] == "fit page"  # the default shows the whole page
+    shown = min(FIT_BOX[0], FIT_BOX[1] * W / H)  # the page's width on screen at 1280x800, in px
+    for zoom, readable in (("fit page", True), ("fit width", False)):
+        out = page_html("data:,", W, H, [], hl, zoom=zoom)
+        cqw = float(re.search(r"font-size: ([\d.]+)cqw", out).group(1))
+        assert (cqw * shown / 100 >= MIN_LABEL_PX - 0.01) is readable, (zoom, cqw)
 
 
 def test_answer_table_marks_and_escapes():
@@ -237,6 +262,14 @@ PAGE2 = [
     ("备注: 运费另计", (60, 200, 400, 232)),
     ("合计金额 ¥3286.52", (560, 600, 900, 632)),
 ]
+# A tall receipt (600x1800): its date near the top, its total near the bottom.
+RECEIPT = [
+    ("KEDAI RUNCIT MAJU SDN BHD", (60, 60, 540, 95)),
+    ("DATE: 05/03/2024 10:42", (60, 200, 420, 230)),
+    ("NASI LEMAK 2 X 4.50", (60, 600, 540, 630)),
+    ("TEH TARIK 1 X 4.00", (60, 900, 540, 930)),
+    ("TOTAL RM 13.00", (60, 1600, 400, 1635)),
+]
 ANSWERS = {
     "发票号码": "31884512",
     "开票日期": "2025年09月05日",
@@ -246,6 +279,9 @@ ANSWERS = {
     "total": "9.00",
     "answer": "9.00",
     "备注": "运费另计",
+    "date": "05/03/2024",
+    "company": "KEDAI RUNCIT MAJU SDN BHD",
+    "address": None,
 }
 PROBS = {"价税合计": 0.3}  # below the review threshold (0.5 without a calibration): ⚠
 
@@ -265,11 +301,16 @@ class PagesEngine(OcrEngine):
     name = "scripted-pages"
 
     def recognize_page(self, image):
-        lines = PAGES[1] if image.height > 730 else PAGES[0]
+        lines = PAGES[2] if image.height > 2 * image.width else PAGES[1] if image.height > 730 else PAGES[0]
         return [TextLine(text=t, box=[(a, b), (c, b), (c, d), (a, d)], score=0.99) for t, (a, b, c, d) in lines]
 
 
-backend = ScriptedBackend(lambda keys, messages: {{k: ANSWERS.get(k) for k in keys}}, probs={probs!r})
+def answer(keys, messages):
+    receipt = "RM 13.00" in json.dumps(messages, ensure_ascii=False)
+    return {{k: ("13.00" if receipt and k == "total" else ANSWERS.get(k)) for k in keys}}
+
+
+backend = ScriptedBackend(answer, probs={probs!r})
 register_backend("scripted", lambda **opts: backend)
 register_engine("scripted-pages", lambda **opts: PagesEngine())
 runpy.run_path({app!r}, run_name="__main__")
@@ -289,17 +330,19 @@ def render_page(lines, size):
 
 @pytest.fixture(scope="module")
 def fake_demo(tmp_path_factory):
-    """(base URL, PNG path, 2-page PDF path) of a demo server with the scripted OCR and LLM."""
+    """(base URL, PNG path, 2-page PDF path, tall receipt path) of a demo server with the scripted OCR
+    and LLM."""
     tmp = tmp_path_factory.mktemp("fake-demo")
     page1, page2 = render_page(PAGE1, (1000, 700)), render_page(PAGE2, (1000, 760))
-    png, pdf = tmp / "invoice.png", tmp / "two-pages.pdf"
+    png, pdf, receipt = tmp / "invoice.png", tmp / "two-pages.pdf", tmp / "receipt.png"
     page1.save(png)
+    render_page(RECEIPT, (600, 1800)).save(receipt)
     page1.save(pdf, save_all=True, append_images=[page2], resolution=200)  # rendered back at 200 dpi
     app = tmp / "fake_app.py"
     app.write_text(
         FAKE_APP.format(
             tests=str(REPO / "tests"),
-            pages=json.dumps([PAGE1, PAGE2], ensure_ascii=False),
+            pages=json.dumps([PAGE1, PAGE2, RECEIPT], ensure_ascii=False),
             answers=json.dumps(ANSWERS, ensure_ascii=False),
             probs=PROBS,
             app=str(APP),
@@ -307,7 +350,7 @@ def fake_demo(tmp_path_factory):
     )
     env = dict(os.environ, CHATOCR_BACKEND="scripted", CHATOCR_OCR_ENGINE="scripted-pages")
     with streamlit_server(app, env) as base:
-        yield base, png, pdf
+        yield base, png, pdf, receipt
 
 
 # Everything the layout tests measure, in CSS pixels of the window.
@@ -329,7 +372,14 @@ MEASURE_JS = """(() => {
     cut: l.scrollWidth > l.clientWidth + 1}));
   const viewer = document.querySelector('.cocr-viewer');
   const img = document.querySelector('.cocr-page img.cocr-img');
+  const q = s => { const e = document.querySelector(s); return e && r(e); };
+  const shown = document.querySelector('[class*="st-key-preset-"] input[role="combobox"]');
   return JSON.stringify({
+    header: q('[data-testid="stHeader"]'), toolbar: q('.st-key-zoom'), bottom: q('[data-testid="stBottom"]'),
+    chat_head: r([...document.querySelectorAll('h3')].find(h => h.innerText.trim() === 'Chat')),
+    deploy: [...document.querySelectorAll('button')].some(b => /Deploy/.test(b.innerText)),
+    preset: shown && {text: shown.value, cut: shown.scrollWidth > shown.clientWidth + 1},
+    label_px: [...document.querySelectorAll('.cocr-label')].map(l => parseFloat(getComputedStyle(l).fontSize)),
     vw: window.innerWidth, vh: window.innerHeight, doc_w: document.documentElement.scrollWidth,
     tables, labels,
     highlights: [...document.querySelectorAll('.cocr-page .cocr-hl')].map(h => ({
@@ -352,10 +402,23 @@ def overlaps(a, b, tol=0.5) -> bool:
     return a[0] + tol < b[2] and b[0] + tol < a[2] and a[1] + tol < b[3] and b[1] + tol < a[3]
 
 
+SCROLL_TO_END_JS = """(() => { const m = document.querySelector('[data-testid="stMain"]');
+  m.scrollTo(0, m.scrollHeight); return m.scrollTop; })()"""
+
+
 def check_layout(m: dict) -> None:
     """What must hold at any window width: nothing wider than the window, every answer table inside
-    its column with no horizontal scrolling, field names on one line, labels not overlapping."""
+    its column with no horizontal scrolling, field names on one line, labels not overlapping and
+    readable; the zoom toolbar and the chat heading below Streamlit's header, the page viewer above
+    the chat input, the preset's name shown whole, no "Deploy" button."""
     assert m["doc_w"] <= m["vw"], f"the page scrolls sideways: {m['doc_w']} > {m['vw']}"
+    header_bottom = m["header"][3]
+    assert m["toolbar"][1] >= header_bottom - 0.5, f"zoom toolbar under the header: {m['toolbar']}"
+    assert m["chat_head"][1] >= header_bottom - 0.5, f"chat heading under the header: {m['chat_head']}"
+    assert m["viewer"]["rect"][3] <= m["bottom"][1] + 0.5, f"viewer runs into the chat input: {m['viewer']}"
+    assert not m["deploy"], "Streamlit's Deploy button shows"
+    assert m["preset"] and not m["preset"]["cut"], f"preset name cut: {m['preset']}"
+    assert all(px >= 10 for px in m["label_px"]), f"labels too small to read: {m['label_px']}"
     for t in m["tables"]:
         assert t["scroll_w"] <= t["client_w"], f"answer table clipped: {t['scroll_w']} > {t['client_w']}"
         assert t["rect"][0] >= t["col"][0] - 0.5 and t["rect"][2] <= t["col"][2] + 0.5 <= m["vw"] + 0.5, t
@@ -382,7 +445,7 @@ def test_demo_layout_in_chromium(fake_demo, size, tmp_path):
     chromium_or_fail()
     from screenshot import Browser, save_png
 
-    base, png, pdf = fake_demo
+    base, png, pdf, receipt = fake_demo
     with Browser(size) as b:
         b.goto(base + "/")
         b.wait("!!document.querySelector('input[type=file]')", 120, "the uploader")
@@ -412,8 +475,10 @@ def test_demo_layout_in_chromium(fake_demo, size, tmp_path):
 
         b.chat("extract total")
         b.wait("document.querySelectorAll('table.cocr-answer').length === 2", 120, "the second answer")
+        b.js(SCROLL_TO_END_JS)  # the chat scrolls; the toolbar, the chat heading stay in view
         m = measure(b)
         check_layout(m)
+        assert m["preset"]["text"] == "增值税发票 VAT invoice"  # a Chinese invoice starts with its fields
         # the first question's highlights are still drawn, the second's added
         assert {lab["field"] for lab in m["labels"]} == first | {"total"}
         assert len(m["highlights"]) == 6
@@ -442,7 +507,7 @@ def test_demo_layout_in_chromium(fake_demo, size, tmp_path):
         # a 2-page PDF: page tabs, one page shown at a time, the answer's page opens
         b.click(
             ".st-key-zoom button",
-            "fit width",
+            "fit page",
         )
         # let the zoom's rerun finish first: a file given to the uploader mid-rerun can be dropped
         b.wait("!!document.querySelector('input[type=file]')", 60, "the app to settle")
@@ -473,3 +538,29 @@ def test_demo_layout_in_chromium(fake_demo, size, tmp_path):
             "page 1",
         )
         assert measure(b)["labels"] == []  # the 备注 highlight is on page 2
+
+        # a tall receipt: the receipt's fields are the preset, and the default zoom shows the whole
+        # page, so its date (at the top) and its total (at the bottom) are both in view
+        b.upload(receipt)
+        b.wait(
+            "(() => { const i = document.querySelector('.cocr-page img.cocr-img');"
+            " return i && i.complete && i.naturalHeight > 2 * i.naturalWidth; })()",
+            120,
+            "the receipt",
+        )
+        b.wait(
+            "(() => { const s = document.querySelector('[class*=\"st-key-preset-\"] input');"
+            " return s && s.value === 'Receipt'; })()",
+            60,
+            "the receipt preset",
+        )
+        b.click("button", "Ask")
+        b.wait("document.querySelectorAll('.cocr-label').length === 3", 120, "the receipt's highlights")
+        b.js(SCROLL_TO_END_JS)
+        m = measure(b)
+        check_layout(m)
+        view = m["viewer"]["rect"]
+        assert {h["field"] for h in m["highlights"]} == {"company", "date", "total"}
+        for h in m["highlights"]:
+            assert view[1] <= h["rect"][1] and h["rect"][3] <= view[3], ("off-screen", h, view)
+        save_png(b.png(), tmp_path / f"receipt-{size[0]}.png")

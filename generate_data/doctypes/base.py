@@ -24,6 +24,9 @@ class Doc:
 
 @dataclass
 class DocType:
+    """A registered type: `generate` draws a Doc's values, `render` prints them (layouts that have a
+    place for a prompt injection print `doc.data["injection"]` and set `doc.data["injection_drawn"]`)."""
+
     spec: TypeSpec
     generate: Callable[[random.Random, Fakers], Doc]
     render: Callable[[Doc, random.Random], Image.Image]
@@ -39,36 +42,11 @@ REGISTRY: dict[str, DocType] = {}
 
 
 def register(spec: TypeSpec, generate, render, thermal: bool = False, photo: bool = False) -> None:
-    """Register a type. Its generate/render are wrapped so that a share of documents carries a
-    printed prompt injection (see `generate_data.injection`): chosen after the values, recorded in
-    `doc.data["injection"]`, printed by the layout itself when it sets `doc.data["injection_drawn"]`,
-    else as a band above or below the page. A photographed type's page is marked for `augment`."""
-    missing = {f.key for f in spec.fields}
-    if len(missing) != len(spec.fields):
+    """Register a type: its values (`generate`) and its page (`render`). The steps every type shares
+    (a printed prompt injection, the photo mark) are applied by `generate_data.build`."""
+    if len({f.key for f in spec.fields}) != len(spec.fields):
         raise ValueError(f"duplicate field keys in {spec.name}")
-
-    def gen(rng: random.Random, fk: Fakers) -> Doc:
-        from .. import injection
-
-        doc = generate(rng, fk)
-        inj = injection.choose(doc, spec, random.Random(rng.getrandbits(64)))
-        if inj:
-            doc.data["injection"] = inj
-        return doc
-
-    def rend(doc: Doc, rng: random.Random) -> Image.Image:
-        from .. import injection
-
-        img = render(doc, rng)
-        inj = doc.data.get("injection")
-        if inj and not doc.data.get("injection_drawn"):
-            img = injection.draw_band(img, inj, rng)
-            doc.data["injection_drawn"] = True
-        if photo:
-            img.info["capture"] = "photo"
-        return img
-
-    REGISTRY[spec.name] = DocType(spec, gen, rend, thermal, photo)
+    REGISTRY[spec.name] = DocType(spec, generate, render, thermal, photo)
 
 
 @lru_cache(maxsize=1)

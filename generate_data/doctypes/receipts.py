@@ -12,6 +12,22 @@ from .. import values as V
 from ..fields import spec
 from ..render import Canvas, barcode, qr_block, texture, thermal_print
 from .base import Doc, Fakers, register
+from .data import my_receipt as L
+from .data.receipt_words import (
+    BRAND_KINDS,
+    BUILDINGS,
+    CN_GOODS,
+    CN_ROMAN,
+    CN_ROMAN2,
+    LOGO_SYLLABLES,
+    MY_GOODS,
+    MY_SUFFIX,
+    MY_TRADES,
+    SG_SUFFIX,
+    STORES,
+    US_GOODS,
+    US_STATES,
+)
 
 
 class Tape:
@@ -93,44 +109,6 @@ class Tape:
 
 
 # ---------------------------------------------------------------- 购物小票
-CN_GOODS = [
-    ("可口可乐330ml", 2.5, 3.5),
-    ("农夫山泉550ml", 1.5, 2.5),
-    ("康师傅红烧牛肉面", 3.5, 5.0),
-    ("伊利纯牛奶250ml", 2.8, 3.8),
-    ("蒙牛酸奶", 4.5, 8.9),
-    ("金龙鱼大米5kg", 39.9, 69.9),
-    ("鲁花花生油5L", 89.0, 159.0),
-    ("海天酱油500ml", 8.9, 15.8),
-    ("洽洽瓜子", 6.5, 12.9),
-    ("奥利奥饼干", 7.9, 14.5),
-    ("维达抽纸", 12.9, 29.9),
-    ("蓝月亮洗衣液", 29.9, 59.9),
-    ("高露洁牙膏", 9.9, 19.9),
-    ("苹果（散装）", 6.0, 18.0),
-    ("香蕉", 3.0, 8.0),
-    ("鸡蛋30枚", 18.0, 32.0),
-    ("五花肉", 15.0, 35.0),
-    ("青岛啤酒500ml", 4.5, 7.5),
-    ("旺旺雪饼", 9.9, 16.8),
-    ("德芙巧克力", 9.9, 25.9),
-    ("三只松鼠坚果", 29.9, 69.0),
-    ("立白洗洁精", 9.9, 16.9),
-    ("统一冰红茶", 2.5, 3.5),
-    ("面包", 5.5, 12.8),
-]
-STORES = [
-    "华润万家",
-    "永辉超市",
-    "物美超市",
-    "联华超市",
-    "大润发",
-    "家乐福",
-    "盒马鲜生",
-    "沃尔玛",
-    "世纪联华",
-    "步步高超市",
-]
 
 CN_RECEIPT = spec(
     "cn_supermarket_receipt",
@@ -224,122 +202,6 @@ def render_cn(doc: Doc, rng: random.Random) -> Image.Image:
 
 
 # ---------------------------------------------------------------- Malaysian / Singaporean receipt
-MY_GOODS = [
-    ("MILO 3IN1 18X33G", 9.9, 16.5),
-    ("NESCAFE ORIGINAL 3IN1", 12.0, 18.9),
-    ("WHITE BREAD 400G", 2.8, 4.5),
-    ("UHT MILK 1L", 5.9, 7.5),
-    ("MAGGI KARI 5X79G", 5.5, 7.9),
-    ("JASMINE RICE 5KG", 18.0, 29.0),
-    ("100PLUS 1.5L", 3.5, 5.2),
-    ("ORANGE DRINK 325ML", 1.6, 2.4),
-    ("TISSUE 4S", 8.9, 14.9),
-    ("PEN BLUE 0.5", 1.2, 3.5),
-    ("A4 PAPER 70GSM", 9.9, 15.9),
-    ("ROTI CANAI", 1.2, 2.0),
-    ("TEH TARIK", 1.8, 3.2),
-    ("NASI LEMAK", 3.5, 8.0),
-    ("MEE GORENG", 5.0, 9.0),
-    ("CHICKEN RICE", 6.0, 10.0),
-    ("KOPI O", 1.4, 2.8),
-    ("GLUE STICK 21G", 2.5, 4.9),
-    ("BATTERY AA 4S", 6.9, 12.9),
-    ("BLEACH 1L", 6.5, 9.9),
-    ("DISHWASH 900ML", 4.9, 7.9),
-    ("NASI GORENG KAMPUNG", 6.0, 12.0),
-    ("ICE LEMON TEA", 2.0, 4.5),
-    ("CURRY PUFF", 1.0, 2.5),
-    ("CHAR KUEY TEOW", 6.0, 11.0),
-    ("WAN TAN MEE", 5.5, 9.0),
-    ("PLASTIC CONTAINER 3PCS", 3.9, 9.9),
-    ("HANGER 10PCS", 3.5, 7.9),
-    ("EXTENSION CORD 3M", 9.9, 25.9),
-    ("BISCUIT CRACKER 300G", 3.9, 7.5),
-    ("SOY SAUCE 640ML", 3.5, 6.9),
-    ("COOKING OIL 5KG", 24.0, 32.0),
-    ("EGG GRADE A 30S", 11.0, 15.5),
-    ("FRIED CHICKEN 2PC", 8.5, 13.9),
-    ("PARKING FEE", 2.0, 12.0),
-    ("DURIAN CAKE", 12.0, 28.0),
-    ("MINERAL WATER 1.5L", 1.5, 3.0),
-    ("SCREWDRIVER SET", 8.9, 19.9),
-    ("NOTEBOOK A5", 2.5, 6.5),
-    ("CORRECTION TAPE", 3.0, 6.9),
-]
-MY_TRADES = [
-    "RESTAURANT",
-    "RESTORAN",
-    "HARDWARE",
-    "TRADING",
-    "STATIONERY",
-    "BAKERY",
-    "MINI MARKET",
-    "SUPERMARKET",
-    "PHARMACY",
-    "FOOD INDUSTRIES",
-    "BOOKSTORE",
-    "CAFE",
-    "MARKETING",
-    "RETAIL",
-    "HOLDINGS",
-    "SEAFOOD RESTAURANT",
-    "TRADING & SUPPLY",
-    "AUTO PARTS",
-    "ELECTRICAL",
-    "FRESH MART",
-    "CONFECTIONERY",
-    "KOPITIAM",
-    "F&B",
-    "HYPERMARKET",
-    "GIFT SHOP",
-    "PARKING",
-]
-CN_ROMAN = [
-    "TAN",
-    "LIM",
-    "WONG",
-    "CHONG",
-    "LEE",
-    "NG",
-    "ONG",
-    "GOH",
-    "YAP",
-    "TEH",
-    "KHOO",
-    "LAU",
-    "CHAN",
-    "LOH",
-    "SIM",
-]
-CN_ROMAN2 = [
-    "HENG",
-    "HUAT",
-    "SENG",
-    "KEE",
-    "HING",
-    "LEONG",
-    "FATT",
-    "SOON",
-    "CHUAN",
-    "HOCK",
-    "WAH",
-    "LOONG",
-    "MENG",
-]
-MY_SUFFIX = [
-    ("SDN BHD", 30),
-    ("SDN. BHD.", 10),
-    ("S/B", 8),
-    ("SB", 2),
-    ("(M) SDN BHD", 6),
-    ("(M) BHD", 3),
-    ("BHD", 2),
-    ("ENTERPRISE", 8),
-    ("TRADING", 4),
-    ("", 8),
-    ("Sdn Bhd", 4),
-]
-SG_SUFFIX = [("PTE LTD", 6), ("PTE. LTD.", 3), ("PTE LTD.", 1)]
 
 MY_RECEIPT = spec(
     "my_receipt",
@@ -446,33 +308,6 @@ def _my_reg(rng: random.Random, sg: bool, year: int) -> tuple[str, str]:
 # heading, a greeting. (kind, weight); 1-2 of them on PRE_HEADER_P of the receipts.
 PRE_HEADER_P = 0.4
 PRE_HEADER_KINDS = [("code", 25), ("logo", 20), ("brand", 20), ("heading", 20), ("welcome", 15)]
-BRAND_KINDS = [
-    "PIZZA",
-    "BURGER",
-    "MART",
-    "SPEED MART",
-    "BAKERY",
-    "KOPITIAM",
-    "CAFE",
-    "PHARMACY",
-    "BOOKSTORE",
-    "HOME",
-    "FURNITURE",
-    "FRIED CHICKEN",
-    "NOODLE HOUSE",
-    "SUSHI",
-    "TEA HOUSE",
-    "DIY",
-    "HARDWARE",
-    "FRESH MARKET",
-    "MINI MARKET",
-    "STATIONERY",
-    "ELECTRONICS",
-    "STEAMBOAT",
-]
-LOGO_SYLLABLES = ["sm", "an", "tt", "ich", "jo", "ga", "ya", "per", "son", "ko", "mi", "ra", "lu", "xe"]
-LOGO_SYLLABLES += ["tro", "ni", "zz", "el", "ba", "rn", "ii", "ol", "vv", "qu", "ce", "rh", "il", "ua"]
-BUILDINGS = ["BANGUNAN", "WISMA", "MENARA", "PLAZA", "KOMPLEKS", "PUSAT PERNIAGAAN"]
 MY_STATES = {state for _, state, _ in V.MY_CITIES}
 
 
@@ -733,71 +568,102 @@ def _my_real_world(rng, fk, f: dict, data: dict, parts: list[str], width: int, m
         f["change"] = f"{change:05.2f}"
 
 
+# How often a Malaysian receipt prints each variant (the share of receipts, drawn in this order).
+P_RECEIPT_FONT = 0.7  # a receipt (monospace) font, else a sans or serif one
+P_SGD = 0.3  # a Singapore receipt writes "S$" before its amounts
+P_INJECTION_TOP = 0.25  # a printed injection goes above the header, else below the totals
+P_CODE_BOLD = 0.5  # a store code above the company is bold
+P_LOGO_BADGE = 0.25  # a logo is a solid badge with the name knocked out ...
+P_LOGO_FRAME = 0.55  # ... else, below this, a framed one; else plain
+P_PRE_HEADER_BOLD = 0.5  # a heading or greeting above the company is bold
+P_NAME_WITH_REG = 0.4  # company and "(registration)" on one line (when the registration is bracketed)
+P_FORMER_NAME = 0.1  # a "(formerly known as ...)" / "Licensee of ..." line under the company
+P_TAX_ID_FIRST = 0.25  # the tax id above the address, else below it
+P_FAX_SAME_LINE = 0.6  # the fax number beside the phone number
+P_HEADING_BOLD = 0.6
+P_DATE_COLUMNS = 0.5  # date style 2: time, a terminal number and the date in three columns
+P_ITEM_TWO_LINES = 0.5  # item style 0: a short description on its own line too
+P_RULE_UNDER_ITEM_HEAD = 0.6
+P_TOTAL_BIG = 0.7  # the total printed larger and bold
+P_EXACT_TOTAL = 0.4  # the unrounded total printed above the rounding line
+P_INCLUDED_ROUNDING = 0.5  # tax-included style: the unrounded total and the rounding above the total
+P_TAX_NOTE = 0.3  # "GST @6% included in total" under the payment lines
+P_SUMMARY_RULE = 0.5  # a rule above the GST summary table
+P_OWNER_LEAD_ALONE = 0.5  # "Owned by" on its own line above the owner's name
+P_BARCODE = 0.3
+P_THERMAL = 0.6  # a receipt-font receipt printed on fading thermal paper
+
+
 def _tax_id_line(doc: Doc, rng: random.Random) -> str | None:
     f, era = doc.fields, doc.data["era"]
     if "tax_id" not in f:
         return None
     lab = "SST" if era == "sst" else "GST"
-    tpl = rng.choice(
-        [
-            f"{lab} ID: {{}}",
-            f"{lab} REG NO: {{}}",
-            f"({lab} ID No: {{}})",
-            f"{lab} ID. NO : {{}}",
-            f"{lab} ID No :{{}}",
-            f"{lab} Reg No. {{}}",
-        ]
-    )
-    return tpl.format(f["tax_id"])
+    return rng.choice(L.TAX_ID_LINES).format(lab=lab, value=f["tax_id"])
 
 
 def _money(v: str, style: str) -> str:
-    return {"plain": v, "rm": f"RM{v}", "rm_sp": f"RM {v}", "sgd": f"S${v}"}[style]
+    return L.MONEY_FORMATS[style].format(v=v)
 
 
 def render_my(doc: Doc, rng: random.Random) -> Image.Image:
-    f, data = doc.fields, doc.data
-    mono = rng.random() < 0.7
-    fam, bold = (
-        ("en_receipt", "en_receipt_bold")
-        if mono
-        else rng.choice([("en_sans", "en_sans_bold"), ("en_serif", "en_serif_bold")])
-    )
+    """A Malaysian / Singaporean receipt, top to bottom; each section draws from `rng` in turn."""
+    data = doc.data
+    mono = rng.random() < P_RECEIPT_FONT
+    fam, bold = ("en_receipt", "en_receipt_bold") if mono else rng.choice(L.SERIF_OR_SANS)
     t = Tape(rng, rng.randint(520, 720), fam, rng.uniform(18, 24), bold_family=bold)
-    head = t.center if data["layout"] == "center" else t.left
-    rule_char = rng.choice(["-", "-", "=", ".", "*", None])
+    rule = rng.choice(L.RULE_CHARS)
     money_style = (
         "sgd"
-        if data["sg"] and rng.random() < 0.3
-        else rng.choices(["plain", "rm", "rm_sp"], weights=[70, 15, 15])[0]
+        if data["sg"] and rng.random() < P_SGD
+        else rng.choices(L.MONEY_STYLES, weights=L.MONEY_STYLE_WEIGHTS)[0]
     )
     inj = data.get("injection")
-    inj_top = bool(inj) and rng.random() < 0.25
-
-    def inj_lines():
-        for line in inj["print_lines"]:
-            t.center(line, 0.85) if data["layout"] == "center" else t.left(line, 0.85)
-        data["injection_drawn"] = True
-
+    inj_top = bool(inj) and rng.random() < P_INJECTION_TOP
     if inj_top:
-        inj_lines()
+        _my_injection(t, data)
         t.space()
-    # -- above the company: a store code, a logo, a brand, a heading, a greeting
+    _my_pre_header(t, data, rng)
+    _my_header(t, doc, rng)
+    _my_number_and_date(t, doc, rng, rule)
+    code = _my_items(t, doc, rng, rule)
+    _my_totals(t, doc, rng, lambda v: _money(v, money_style), code, rule)
+    if inj and not inj_top:
+        t.space()
+        _my_injection(t, data)
+    _my_footer(t, doc, rng)
+    img = t.finish()
+    return thermal_print(img, rng, rng.uniform(0.3, 1.0)) if mono and rng.random() < P_THERMAL else img
+
+
+def _my_head(t: Tape, data: dict):
+    """How the header prints a line: centred or left, as the layout says."""
+    return t.center if data["layout"] == "center" else t.left
+
+
+def _my_injection(t: Tape, data: dict) -> None:
+    for line in data["injection"]["print_lines"]:
+        _my_head(t, data)(line, 0.85)
+    data["injection_drawn"] = True
+
+
+def _my_pre_header(t: Tape, data: dict, rng: random.Random) -> None:
+    """Above the company: a store code, a logo, a brand, a heading, a greeting."""
     for kind, line in data.get("pre_header", []):
         if kind == "code":
             rng.choice([t.right, t.right, t.center, t.left])(
-                line, rng.uniform(1.0, 1.5), bold=rng.random() < 0.5
+                line, rng.uniform(1.0, 1.5), bold=rng.random() < P_CODE_BOLD
             )
         elif kind == "logo":
             top, scale, look = t.y, rng.uniform(1.3, 1.9), rng.random()
             t.space(0.3)
-            if look < 0.25:  # a solid badge with the name knocked out of it
+            if look < P_LOGO_BADGE:
                 t.c.rect((t.margin, top, t.c.w - t.margin, top + t.size * scale * 1.7), fill=t.c.ink)
                 t.c.text((t.c.w / 2, t.y), line, t.size * scale, t.bold, fill=(250, 250, 250), anchor="ma")
                 t.y += t.size * scale * t.gap
             else:
                 t.center(line, scale, bold=True)
-            if 0.25 <= look < 0.55:  # a frame around the logo
+            if P_LOGO_BADGE <= look < P_LOGO_FRAME:
                 x0, x1 = (
                     t.margin + t.c.w * rng.uniform(0.05, 0.2),
                     t.c.w - t.margin - t.c.w * rng.uniform(0.05, 0.2),
@@ -807,10 +673,15 @@ def render_my(doc: Doc, rng: random.Random) -> Image.Image:
         elif kind == "brand":
             (t.center if data["layout"] == "center" else t.left_bold)(line, rng.uniform(1.1, 1.5), bold=True)
         else:
-            t.center(line, rng.uniform(0.95, 1.15), bold=rng.random() < 0.5)
-    # -- header: company, registration, address, tax id, phone
+            t.center(line, rng.uniform(0.95, 1.15), bold=rng.random() < P_PRE_HEADER_BOLD)
+
+
+def _my_header(t: Tape, doc: Doc, rng: random.Random) -> None:
+    """Company, registration, address, tax id, phone and fax, then the document heading."""
+    f, data = doc.fields, doc.data
+    head = _my_head(t, data)
     footer_owner = data.get("owner") == "footer"  # the legal name is printed only at the bottom
-    together = rng.random() < 0.4 and data["reg_line"].startswith("(")
+    together = rng.random() < P_NAME_WITH_REG and data["reg_line"].startswith("(")
     if footer_owner:
         pass
     elif together:
@@ -819,19 +690,12 @@ def render_my(doc: Doc, rng: random.Random) -> Image.Image:
         (t.center if data["layout"] == "center" else t.left_bold)(
             f["company"], rng.uniform(1.0, 1.25), bold=True
         )
-        if rng.random() < 0.1:
-            head(
-                rng.choice(
-                    [
-                        "(formerly known as " + V.my_words(rng).title() + " Sdn Bhd)",
-                        "Licensee of " + V.my_words(rng).title(),
-                    ]
-                ),
-                0.85,
-            )
+        if rng.random() < P_FORMER_NAME:
+            lines = [tpl.format(name=V.my_words(rng).title()) for tpl in L.FORMER_NAMES]  # both drawn
+            head(rng.choice(lines), 0.85)
         head(data["reg_line"], 0.9)
     tax_line = _tax_id_line(doc, rng)
-    tax_first = rng.random() < 0.25
+    tax_first = rng.random() < P_TAX_ID_FIRST
     if tax_line and tax_first:
         head(tax_line, 0.9)
     if data["branch"] and data.get("branch_above"):  # an outlet name, not part of the postal address
@@ -843,67 +707,41 @@ def render_my(doc: Doc, rng: random.Random) -> Image.Image:
     if data["branch"] and not data.get("branch_above"):
         head(data["branch"], 0.9)
     if "phone" in f:
-        tel = rng.choice(["TEL: {}", "Tel No. {}", "TEL : {}", "Tel: {}", "PHONE: {}", "T: {}"]).format(
-            f["phone"]
-        )
-        if data["fax"] and rng.random() < 0.6:
+        tel = rng.choice(L.PHONE_LINES).format(f["phone"])
+        if data["fax"] and rng.random() < P_FAX_SAME_LINE:
             head(f"{tel}  FAX : {data['fax']}", 0.9)
         else:
             head(tel, 0.9)
             if data["fax"]:
                 head(f"FAX: {data['fax']}", 0.9)
     t.space(rng.uniform(0.2, 1.0))
-    heading = rng.choice(
-        [
-            "TAX INVOICE",
-            "-TAX INVOICE-",
-            "SIMPLIFIED TAX INVOICE",
-            "RECEIPT",
-            "CASH BILL",
-            "OFFICIAL RECEIPT",
-            "CASH SALES",
-            "INVOICE",
-            "CASH RECEIPT",
-            "",
-        ]
-        if data["era"] != "none"
-        else ["RECEIPT", "CASH BILL", "OFFICIAL RECEIPT", "CASH SALES", "INVOICE", ""]
-    )
+    heading = rng.choice(L.HEADINGS_TAXED if data["era"] != "none" else L.HEADINGS_UNTAXED)
     if heading and not any(k == "heading" for k, _ in data.get("pre_header", [])):
-        t.center(heading, rng.uniform(1.0, 1.2), bold=rng.random() < 0.6)
-    # -- document number, date, time, cashier
-    no_lab = rng.choice(
-        [
-            "Invoice No",
-            "Receipt No",
-            "Bill No",
-            "Doc No",
-            "INVOICE NO",
-            "Receipt NO",
-            "Document No",
-            "INV#",
-            "No",
-        ]
-    )
-    no_line = f"{no_lab}{'' if no_lab.endswith('#') else rng.choice([': ', ' : ', ':'])}{f['receipt_no']}"
+        t.center(heading, rng.uniform(1.0, 1.2), bold=rng.random() < P_HEADING_BOLD)
+
+
+def _my_number_and_date(t: Tape, doc: Doc, rng: random.Random, rule: str | None) -> None:
+    """Document number, date, time and cashier in one of six arrangements, then a rule."""
+    f = doc.fields
+    no_lab = rng.choice(L.NUMBER_LABELS)
+    no_line = f"{no_lab}{'' if no_lab.endswith('#') else rng.choice(L.SEPARATORS)}{f['receipt_no']}"
     date_style = rng.randint(0, 5)
-    dl = rng.choice(["Date", "DATE", "Date ", "Tarikh"])
+    dl = rng.choice(L.DATE_LABELS)
     cashier = (
-        f"{rng.choice(['Cashier', 'CASHIER', 'Operator', 'Salesperson', 'Served by'])}{rng.choice([': ', ' : ', ':'])}{f['cashier']}"
-        if "cashier" in f
-        else None
+        f"{rng.choice(L.CASHIER_LABELS)}{rng.choice(L.SEPARATORS)}{f['cashier']}" if "cashier" in f else None
     )
     if date_style == 0:
         t.left(no_line)
         t.pair(f"{dl}: {f['date']}", f"Time: {f['time']}")
     elif date_style == 1:
         t.left(no_line)
-        t.left(f"{dl}{rng.choice([': ', ' : '])}{f['date']} {f['time']}")
+        t.left(f"{dl}{rng.choice(L.DATE_SEPARATORS)}{f['date']} {f['time']}")
     elif date_style == 2:
         t.center(no_line)
-        t.cols(
-            [f["time"], V.digits(rng, 6, True), f["date"]], [0, 0.5, 1.0], "lrr"
-        ) if rng.random() < 0.5 else t.pair(f["date"], f["time"])
+        if rng.random() < P_DATE_COLUMNS:
+            t.cols([f["time"], V.digits(rng, 6, True), f["date"]], [0, 0.5, 1.0], "lrr")
+        else:
+            t.pair(f["date"], f["time"])
     elif date_style == 3:
         t.left(no_line)
         t.left(f"{dl}: {f['date']}")
@@ -919,24 +757,21 @@ def render_my(doc: Doc, rng: random.Random) -> Image.Image:
             cashier = None
     if cashier:
         t.left(cashier)
-    t.rule(rule_char)
-    # -- items
+    t.rule(rule)
+
+
+def _my_items(t: Tape, doc: Doc, rng: random.Random, rule: str | None) -> str:
+    """The item table in one of four styles; returns the tax code printed after each amount."""
+    f, data = doc.fields, doc.data
     istyle = rng.randint(0, 3)
-    code = rng.choice(["SR", "S", "*S", "", "", "Z"]) if data["era"] != "none" else ""
-    if istyle == 0:
-        t.cols(["Item", "Qty", "Price", "Amount"], [0, 0.55, 0.76, 1.0], "lrrr")
-    elif istyle == 1:
-        t.cols(["QTY ITEM", "TOTAL"], [0, 1.0], "lr")
-    elif istyle == 2:
-        t.cols(["CODE/DESC", "PRICE", "DISC", "AMOUNT"], [0, 0.55, 0.72, 1.0], "lrrr")
-    else:
-        t.cols(["Description", "Amt(RM)"], [0, 1.0], "lr")
-    if rng.random() < 0.6:
-        t.rule(rule_char)
+    code = rng.choice(L.ITEM_TAX_CODES) if data["era"] != "none" else ""
+    t.cols(*L.ITEM_HEADERS[istyle])
+    if rng.random() < P_RULE_UNDER_ITEM_HEAD:
+        t.rule(rule)
     for it in f["items"]:
         amt = it["amount"] + (f" {code}" if code else "")
         if istyle == 0:
-            if len(it["description"]) > 16 or rng.random() < 0.5:
+            if len(it["description"]) > 16 or rng.random() < P_ITEM_TWO_LINES:
                 t.left(it["description"])
                 t.cols([it["qty"], it["unit_price"], amt], [0.55, 0.76, 1.0], "rrr")
             else:
@@ -949,206 +784,108 @@ def render_my(doc: Doc, rng: random.Random) -> Image.Image:
         else:
             t.left(it["description"])
             t.cols([f"{it['qty']} X {it['unit_price']}", amt], [0.3, 1.0], "lr")
-    t.rule(rule_char)
-    # -- totals: the true total beside distractors (subtotal, tax, rounding, cash, change, quantities)
+    t.rule(rule)
+    return code
+
+
+def _my_totals(t: Tape, doc: Doc, rng: random.Random, m, code: str, rule: str | None) -> None:
+    """The true total beside its distractors (quantities, subtotal, tax, rounding, cash, change),
+    then the GST summary table when the receipt has one. `m` formats an amount."""
+    f, data = doc.fields, doc.data
     n_qty = sum(int(i["qty"]) for i in f["items"])
     qstyle = rng.randint(0, 3)
     if qstyle == 0:
         t.pair(f"Item(s) : {len(f['items'])}", f"Qty(s) : {n_qty}")
     elif qstyle == 1:
-        t.pair(rng.choice(["TOTAL QTY", "Total Qty", "TOTAL QUANTITY"]) + ":", str(n_qty))
+        t.pair(rng.choice(L.TOTAL_QTY_LABELS) + ":", str(n_qty))
     elif qstyle == 2:
         t.left(f"VOLUME : {n_qty} Items")
-    m = lambda v: _money(v, money_style)  # noqa: E731
     rate = data["rate"]
     tl = "SST" if data["era"] == "sst" else "GST"
-    total_lab = rng.choice(
-        [
-            "TOTAL",
-            "ROUNDED TOTAL",
-            "Rounded Total (RM)",
-            "NETT TOTAL",
-            "TOTAL (RM)",
-            "AMOUNT DUE",
-            "GRAND TOTAL",
-            f"TOTAL INCL. {tl}",
-            f"Total Sales (Inclusive {tl})",
-            "TOTAL AMOUNT",
-            "Total Rounded",
-            "NET TOTAL",
-            "Total Amount Payable",
-            "TOTAL:",
-            f"Total After Adj Incl {tl}",
-            "Grand Total",
-        ]
-    )
+    total_lab = rng.choice(L.TOTAL_LABELS).format(tl=tl)
     if "tax" not in f and tl in total_lab:  # no tax on this receipt: no tax words beside the total
         total_lab = "TOTAL"
     rounded_lab = "ROUND" in total_lab.upper()
     tstyle = rng.randint(0, 2) if data["era"] != "none" else 0
-    pair_total = (
-        (lambda lab, v: t.pair(lab, m(v), rng.uniform(1.05, 1.3), bold=True))
-        if rng.random() < 0.7
-        else (lambda lab, v: t.pair(lab, m(v)))
-    )
-    sep = rng.choice([":", "", " :"])
+    big = rng.random() < P_TOTAL_BIG
+
+    def pair_total(lab: str, v: str) -> None:  # its size is drawn when it is printed
+        if big:
+            t.pair(lab, m(v), rng.uniform(1.05, 1.3), bold=True)
+        else:
+            t.pair(lab, m(v))
+
+    sep = rng.choice(L.TOTAL_SEPARATORS)
     if tstyle in (0, 1):
-        sub_lab = rng.choice(
-            ["SUBTOTAL", "Sub Total", f"Total Sales (Excluding {tl})", f"TOTAL (EXCL {tl})", "Sub-Total"]
-        )
+        sub_lab = rng.choice(L.SUBTOTAL_LABELS).format(tl=tl)
         if "tax" not in f:
-            sub_lab = rng.choice(["SUBTOTAL", "Sub Total", "Sub-Total"])
+            sub_lab = rng.choice(L.SUBTOTAL_LABELS_UNTAXED)
         t.pair(sub_lab + sep, m(f["subtotal"]))
         if "tax" in f:
-            t.pair(
-                rng.choice(
-                    [
-                        f"{tl} {rate}",
-                        f"{tl} @{rate}",
-                        f"Total {tl} @{rate}",
-                        f"{tl} @ {rate}",
-                        "Service Tax (6%)" if tl == "SST" else f"{tl} {rate}",
-                    ]
-                )
-                + sep,
-                m(f["tax"]),
-            )
-        if rounded_lab or (rng.random() < 0.4 and "rounding" in f):
-            t.pair(
-                rng.choice(
-                    [
-                        "Total",
-                        "TOTAL SALES",
-                        *([f"Total (Incl {tl})", f"Total Sales Incl {tl}"] if "tax" in f else []),
-                    ]
-                )
-                + sep,
-                m(data["exact"]),
-            )
+            last = L.SST_TAX_LABEL if tl == "SST" else L.TAX_LABELS[0]
+            tax_lab = rng.choice([*L.TAX_LABELS, last]).format(tl=tl, rate=rate)
+            t.pair(tax_lab + sep, m(f["tax"]))
+        if rounded_lab or (rng.random() < P_EXACT_TOTAL and "rounding" in f):
+            labels = [*L.EXACT_TOTAL_LABELS, *(L.EXACT_TOTAL_LABELS_TAXED if "tax" in f else [])]
+            t.pair(rng.choice(labels).format(tl=tl) + sep, m(data["exact"]))
         if "rounding" in f:
-            t.pair(
-                rng.choice(["ROUNDING ADJ", "Rounding Adjustment", "Rounding", "Rounding Adj.", "ROUNDING"])
-                + sep,
-                m(f["rounding"]),
-            )
+            t.pair(rng.choice(L.ROUNDING_LABELS) + sep, m(f["rounding"]))
         pair_total(total_lab if total_lab.endswith(":") else total_lab + sep, f["total"])
     else:  # tax included in the total, stated below it
-        if "rounding" in f and rng.random() < 0.5:
-            t.pair(f"Total (incl {tl})" + sep, m(data["exact"]))
-            t.pair("Rounding Adj" + sep, m(f["rounding"]))
-        pair_total(
-            rng.choice([f"TOTAL INCL. {tl}@{rate}", "TOTAL", "Total Rounded", "TOTAL (RM)", "NETT TOTAL"])
-            + sep,
-            f["total"],
-        )
-    t.pair(
-        rng.choice(["CASH", "Cash", "Cash Tendered", "Received Cash", "TENDERED", "Paid", "Payment"]) + sep,
-        m(f["cash"]),
-    )
-    t.pair(
-        rng.choice(["CHANGE", "Change", "Change Due", "BALANCE", "Change Amt", "CHANGE DUE"]) + sep,
-        m(f["change"]),
-    )
-    summary = data.get("gst_summary")
-    if "tax" in f and (tstyle == 2 or rng.random() < 0.3):
+        if "rounding" in f and rng.random() < P_INCLUDED_ROUNDING:
+            t.pair(L.INCLUDED_EXACT_LABEL.format(tl=tl) + sep, m(data["exact"]))
+            t.pair(L.INCLUDED_ROUNDING_LABEL + sep, m(f["rounding"]))
+        pair_total(rng.choice(L.INCLUDED_TOTAL_LABELS).format(tl=tl, rate=rate) + sep, f["total"])
+    t.pair(rng.choice(L.CASH_LABELS) + sep, m(f["cash"]))
+    t.pair(rng.choice(L.CHANGE_LABELS) + sep, m(f["change"]))
+    if "tax" in f and (tstyle == 2 or rng.random() < P_TAX_NOTE):
         t.space(0.4)
-        t.pair(rng.choice([f"{tl} @{rate} included in total", f"TOTAL INCLUDES {rate} {tl}"]), m(f["tax"]))
-    if summary:  # its "Total" is the amount before tax, not the receipt total
-        if rng.random() < 0.5:
-            t.rule(rule_char)
-        xs = [0, rng.uniform(0.55, 0.72), 1.0]
-        t.cols(
-            [
-                rng.choice([f"{tl} Summary", f"{tl} SUMMARY", "Tax Summary", f"{tl} Analysis"]),
-                rng.choice(["Amount", "Amount(RM)", "Amt", "AMOUNT"]),
-                rng.choice(["Tax", "Tax(RM)", tl, "TAX"]),
-            ],
-            xs,
-            "lrr",
-        )
-        row = rng.choice(["{c} @ {r}", "{c} = {r}", "{c} {r}", "{c}@{r}"])
-        t.cols(
-            [
-                row.format(c=code if code in ("SR", "S") else "SR" if tl == "GST" else "S", r=rate),
-                summary["amount"],
-                summary["tax"],
-            ],
-            xs,
-            "lrr",
-        )
-        if summary["zero_rated"]:
-            t.cols([row.format(c="ZR", r="0%"), "0.00", "0.00"], xs, "lrr")
-        t.cols(
-            [rng.choice(["Total", "TOTAL", "Total :", "Total:"]), summary["amount"], summary["tax"]],
-            xs,
-            "lrr",
-        )
-    if inj and not inj_top:
-        t.space()
-        inj_lines()
+        t.pair(rng.choice(L.TAX_INCLUDED_NOTES).format(tl=tl, rate=rate), m(f["tax"]))
+    summary = data.get("gst_summary")
+    if summary:
+        _my_gst_summary(t, summary, rng, tl, rate, code, rule)
+
+
+def _my_gst_summary(t: Tape, summary: dict, rng: random.Random, tl: str, rate, code: str, rule) -> None:
+    """The tax summary table; its "Total" is the amount before tax, not the receipt total."""
+    if rng.random() < P_SUMMARY_RULE:
+        t.rule(rule)
+    xs = [0, rng.uniform(0.55, 0.72), 1.0]
+    title = rng.choice(L.SUMMARY_TITLES).format(tl=tl)
+    amount_head = rng.choice(L.SUMMARY_AMOUNT_HEADS)
+    tax_head = rng.choice(L.SUMMARY_TAX_HEADS).format(tl=tl)
+    t.cols([title, amount_head, tax_head], xs, "lrr")
+    row = rng.choice(L.SUMMARY_ROWS)
+    c = code if code in ("SR", "S") else "SR" if tl == "GST" else "S"
+    t.cols([row.format(c=c, r=rate), summary["amount"], summary["tax"]], xs, "lrr")
+    if summary["zero_rated"]:
+        t.cols([row.format(c="ZR", r="0%"), "0.00", "0.00"], xs, "lrr")
+    t.cols([rng.choice(L.SUMMARY_TOTALS), summary["amount"], summary["tax"]], xs, "lrr")
+
+
+def _my_footer(t: Tape, doc: Doc, rng: random.Random) -> None:
+    """Thank-you lines, the owner when the legal name is printed at the bottom, a barcode."""
+    f, data = doc.fields, doc.data
     t.space(rng.uniform(0.4, 1.2))
-    for line in rng.sample(
-        [
-            "THANK YOU. PLEASE COME AGAIN.",
-            "GOODS SOLD ARE NOT RETURNABLE",
-            "Thank You ! Pls Come Again.",
-            "EXCHANGE ALLOWED WITHIN 3 DAYS",
-            "WITH RECEIPT.",
-            "STRICTLY NO CASH REFUND.",
-            "THANK YOU!",
-            "Keep the invoice for applicable returns",
-            "Please come again",
-        ],
-        rng.randint(1, 3),
-    ):
+    for line in rng.sample(L.FOOTER_LINES, rng.randint(1, 3)):
         t.center(line, 0.9)
     if data.get("owner") in ("footer", "both"):  # "Owned by / Dommal Food Services Sdn Bhd / Co. No. ..."
         t.space(rng.uniform(0.3, 1.0))
-        lead = rng.choice(["Owned by", "Operated by", "OWNED BY", "Managed by", "OPERATED BY"])
-        if rng.random() < 0.5:
+        lead = rng.choice(L.OWNER_LEADS)
+        if rng.random() < P_OWNER_LEAD_ALONE:
             t.center(lead, 0.9)
             t.center(f["company"], 0.9)
         else:
             t.center(f"{lead} {f['company']}", 0.9)
         if data["owner"] == "footer":
             t.center(data["reg_line"], 0.9)
-    if rng.random() < 0.3:
+    if rng.random() < P_BARCODE:
         t.space()
         barcode(t.c, int(t.c.w * 0.15), int(t.y), int(t.c.w * 0.7), 45)
         t.y += 55
-    img = t.finish()
-    return thermal_print(img, rng, rng.uniform(0.3, 1.0)) if mono and rng.random() < 0.6 else img
 
 
 # ---------------------------------------------------------------- US receipt
-US_GOODS = [
-    ("GV 2% MILK GAL", 2.9, 4.2),
-    ("BANANAS", 0.5, 1.8),
-    ("EGGS LRG 12CT", 2.1, 5.5),
-    ("BREAD WHEAT", 1.9, 4.5),
-    ("COFFEE GROUND", 6.9, 12.9),
-    ("PAPER TOWELS 6PK", 7.9, 15.9),
-    ("DETERGENT 92OZ", 9.9, 17.9),
-    ("CHICKEN BREAST", 6.5, 14.0),
-    ("OJ 52OZ", 3.2, 5.9),
-    ("USB-C CABLE", 7.9, 19.9),
-    ("AA BATTERIES 8PK", 6.9, 12.9),
-    ("SHAMPOO 12OZ", 3.9, 8.9),
-    ("NOTEBOOK 3PK", 2.5, 6.9),
-    ("LATTE GRANDE", 4.2, 6.1),
-    ("BAGEL W/CC", 2.9, 4.5),
-    ("GREEK YOGURT", 0.9, 1.9),
-]
-US_STATES = [
-    ("CA", 0.0725),
-    ("TX", 0.0625),
-    ("NY", 0.08875),
-    ("IL", 0.1025),
-    ("WA", 0.101),
-    ("FL", 0.07),
-    ("NJ", 0.06625),
-    ("MA", 0.0625),
-]
 
 US_RECEIPT = spec(
     "us_receipt",
