@@ -25,7 +25,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ErrorKind, register_error
 from .evaluation.dataset import Dataset, DatasetError, LabelledDoc, load_dataset
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -42,8 +41,6 @@ class FolderError(DatasetError):
 class FinetuneError(RuntimeError):
     """Training or conversion failed; the message names the log to read."""
 
-
-register_error(FinetuneError, ErrorKind(500, "finetune", scope="service", prefix="fine-tuning failed: "))
 
 
 # ------------------------------------------------------------------------------ the folder

@@ -78,6 +78,14 @@ class Settings(BaseModel):
             raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
         return self.model_copy(update=given)
 
+    def limits(self, max_bytes: int | None = None) -> InputLimits:
+        """The document limits these settings give (pixels, pages, PDF resolution); `max_bytes` for a
+        front end with its own upload limit (the API)."""
+        extra = {} if max_bytes is None else {"max_bytes": max_bytes}
+        return InputLimits(
+            max_pixels=self.max_pixels, max_pages=self.max_pages, pdf_dpi=self.pdf_dpi, **extra
+        )
+
     def engine_options(self) -> dict:
         """Options for `ocr_stage.get_engine`: the same for every engine (each takes `threads`)."""
         return {"threads": self.ocr_threads} if self.ocr_threads else {}

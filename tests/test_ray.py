@@ -23,9 +23,10 @@ from click.testing import CliRunner  # noqa: E402
 from fakes import scripted_stage, slow_when_asked  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from chatocr.commands.batch import batch, read_records, run_batch  # noqa: E402
+from chatocr.batch import read_records, run_batch  # noqa: E402
+from chatocr.batch.ray_runner import run_ray_batch  # noqa: E402
+from chatocr.commands.batch import batch  # noqa: E402
 from chatocr.pipeline import Pipeline  # noqa: E402
-from chatocr.ray_batch import run_ray_batch  # noqa: E402
 from chatocr.settings import Settings  # noqa: E402
 from llm_stage import FieldQuery  # noqa: E402
 

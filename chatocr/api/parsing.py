@@ -71,7 +71,7 @@ async def _read_form(request: Request, model: type[OcrRequest]) -> tuple[OcrRequ
     if data is None and "url" not in doc:
         raise ApiError(400, "no_document", "no document: upload it as form field 'file' (or give 'url')")
     opts: dict[str, Any] = {}
-    for k in ("strict", "include_ocr", "copy"):
+    for k in ("strict", "include_ocr", "copy", "per_page"):
         if form.get(k) is not None:
             opts[k] = _bool(form.get(k), k)
     for k in ("engine", "pages"):

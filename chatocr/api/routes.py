@@ -18,7 +18,15 @@ from llm_stage.types import MAX_FIELD_CHARS, MAX_HINT_BYTES, MAX_HINTS_BYTES, MA
 from ..settings import parse_pages
 from .errors import ERROR_RESPONSES, ApiError
 from .parsing import build_query, document_bytes, read_request
-from .schemas import REQUEST_SCHEMAS, ErrorResponse, ExtractRequest, ExtractResponse, OcrRequest, OcrResponse
+from .schemas import (
+    REQUEST_SCHEMAS,
+    ErrorResponse,
+    ExtractRequest,
+    ExtractResponse,
+    OcrRequest,
+    OcrResponse,
+    PagesResponse,
+)
 from .state import ServerState
 
 # ---------------------------------------------------------------- dependencies
@@ -197,7 +205,7 @@ async def ocr(request: Request, state: State):
     tags=["extraction"],
     dependencies=[Authorized],
     openapi_extra=body_doc(ExtractRequest),
-    response_model=ExtractResponse,
+    response_model=ExtractResponse | PagesResponse,
 )
 async def extract(request: Request, state: State):
     """A document plus fields or a question → the Extraction (values, boxes, scores, timings)."""
@@ -213,12 +221,33 @@ async def extract(request: Request, state: State):
     opts = req.options
 
     def work():
-        return pipe.run(doc, query, name=name, page_range=pages, strict=opts.strict, copy=opts.copy_values)
+        run = pipe.run_pages if opts.per_page else pipe.run
+        return run(doc, query, name=name, page_range=pages, strict=opts.strict, copy=opts.copy_values)
 
     res = await state.run_job(work, deadline)
+    if opts.per_page:
+        return _pages_answer(res, opts, t0)
     out = res.extraction.model_dump(mode="json")
     out["timings"]["total_s"] = time.perf_counter() - t0
     out["timings"]["queue_s"] = max(0.0, out["timings"]["total_s"] - res.extraction.timings["work_s"])
     if opts.include_ocr:
         out["ocr"] = res.ocr.model_dump(mode="json")
+    return out
+
+
+def _pages_answer(results, opts, t0: float) -> dict:
+    """options.per_page: one answer per page under `pages`; timings of the whole request."""
+    from ocr_stage import OcrResult
+
+    pages = [{"page": r.ocr.pages[0].page, **r.extraction.model_dump(mode="json")} for r in results]
+    work = sum(r.extraction.timings.get("work_s", 0.0) for r in results)
+    total = time.perf_counter() - t0
+    out: dict = {
+        "pages": pages,
+        "timings": {"work_s": work, "total_s": total, "queue_s": max(0.0, total - work)},
+    }
+    if opts.include_ocr and results:
+        out["ocr"] = OcrResult(
+            pages=[r.ocr.pages[0] for r in results], engine=results[0].ocr.engine
+        ).model_dump(mode="json")
     return out

@@ -31,6 +31,10 @@ class Options(BaseModel):
     engine: str | None = Field(default=None, max_length=40, description="OCR engine (see GET /readyz)")
     pages: str | list[int] | None = Field(default=None, description="1-based page range: '1-3,5' or [1, 2]")
     include_ocr: bool = Field(default=False, description="also return the OcrResult under 'ocr'")
+    per_page: bool = Field(
+        default=False,
+        description="one answer per page, under 'pages' (a PDF that holds several documents)",
+    )
     # `copy` in JSON and forms; the attribute is renamed because BaseModel has a `copy` method.
     copy_values: bool | None = Field(
         default=None,
@@ -75,6 +79,20 @@ class ExtractResponse(Extraction):
     """The Extraction: exactly the requested fields in order, each with its value and the OCR evidence
     (`page` is the 1-based page of the source document, `box` four points in that page's pixels)."""
 
+    ocr: OcrResult | None = Field(default=None, description="with options.include_ocr: the OcrResult")
+
+
+class PageExtraction(Extraction):
+    """The answer of one page (options.per_page)."""
+
+    page: int = Field(description="1-based page of the source document")
+
+
+class PagesResponse(BaseModel):
+    """With options.per_page: one Extraction per page, in page order."""
+
+    pages: list[PageExtraction]
+    timings: dict[str, float] = Field(default_factory=dict)
     ocr: OcrResult | None = Field(default=None, description="with options.include_ocr: the OcrResult")
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import functools
 import os
-import sys
-import warnings
 from pathlib import Path
 
 import click
+
+from ..quiet import quiet_third_party
 
 # ------------------------------------------------------------------ errors
 
@@ -37,23 +37,6 @@ def user_errors(fn):
 
 
 # ------------------------------------------------------------------ quiet by default
-
-
-def quiet_third_party() -> None:
-    """No third-party warnings, deprecation notes or weight-loading bars on stderr (chatocr's own
-    progress bars stay). Set before transformers is imported; adjusted too if it already is."""
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
-    # transformers' "Loading weights" bar follows huggingface_hub's switch, read at import.
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    for category in (FutureWarning, DeprecationWarning, PendingDeprecationWarning):
-        warnings.filterwarnings("ignore", category=category)
-    warnings.filterwarnings("ignore", category=UserWarning, module=r"^(?!chatocr|llm_stage|ocr_stage)")
-    if "transformers" in sys.modules:
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()
 
 
 def _verbosity(ctx: click.Context, param, verbose: bool) -> bool:
@@ -126,6 +109,29 @@ def check_pages(pages: str | None) -> list[int] | None:
         return parse_pages(pages, Settings().max_pages)
     except PageRangeError as e:
         raise click.BadParameter(str(e), param_hint="'-p' / '--pages'") from None
+
+
+# The command-line options that are settings: option name -> Settings field. Every command builds its
+# Settings from its own parsed options through this one table (`command_settings`).
+SETTINGS_OPTIONS = {
+    "engine": "ocr_engine",
+    "ocr_threads": "ocr_threads",
+    "backend": "backend",
+    "model": "model",
+    "base_url": "base_url",
+    "llm_threads": "llm_threads",
+    "review_below": "review_below",
+}
+
+
+def command_settings(**fixed):
+    """The Settings of the running command: CHATOCR_* defaults, with the setting options it was given
+    (those not given keep the environment's value) and `fixed` (values the command itself sets)."""
+    from ..settings import Settings
+
+    params = click.get_current_context().params
+    given = {field: params.get(opt) for opt, field in SETTINGS_OPTIONS.items() if opt in params}
+    return Settings().with_options(**{**given, **fixed})
 
 
 def make_settings(**options):
@@ -244,6 +250,21 @@ review_option = _option(
     envvar="CHATOCR_REVIEW_BELOW",
     help="Mark values whose confidence is below this as needs_review (default: the threshold "
     "calibrated for the model, see `make calibrate`).",
+)
+normalize_option = _option(
+    "--normalize",
+    is_flag=True,
+    default=False,
+    envvar="CHATOCR_NORMALIZE",
+    help="Fill each value's 'normalized' (ISO dates, plain amounts; null without this flag) and show "
+    "it in csv/table output.",
+)
+split_pages_option = _option(
+    "--split-pages",
+    is_flag=True,
+    default=False,
+    envvar="CHATOCR_SPLIT_PAGES",
+    help="One answer per page: for a PDF that holds several documents (a scanned stack of receipts).",
 )
 limit_option = _option(
     "-n",

@@ -51,9 +51,9 @@ def eval_cmd(dataset, fields, method, backend, model, engine, limit, output, pro
     from chatocr.evaluation import EvalConfig, default_out, load_dataset, run_eval
     from chatocr.evaluation.report import field_table
 
-    from .common import make_settings
+    from .common import command_settings
 
-    s = make_settings(backend=backend, model=model, ocr_engine=engine)
+    s = command_settings()
     cfg = EvalConfig(
         dataset=dataset,
         method=method,

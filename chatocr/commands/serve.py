@@ -208,10 +208,14 @@ def serve(
             echo=lambda m: click.echo(m, err=True),
         )
         return
+    import logging
+
     import uvicorn
 
     from ..api import create_app
 
     app = create_app(settings, config, load_llm=not no_llm)
     click.echo(f"chatocr API on http://{host}:{port} (docs: /docs); loading models…", err=True)
+    # chatocr's own log lines (the models loaded, in how long) beside uvicorn's
+    logging.basicConfig(level=log_level.upper(), format="%(levelname)s:     %(message)s")
     uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5)

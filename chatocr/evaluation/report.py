@@ -64,8 +64,13 @@ def _charts(result: dict, md_path: Path) -> list[str]:
         import matplotlib.pyplot as plt
     except ImportError:
         return ["_(charts skipped: install matplotlib, `pip install -e '.[eval]'`)_"]
+    import logging
+
     from matplotlib import font_manager
 
+    # matplotlib logs "findfont: …" once per text it draws when a family named in rcParams is not
+    # installed; the chart falls back to DejaVu Sans either way, so that is not worth a warning.
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
     # Chinese field names need a CJK font; use one when the machine has it (scripts/setup_fonts.sh).
     cjk = [
         f.name

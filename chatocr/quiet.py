@@ -1,0 +1,76 @@
+"""Quiet output: no third-party warnings, deprecation notes or weight-loading bars on stderr, for the
+CLI (unless -v), the Ray workers of batch and serve, and `Pipeline` while it loads its models."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import warnings
+
+# chatocr's own warnings stay visible; those of every other module are hidden.
+_OURS = r"^(?!chatocr|llm_stage|ocr_stage)"
+
+
+def quiet_third_party() -> None:
+    """No third-party warnings, deprecation notes or weight-loading bars on stderr, for the rest of the
+    process (chatocr's own progress bars stay). Set before transformers is imported; adjusted too if
+    it already is."""
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    # transformers' "Loading weights" bar follows huggingface_hub's switch, read at import.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    for category in (FutureWarning, DeprecationWarning, PendingDeprecationWarning):
+        warnings.filterwarnings("ignore", category=category)
+    warnings.filterwarnings("ignore", category=UserWarning, module=_OURS)
+    if "transformers" in sys.modules:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+
+
+def quiet_unless(verbose: bool) -> None:
+    """`quiet_third_party()` unless `verbose` (the -v of the command that started a worker)."""
+    if not verbose:
+        quiet_third_party()
+
+
+def verbose_env() -> bool:
+    """CHATOCR_VERBOSE (the CLI's -v for the library): show third-party warnings and loading bars."""
+    from .settings import env
+
+    return bool(env("VERBOSE", False))
+
+
+@contextlib.contextmanager
+def quiet_loading(verbose: bool | None = None):
+    """For the duration of the block (a model loading): no third-party warnings and no weight-loading
+    bars; the warning filters are restored afterwards, so a library caller's own settings stand."""
+    if verbose is None:
+        verbose = verbose_env()
+    if verbose:
+        yield
+        return
+    for k, v in (("TRANSFORMERS_VERBOSITY", "error"), ("HF_HUB_DISABLE_PROGRESS_BARS", "1")):
+        os.environ.setdefault(k, v)
+    with warnings.catch_warnings():
+        for category in (FutureWarning, DeprecationWarning, PendingDeprecationWarning):
+            warnings.filterwarnings("ignore", category=category)
+        warnings.filterwarnings("ignore", category=UserWarning, module=_OURS)
+        hf = sys.modules.get("transformers")
+        if hf is None:
+            yield
+            return
+        from transformers.utils import logging as hf_logging
+
+        level = hf_logging.get_verbosity()
+        bars = hf_logging.is_progress_bar_enabled()
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+        try:
+            yield
+        finally:
+            hf_logging.set_verbosity(level)
+            if bars:
+                hf_logging.enable_progress_bar()
