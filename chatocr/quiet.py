@@ -43,34 +43,50 @@ def verbose_env() -> bool:
     return bool(env("VERBOSE", False))
 
 
+# The libraries whose warnings `Pipeline` hides (deprecations of arguments they pass each other, which
+# a chatocr user can do nothing about), at model loading and at every generation after it.
+_MODEL_LIBRARIES = r"^(torch|transformers|peft|accelerate|huggingface_hub|onnxruntime|rapidocr)\b"
+_library_filters = False
+
+
+def quiet_libraries() -> None:
+    """Hide the model libraries' FutureWarning/DeprecationWarning/UserWarning for the rest of the
+    process (only theirs: a caller's own warnings and filters stand). Thread-safe to call at any
+    time, unlike a warnings.catch_warnings block around a generation."""
+    global _library_filters
+    if _library_filters:
+        return
+    for category in (FutureWarning, DeprecationWarning, PendingDeprecationWarning, UserWarning):
+        warnings.filterwarnings("ignore", category=category, module=_MODEL_LIBRARIES)
+    _library_filters = True
+
+
 @contextlib.contextmanager
 def quiet_loading(verbose: bool | None = None):
-    """For the duration of the block (a model loading): no third-party warnings and no weight-loading
-    bars; the warning filters are restored afterwards, so a library caller's own settings stand."""
+    """For the duration of the block (a model loading): no weight-loading bars or info logs, and
+    from then on no warnings from the model libraries (see quiet_libraries), unless `verbose`
+    (default: CHATOCR_VERBOSE)."""
     if verbose is None:
         verbose = verbose_env()
     if verbose:
         yield
         return
+    quiet_libraries()
     for k, v in (("TRANSFORMERS_VERBOSITY", "error"), ("HF_HUB_DISABLE_PROGRESS_BARS", "1")):
         os.environ.setdefault(k, v)
-    with warnings.catch_warnings():
-        for category in (FutureWarning, DeprecationWarning, PendingDeprecationWarning):
-            warnings.filterwarnings("ignore", category=category)
-        warnings.filterwarnings("ignore", category=UserWarning, module=_OURS)
-        hf = sys.modules.get("transformers")
-        if hf is None:
-            yield
-            return
-        from transformers.utils import logging as hf_logging
+    hf = sys.modules.get("transformers")
+    if hf is None:  # imported inside the block: the variables above apply
+        yield
+        return
+    from transformers.utils import logging as hf_logging
 
-        level = hf_logging.get_verbosity()
-        bars = hf_logging.is_progress_bar_enabled()
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()
-        try:
-            yield
-        finally:
-            hf_logging.set_verbosity(level)
-            if bars:
-                hf_logging.enable_progress_bar()
+    level = hf_logging.get_verbosity()
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(level)
+        if bars:
+            hf_logging.enable_progress_bar()
