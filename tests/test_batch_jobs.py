@@ -144,3 +144,11 @@ def test_the_batch_library_imports_no_cli():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_question_beside_fields_gets_its_csv_column(folder, tmp_path):
+    out = tmp_path / "r.csv"
+    q = FieldQuery(fields=["total"], question="is it paid?")
+    run_batch(_pipe(), folder, q, out, limit=1, progress=False)
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert rows[0]["total"] == "9.00" and rows[0]["answer"] == "9.00"

@@ -33,7 +33,9 @@ class BatchJob:
 
     @property
     def keys(self) -> list[str]:
-        return list(self.query.keys)
+        """The answer's keys: the fields, then `answer` when a question is asked beside them."""
+        q = self.query
+        return [*q.fields, "answer"] if q.fields and q.question else list(q.keys)
 
     @property
     def key(self) -> str:
