@@ -113,3 +113,33 @@ def test_boxes_are_rounded():
         text="x", box=np.array([[1.1, 2.2], [3.3, 2.2], [3.3, 4.4], [1.1, 4.4]], np.float32), score=1
     )
     assert line.box[0] == (1.1, 2.2) and json.dumps(line.box[2]) == "[3.3, 4.4]"
+
+
+def test_eval_charts_warn_about_no_font(tmp_path, caplog, monkeypatch, request):
+    """Chinese field names on a machine without a CJK font: the chart is drawn, without a warning
+    per missing glyph or a `findfont` log line."""
+    pytest.importorskip("matplotlib")
+    import warnings
+
+    import matplotlib.pyplot as plt
+    from matplotlib import font_manager
+
+    from chatocr.evaluation.report import _charts
+
+    latin = [f for f in font_manager.fontManager.ttflist if "DejaVu" in f.name]
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", latin)
+    monkeypatch.setitem(plt.rcParams, "font.sans-serif", ["DejaVu Sans"])
+    font_manager.fontManager._findfont_cached.cache_clear()
+    request.addfinalizer(font_manager.fontManager._findfont_cached.cache_clear)  # the real fonts again
+
+    result = {
+        "summary": {"fields": {"发票号码": {"f1": 0.5}, "total": {"f1": 0.9}}},
+        "config": {"dataset": "set", "method": "regex"},
+        "documents": [{"timings": {"ocr_s": 1.0, "llm_s": 2.0}}],
+    }
+    with warnings.catch_warnings(record=True) as caught, caplog.at_level("WARNING"):
+        warnings.simplefilter("always")
+        lines = _charts(result, tmp_path / "r.md")
+    assert (tmp_path / "r_f1.png").exists() and lines[0].startswith("![per-field F1]")
+    assert [str(w.message) for w in caught] == []
+    assert not [r for r in caplog.records if "findfont" in r.getMessage()]
