@@ -143,3 +143,26 @@ def test_eval_charts_warn_about_no_font(tmp_path, caplog, monkeypatch, request):
     assert (tmp_path / "r_f1.png").exists() and lines[0].startswith("![per-field F1]")
     assert [str(w.message) for w in caught] == []
     assert not [r for r in caplog.records if "findfont" in r.getMessage()]
+
+
+def test_serve_logs_when_its_models_are_loaded(tmp_path):
+    """`chatocr serve` says in one log line that the models are in (OCR only here: --no-llm)."""
+    import subprocess
+    import sys
+
+    from api_helpers import free_port, stop_process, wait_http
+
+    port = free_port()
+    err = (tmp_path / "stderr.txt").open("w+b")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chatocr", "serve", "--no-llm", "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=err,
+    )
+    try:
+        wait_http(f"http://127.0.0.1:{port}/readyz", 120, "chatocr serve", proc)
+    finally:
+        stop_process(proc)
+    err.seek(0)
+    lines = [x for x in err.read().decode().splitlines() if "models loaded" in x]
+    assert len(lines) == 1 and lines[0].startswith("INFO:") and "engines=['rapid']" in lines[0], lines
