@@ -27,8 +27,9 @@ StageFactory = Callable[[Any, str], Any]
 def stage_pipeline(settings, stage: str, factory: StageFactory | None = None, verbose: bool = False):
     """The Pipeline that one worker of `stage` runs (a batch actor or a Serve replica), built in the
     worker with third-party output quiet unless `verbose`."""
-    from .quiet import quiet_unless
+    from .quiet import quiet_unless, set_verbose
 
+    set_verbose(verbose)
     quiet_unless(verbose)
     if factory is None:
         from .pipeline import Pipeline

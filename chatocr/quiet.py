@@ -36,8 +36,20 @@ def quiet_unless(verbose: bool) -> None:
         quiet_third_party()
 
 
+# The running command's -v (set by the CLI for each command); None outside the CLI.
+_verbose: bool | None = None
+
+
+def set_verbose(verbose: bool | None) -> None:
+    global _verbose
+    _verbose = verbose
+
+
 def verbose_env() -> bool:
-    """CHATOCR_VERBOSE (the CLI's -v for the library): show third-party warnings and loading bars."""
+    """Whether to show third-party warnings and loading bars: the running command's -v, else
+    CHATOCR_VERBOSE."""
+    if _verbose is not None:
+        return _verbose
     from .settings import env
 
     return bool(env("VERBOSE", False))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from ..quiet import quiet_third_party
+from ..quiet import quiet_third_party, set_verbose
 
 # ------------------------------------------------------------------ errors
 
@@ -42,6 +42,7 @@ def user_errors(fn):
 def _verbosity(ctx: click.Context, param, verbose: bool) -> bool:
     root = ctx.find_root()
     ctx.meta["chatocr.verbose"] = bool(verbose or root.params.get("verbose"))
+    set_verbose(ctx.meta["chatocr.verbose"])  # for the library's model loading (chatocr.quiet)
     if not ctx.meta["chatocr.verbose"]:
         quiet_third_party()
     return verbose
