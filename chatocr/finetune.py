@@ -42,7 +42,6 @@ class FinetuneError(RuntimeError):
     """Training or conversion failed; the message names the log to read."""
 
 
-
 # ------------------------------------------------------------------------------ the folder
 
 

@@ -134,7 +134,7 @@ class Pipeline:
 
     @classmethod
     def for_stage(cls, settings: Settings, stage: str) -> Pipeline:
-        """The part of the pipeline one stage of a distributed run needs (chatocr.ray_batch, Ray
+        """The part of the pipeline one stage of a distributed run needs (chatocr.batch.ray_runner, Ray
         Serve): `ocr` loads only the OCR engine, `llm` only the LLM backend; the per-document code
         (`ocr`, `extract_from_ocr`, `run`) is this class's, unchanged."""
         if stage == "ocr":
