@@ -64,12 +64,11 @@ def serve(a) -> None:
     from chatocr.api.server import run_server
     from chatocr.pipeline import Pipeline
     from chatocr.settings import Settings
-    from ocr_stage import InputLimits
 
     s = Settings()
     engine = SlowEngine(a.page_delay) if a.page_delay else ScriptedEngine()
     backend = ScriptedBackend([lambda keys, messages: {k: "9.00" for k in keys or []}])
-    pipe = Pipeline(engine, backend, InputLimits(max_pixels=s.max_pixels, max_pages=s.max_pages))
+    pipe = Pipeline(engine, backend, s.limits())
     config = ApiConfig(api_key=KEY, allow_url=True, url_allow_networks=["127.0.0.0/8"])
     if a.timeout:
         config.timeout_s = a.timeout

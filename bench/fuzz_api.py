@@ -161,12 +161,11 @@ def build_app(ocr: str):
     from chatocr.api import ApiConfig, create_app
     from chatocr.pipeline import Pipeline
     from chatocr.settings import Settings
-    from ocr_stage import InputLimits, get_engine
+    from ocr_stage import get_engine
 
     s = Settings()
     engine = ScriptedEngine() if ocr == "scripted" else get_engine(ocr, **s.engine_options())
-    limits = InputLimits(max_pixels=s.max_pixels, max_pages=s.max_pages, pdf_dpi=s.pdf_dpi)
-    pipeline = Pipeline(engine, ScriptedBackend([_answer]), limits)
+    pipeline = Pipeline(engine, ScriptedBackend([_answer]), s.limits())
     # An API key (st sends it; ignored_auth checks that a request without it is a 401), and URL fetch
     # on, but only to loopback: the documents' URLs point at the Redirector below.
     config = ApiConfig(api_key=KEY, allow_url=True, url_allow_networks=["127.0.0.0/8"])

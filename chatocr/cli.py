@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
+import importlib.util
+import re
+from pathlib import Path
 
 import click
 
@@ -21,6 +25,18 @@ COMMANDS = {
 
 
 class LazyGroup(click.Group):
+    def resolve_command(self, ctx, args):
+        """As click's, and a mistyped subcommand gets the nearest names as a suggestion."""
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as e:
+            name = args[0] if args else ""
+            close = difflib.get_close_matches(name, list(COMMANDS), n=2, cutoff=0.6)
+            if close and not name.startswith("-"):
+                hint = " or ".join(repr(c) for c in close)
+                raise click.UsageError(f"No such command {name!r}. Did you mean {hint}?", ctx) from None
+            raise e
+
     def list_commands(self, ctx):
         return [n for n in COMMANDS if self._load(n) is not None]
 
@@ -40,8 +56,44 @@ class LazyGroup(click.Group):
             raise
 
 
+def adapter_version() -> str:
+    """The shipped adapter and its version, read from its provenance title ("… (v6: …)") without
+    importing llm_stage (so `--version` is instant)."""
+    spec = importlib.util.find_spec("llm_stage")
+    roots = list(spec.submodule_search_locations or []) if spec else []
+    for root in roots:
+        for prov in sorted(Path(root, "adapters").glob("*/PROVENANCE.md")):
+            title = prov.read_text(encoding="utf-8").split("\n", 1)[0]
+            m = re.search(r"\((v\d+)\b", title)
+            return f"{prov.parent.name} {m[1] if m else 'unversioned'}"
+    return "none shipped"
+
+
+def version_text() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        pkg = version("chatocr")
+    except PackageNotFoundError:  # run from a checkout without installing
+        from . import __version__ as pkg
+    return f"chatocr {pkg}\nadapter {adapter_version()}"
+
+
+def _print_version(ctx: click.Context, param, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(version_text())
+        ctx.exit()
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="chatocr")
+@click.option(
+    "--version",
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=_print_version,
+    help="Show the package version and the shipped adapter's version, and exit.",
+)
 @click.option(
     "-v",
     "--verbose",

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from contextlib import contextmanager
+from typing import Any
 
 # `--ray` given without an address: start a Ray instance on this machine for the run.
 LOCAL = "local"
@@ -14,6 +16,26 @@ LOCAL = "local"
 # read a few CHATOCR_* variables themselves).
 # (Not OMP_NUM_THREADS: Ray sets it per worker from the CPUs the worker reserved.)
 _FORWARD_PREFIXES = ("CHATOCR_", "HF_", "TRANSFORMERS_", "PADDLE_")
+
+
+# A pipeline for one stage of a distributed run: (settings, "ocr" | "llm") -> Pipeline. Default:
+# Pipeline.for_stage; tests pass a scripted one. It is pickled to the workers, so it must be
+# importable there.
+StageFactory = Callable[[Any, str], Any]
+
+
+def stage_pipeline(settings, stage: str, factory: StageFactory | None = None, verbose: bool = False):
+    """The Pipeline that one worker of `stage` runs (a batch actor or a Serve replica), built in the
+    worker with third-party output quiet unless `verbose`."""
+    from .quiet import quiet_unless, set_verbose
+
+    set_verbose(verbose)
+    quiet_unless(verbose)
+    if factory is None:
+        from .pipeline import Pipeline
+
+        factory = Pipeline.for_stage
+    return factory(settings, stage)
 
 
 class RayMissing(RuntimeError):

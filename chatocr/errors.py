@@ -1,8 +1,9 @@
 """One table from exception type to what each front end says about it: the API's HTTP status and
 error code, the CLI's one-line message, and whether an evaluation run can go on past it.
 
-Looked up by type (the most specific registered class wins), never by class name or message text,
-so a new exception is either in this table or a 500 / traceback that a test will notice.
+Looked up by type (the most specific listed class wins), never by message text, so a new exception
+is either in this table or a 500 / traceback that a test will notice. The table is complete when this
+module is imported: nothing registers into it later, so no answer depends on what was imported first.
 """
 
 from __future__ import annotations
@@ -65,16 +66,26 @@ ERRORS: dict[type[BaseException], ErrorKind] = {
     OutputInvalidError: ErrorKind(502, "llm_backend", prefix="the LLM backend failed: "),
 }
 
-
-def register_error(exc: type[BaseException], kind: ErrorKind) -> None:
-    """Add a front-end-specific exception (the API's fetch and pool errors, eval's file errors)."""
-    ERRORS[exc] = kind
+# The front ends' own exceptions (the API's URL download, eval's files, fine-tuning, batch outputs),
+# named by module and class so that this table needs none of those modules imported (the API's needs
+# FastAPI): every entry is here, whatever has been imported. tests/test_errors.py checks that each
+# name is an exception class.
+FRONT_END_ERRORS: dict[str, ErrorKind] = {
+    "chatocr.api.fetch.UrlRefused": ErrorKind(400, "refused"),
+    "chatocr.api.fetch.FetchTimeout": ErrorKind(504, "fetch_timeout"),
+    "chatocr.evaluation.dataset.DatasetError": ErrorKind(422, "bad_dataset"),
+    "chatocr.evaluation.report.ResultFileError": ErrorKind(422, "bad_result_file"),
+    "chatocr.training.xtuner.FinetuneError": ErrorKind(
+        500, "finetune", scope="service", prefix="fine-tuning failed: "
+    ),
+    "chatocr.batch.sinks.SinkError": ErrorKind(422, "bad_output"),
+}
 
 
 def kind_of(e: BaseException) -> ErrorKind | None:
-    """The table entry for `e` (its most specific registered class), or None: not a user error."""
+    """The table entry for `e` (its most specific listed class), or None: not a user error."""
     for cls in type(e).__mro__:
-        kind = ERRORS.get(cls)
+        kind = ERRORS.get(cls) or FRONT_END_ERRORS.get(f"{cls.__module__}.{cls.__qualname__}")
         if kind is not None:
             return kind
     return None

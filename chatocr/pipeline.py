@@ -14,7 +14,11 @@ from typing import Any
 
 from ocr_stage import InputError, InputLimits, OcrEngine, OcrResult, get_engine, run_ocr
 
+from .quiet import quiet_loading
 from .settings import Settings
+
+# Pipeline(): the engine and backend that the settings (CHATOCR_* variables) name
+DEFAULT = "default"
 
 
 class ModelLocks:
@@ -58,21 +62,41 @@ class Pipeline:
 
     def __init__(
         self,
-        ocr_engine: OcrEngine | None,
-        backend=None,
+        ocr_engine: OcrEngine | str | None = DEFAULT,
+        backend=DEFAULT,
         limits: InputLimits | None = None,
         *,
         backend_factory: Callable[[], Any] | None = None,
         review_below: float | None = None,
         repairs: str | None = None,
     ):
+        """`Pipeline()` is the default pipeline (CHATOCR_* settings: the shipped OCR models and the
+        embedded model, loaded on first use, quietly). `ocr_engine` and `backend` take a ready
+        instance, a registry name ("rapid", "paddle"; "transformers", "openai", …), DEFAULT, or None
+        for no such stage."""
+        settings = None
+        if isinstance(ocr_engine, str) or (isinstance(backend, str) and backend_factory is None):
+            settings = Settings()
+        if isinstance(ocr_engine, str):
+            name = settings.ocr_engine if ocr_engine == DEFAULT else ocr_engine
+            with quiet_loading():
+                ocr_engine = get_engine(name, **settings.engine_options())
+        if isinstance(backend, str):
+            if backend_factory is None:
+                s = settings if backend == DEFAULT else settings.with_options(backend=backend)
+                backend_factory = llm_factory(s)
+                if review_below is None:
+                    review_below = s.review_below
+                if repairs is None:
+                    repairs = s.repairs
+            backend = None
         self.ocr_engine = ocr_engine
         self.review_below = review_below
         self.repairs = repairs  # the repairs preset (llm_stage.repairs); None: its default
         self._backend = backend
         self._backend_factory = backend_factory
         self._backend_guard = threading.Lock()
-        self.limits = limits or InputLimits()
+        self.limits = limits or (settings.limits() if settings is not None else InputLimits())
 
     @property
     def backend(self):
@@ -102,30 +126,27 @@ class Pipeline:
         """The pipeline `settings` describe. `lazy_llm`: the backend's name is checked now, the model
         loaded on first use. `load_ocr=False`: no OCR engine (a stage that only reads OcrResults)."""
         s = settings or Settings()
-        engine = get_engine(s.ocr_engine, **s.engine_options()) if load_ocr else None
-        limits = InputLimits(max_pixels=s.max_pixels, max_pages=s.max_pages, pdf_dpi=s.pdf_dpi)
+        engine = None
+        if load_ocr:
+            with quiet_loading():
+                engine = get_engine(s.ocr_engine, **s.engine_options())
         if not load_llm:
-            return cls(engine, None, limits)
-        from llm_stage import get_backend
-        from llm_stage.backends import UnknownBackendError, available_backends
-
-        if s.backend not in available_backends():
-            raise UnknownBackendError(
-                f"unknown LLM backend {s.backend!r}; choose one of {', '.join(available_backends())}"
-            )
-
-        def factory():
-            return get_backend(s.backend, **backend_options(s))
-
+            return cls(engine, None, s.limits())
+        factory = llm_factory(s)
         if lazy_llm:
             return cls(
-                engine, None, limits, backend_factory=factory, review_below=s.review_below, repairs=s.repairs
+                engine,
+                None,
+                s.limits(),
+                backend_factory=factory,
+                review_below=s.review_below,
+                repairs=s.repairs,
             )
-        return cls(engine, factory(), limits, review_below=s.review_below, repairs=s.repairs)
+        return cls(engine, factory(), s.limits(), review_below=s.review_below, repairs=s.repairs)
 
     @classmethod
     def for_stage(cls, settings: Settings, stage: str) -> Pipeline:
-        """The part of the pipeline one stage of a distributed run needs (chatocr.ray_batch, Ray
+        """The part of the pipeline one stage of a distributed run needs (chatocr.batch.ray_runner, Ray
         Serve): `ocr` loads only the OCR engine, `llm` only the LLM backend; the per-document code
         (`ocr`, `extract_from_ocr`, `run`) is this class's, unchanged."""
         if stage == "ocr":
@@ -149,7 +170,11 @@ class Pipeline:
     def extract_from_ocr(
         self, ocr: OcrResult, query, *, strict=None, normalize=False, copy=None, repairs=None
     ):
-        from llm_stage import FieldQuery
+        """The answer to `query` (a FieldQuery, a list of field names, a comma list, or a dict like
+        {"question": …}) from an OCR result. Fields and a question together: the fields are read as
+        asked and the question is answered too, as the field `answer` (two calls to the model, each
+        in the form it was trained on)."""
+        from llm_stage import FieldQuery, QueryError
 
         # The submodule, not `llm_stage.extract`: importing llm_stage.extract rebinds that package
         # attribute from the wrapper function to the module after the first call.
@@ -158,14 +183,26 @@ class Pipeline:
         backend = self.backend
         if backend is None:
             raise RuntimeError("this pipeline was built without an LLM backend")
-        if not isinstance(query, FieldQuery):
-            query = FieldQuery(**query) if isinstance(query, dict) else FieldQuery(fields=query)
+        query = as_query(query)
         opts: dict = {"strict": strict, "normalize": normalize, "review_below": self.review_below}
         if copy is not None:
             opts["copy"] = copy
         if (repairs or self.repairs) is not None:
             opts["repairs"] = repairs or self.repairs
-        result = extract(ocr, query, backend, **opts)
+        if query.fields and query.question:
+            if "answer" in (k.casefold() for k in query.fields):
+                raise QueryError(
+                    "a question is answered as the field 'answer', which is also asked as a field; "
+                    "rename that field or ask the question apart"
+                )
+            fields = extract(ocr, FieldQuery(fields=query.fields, hints=query.hints), backend, **opts)
+            asked = extract(ocr, FieldQuery(question=query.question), backend, **opts)
+            result = merge_answer(fields, asked)
+        else:
+            result = extract(ocr, query, backend, **opts)
+        if not normalize:  # grounding fills a canonical form; the answer shows it only when asked
+            for fv in result.fields.values():
+                fv.normalized = None
         result.timings["ocr_s"] = ocr_seconds(ocr)
         return result
 
@@ -191,11 +228,49 @@ class Pipeline:
         ext.timings["work_s"] = time.perf_counter() - t0
         return DocumentResult(ocr, ext)
 
-    def extract(self, source, query, *, name=None, page_range=None, strict=None, normalize=False, copy=None):
+    def extract(
+        self,
+        source,
+        query,
+        *,
+        name=None,
+        page_range=None,
+        strict=None,
+        normalize=False,
+        copy=None,
+        repairs=None,
+    ):
         """`run(...)` for callers that need only the Extraction."""
         return self.run(
-            source, query, name=name, page_range=page_range, strict=strict, normalize=normalize, copy=copy
+            source,
+            query,
+            name=name,
+            page_range=page_range,
+            strict=strict,
+            normalize=normalize,
+            copy=copy,
+            repairs=repairs,
         ).extraction
+
+    def run_pages(
+        self,
+        source,
+        query,
+        *,
+        name=None,
+        page_range=None,
+        strict=None,
+        normalize=False,
+        copy=None,
+        repairs=None,
+    ) -> list[DocumentResult]:
+        """`run` with one answer per page (`--split-pages`, the API's `per_page`): for a PDF that holds
+        several documents. The document is read and OCRed once; each page is then asked on its own."""
+        ocr = source if isinstance(source, OcrResult) else self.ocr(source, name=name, page_range=page_range)
+        return [
+            self.run(part, query, strict=strict, normalize=normalize, copy=copy, repairs=repairs)
+            for part in split_pages(ocr)
+        ]
 
 
 def backend_options(s: Settings) -> dict:
@@ -213,3 +288,56 @@ def backend_options(s: Settings) -> dict:
         if s.api_key:
             opts["api_key"] = s.api_key
     return opts
+
+
+def llm_factory(s: Settings) -> Callable[[], Any]:
+    """A function that loads the LLM backend `s` names (quietly); the name is checked now."""
+    from llm_stage.backends import UnknownBackendError, available_backends
+
+    if s.backend not in available_backends():
+        raise UnknownBackendError(
+            f"unknown LLM backend {s.backend!r}; choose one of {', '.join(available_backends())}"
+        )
+
+    def factory():
+        from llm_stage import get_backend
+
+        with quiet_loading():
+            return get_backend(s.backend, **backend_options(s))
+
+    return factory
+
+
+def as_query(query):
+    """`query` as a FieldQuery: a FieldQuery, a dict of its fields, a list of names or a comma list."""
+    from llm_stage import FieldQuery
+
+    if isinstance(query, FieldQuery):
+        return query
+    if isinstance(query, dict):
+        return FieldQuery(**query)
+    return FieldQuery(fields=query)
+
+
+def merge_answer(fields, asked):
+    """The Extraction of a field query with the question's `answer` added after the fields."""
+    fields.fields["answer"] = asked.fields["answer"]
+    fields.raw_output = f"{fields.raw_output}\n{asked.raw_output}"
+    for k in ("llm_s", "tokens", "ground_s"):
+        if k in asked.timings:
+            fields.timings[k] = fields.timings.get(k, 0.0) + asked.timings[k]
+    fields.flags = list(dict.fromkeys([*fields.flags, *asked.flags]))
+    fields.error = fields.error or asked.error
+    fields.attempts += asked.attempts
+    fields.repairs = [*fields.repairs, *asked.repairs]
+    if "answer" in asked.features:
+        fields.features["answer"] = asked.features["answer"]
+    return fields
+
+
+def split_pages(ocr: OcrResult) -> list[OcrResult]:
+    """One OcrResult per page (the OCR time shared out evenly), for one answer per page: a PDF that
+    holds several documents (a scanned stack of receipts)."""
+    n = len(ocr.pages)
+    timings = {k: v / max(1, n) for k, v in ocr.timings.items()}
+    return [OcrResult(pages=[p], engine=ocr.engine, timings=dict(timings)) for p in ocr.pages]

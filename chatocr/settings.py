@@ -90,6 +90,18 @@ class Settings(BaseModel):
             raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
         return self.model_copy(update=given)
 
+    def limits(self, max_bytes: int | None = None, max_total_pixels: int | None = None) -> InputLimits:
+        """The document limits these settings give (pixels, pages, PDF resolution); `max_bytes` and
+        `max_total_pixels` for a front end with its own upload and memory limits (the API)."""
+        extra = {
+            k: v
+            for k, v in (("max_bytes", max_bytes), ("max_total_pixels", max_total_pixels))
+            if v is not None
+        }
+        return InputLimits(
+            max_pixels=self.max_pixels, max_pages=self.max_pages, pdf_dpi=self.pdf_dpi, **extra
+        )
+
     def engine_options(self) -> dict:
         """Options for `ocr_stage.get_engine`: the same for every engine (each takes `threads`)."""
         return {"threads": self.ocr_threads} if self.ocr_threads else {}

@@ -23,7 +23,8 @@ class TextLine(BaseModel):
     @field_validator("box", mode="before")
     @classmethod
     def _coerce_box(cls, v):
-        return [(float(p[0]), float(p[1])) for p in v]
+        # to 1/100 px: engines hand float32 coordinates, which as Python floats print 16 digits
+        return [(round(float(p[0]), 2), round(float(p[1]), 2)) for p in v]
 
     # Geometry helpers (kept on the type so grounding and reading order agree).
     @property

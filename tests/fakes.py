@@ -88,7 +88,7 @@ class Registry:
 
 
 def scripted_stage(settings, stage: str, script=None, limits=None):
-    """A pipeline stage factory for distributed runs (chatocr.ray_batch, chatocr.api.ray_serve): the
+    """A pipeline stage factory for distributed runs (chatocr.batch.ray_runner, chatocr.api.ray_serve): the
     scripted engine for `ocr`, the scripted backend for `llm`. Ray workers import it from this module
     (the tests put tests/ on their PYTHONPATH)."""
     from chatocr.pipeline import Pipeline

@@ -87,7 +87,10 @@ def test_openapi_documents_the_answers(server):
     spec = httpx.get(server + "/openapi.json").json()
     schemas = spec["components"]["schemas"]
     ok = spec["paths"]["/v1/extract"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
-    assert ok == {"$ref": "#/components/schemas/ExtractResponse"}  # was {} before issue 11
+    assert ok["anyOf"] == [  # was {} before issue 11; the second with options.per_page
+        {"$ref": "#/components/schemas/ExtractResponse"},
+        {"$ref": "#/components/schemas/PagesResponse"},
+    ]
     props = schemas["ExtractResponse"]["properties"]
     assert {"fields", "raw_output", "backend", "model", "error", "timings", "ocr"} <= set(props)
     assert "page" in schemas["FieldValue"]["properties"]
@@ -169,3 +172,18 @@ def test_readme_api_examples_run_as_written(server, tmp_path):
         ["发票号码", "价税合计"],
         ["answer"],
     ]
+
+
+def test_per_page_gives_one_answer_per_page(server):
+    buf = io.BytesIO()
+    pages = [Image.open(io.BytesIO(render_text_png([f"R{i}", "TOTAL 9.00"]))) for i in (1, 2)]
+    pages[0].save(buf, "PDF", save_all=True, append_images=pages[1:])
+    files = {"file": ("stack.pdf", buf.getvalue(), "application/pdf")}
+    r = httpx.post(server + "/v1/extract", files=files, data={"fields": "total", "per_page": "true"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert [p["page"] for p in body["pages"]] == [1, 2]
+    assert [p["fields"]["total"]["page"] for p in body["pages"]] == [1, 2]
+    assert body["timings"]["total_s"] > 0
+    r = httpx.post(server + "/v1/extract", files=files, data={"fields": "total"})
+    assert r.status_code == 200 and r.json()["fields"]["total"]["page"] == 1  # one answer by default

@@ -8,7 +8,8 @@ import pytest
 from api_helpers import make_batch_folder, squash
 from click.testing import CliRunner
 
-from chatocr.commands.batch import _ocr_stream, batch, done_documents, list_documents, run_batch
+from chatocr.batch import done_documents, list_documents, ocr_stream, read_records, run_batch
+from chatocr.commands.batch import batch
 from chatocr.pipeline import Pipeline
 from llm_stage import FieldQuery
 
@@ -30,7 +31,7 @@ def test_lists_images_and_pdfs_recursively(folder):
 def test_ocr_stream_keeps_order_and_turns_failures_into_values(folder, rapid_engine, overlap):
     pipe = Pipeline(rapid_engine)
     docs = [(p.name, p) for p in list_documents(folder)]
-    out = list(_ocr_stream(pipe, docs, None, overlap))
+    out = list(ocr_stream(pipe, docs, None, overlap))
     assert [n for n, _ in out] == [n for n, _ in docs]
     assert isinstance(out[1][1], ValueError) and "c_broken.jpg" in str(out[1][1])
     assert "KLM" in squash(out[0][1].to_plain_text()) and "XYZ" in squash(out[2][1].to_plain_text())
@@ -77,8 +78,6 @@ def test_cli_needs_fields_and_documents(tmp_path):
 def test_parquet_output_holds_the_same_records_and_resumes(folder, tmp_path):
     """`-o x.parquet`: a folder of Parquet parts with the JSON-lines records, resumed the same way."""
     from fakes import ScriptedBackend, ScriptedEngine
-
-    from chatocr.commands.batch import read_records
 
     pipe = Pipeline(ScriptedEngine(), ScriptedBackend([{"total": "9.00"}]))
     jsonl, parquet = tmp_path / "r.jsonl", tmp_path / "r.parquet"

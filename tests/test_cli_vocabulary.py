@@ -109,12 +109,7 @@ def test_output_file_and_format(fakes, png, tmp_path):
     assert r.exit_code == 0, r.output
     assert r.stdout == "" and f"wrote {out}" in r.stderr
     rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8"))))
-    assert rows[0][:4] == ["field", "value", "grounded", "page"] and rows[1][:4] == [
-        "total",
-        "9.00",
-        "yes",
-        "1",
-    ]
+    assert rows == [["document", "total"], ["doc.png", "9.00"]]  # one row per document
 
 
 def test_page_is_the_source_page_everywhere(fakes, two_page_pdf, tmp_path):
@@ -123,8 +118,8 @@ def test_page_is_the_source_page_everywhere(fakes, two_page_pdf, tmp_path):
     assert json.loads(r.stdout)["fields"]["total"]["page"] == 2  # was 0 before issue 11
     r = _extract(two_page_pdf, "-f", "total", "-p", "2", "--format", "table")
     assert r.stdout.splitlines()[2].split()[:4] == ["total", "9.00", "yes", "2"]
-    r = _extract(two_page_pdf, "-f", "total", "-p", "2", "--format", "csv")
-    assert list(csv.reader(io.StringIO(r.stdout)))[1][3] == "2"
+    r = _extract(two_page_pdf, "-f", "total", "-p", "2", "--format", "csv", "--split-pages")
+    assert list(csv.reader(io.StringIO(r.stdout)))[1][:3] == ["two.pdf", "2", "9.00"]
     r = CliRunner().invoke(
         main, ["ocr", str(two_page_pdf), "-p", "2", "-e", "scripted-ocr", "--format", "json"]
     )

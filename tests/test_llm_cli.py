@@ -36,7 +36,9 @@ def test_extract_csv_and_table(runner, sample_path):
     r = _run(runner, str(sample_path), "--fields", "发票号码，开票日期", "--format", "csv", "--strict")
     assert r.exit_code == 0, r.output
     rows = list(csv.reader(io.StringIO(r.stdout)))
-    assert rows[0][:2] == ["field", "value"] and [row[0] for row in rows[1:]] == ["发票号码", "开票日期"]
+    # one row per document, one column per field
+    assert rows[0] == ["document", "发票号码", "开票日期"] and len(rows) == 2
+    assert rows[1][0] == sample_path.name
     r = _run(runner, str(sample_path), "-f", "开票日期", "--format", "table", "--normalize")
     assert r.exit_code == 0, r.output
     lines = r.stdout.splitlines()
@@ -48,6 +50,7 @@ def test_extract_csv_and_table(runner, sample_path):
         "score",
         "confidence",
         "review",
+        "repaired",
         "normalized",
     ]
     assert lines[2].startswith("开票日期")

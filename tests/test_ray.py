@@ -23,9 +23,10 @@ from click.testing import CliRunner  # noqa: E402
 from fakes import scripted_stage, slow_when_asked  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from chatocr.commands.batch import batch, read_records, run_batch  # noqa: E402
+from chatocr.batch import read_records, run_batch  # noqa: E402
+from chatocr.batch.ray_runner import run_ray_batch  # noqa: E402
+from chatocr.commands.batch import batch  # noqa: E402
 from chatocr.pipeline import Pipeline  # noqa: E402
-from chatocr.ray_batch import run_ray_batch  # noqa: E402
 from chatocr.settings import Settings  # noqa: E402
 from llm_stage import FieldQuery  # noqa: E402
 
@@ -130,6 +131,35 @@ def test_a_uri_folder_is_read_through_its_filesystem(cluster, folder, tmp_path):
         "c_broken.jpg",
         "sub/b_receipt.pdf",
     }
+
+
+def test_ray_batch_splits_pages_writes_csv_and_resumes_per_job(cluster, tmp_path):
+    """The Ray runner shares the local one's plan-and-drain loop: one answer per page, the CSV sink,
+    and what counts as done is per job (other fields: the work is done again)."""
+    import csv
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.png").write_bytes(render_text_png(["SHOP", "TOTAL 9.00"]))
+    pages = [Image.open(io.BytesIO(render_text_png([f"R{i}", "TOTAL 9.00"]))) for i in (1, 2)]
+    pages[0].save(docs / "stack.pdf", "PDF", save_all=True, append_images=pages[1:])
+    out = tmp_path / "r.csv"
+    s = _ray_batch(docs, out, split_pages=True)
+    assert (s["ok"], s["failed"], s["skipped"]) == (3, 0, 0)
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert sorted((r["document"], r["page"], r["total"]) for r in rows) == [
+        ("a.png", "1", "9.00"),
+        ("stack.pdf", "1", "9.00"),
+        ("stack.pdf", "2", "9.00"),
+    ]
+    assert _ray_batch(docs, out, split_pages=True)["skipped"] == 2
+    other = tmp_path / "r.jsonl"
+    _ray_batch(docs, other)
+    s = run_ray_batch(
+        docs, FieldQuery(fields=["total", "date"]), other, factory=scripted_stage, progress=False,
+        ocr_actors=1, llm_actors=1,
+    )  # fmt: skip
+    assert (s["ok"], s["skipped"]) == (2, 0)
 
 
 @pytest.mark.slow

@@ -12,8 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
-from ..errors import ERRORS, ErrorKind, kind_of, register_error, validation_text
-from .fetch import FetchTimeout, UrlRefused
+from ..errors import ERRORS, kind_of, validation_text
 
 log = logging.getLogger("chatocr.api")
 
@@ -32,10 +31,6 @@ ERROR_RESPONSES = {
     503: "queue full or too many open connections (see Retry-After), or models still loading",
     504: "processing (or the URL download) took longer than the per-request limit",
 }
-
-# The API's own exceptions join the one error table (chatocr.errors) that the CLI and eval use.
-register_error(UrlRefused, ErrorKind(400, "refused"))
-register_error(FetchTimeout, ErrorKind(504, "fetch_timeout"))
 
 
 class ApiError(Exception):

@@ -47,7 +47,7 @@ async def read_request(request: Request, model: type[OcrRequest]) -> tuple[OcrRe
 
 # The form fields each route reads; any other name is refused (422 naming it).
 _DOC_FORM = ("file", "url", "name")
-_OPTION_FORM = ("options", "strict", "include_ocr", "copy", "engine", "pages")
+_OPTION_FORM = ("options", "strict", "include_ocr", "copy", "per_page", "engine", "pages")
 _QUERY_FORM = ("fields", "question", "hints", "repairs")
 # Form values that hold JSON (options, hints, a `fields` list) are checked for size and nesting before
 # json.loads sees them: Python's parser recurses once per level.
@@ -156,7 +156,7 @@ async def _read_form(request: Request, model: type[OcrRequest]) -> tuple[OcrRequ
             raise ApiError(
                 422, "bad_options", 'form field \'options\' must be a JSON object like {"pages": "1-2"}'
             )
-    for k in ("strict", "include_ocr", "copy"):
+    for k in ("strict", "include_ocr", "copy", "per_page"):
         if k in text:
             _once(opts, k, _bool(text[k], k))
     for k in ("engine", "pages", "repairs"):

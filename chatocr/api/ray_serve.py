@@ -19,38 +19,19 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
-from typing import Any
 
+from ..cluster import StageFactory, stage_pipeline
 from ..pipeline import Pipeline
+from ..quiet import quiet_unless
 from ..settings import Settings
 from .config import ApiConfig
 
-StageFactory = Callable[[Settings, str], Any]
 APP_NAME = "chatocr"
-
-
-def _default_factory(settings: Settings, stage: str):
-    return Pipeline.for_stage(settings, stage)
-
-
-def _quiet(verbose: bool) -> None:
-    if not verbose:
-        from ..commands.common import quiet_third_party
-
-        quiet_third_party()
 
 
 def input_limits(settings: Settings, config: ApiConfig):
     """The document limits of the app and of the OCR replicas (ServerState.load sets the same)."""
-    from ocr_stage import InputLimits
-
-    return InputLimits(
-        max_pixels=settings.max_pixels,
-        max_pages=settings.max_pages,
-        pdf_dpi=settings.pdf_dpi,
-        max_bytes=config.max_upload_bytes,
-        max_total_pixels=config.max_total_pixels,
-    )
+    return settings.limits(max_bytes=config.max_upload_bytes, max_total_pixels=config.max_total_pixels)
 
 
 # ---------------------------------------------------------------- the model deployments
@@ -60,8 +41,7 @@ class OcrDeployment:
     """Decode + OCR: the OCR engine loaded once per replica."""
 
     def __init__(self, settings: Settings, limits, factory: StageFactory | None = None, verbose=False):
-        _quiet(verbose)
-        self.pipeline = (factory or _default_factory)(settings, "ocr")
+        self.pipeline = stage_pipeline(settings, "ocr", factory, verbose)
         self.pipeline.limits = limits
 
     def info(self) -> str:
@@ -75,8 +55,7 @@ class LlmDeployment:
     """Prompt -> LLM -> parse -> ground: the model loaded once per replica."""
 
     def __init__(self, settings: Settings, factory: StageFactory | None = None, verbose=False):
-        _quiet(verbose)
-        self.pipeline = (factory or _default_factory)(settings, "llm")
+        self.pipeline = stage_pipeline(settings, "llm", factory, verbose)
         self.pipeline.backend  # noqa: B018 (a lazy backend loads now, before the replica reports ready)
 
     def info(self) -> str:
@@ -162,7 +141,7 @@ class ApiIngress:
     """The ingress deployment: builds create_app's app in the replica, on a RemotePipeline."""
 
     def __init__(self, settings: Settings, config: ApiConfig, limits, ocr, llm=None, verbose=False):
-        _quiet(verbose)
+        quiet_unless(verbose)
         self.settings, self.config, self.limits, self.ocr, self.llm = settings, config, limits, ocr, llm
 
     def __serve_build_asgi_app__(self):

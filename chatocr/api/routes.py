@@ -27,6 +27,7 @@ from .schemas import (
     ExtractResponse,
     OcrRequest,
     OcrResponse,
+    PagesResponse,
 )
 from .state import ServerState, job_view
 
@@ -261,7 +262,7 @@ async def ocr(request: Request, state: State):
     tags=["extraction"],
     dependencies=[Authorized],
     openapi_extra=body_doc(ExtractRequest),
-    response_model=ExtractResponse,
+    response_model=ExtractResponse | PagesResponse,
 )
 async def extract(request: Request, state: State):
     """A document plus fields or a question → the Extraction (values, boxes, scores, timings)."""
@@ -280,7 +281,8 @@ async def extract(request: Request, state: State):
 
     def work():
         view = job_view(pipe, cancel)
-        return view.run(
+        run = view.run_pages if opts.per_page else view.run
+        return run(
             doc,
             query,
             name=name,
@@ -291,9 +293,29 @@ async def extract(request: Request, state: State):
         )
 
     res = await until_client_leaves(request, state.run_job(work, deadline, cancel))
+    if opts.per_page:
+        return _pages_answer(res, opts, t0)
     out = res.extraction.model_dump(mode="json")
     out["timings"]["total_s"] = time.perf_counter() - t0
     out["timings"]["queue_s"] = max(0.0, out["timings"]["total_s"] - res.extraction.timings["work_s"])
     if opts.include_ocr:
         out["ocr"] = res.ocr.model_dump(mode="json")
+    return out
+
+
+def _pages_answer(results, opts, t0: float) -> dict:
+    """options.per_page: one answer per page under `pages`; timings of the whole request."""
+    from ocr_stage import OcrResult
+
+    pages = [{"page": r.ocr.pages[0].page, **r.extraction.model_dump(mode="json")} for r in results]
+    work = sum(r.extraction.timings.get("work_s", 0.0) for r in results)
+    total = time.perf_counter() - t0
+    out: dict = {
+        "pages": pages,
+        "timings": {"work_s": work, "total_s": total, "queue_s": max(0.0, total - work)},
+    }
+    if opts.include_ocr and results:
+        out["ocr"] = OcrResult(
+            pages=[r.ocr.pages[0] for r in results], engine=results[0].ocr.engine
+        ).model_dump(mode="json")
     return out

@@ -70,6 +70,10 @@ class Options(BaseModel):
         "max_pages (GET /readyz)",
     )
     include_ocr: bool = Field(default=False, description="also return the OcrResult under 'ocr'")
+    per_page: bool = Field(
+        default=False,
+        description="one answer per page, under 'pages' (a PDF that holds several documents)",
+    )
 
     @field_validator("pages", mode="before")
     @classmethod
@@ -166,6 +170,20 @@ class ExtractResponse(Extraction):
     """The Extraction: exactly the requested fields in order, each with its value and the OCR evidence
     (`page` is the 1-based page of the source document, `box` four points in that page's pixels)."""
 
+    ocr: OcrResult | None = Field(default=None, description="with options.include_ocr: the OcrResult")
+
+
+class PageExtraction(Extraction):
+    """The answer of one page (options.per_page)."""
+
+    page: int = Field(description="1-based page of the source document")
+
+
+class PagesResponse(BaseModel):
+    """With options.per_page: one Extraction per page, in page order."""
+
+    pages: list[PageExtraction]
+    timings: dict[str, float] = Field(default_factory=dict)
     ocr: OcrResult | None = Field(default=None, description="with options.include_ocr: the OcrResult")
 
 

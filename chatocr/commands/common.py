@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import functools
 import os
-import sys
-import warnings
 from pathlib import Path
 
 import click
+
+from ..quiet import quiet_third_party, set_verbose
 
 # ------------------------------------------------------------------ errors
 
@@ -39,26 +39,10 @@ def user_errors(fn):
 # ------------------------------------------------------------------ quiet by default
 
 
-def quiet_third_party() -> None:
-    """No third-party warnings, deprecation notes or weight-loading bars on stderr (chatocr's own
-    progress bars stay). Set before transformers is imported; adjusted too if it already is."""
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
-    # transformers' "Loading weights" bar follows huggingface_hub's switch, read at import.
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    for category in (FutureWarning, DeprecationWarning, PendingDeprecationWarning):
-        warnings.filterwarnings("ignore", category=category)
-    warnings.filterwarnings("ignore", category=UserWarning, module=r"^(?!chatocr|llm_stage|ocr_stage)")
-    if "transformers" in sys.modules:
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()
-
-
 def _verbosity(ctx: click.Context, param, verbose: bool) -> bool:
     root = ctx.find_root()
     ctx.meta["chatocr.verbose"] = bool(verbose or root.params.get("verbose"))
+    set_verbose(ctx.meta["chatocr.verbose"])  # for the library's model loading (chatocr.quiet)
     if not ctx.meta["chatocr.verbose"]:
         quiet_third_party()
     return verbose
@@ -128,11 +112,28 @@ def check_pages(pages: str | None) -> list[int] | None:
         raise click.BadParameter(str(e), param_hint="'-p' / '--pages'") from None
 
 
-def make_settings(**options):
-    """Settings from CHATOCR_* defaults, with the flags that were given (None: not given)."""
+# The command-line options that are settings: option name -> Settings field. Every command builds its
+# Settings from its own parsed options through this one table (`command_settings`).
+SETTINGS_OPTIONS = {
+    "engine": "ocr_engine",
+    "ocr_threads": "ocr_threads",
+    "backend": "backend",
+    "model": "model",
+    "base_url": "base_url",
+    "llm_threads": "llm_threads",
+    "review_below": "review_below",
+    "repairs": "repairs",
+}
+
+
+def command_settings(**fixed):
+    """The Settings of the running command: CHATOCR_* defaults, with the setting options it was given
+    (those not given keep the environment's value) and `fixed` (values the command itself sets)."""
     from ..settings import Settings
 
-    return Settings().with_options(**options)
+    params = click.get_current_context().params
+    given = {field: params.get(opt) for opt, field in SETTINGS_OPTIONS.items() if opt in params}
+    return Settings().with_options(**{**given, **fixed})
 
 
 # ------------------------------------------------------------------ shared options
@@ -268,6 +269,21 @@ repairs_option = _option(
     help="Post-decoding repairs: auto (default: language-free ones, and a document family's own where "
     "the page shows that family), general (language-free only), none, all, or a family: receipt, "
     "malaysia, cn_vat; comma lists combine. Every change is listed under 'repairs' in the answer.",
+)
+normalize_option = _option(
+    "--normalize",
+    is_flag=True,
+    default=False,
+    envvar="CHATOCR_NORMALIZE",
+    help="Fill each value's 'normalized' (ISO dates, plain amounts; null without this flag) and show "
+    "it in csv/table output.",
+)
+split_pages_option = _option(
+    "--split-pages",
+    is_flag=True,
+    default=False,
+    envvar="CHATOCR_SPLIT_PAGES",
+    help="One answer per page: for a PDF that holds several documents (a scanned stack of receipts).",
 )
 limit_option = _option(
     "-n",

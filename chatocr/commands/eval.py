@@ -45,7 +45,7 @@ from .common import (
 @progress_option
 @verbose_option
 @user_errors
-def eval_cmd(dataset, fields, method, backend, model, engine, repairs, limit, output, progress):
+def eval_cmd(dataset, fields, method, limit, output, progress, **_settings):
     """Score a method on a labelled set (a folder with img/ and labels.jsonl); default fields: every
     labelled field.
 
@@ -53,9 +53,9 @@ def eval_cmd(dataset, fields, method, backend, model, engine, repairs, limit, ou
     from chatocr.evaluation import EvalConfig, default_out, load_dataset, run_eval
     from chatocr.evaluation.report import field_table
 
-    from .common import make_settings
+    from .common import command_settings
 
-    s = make_settings(backend=backend, model=model, ocr_engine=engine, repairs=repairs)
+    s = command_settings()
     cfg = EvalConfig(
         dataset=dataset,
         method=method,

@@ -1,3 +1,5 @@
+"""`chatocr extract`: one document's fields as grounded JSON, a CSV row or a table."""
+
 from __future__ import annotations
 
 import csv
@@ -9,19 +11,21 @@ import click
 from .common import (
     build_query,
     check_pages,
+    command_settings,
     copy_option,
     engine_option,
     existing_file,
     fields_option,
     format_option,
     llm_options,
-    make_settings,
+    normalize_option,
     ocr_threads_option,
     output_option,
     pages_option,
     question_option,
     repairs_option,
     review_option,
+    split_pages_option,
     strict_option,
     user_errors,
     verbose_option,
@@ -37,15 +41,8 @@ from .common import (
 @strict_option
 @review_option
 @repairs_option
-@click.option(
-    "--normalize",
-    is_flag=True,
-    default=False,
-    envvar="CHATOCR_NORMALIZE",
-    show_envvar=True,
-    help="Fill each value's 'normalized' (ISO dates, plain amounts; null without this flag) and show "
-    "it as a column in csv/table output.",
-)
+@normalize_option
+@split_pages_option
 @copy_option
 @engine_option
 @ocr_threads_option
@@ -54,49 +51,61 @@ from .common import (
 @format_option(["json", "csv", "table"], "json")
 @verbose_option
 @user_errors
-def extract(
-    file,
-    fields,
-    question,
-    backend,
-    model,
-    base_url,
-    llm_threads,
-    strict,
-    review_below,
-    repairs,
-    normalize,
-    copy,
-    engine,
-    ocr_threads,
-    pages,
-    output,
-    fmt,
-):
+def extract(file, fields, question, strict, normalize, split_pages, copy, pages, output, fmt, **_settings):
     """Extract fields from FILE (image or PDF) as grounded JSON.
 
     The file, the fields and the page range are checked, and the document read, before the model
-    loads, so a mistake is reported at once."""
+    loads, so a mistake is reported at once. A question beside fields is answered too, as 'answer'."""
     from ..pipeline import Pipeline
 
     query = build_query(fields, question)
     page_range = check_pages(pages)
-    settings = make_settings(
-        ocr_engine=engine,
-        ocr_threads=ocr_threads,
-        backend=backend,
-        model=model,
-        base_url=base_url,
-        llm_threads=llm_threads,
-        review_below=review_below,
-        repairs=repairs,
-    )
-    pipe = Pipeline.from_settings(settings, lazy_llm=True)
+    pipe = Pipeline.from_settings(command_settings(), lazy_llm=True)
     ocr = pipe.ocr(file, page_range=page_range)  # decoding errors (pages, format) before the model
-    result = pipe.run(ocr, query, strict=strict, normalize=normalize, copy=copy).extraction
-    write_output(render(result, fmt, normalize=normalize), output)
-    if result.error:
-        click.echo(f"warning: {result.error}", err=True)
+    opts = {"strict": strict, "normalize": normalize, "copy": copy}
+    if split_pages:
+        results = [(r.ocr.pages[0].page, r.extraction) for r in pipe.run_pages(ocr, query, **opts)]
+    else:
+        results = [(None, pipe.run(ocr, query, **opts).extraction)]
+    write_output(render_all(results, fmt, normalize=normalize, document=file.name), output)
+    for page, result in results:
+        if result.error:
+            click.echo(f"warning: {'' if page is None else f'page {page}: '}{result.error}", err=True)
+
+
+def render_all(results: list, fmt: str, *, normalize: bool = False, document: str = "") -> str:
+    """The answers of one document, (page or None, Extraction) each: a JSON object (a list of them,
+    each with its `page`, with --split-pages), CSV with one row per answer, or tables."""
+    split = len(results) != 1 or results[0][0] is not None
+    if fmt == "json":
+        if not split:
+            return render(results[0][1], fmt)
+        out = [{"page": page, **ext.model_dump(mode="json")} for page, ext in results]
+        return json.dumps(out, ensure_ascii=False, indent=1)
+    if fmt == "csv":
+        return csv_rows(results, normalize=normalize, document=document, split=split)
+    if not split:
+        return render(results[0][1], fmt, normalize=normalize)
+    return "\n\n".join(f"page {page}\n" + render(ext, fmt, normalize=normalize) for page, ext in results)
+
+
+def csv_rows(results: list, *, normalize: bool, document: str, split: bool) -> str:
+    """One row per document (per page when split), one column per field (and its normalized value
+    beside it with --normalize): the shape `chatocr batch --format csv` writes."""
+    keys = list(results[0][1].fields)
+    header = ["document", *(["page"] if split else [])]
+    for k in keys:
+        header += [k, f"{k}.normalized"] if normalize else [k]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    for page, ext in results:
+        row = [document, *([page] if split else [])]
+        for k in keys:
+            fv = ext.fields[k]
+            row += [_cell(fv.value), _cell(fv.normalized)] if normalize else [_cell(fv.value)]
+        w.writerow(row)
+    return buf.getvalue().rstrip("\n")
 
 
 def _cell(v) -> str:
@@ -113,6 +122,7 @@ FLAG_TEXT = {
 
 
 def render(result, fmt: str, *, normalize: bool = False) -> str:
+    """One Extraction as JSON or as a table of its fields."""
     if fmt == "json":
         return json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=1)
     header = ["field", "value", "grounded", "page", "score", "confidence", "review", "repaired"] + (
@@ -136,12 +146,6 @@ def render(result, fmt: str, *, normalize: bool = False) -> str:
         if normalize:
             row.append(_cell(fv.normalized))
         rows.append(row)
-    if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(header)
-        w.writerows(rows)
-        return buf.getvalue().rstrip("\n")
     widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(_pad(c, w) for c, w in zip(r, widths, strict=True)).rstrip() for r in [header, *rows]]
     lines.insert(1, "  ".join("-" * w for w in widths))

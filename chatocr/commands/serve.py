@@ -7,10 +7,10 @@ import click
 from .common import (
     backend_option,
     base_url_option,
+    command_settings,
     engine_option,
     is_verbose,
     llm_threads_option,
-    make_settings,
     model_option,
     ocr_threads_option,
     ray_address_option,
@@ -192,13 +192,7 @@ _opt = click.option
 def serve(
     host,
     port,
-    engine,
-    ocr_threads,
     extra_engines,
-    backend,
-    model,
-    base_url,
-    llm_threads,
     no_llm,
     workers,
     max_queue,
@@ -216,6 +210,7 @@ def serve(
     ray_address,
     ocr_replicas,
     llm_replicas,
+    **_settings,
 ):
     """Run the HTTP API (FastAPI + uvicorn). Docs at /docs; set CHATOCR_API_KEY to require a bearer token.
 
@@ -226,14 +221,7 @@ def serve(
 
     from ..api import ApiConfig
 
-    settings = make_settings(
-        ocr_engine=engine,
-        ocr_threads=ocr_threads,
-        backend=backend,
-        model=model,
-        base_url=base_url,
-        llm_threads=llm_threads,
-    )
+    settings = command_settings()
     given = {
         "workers": workers,
         "max_queue": max_queue,
@@ -275,9 +263,13 @@ def serve(
             echo=lambda m: click.echo(m, err=True),
         )
         return
+    import logging
+
     from ..api import create_app
     from ..api.server import run_server
 
     app = create_app(settings, config, load_llm=not no_llm)
     click.echo(f"chatocr API on http://{host}:{port} (docs: /docs); loading models…", err=True)
+    # chatocr's own log lines (the models loaded, in how long) beside uvicorn's
+    logging.basicConfig(level=log_level.upper(), format="%(levelname)s:     %(message)s")
     run_server(app, config, host=host, port=port, log_level=log_level)

@@ -32,9 +32,9 @@ def serve_llm(host, port, model, llm_threads):
     from llm_stage.backends.openai_server import create_app
 
     from ..pipeline import backend_options
-    from .common import make_settings
+    from .common import command_settings
 
-    settings = make_settings(backend="transformers", model=model, llm_threads=llm_threads)
+    settings = command_settings(backend="transformers")
     backend = get_backend("transformers", **backend_options(settings))
     click.echo(f"serving {backend.model_name} on http://{host}:{port}/v1", err=True)
     uvicorn.run(create_app(backend), host=host, port=port, log_level="warning")

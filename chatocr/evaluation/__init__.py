@@ -1,14 +1,9 @@
 """Evaluation: metrics, the harness that runs a method over a labelled set, baselines and reports."""
 
-from ..errors import ErrorKind, register_error
 from .dataset import Dataset, DatasetError, LabelledDoc, load_dataset
 from .metrics import cer, prf, score_value, summarize, value_in_ocr
 from .report import ResultFileError, compare, load_result, write_markdown
 from .runner import METHODS, EvalConfig, OcrCache, default_out, run_eval
-
-# Eval's own input errors join the one error table (the CLI shows them as one line).
-register_error(DatasetError, ErrorKind(422, "bad_dataset"))
-register_error(ResultFileError, ErrorKind(422, "bad_result_file"))
 
 __all__ = [
     "METHODS",

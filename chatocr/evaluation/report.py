@@ -57,6 +57,16 @@ def field_table(result: dict) -> list[str]:
 
 
 def _charts(result: dict, md_path: Path) -> list[str]:
+    import warnings
+
+    # Without a CJK font, matplotlib warns once per Chinese glyph it cannot draw (and logs
+    # "findfont: …" for a listed family it cannot load); the chart is drawn either way.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from", category=UserWarning)
+        return _draw_charts(result, md_path)
+
+
+def _draw_charts(result: dict, md_path: Path) -> list[str]:
     try:
         import matplotlib
 
@@ -64,8 +74,11 @@ def _charts(result: dict, md_path: Path) -> list[str]:
         import matplotlib.pyplot as plt
     except ImportError:
         return ["_(charts skipped: install matplotlib, `pip install -e '.[eval]'`)_"]
+    import logging
+
     from matplotlib import font_manager
 
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
     # Chinese field names need a CJK font; use one when the machine has it (scripts/setup_fonts.sh).
     cjk = [
         f.name

@@ -12,15 +12,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ..errors import ErrorKind, register_error
 from .recipes import Recipe, tool
 
 
 class FinetuneError(RuntimeError):
     """Training or conversion failed; the message names the log to read."""
 
-
-register_error(FinetuneError, ErrorKind(500, "finetune", scope="service", prefix="fine-tuning failed: "))
 
 _ITER = re.compile(r"Iter\(train\)\s*\[\s*(\d+)\s*/\s*(\d+)\]")
 

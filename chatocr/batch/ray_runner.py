@@ -1,11 +1,12 @@
-"""`chatocr batch --ray`: the batch as a Ray Data pipeline, over the same Pipeline code.
+"""The batch as a Ray Data pipeline (`chatocr batch --ray`), over the same Pipeline code and the same
+plan-and-drain loop as the local runner.
 
     documents (local folder or any pyarrow/fsspec URI, minus those already in the output)
       -> OcrStage actors      read + decode + OCR   (engine loaded once per actor; CPUs)
       -> ExtractStage actors  prompt -> LLM -> parse -> ground   (model loaded once per actor;
                               a GPU each when the cluster has GPUs, or an OpenAI-compatible server)
-      -> the driver writes each record as it arrives (JSON lines or Parquet, the local batch's
-         record schema), so an interrupted run resumes where it stopped.
+      -> the driver writes each document's records as they arrive (the local batch's records and
+         sinks), so an interrupted run resumes where it stopped.
 
 The two actor pools are sized apart (`ocr_actors`, `llm_actors`), so OCR and the LLM scale separately
 and Ray Data's streaming executor keeps both busy with bounded queues between them. A document that
@@ -17,41 +18,24 @@ from __future__ import annotations
 import json
 import math
 import os
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .commands.batch import failed_record, finish_summary, list_documents, ok_record, open_sink
-from .filesystems import is_uri, list_documents_at, read_bytes, resolve
-from .settings import Settings
-
-# A pipeline for one stage: (settings, "ocr" | "llm") -> Pipeline. Default: Pipeline.for_stage; tests
-# pass a scripted one. It is pickled to the workers, so it must be importable there.
-StageFactory = Callable[[Settings, str], Any]
-
-
-def _default_factory(settings: Settings, stage: str):
-    from .pipeline import Pipeline
-
-    return Pipeline.for_stage(settings, stage)
-
-
-def _quiet(verbose: bool) -> None:
-    if not verbose:
-        from .commands.common import quiet_third_party
-
-        quiet_third_party()
+from ..cluster import StageFactory, stage_pipeline
+from ..filesystems import is_uri, list_documents_at, read_bytes, resolve
+from ..settings import Settings
+from .plan import answer, as_job, drain, list_documents, plan
+from .records import BatchJob, failed_record
+from .sinks import open_sink
 
 
 class OcrStage:
     """Ray Data actor: a row {"document", "root", "path"} -> {"document", "ocr", "error"} (the
     OcrResult as JSON, or the failed record as JSON; the other one empty)."""
 
-    def __init__(self, settings: Settings, pages, factory: StageFactory | None = None, verbose=False):
-        _quiet(verbose)
-        self.pipeline = (factory or _default_factory)(settings, "ocr")
-        self.pages = pages
+    def __init__(self, settings: Settings, job: BatchJob, factory: StageFactory | None = None, verbose=False):
+        self.pipeline = stage_pipeline(settings, "ocr", factory, verbose)
+        self.job = job
         self._fs: dict[str, Any] = {}
 
     def _source(self, row: dict):
@@ -65,35 +49,30 @@ class OcrStage:
     def __call__(self, row: dict) -> dict:
         name = row["document"]
         try:
-            ocr = self.pipeline.ocr(self._source(row), name=Path(row["path"]).name, page_range=self.pages)
+            ocr = self.pipeline.ocr(self._source(row), name=Path(row["path"]).name, page_range=self.job.pages)
             return {"document": name, "ocr": ocr.model_dump_json(), "error": ""}
         except Exception as e:  # recorded per document, never fatal
-            return {"document": name, "ocr": "", "error": json.dumps(failed_record(name, e))}
+            return {"document": name, "ocr": "", "error": json.dumps(failed_record(name, e, self.job))}
 
 
 class ExtractStage:
-    """Ray Data actor: {"document", "ocr", "error"} -> {"document", "record"} (the record as JSON)."""
+    """Ray Data actor: {"document", "ocr", "error"} -> {"document", "records"} (a JSON list)."""
 
-    def __init__(
-        self, settings: Settings, query, strict, copy, factory: StageFactory | None = None, verbose=False
-    ):
-        _quiet(verbose)
-        self.pipeline = (factory or _default_factory)(settings, "llm")
-        self.query, self.strict, self.copy = query, strict, copy
+    def __init__(self, settings: Settings, job: BatchJob, factory: StageFactory | None = None, verbose=False):
+        self.pipeline = stage_pipeline(settings, "llm", factory, verbose)
+        self.job = job
 
     def __call__(self, row: dict) -> dict:
         from ocr_stage import OcrResult
 
         name = row["document"]
         if row["error"]:
-            return {"document": name, "record": row["error"]}
+            return {"document": name, "records": "[" + row["error"] + "]"}
         try:
-            ocr = OcrResult.model_validate_json(row["ocr"])
-            ext = self.pipeline.run(ocr, self.query, strict=self.strict, copy=self.copy).extraction
-            rec = ok_record(name, ext)
-        except Exception as e:
-            rec = failed_record(name, e)
-        return {"document": name, "record": json.dumps(rec, ensure_ascii=False)}
+            recs = answer(self.pipeline, name, OcrResult.model_validate_json(row["ocr"]), self.job)
+        except Exception as e:  # a result that does not parse back: recorded, never fatal
+            recs = [failed_record(name, e, self.job)]
+        return {"document": name, "records": json.dumps(recs, ensure_ascii=False)}
 
 
 def named_documents(folder: str | Path) -> list[tuple[str, str, str]]:
@@ -108,7 +87,7 @@ def named_documents(folder: str | Path) -> list[tuple[str, str, str]]:
 def default_sizes(settings: Settings, ocr_cpus: float) -> tuple[int, int, dict]:
     """(OCR actors, LLM actors, LLM actor resources) for the connected cluster: one LLM actor per GPU
     (or one on CPU, four HTTP clients for `openai`); OCR actors take the CPUs left."""
-    from .cluster import cluster_cpus, cluster_gpus, llm_resources
+    from ..cluster import cluster_cpus, cluster_gpus, llm_resources
 
     gpus = cluster_gpus()
     res = llm_resources(settings.backend, gpus, settings.llm_threads)
@@ -126,9 +105,7 @@ def run_ray_batch(
     out,
     *,
     settings: Settings | None = None,
-    pages=None,
-    strict=None,
-    copy=None,
+    fmt: str | None = None,
     retry_failed: bool = False,
     limit: int | None = None,
     progress: bool = True,
@@ -137,26 +114,23 @@ def run_ray_batch(
     llm_actors: int | None = None,
     factory: StageFactory | None = None,
     verbose: bool = False,
+    **options,
 ) -> dict:
     """`run_batch` on a Ray cluster (see the module doc). Returns the same summary, plus the actor
-    counts. `out`: a .jsonl file, or a .parquet folder (local or a URI)."""
-    from tqdm import tqdm
+    counts. `out`: a .jsonl or .csv file, or a .parquet folder (local or a URI)."""
+    from ..cluster import is_local, llm_resources, ocr_cpus, quiet_ray_data, ray_cluster, stage_threads
+    from .plan import finish_summary
 
-    from .cluster import is_local, llm_resources, ocr_cpus, quiet_ray_data, ray_cluster, stage_threads
-
+    job = as_job(query, **options)
     settings = settings or Settings()
     cpus = ocr_cpus(settings)  # one OCR thread per reserved CPU
     settings = settings.with_options(ocr_threads=int(cpus))
-    docs_all = named_documents(folder)
-    sink = open_sink(out)
-    done = sink.done(retry_failed)
-    todo = [d for d in docs_all if d[0] not in done]
-    summary: dict = {"found": len(docs_all), "skipped": len(docs_all) - len(todo), "ok": 0, "failed": 0}
-    if limit is not None:
-        todo = todo[:limit]
-    t0 = time.perf_counter()
+    sink = open_sink(out, job, fmt)
+    todo, summary = plan(named_documents(folder), sink, job, retry_failed, limit)
     if not todo:
-        return finish_summary(summary, t0)
+        import time
+
+        return finish_summary(summary, time.perf_counter())
     # Actors asked for by number on a Ray started here get their CPUs even where the machine has fewer
     # cores (oversubscribed, as a local run asked for it); a real cluster's autoscaler adds nodes.
     local_cpus = None
@@ -177,12 +151,7 @@ def run_ray_batch(
         ds = ray.data.from_items(items, override_num_blocks=min(len(items), 1000))
         ds = ds.map(
             OcrStage,
-            fn_constructor_kwargs={
-                "settings": settings,
-                "pages": pages,
-                "factory": factory,
-                "verbose": verbose,
-            },
+            fn_constructor_kwargs={"settings": settings, "job": job, "factory": factory, "verbose": verbose},
             compute=ray.data.ActorPoolStrategy(size=n_ocr),
             num_cpus=cpus,
         )
@@ -190,28 +159,12 @@ def run_ray_batch(
             ExtractStage,
             fn_constructor_kwargs={
                 "settings": stage_threads(settings, llm_res),
-                "query": query,
-                "strict": strict,
-                "copy": copy,
+                "job": job,
                 "factory": factory,
                 "verbose": verbose,
             },
             compute=ray.data.ActorPoolStrategy(size=n_llm),
             **llm_res,
         )
-        with (
-            sink,
-            tqdm(
-                total=len(todo), unit="doc", disable=not progress, desc="batch[ray]", dynamic_ncols=True
-            ) as bar,
-        ):
-            for row in ds.iter_rows():
-                rec = json.loads(row["record"])
-                sink.write(rec)
-                if rec["ok"]:
-                    summary["ok"] += 1
-                else:
-                    summary["failed"] += 1
-                    bar.write(f"failed: {rec['document']}: {rec['error']}")
-                bar.update(1)
-    return finish_summary(summary, t0)
+        results = (json.loads(row["records"]) for row in ds.iter_rows())
+        return drain(results, sink, len(todo), summary, progress=progress, desc="batch[ray]")
