@@ -10,7 +10,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 export HF_HUB_OFFLINE=1
 export TRANSFORMERS_OFFLINE=1
 
-.PHONY: finetune tune calibrate eval-injection adapter setup setup-paddle setup-ray setup-xtuner setup-xtuner-gemma run test test-fast lint fmt data train train-cpu serve serve-llm demo eval bench fuzz clean help
+.PHONY: finetune tune calibrate eval-injection adapter setup setup-paddle setup-ray setup-xtuner setup-xtuner-gemma run test test-fast lint fmt data train train-cpu serve serve-llm demo eval bench fuzz attack clean help
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -154,6 +154,9 @@ bench: setup setup-paddle ## speed benchmarks (OCR engines; writes reports/bench
 
 fuzz: setup ## schemathesis over /openapi.json with real PNG/JPEG/PDF bodies until 10,000 requests; fails on any 5xx -> bench/reports/fuzz_api.{md,json} (FUZZ_ARGS=)
 	$(BIN)/python -m bench.fuzz_api $(FUZZ_ARGS)
+
+attack: setup ## hostile-client probe against the server on loopback (21,000 connections, slow and giant headers, memory-heavy documents, ...) -> bench/reports/attack_api.{md,json}
+	$(BIN)/python -m bench.attack_api $(ATTACK_ARGS)
 
 setup-paddle: setup ## PaddleOCR in its own venv (.venv-paddle) + PaddleOCR model dirs from the shipped ONNX models
 	bash scripts/setup_paddle.sh

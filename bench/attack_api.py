@@ -196,8 +196,10 @@ def _idle_worker(port: int, src: str, n: int, hold: float, q) -> None:
 
 def attack_idle(srv: Server, a) -> dict:
     n = 2_000 if a.quick else 21_000
-    procs = max(1, -(-n // 7000))  # at most 7,000 sockets per process (the open-file limit)
+    # Each attacking process holds its sockets open: at most 7,000 each, fewer under a low `ulimit -n`.
     soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    per = max(100, min(7000, soft - 200))
+    procs = max(1, -(-n // per))
     hold = a.header_timeout + 3
     ctx = mp.get_context("fork")
     q = ctx.Queue()
