@@ -2,7 +2,9 @@
 
 Engines return boxes in detection order, which on receipts splits `TOTAL      9.00` into two
 lines far apart. We de-skew boxes by the page's median text angle, chain boxes that sit on one
-visual row, and join each row left to right.
+visual row, and join each row left to right. Rows of one printed block keep their print order:
+boxes stacked above each other never share a row (a centred header of tightly set rows), and a
+logo or big store name beside several rows is read as a row of its own before them, not inside one.
 """
 
 from __future__ import annotations
@@ -33,6 +35,15 @@ VERTICAL_LABEL_CHARS = (2, 4)
 MAX_VERTICAL_SHARE = 0.25
 # ... the first row whose own height it overlaps by at least this fraction
 VERTICAL_ROW_OVERLAP = 0.3
+# Two boxes whose horizontal extents overlap by more than this many text heights sit above each
+# other, never on one row. Without it, tightly set centred rows (each overlapping the next by 40 %
+# once the detector has grown the boxes) chained into one "row" that was then read left to right,
+# widest first: `KLANG SELANGOR D.E, MALAYSIA BANDAR BUKIT RAJA, 41050 No: 28, JALAN ASTANA 1C,`.
+MAX_ROW_X_OVERLAP = 0.5
+# A box at least this many times the page's median text height that covers two or more rows beside
+# it (a logo, a big store name) is a row of its own, read just before the first row it covers.
+TALL_RATIO = 1.8
+TALL_ROW_COVER = 0.5
 
 
 def page_skew(lines: list[TextLine]) -> float:
@@ -70,23 +81,56 @@ def group_rows(lines: list[TextLine]) -> list[list[int]]:
     }
     if len(vertical) > MAX_VERTICAL_SHARE * len(lines):
         vertical = set()
-    order = sorted((i for i in range(len(lines)) if i not in vertical), key=lambda i: (ext[i][0], ext[i][2]))
+    flat = [i for i in range(len(lines)) if i not in vertical]
+    med_h = statistics.median(ext[i][3] - ext[i][2] for i in flat) if flat else 0.0
+    tall = {i for i in flat if ext[i][3] - ext[i][2] >= TALL_RATIO * med_h}
+    if len(tall) > MAX_VERTICAL_SHARE * len(flat):
+        tall = set()
+    order = sorted((i for i in flat if i not in tall), key=lambda i: (ext[i][0], ext[i][2]))
     rows: list[list[int]] = []
-    for i in order:
-        _, _, top, bottom = ext[i]
+
+    def chain(i: int) -> None:
+        left, right, top, bottom = ext[i]
         best, best_ratio = None, MIN_ROW_OVERLAP
         for row in rows:
             _, _, t, b = ext[row[-1]]
             overlap = min(bottom, b) - max(top, t)
             ratio = overlap / max(1.0, bottom - top, b - t)
+            slack = MAX_ROW_X_OVERLAP * max(1.0, min(bottom - top, b - t))
+            if any(min(right, ext[j][1]) - max(left, ext[j][0]) > slack for j in row):
+                continue  # stacked above or below that row's boxes, not beside them
             if ratio >= best_ratio and (best is None or ratio > best_ratio):
                 best, best_ratio = row, ratio
         if best is None:
             rows.append([i])
         else:
             best.append(i)
+            best.sort(key=lambda j: ext[j][0])
+
+    for i in order:
+        chain(i)
+
+    def covered(i: int, row: list[int]) -> bool:
+        t, b = min(ext[j][2] for j in row), max(ext[j][3] for j in row)
+        return min(b, ext[i][3]) - max(t, ext[i][2]) >= TALL_ROW_COVER * max(1.0, b - t)
+
+    # a tall box beside two or more rows is a row of its own, read before them; one that sits on a
+    # single row (a big TOTAL amount) joins it
+    lead: dict[int, list[int]] = {}  # id of the tall box's own row -> the first row it covers
+    base_rows = list(rows)
+    for i in sorted(tall, key=lambda i: (ext[i][2], ext[i][0])):
+        beside = [r for r in base_rows if covered(i, r)]
+        if len(beside) >= 2:
+            rows.append([i])
+            lead[id(rows[-1])] = min(
+                beside, key=lambda r: statistics.median((ext[j][2] + ext[j][3]) / 2 for j in r)
+            )
+        else:
+            chain(i)
 
     def row_y(row: list[int]) -> float:
+        if id(row) in lead:  # just before the first row the tall box covers
+            return row_y(lead[id(row)]) - 1e-3
         own = [i for i in row if i not in vertical] or row
         return statistics.median((ext[i][2] + ext[i][3]) / 2 for i in own)
 
