@@ -35,11 +35,13 @@ VERTICAL_LABEL_CHARS = (2, 4)
 MAX_VERTICAL_SHARE = 0.25
 # ... the first row whose own height it overlaps by at least this fraction
 VERTICAL_ROW_OVERLAP = 0.3
-# Two boxes whose horizontal extents overlap by more than this many text heights sit above each
-# other, never on one row. Without it, tightly set centred rows (each overlapping the next by 40 %
-# once the detector has grown the boxes) chained into one "row" that was then read left to right,
-# widest first: `KLANG SELANGOR D.E, MALAYSIA BANDAR BUKIT RAJA, 41050 No: 28, JALAN ASTANA 1C,`.
-MAX_ROW_X_OVERLAP = 0.5
+# Two boxes sit above each other, never on one row, when one covers at least this share of the other's
+# width and their centres are at least this many text heights apart. Without it, tightly set centred
+# rows (each box overlapping the next by 40 % once the detector has grown them) chained into one
+# "row" read left to right, widest first: `KLANG SELANGOR D.E, MALAYSIA BANDAR BUKIT RAJA, 41050
+# No: 28, JALAN ASTANA 1C,`. Neighbouring words of one row overlap a little, at the same height.
+STACKED_X_OVERLAP = 0.5
+STACKED_OFFSET = 0.25
 # A box at least this many times the page's median text height that covers two or more rows beside
 # it (a logo, a big store name) is a row of its own, read just before the first row it covers.
 TALL_RATIO = 1.8
@@ -89,6 +91,15 @@ def group_rows(lines: list[TextLine]) -> list[list[int]]:
     order = sorted((i for i in flat if i not in tall), key=lambda i: (ext[i][0], ext[i][2]))
     rows: list[list[int]] = []
 
+    def stacked(i: int, j: int) -> bool:
+        (l1, r1, t1, b1), (l2, r2, t2, b2) = ext[i], ext[j]
+        x_overlap = min(r1, r2) - max(l1, l2)
+        offset = abs((t1 + b1) - (t2 + b2)) / 2
+        return (
+            x_overlap > STACKED_X_OVERLAP * max(1.0, min(r1 - l1, r2 - l2))
+            and offset > STACKED_OFFSET * max(1.0, min(b1 - t1, b2 - t2))
+        )
+
     def chain(i: int) -> None:
         left, right, top, bottom = ext[i]
         best, best_ratio = None, MIN_ROW_OVERLAP
@@ -96,9 +107,8 @@ def group_rows(lines: list[TextLine]) -> list[list[int]]:
             _, _, t, b = ext[row[-1]]
             overlap = min(bottom, b) - max(top, t)
             ratio = overlap / max(1.0, bottom - top, b - t)
-            slack = MAX_ROW_X_OVERLAP * max(1.0, min(bottom - top, b - t))
-            if any(min(right, ext[j][1]) - max(left, ext[j][0]) > slack for j in row):
-                continue  # stacked above or below that row's boxes, not beside them
+            if any(stacked(i, j) for j in row):
+                continue  # above or below one of that row's boxes, not beside it
             if ratio >= best_ratio and (best is None or ratio > best_ratio):
                 best, best_ratio = row, ratio
         if best is None:

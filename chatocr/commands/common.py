@@ -186,6 +186,14 @@ ocr_threads_option = _option(
     envvar="CHATOCR_OCR_THREADS",
     help="OCR CPU threads (0 = all).",
 )
+ocr_rec_option = _option(
+    "--ocr-rec-model",
+    "ocr_rec_model",
+    default=None,
+    envvar="CHATOCR_OCR_REC_MODEL",
+    help="OCR text recogniser: v6-small (default, shipped), v6-tiny or v5-mobile (the ocr-models "
+    "extra), or an .onnx file.",
+)
 pages_option = _option(
     "-p",
     "--pages",

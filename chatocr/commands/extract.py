@@ -16,6 +16,7 @@ from .common import (
     format_option,
     llm_options,
     make_settings,
+    ocr_rec_option,
     ocr_threads_option,
     output_option,
     pages_option,
@@ -47,6 +48,7 @@ from .common import (
 @copy_option
 @engine_option
 @ocr_threads_option
+@ocr_rec_option
 @pages_option
 @output_option()
 @format_option(["json", "csv", "table"], "json")
@@ -66,6 +68,7 @@ def extract(
     copy,
     engine,
     ocr_threads,
+    ocr_rec_model,
     pages,
     output,
     fmt,
@@ -81,6 +84,7 @@ def extract(
     settings = make_settings(
         ocr_engine=engine,
         ocr_threads=ocr_threads,
+        ocr_rec_model=ocr_rec_model,
         backend=backend,
         model=model,
         base_url=base_url,
