@@ -43,7 +43,8 @@ VERTICAL_ROW_OVERLAP = 0.3
 STACKED_X_OVERLAP = 0.5
 STACKED_OFFSET = 0.25
 # A box at least this many times the page's median text height that covers two or more rows beside
-# it (a logo, a big store name) is a row of its own, read just before the first row it covers.
+# it is a row of its own: read just before the first row it covers when it stands left of them (a
+# logo, a big store name beside the header), just after the last when right of them (a stamp).
 TALL_RATIO = 1.8
 TALL_ROW_COVER = 0.5
 
@@ -95,10 +96,9 @@ def group_rows(lines: list[TextLine]) -> list[list[int]]:
         (l1, r1, t1, b1), (l2, r2, t2, b2) = ext[i], ext[j]
         x_overlap = min(r1, r2) - max(l1, l2)
         offset = abs((t1 + b1) - (t2 + b2)) / 2
-        return (
-            x_overlap > STACKED_X_OVERLAP * max(1.0, min(r1 - l1, r2 - l2))
-            and offset > STACKED_OFFSET * max(1.0, min(b1 - t1, b2 - t2))
-        )
+        return x_overlap > STACKED_X_OVERLAP * max(
+            1.0, min(r1 - l1, r2 - l2)
+        ) and offset > STACKED_OFFSET * max(1.0, min(b1 - t1, b2 - t2))
 
     def chain(i: int) -> None:
         left, right, top, bottom = ext[i]
@@ -124,25 +124,29 @@ def group_rows(lines: list[TextLine]) -> list[list[int]]:
         t, b = min(ext[j][2] for j in row), max(ext[j][3] for j in row)
         return min(b, ext[i][3]) - max(t, ext[i][2]) >= TALL_ROW_COVER * max(1.0, b - t)
 
-    # a tall box beside two or more rows is a row of its own, read before them; one that sits on a
-    # single row (a big TOTAL amount) joins it
-    lead: dict[int, list[int]] = {}  # id of the tall box's own row -> the first row it covers
+    anchor: dict[int, tuple[list[int], float]] = {}  # a tall box's own row -> (the row it follows, ±)
+
+    def row_y(row: list[int]) -> float:
+        if id(row) in anchor:
+            base, shift = anchor[id(row)]
+            return row_y(base) + shift
+        own = [i for i in row if i not in vertical] or row
+        return statistics.median((ext[i][2] + ext[i][3]) / 2 for i in own)
+
+    # a tall box beside two or more rows is a row of its own, before or after them; one that sits on
+    # a single row (a big TOTAL amount) joins it
     base_rows = list(rows)
     for i in sorted(tall, key=lambda i: (ext[i][2], ext[i][0])):
         beside = [r for r in base_rows if covered(i, r)]
-        if len(beside) >= 2:
-            rows.append([i])
-            lead[id(rows[-1])] = min(
-                beside, key=lambda r: statistics.median((ext[j][2] + ext[j][3]) / 2 for j in r)
-            )
-        else:
+        if len(beside) < 2:
             chain(i)
-
-    def row_y(row: list[int]) -> float:
-        if id(row) in lead:  # just before the first row the tall box covers
-            return row_y(lead[id(row)]) - 1e-3
-        own = [i for i in row if i not in vertical] or row
-        return statistics.median((ext[i][2] + ext[i][3]) / 2 for i in own)
+            continue
+        rows.append([i])
+        middle = statistics.median((ext[j][0] + ext[j][1]) / 2 for r in beside for j in r)
+        if (ext[i][0] + ext[i][1]) / 2 < middle:
+            anchor[id(rows[-1])] = (min(beside, key=row_y), -1e-3)
+        else:
+            anchor[id(rows[-1])] = (max(beside, key=row_y), 1e-3)
 
     def spans(i: int, row: list[int]) -> bool:
         own = [j for j in row if j not in vertical]
