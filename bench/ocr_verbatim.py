@@ -165,14 +165,12 @@ def measure(folder: Path, engine, keep: Path | None = None, reuse: Path | None =
 
 
 def parse_setting(spec: str) -> dict:
-    """'rec_model=v5-mobile,recheck_below=0.9' -> options, numbers as numbers."""
+    """'rec_model=v6-tiny,unclip_ratio=1.6' -> options, numbers as numbers."""
     opts: dict = {}
     for part in filter(None, (p.strip() for p in spec.split(","))):
         key, _, raw = part.partition("=")
-        try:
-            opts[key.strip()] = float(raw) if re.fullmatch(r"-?\d+(\.\d*)?", raw.strip()) else raw.strip()
-        except ValueError:
-            opts[key.strip()] = raw.strip()
+        raw = raw.strip()
+        opts[key.strip()] = float(raw) if re.fullmatch(r"-?\d+(\.\d*)?", raw) else raw
     return opts
 
 
