@@ -55,6 +55,8 @@ _env = env
 class Settings(BaseModel):
     ocr_engine: str = Field(default_factory=lambda: _env("OCR_ENGINE", "rapid"))
     ocr_threads: int = Field(default_factory=lambda: _env("OCR_THREADS", 0))
+    # the text recogniser, by name (ocr_stage.engines.rec_models) or .onnx path; "" = the engine's default
+    ocr_rec_model: str = Field(default_factory=lambda: _env("OCR_REC_MODEL", ""))
     backend: str = Field(default_factory=lambda: _env("BACKEND", "transformers"))
     # None means: the backend's default (the shipped fine-tuned embedded model for transformers).
     model: str | None = Field(default_factory=lambda: _env("MODEL", None))
@@ -103,8 +105,12 @@ class Settings(BaseModel):
         )
 
     def engine_options(self) -> dict:
-        """Options for `ocr_stage.get_engine`: the same for every engine (each takes `threads`)."""
-        return {"threads": self.ocr_threads} if self.ocr_threads else {}
+        """Options for `ocr_stage.get_engine`: the same for every engine (each takes `threads` and
+        `rec_model`)."""
+        opts: dict = {"threads": self.ocr_threads} if self.ocr_threads else {}
+        if self.ocr_rec_model:
+            opts["rec_model"] = self.ocr_rec_model
+        return opts
 
 
 # ---------------------------------------------------------------- page ranges (CLI and API)

@@ -2,7 +2,9 @@
 
 Engines return boxes in detection order, which on receipts splits `TOTAL      9.00` into two
 lines far apart. We de-skew boxes by the page's median text angle, chain boxes that sit on one
-visual row, and join each row left to right.
+visual row, and join each row left to right. Rows of one printed block keep their print order:
+boxes stacked above each other never share a row (a centred header of tightly set rows), and a
+logo or big store name beside several rows is read as a row of its own before them, not inside one.
 """
 
 from __future__ import annotations
@@ -33,6 +35,18 @@ VERTICAL_LABEL_CHARS = (2, 4)
 MAX_VERTICAL_SHARE = 0.25
 # ... the first row whose own height it overlaps by at least this fraction
 VERTICAL_ROW_OVERLAP = 0.3
+# Two boxes sit above each other, never on one row, when one covers at least this share of the other's
+# width and their centres are at least this many text heights apart. Without it, tightly set centred
+# rows (each box overlapping the next by 40 % once the detector has grown them) chained into one
+# "row" read left to right, widest first: `KLANG SELANGOR D.E, MALAYSIA BANDAR BUKIT RAJA, 41050
+# No: 28, JALAN ASTANA 1C,`. Neighbouring words of one row overlap a little, at the same height.
+STACKED_X_OVERLAP = 0.5
+STACKED_OFFSET = 0.25
+# A box at least this many times the page's median text height that covers two or more rows beside
+# it is a row of its own: read just before the first row it covers when it stands left of them (a
+# logo, a big store name beside the header), just after the last when right of them (a stamp).
+TALL_RATIO = 1.8
+TALL_ROW_COVER = 0.5
 
 
 def page_skew(lines: list[TextLine]) -> float:
@@ -70,25 +84,69 @@ def group_rows(lines: list[TextLine]) -> list[list[int]]:
     }
     if len(vertical) > MAX_VERTICAL_SHARE * len(lines):
         vertical = set()
-    order = sorted((i for i in range(len(lines)) if i not in vertical), key=lambda i: (ext[i][0], ext[i][2]))
+    flat = [i for i in range(len(lines)) if i not in vertical]
+    med_h = statistics.median(ext[i][3] - ext[i][2] for i in flat) if flat else 0.0
+    tall = {i for i in flat if ext[i][3] - ext[i][2] >= TALL_RATIO * med_h}
+    if len(tall) > MAX_VERTICAL_SHARE * len(flat):
+        tall = set()
+    order = sorted((i for i in flat if i not in tall), key=lambda i: (ext[i][0], ext[i][2]))
     rows: list[list[int]] = []
-    for i in order:
-        _, _, top, bottom = ext[i]
+
+    def stacked(i: int, j: int) -> bool:
+        (l1, r1, t1, b1), (l2, r2, t2, b2) = ext[i], ext[j]
+        x_overlap = min(r1, r2) - max(l1, l2)
+        offset = abs((t1 + b1) - (t2 + b2)) / 2
+        return x_overlap > STACKED_X_OVERLAP * max(
+            1.0, min(r1 - l1, r2 - l2)
+        ) and offset > STACKED_OFFSET * max(1.0, min(b1 - t1, b2 - t2))
+
+    def chain(i: int) -> None:
+        left, right, top, bottom = ext[i]
         best, best_ratio = None, MIN_ROW_OVERLAP
         for row in rows:
             _, _, t, b = ext[row[-1]]
             overlap = min(bottom, b) - max(top, t)
             ratio = overlap / max(1.0, bottom - top, b - t)
+            if any(stacked(i, j) for j in row):
+                continue  # above or below one of that row's boxes, not beside it
             if ratio >= best_ratio and (best is None or ratio > best_ratio):
                 best, best_ratio = row, ratio
         if best is None:
             rows.append([i])
         else:
             best.append(i)
+            best.sort(key=lambda j: ext[j][0])
+
+    for i in order:
+        chain(i)
+
+    def covered(i: int, row: list[int]) -> bool:
+        t, b = min(ext[j][2] for j in row), max(ext[j][3] for j in row)
+        return min(b, ext[i][3]) - max(t, ext[i][2]) >= TALL_ROW_COVER * max(1.0, b - t)
+
+    anchor: dict[int, tuple[list[int], float]] = {}  # a tall box's own row -> (the row it follows, ±)
 
     def row_y(row: list[int]) -> float:
+        if id(row) in anchor:
+            base, shift = anchor[id(row)]
+            return row_y(base) + shift
         own = [i for i in row if i not in vertical] or row
         return statistics.median((ext[i][2] + ext[i][3]) / 2 for i in own)
+
+    # a tall box beside two or more rows is a row of its own, before or after them; one that sits on
+    # a single row (a big TOTAL amount) joins it
+    base_rows = list(rows)
+    for i in sorted(tall, key=lambda i: (ext[i][2], ext[i][0])):
+        beside = [r for r in base_rows if covered(i, r)]
+        if len(beside) < 2:
+            chain(i)
+            continue
+        rows.append([i])
+        middle = statistics.median((ext[j][0] + ext[j][1]) / 2 for r in beside for j in r)
+        if (ext[i][0] + ext[i][1]) / 2 < middle:
+            anchor[id(rows[-1])] = (min(beside, key=row_y), -1e-3)
+        else:
+            anchor[id(rows[-1])] = (max(beside, key=row_y), 1e-3)
 
     def spans(i: int, row: list[int]) -> bool:
         own = [j for j in row if j not in vertical]

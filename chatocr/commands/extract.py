@@ -19,6 +19,7 @@ from .common import (
     format_option,
     llm_options,
     normalize_option,
+    ocr_rec_option,
     ocr_threads_option,
     output_option,
     pages_option,
@@ -46,6 +47,7 @@ from .common import (
 @copy_option
 @engine_option
 @ocr_threads_option
+@ocr_rec_option
 @pages_option
 @output_option()
 @format_option(["json", "csv", "table"], "json")

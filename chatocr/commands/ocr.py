@@ -12,6 +12,7 @@ from .common import (
     engine_option,
     existing_file,
     format_option,
+    ocr_rec_option,
     ocr_threads_option,
     output_option,
     pages_option,
@@ -25,6 +26,7 @@ from .common import (
 @click.argument("file", type=existing_file())
 @engine_option
 @ocr_threads_option
+@ocr_rec_option
 @pages_option
 @output_option()
 @format_option(["text", "json"], "text")

@@ -7,6 +7,11 @@ Model choice:
 - explicit `det_model_dir` + `rec_model_dir` (offline, e.g. exported PP-OCRv5 server models on a
   GPU box): names are read from each dir's `inference.yml` unless given.
 - `models="official"` (a GPU machine with internet): PaddleOCR's own default models, device gpu:0.
+
+`rec_model` picks the recogniser by the names the rapid engine knows (`rec_models.REC_MODELS`, plus
+`v5-server` with official models): official models by PaddleOCR's model name, shipped ones from
+the ONNX file in its PyPI package. `unclip_ratio` and `text_score` mean what they mean to the rapid
+engine, so that both engines read a page alike.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from PIL import Image
 
 from ..types import TextLine
 from .base import DET_UNCLIP_RATIO, OcrEngine, OcrEngineError
+from .rec_models import DEFAULT_REC_MODEL, PADDLE_ONLY, REC_MODELS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKER = Path(__file__).with_name("paddle_worker.py")
@@ -77,12 +83,21 @@ class PaddleEngine(OcrEngine):
         in_process: bool | None = None,
         python: str | os.PathLike | None = None,
         unclip_ratio: float | None = DET_UNCLIP_RATIO,
+        rec_model: str | None = None,
+        text_score: float | None = 0.5,
     ):
         if models not in ("shipped", "official"):
             raise OcrEngineError(f"paddle engine: models must be 'shipped' or 'official', not {models!r}")
         if engine not in (None, "paddle", "onnxruntime"):
             raise OcrEngineError(f"paddle engine: engine must be 'paddle' or 'onnxruntime', not {engine!r}")
         opts: dict = {}
+        if rec_model and rec_model_dir:
+            raise OcrEngineError("paddle engine: give rec_model or rec_model_dir, not both")
+        if rec_model and rec_model not in REC_MODELS and rec_model not in PADDLE_ONLY:
+            names = ", ".join([*REC_MODELS, *PADDLE_ONLY])
+            raise OcrEngineError(f"paddle engine: unknown recogniser {rec_model!r}; choose one of {names}")
+        if rec_model in PADDLE_ONLY and models != "official":
+            raise OcrEngineError(f"paddle engine: recogniser {rec_model!r} needs models='official'")
         if det_model_dir or rec_model_dir:
             if not (det_model_dir and rec_model_dir):
                 raise OcrEngineError("paddle engine: give both det_model_dir and rec_model_dir")
@@ -97,12 +112,16 @@ class PaddleEngine(OcrEngine):
         elif models == "shipped":
             from .paddle_models import prepare_shipped_models
 
-            det_dir, rec_dir = prepare_shipped_models()
+            det_dir, rec_dir = prepare_shipped_models(rec_model=rec_model or DEFAULT_REC_MODEL)
             engine = engine or "onnxruntime"
             device = device or "cpu"
         else:
             det_dir = rec_dir = None
             device = device or "gpu:0"
+            if rec_model:  # PaddleOCR fetches it by name
+                opts["text_recognition_model_name"] = (
+                    REC_MODELS[rec_model].paddle_name if rec_model in REC_MODELS else PADDLE_ONLY[rec_model]
+                )
         if det_dir is not None:
             for d in (det_dir, rec_dir):
                 kinds = (
@@ -143,9 +162,16 @@ class PaddleEngine(OcrEngine):
                 )
         opts["device"] = device
         opts["engine"] = engine
+        tags = []
         if unclip_ratio is not None:  # the measured setting (base.DET_UNCLIP_RATIO), as the rapid engine
             opts["text_det_unclip_ratio"] = float(unclip_ratio)
-            self.settings_tag = f"u{unclip_ratio:g}"
+            tags.append(f"u{unclip_ratio:g}")
+        if rec_model and rec_model != DEFAULT_REC_MODEL:
+            tags.append(rec_model)
+        if text_score is not None:  # rapidocr drops lines read below 0.5; PaddleOCR keeps all by default
+            opts["text_rec_score_thresh"] = float(text_score)
+            tags.append(f"t{text_score:g}")
+        self.settings_tag = "-".join(tags)
         if threads:
             if engine == "onnxruntime":
                 opts["engine_config"] = {"intra_op_num_threads": int(threads), "inter_op_num_threads": 1}

@@ -61,9 +61,9 @@ def _det_config() -> dict:
     }
 
 
-def _rec_config(characters: list[str]) -> dict:
+def _rec_config(characters: list[str], name: str = REC_NAME) -> dict:
     return {
-        "Global": {"model_name": REC_NAME, "chatocr_format": FORMAT_VERSION},
+        "Global": {"model_name": name, "chatocr_format": FORMAT_VERSION},
         "PreProcess": {
             "transform_ops": [
                 {"DecodeImage": {"channel_first": False, "img_mode": "BGR"}},
@@ -97,14 +97,27 @@ def _is_ready(d: Path) -> bool:
         return False
 
 
-def prepare_shipped_models(dest: str | os.PathLike | None = None) -> tuple[Path, Path]:
-    """(det_dir, rec_dir) under `dest` (default models/paddle), written when missing or stale."""
+def prepare_shipped_models(
+    dest: str | os.PathLike | None = None, rec_model: str = "v6-small"
+) -> tuple[Path, Path]:
+    """(det_dir, rec_dir) under `dest` (default models/paddle), written when missing or stale. The
+    recogniser is `rec_model` from `rec_models.REC_MODELS`; its ONNX file comes from its package."""
     from .rapid import shipped_model_dir
+    from .rec_models import DEFAULT_REC_MODEL, REC_MODELS, resolve_rec_model
 
     dest = Path(dest) if dest else default_dir()
     src = shipped_model_dir()
     dirs = {}
+    if rec_model != DEFAULT_REC_MODEL:
+        onnx, keys, _ = resolve_rec_model(rec_model)
+        name = REC_MODELS[rec_model].paddle_name
+        d = dirs[REC_NAME] = dest / name
+        if not _is_ready(d):
+            chars = keys.read_text(encoding="utf-8").splitlines() if keys else _rec_characters(onnx)
+            _write_dir(d, onnx, _rec_config(chars, name))
     for name, fname in _SOURCES.items():
+        if name in dirs:
+            continue
         d = dest / name
         dirs[name] = d
         if _is_ready(d):
@@ -115,14 +128,17 @@ def prepare_shipped_models(dest: str | os.PathLike | None = None) -> tuple[Path,
                 f"OCR model file missing: {onnx}. Reinstall with `make setup` (rapidocr==3.10.0 ships it); "
                 "chatocr never downloads models."
             )
-        d.mkdir(parents=True, exist_ok=True)
-        tmp = d / "inference.onnx.tmp"
-        shutil.copyfile(onnx, tmp)
-        tmp.replace(d / "inference.onnx")
-        cfg = _det_config() if name == DET_NAME else _rec_config(_rec_characters(onnx))
-        # JSON is YAML; PaddleX reads it with yaml.safe_load.
-        (d / "inference.yml").write_text(json.dumps(cfg, ensure_ascii=False, indent=1), encoding="utf-8")
+        _write_dir(d, onnx, _det_config() if name == DET_NAME else _rec_config(_rec_characters(onnx)))
     return dirs[DET_NAME], dirs[REC_NAME]
+
+
+def _write_dir(d: Path, onnx: Path, cfg: dict) -> None:
+    d.mkdir(parents=True, exist_ok=True)
+    tmp = d / "inference.onnx.tmp"
+    shutil.copyfile(onnx, tmp)
+    tmp.replace(d / "inference.onnx")
+    # JSON is YAML; PaddleX reads it with yaml.safe_load.
+    (d / "inference.yml").write_text(json.dumps(cfg, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from PIL import Image
 
 from ..types import TextLine
 from .base import DET_UNCLIP_RATIO, OcrEngine, OcrEngineError
+from .rec_models import DEFAULT_REC_MODEL, resolve_rec_model
 
 # The models rapidocr==3.10.0 ships in its wheel. Asking rapidocr for any other model makes it
 # try a download, which fails offline, so we always pass explicit paths.
@@ -35,13 +36,21 @@ class RapidEngine(OcrEngine):
         threads: int | None = None,
         model_dir: str | os.PathLike | None = None,
         det_model: str = DET_MODEL,
-        rec_model: str = REC_MODEL,
+        rec_model: str = DEFAULT_REC_MODEL,
         use_angle_cls: bool = False,
         text_score: float = 0.5,
         unclip_ratio: float = DET_UNCLIP_RATIO,
     ):
         mdir = Path(model_dir) if model_dir else shipped_model_dir()
-        paths = {"det": mdir / det_model, "rec": mdir / rec_model, "cls": mdir / CLS_MODEL}
+        # the recogniser: a name from rec_models.REC_MODELS, or an .onnx file (in model_dir if relative)
+        rec_model = rec_model or DEFAULT_REC_MODEL
+        if model_dir and rec_model == DEFAULT_REC_MODEL:
+            rec_path, rec_keys, rec_tag = mdir / REC_MODEL, None, DEFAULT_REC_MODEL
+        else:
+            if rec_model.endswith(".onnx") and model_dir and not Path(rec_model).is_absolute():
+                rec_model = str(mdir / rec_model)
+            rec_path, rec_keys, rec_tag = resolve_rec_model(rec_model)
+        paths = {"det": mdir / det_model, "rec": rec_path, "cls": mdir / CLS_MODEL}
         needed = ["det", "rec"] + (["cls"] if use_angle_cls else [])
         missing = [str(paths[k]) for k in needed if not paths[k].is_file()]
         if missing:
@@ -59,12 +68,13 @@ class RapidEngine(OcrEngine):
             "Det.unclip_ratio": unclip_ratio,
             "Det.model_path": str(paths["det"]),
             "Rec.model_path": str(paths["rec"]),
+            "Rec.rec_keys_path": str(rec_keys) if rec_keys else None,
             "Cls.model_path": str(paths["cls"]),
             "EngineConfig.onnxruntime.intra_op_num_threads": threads,
             "EngineConfig.onnxruntime.inter_op_num_threads": 1,
         }
         self.threads = threads
-        self.settings_tag = f"u{unclip_ratio:g}"
+        self.settings_tag = f"u{unclip_ratio:g}" + ("" if rec_tag == DEFAULT_REC_MODEL else f"-{rec_tag}")
         self._ocr = RapidOCR(params=params)
 
     def recognize_page(self, image: Image.Image) -> list[TextLine]:
