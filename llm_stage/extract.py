@@ -130,6 +130,10 @@ def extract(
         features = _score(fields, logprobs, backend, review_below)
         for k in ruled_out & set(fields):
             fields[k].confidence, fields[k].needs_review = None, True
+        from .plausibility import check_answer
+
+        for k, reasons in check_answer({k: fv.value for k, fv in fields.items()}, str(ocr.to_text())).items():
+            fields[k].review_reasons, fields[k].needs_review = reasons, True
     timings = {"llm_s": llm_s, "tokens": float(tokens)}
     if values is not None:
         timings["ground_s"] = ground_s
