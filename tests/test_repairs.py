@@ -208,3 +208,28 @@ def test_plausibility_checks_flag_and_never_change_a_value():
     ex = extract(ocr, FieldQuery(fields=["tax", "total"]), ScriptedBackend({"tax": "10.00", "total": "9.00"}))
     assert ex.fields["tax"].value == "10.00" and ex.fields["tax"].needs_review
     assert ex.fields["tax"].review_reasons == ["amount_above_total"]
+
+
+def test_the_preset_is_chosen_in_settings_the_api_and_the_cli(monkeypatch):
+    from click.testing import CliRunner
+
+    from chatocr.api.schemas import ExtractRequest
+    from chatocr.cli import main
+    from chatocr.settings import Settings, SettingsError
+
+    assert Settings().repairs == "auto"
+    monkeypatch.setenv("CHATOCR_REPAIRS", "general")
+    assert Settings().repairs == "general"
+    monkeypatch.setenv("CHATOCR_REPAIRS", "malaysian")
+    with pytest.raises(SettingsError, match="CHATOCR_REPAIRS: unknown repairs preset malaysian"):
+        Settings()
+    with pytest.raises(ValueError, match="unknown repairs preset"):
+        Settings(repairs="bogus")
+    monkeypatch.delenv("CHATOCR_REPAIRS")
+    req = ExtractRequest.model_validate({"document": {"base64": "eA=="}, "options": {"repairs": "None"}})
+    assert req.options.repairs == "none"
+    with pytest.raises(ValueError, match="unknown repairs preset"):
+        ExtractRequest.model_validate({"document": {"base64": "eA=="}, "options": {"repairs": "bogus"}})
+    for cmd in (["extract", "x.png", "-f", "total"], ["eval", "."], ["batch", ".", "-f", "total"]):
+        res = CliRunner().invoke(main, [*cmd, "-R", "bogus"])
+        assert res.exit_code == 2 and "unknown repairs preset bogus" in res.output, (cmd, res.output)
