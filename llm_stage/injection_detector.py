@@ -7,7 +7,7 @@ Trained on the generator's injected lines and on lines written from a small gram
 a model and commands to answer (English, Chinese, German, French, Spanish, Malay, Japanese), against
 ordinary lines of generated documents and receipt/invoice phrases in those languages:
 
-    python -m llm_stage.injection_detector train [--out llm_stage/injection_detector.npz]
+    python -m llm_stage.injection_detector train [--val datasets/generated/v3/val.jsonl] [--out ...]
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ __all__ = ["WEIGHTS", "injection_score", "looks_injected"]
 
 WEIGHTS = Path(__file__).with_name("injection_detector.npz")
 BUCKETS = 1 << 16
+VAL_SET = Path("datasets/generated/v3/val.jsonl")  # ordinary lines of generated documents
 NGRAMS = (2, 3, 4, 5)
 
 
@@ -126,7 +127,7 @@ _ORDINARY = [
 ]  # fmt: skip
 
 
-def _training_lines(seed: int = 1) -> tuple[list[str], list[int]]:
+def _training_lines(seed: int = 1, val_set: str | Path = VAL_SET) -> tuple[list[str], list[int]]:
     import json
     import random
 
@@ -169,9 +170,9 @@ def _training_lines(seed: int = 1) -> tuple[list[str], list[int]]:
                 )
             )
     # ordinary lines of generated documents (the validation split; the test split checks false alarms)
-    val = Path("datasets/generated/v3/val.jsonl")
+    val = Path(val_set)
     if not val.is_file():
-        val = Path("/work/main/datasets/generated/v3/val.jsonl")
+        raise SystemExit(f"{val}: no generated validation split; build one with `make data` or give --val")
     for line in val.read_text(encoding="utf-8").splitlines():
         for turn in json.loads(line).get("conversation", []):
             doc = turn.get("input", "").split("<document>\n", 1)[-1].split("\n</document>", 1)[0]
@@ -205,10 +206,10 @@ def _training_lines(seed: int = 1) -> tuple[list[str], list[int]]:
     return pos + neg, [1] * len(pos) + [0] * len(neg)
 
 
-def train(out: Path = WEIGHTS, epochs: int = 60, seed: int = 1) -> dict:
+def train(out: Path = WEIGHTS, epochs: int = 60, seed: int = 1, val_set: str | Path = VAL_SET) -> dict:
     """Fit the weights (full-batch gradient descent with L2), choose the threshold just above the
     highest-scoring ordinary line, and write them."""
-    lines, ys = _training_lines(seed)
+    lines, ys = _training_lines(seed, val_set)
     feats = [_features(t) for t in lines]
     y = np.array(ys, dtype=np.float32)
     w = np.zeros(BUCKETS, dtype=np.float32)
@@ -245,8 +246,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("command", choices=["train"])
     ap.add_argument("--out", type=Path, default=WEIGHTS)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--val", type=Path, default=VAL_SET, help="a generated split whose lines are ordinary")
     a = ap.parse_args(argv)
-    print(train(a.out, seed=a.seed))
+    print(train(a.out, seed=a.seed, val_set=a.val))
     return 0
 
 
