@@ -48,6 +48,7 @@ def test_extract_csv_and_table(runner, sample_path):
         "score",
         "confidence",
         "review",
+        "repaired",
         "normalized",
     ]
     assert lines[2].startswith("开票日期")

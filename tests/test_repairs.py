@@ -233,3 +233,13 @@ def test_the_preset_is_chosen_in_settings_the_api_and_the_cli(monkeypatch):
     for cmd in (["extract", "x.png", "-f", "total"], ["eval", "."], ["batch", ".", "-f", "total"]):
         res = CliRunner().invoke(main, [*cmd, "-R", "bogus"])
         assert res.exit_code == 2 and "unknown repairs preset bogus" in res.output, (cmd, res.output)
+
+
+def test_the_cli_table_marks_a_repaired_value():
+    from chatocr.commands.extract import render
+
+    ex = extract(_ocr(MY_RECEIPT), FieldQuery(fields=["total"]), ScriptedBackend({"total": "20.00"}))
+    lines = render(ex, "table").splitlines()
+    assert lines[0].split()[-1] == "repaired"
+    assert lines[2].split()[1] == "12.50" and lines[2].split()[-1] == "total_paid"
+    assert "repaired total (total_paid): '20.00' -> '12.50'" in lines
