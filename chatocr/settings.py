@@ -52,6 +52,16 @@ class SettingsError(ValueError):
 _env = env
 
 
+def _repairs_preset(value: str, where: str) -> str:
+    """A repairs preset checked (llm_stage.repairs.check_preset); SettingsError naming `where`."""
+    from llm_stage.repairs import check_preset
+
+    try:
+        return check_preset(value)
+    except ValueError as e:
+        raise SettingsError(f"{where}: {e}") from None
+
+
 class Settings(BaseModel):
     ocr_engine: str = Field(default_factory=lambda: _env("OCR_ENGINE", "rapid"))
     ocr_threads: int = Field(default_factory=lambda: _env("OCR_THREADS", 0))
@@ -71,17 +81,12 @@ class Settings(BaseModel):
     # values below this confidence get needs_review; None: the model's calibrated threshold
     review_below: float | None = Field(default_factory=lambda: _env("REVIEW_BELOW", None))
     # which post-decoding repairs run (llm_stage.repairs): auto, general, none, all or a family's name
-    repairs: str = Field(default_factory=lambda: _env("REPAIRS", "auto"))
+    repairs: str = Field(default_factory=lambda: _repairs_preset(_env("REPAIRS", "auto"), "CHATOCR_REPAIRS"))
 
     @field_validator("repairs")
     @classmethod
     def _check_repairs(cls, v: str) -> str:
-        from llm_stage.repairs import check_preset
-
-        try:
-            return check_preset(v)
-        except ValueError as e:
-            raise SettingsError(f"CHATOCR_REPAIRS / repairs: {e}") from None
+        return _repairs_preset(v, "repairs")
 
     def with_options(self, **options) -> Settings:
         """A copy with the given values; None means "not given" and keeps the current one (so CLI

@@ -36,10 +36,22 @@ def _absent_names(ts: TypeSpec, doc: Doc, taken: set[str]) -> list[tuple[str, st
         for n in (*c.zh, *c.en):
             if n.lower() not in own_names and n not in taken:
                 out.append((n, cid))
-    for f in ts.fields:  # optional fields this instance did not print (no rounding line, no cash)
+    printed = {f.concept for f in ts.fields if f.key in doc.fields}
+    for f in ts.fields:  # optional fields this instance did not print (no phone, no rounding line)
         if f.key not in doc.fields:
             out.append((f.key, f.concept))
+            if f.concept not in printed:  # and by its other names, where no printed field shares them
+                c = CONCEPTS[f.concept]
+                out += [(n, f.concept) for n in (*c.zh, *c.en) if n not in taken and n != f.key]
     return out
+
+
+def _absent_pick(ts: TypeSpec, pool, rng: random.Random, k: int):
+    """`k` absent names, most often the type's own fields this document lacks (a phone or a receipt
+    number on a receipt without one): those are the absent fields a real page tempts a model to fill."""
+    own = [p for p in pool if p[1] in ts.concepts]
+    src = own if own and rng.random() < 0.6 else _absent_for_lang(pool, ts.lang, rng)
+    return rng.sample(src, min(len(src), k))
 
 
 def _absent_for_lang(pool, lang, rng):
@@ -71,6 +83,10 @@ CORE_FIELDS = {
 }
 CORE_FIELDS["vat_normal_invoice"] = CORE_FIELDS["vat_special_invoice"]
 CORE_SHARE = 0.4
+# core queries that also ask for 1-3 fields the document does not print (a phone or an invoice
+# number on a receipt without one, 机器编号 on a form): their target is null, so the model learns
+# that absent means null even beside the fields it is usually asked
+CORE_ABSENT_SHARE = 0.5
 
 
 def _core_query(ts: TypeSpec, doc: Doc, rng: random.Random) -> tuple[FieldQuery, dict]:
@@ -86,6 +102,10 @@ def _core_query(ts: TypeSpec, doc: Doc, rng: random.Random) -> tuple[FieldQuery,
         if name in answer:
             name = key
         answer[name] = doc.fields.get(key)
+    if rng.random() < CORE_ABSENT_SHARE:
+        pool = _absent_names(ts, doc, set(answer))
+        for name, _ in _absent_pick(ts, pool, rng, rng.choice([1, 2, 3])):
+            answer.setdefault(name, None)
     query = FieldQuery(fields=list(answer))
     return query, {q: answer[q] for q in query.keys}
 
@@ -127,9 +147,7 @@ def make_queries(dt: DocType, doc: Doc, rng: random.Random, n: int) -> list[tupl
             answer[name] = doc.fields[f.key]
         if rng.random() < 0.35 or not names:
             pool = _absent_names(ts, doc, set(names))
-            for name, _ in rng.sample(
-                _absent_for_lang(pool, ts.lang, rng), min(len(pool), rng.choice([1, 1, 2]))
-            ):
+            for name, _ in _absent_pick(ts, pool, rng, rng.choice([1, 1, 2])):
                 if name not in answer:
                     names.append(name)
                     answer[name] = None

@@ -16,6 +16,7 @@ from .field_roles import field_spec
 from .grounding import ground_values
 from .instructions import INSTRUCTION_FLAG, without_instructions
 from .parsing import OutputInvalidError, parse_answer
+from .plausibility import check_answer
 from .prompt import build_messages
 from .repairs import DEFAULT_PRESET, apply_repairs, check_preset
 from .shapes import rules_for_fields
@@ -130,6 +131,8 @@ def extract(
         features = _score(fields, logprobs, backend, review_below)
         for k in ruled_out & set(fields):
             fields[k].confidence, fields[k].needs_review = None, True
+        for k, reasons in check_answer({k: fv.value for k, fv in fields.items()}, str(ocr.to_text())).items():
+            fields[k].review_reasons, fields[k].needs_review = reasons, True
     timings = {"llm_s": llm_s, "tokens": float(tokens)}
     if values is not None:
         timings["ground_s"] = ground_s

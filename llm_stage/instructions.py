@@ -26,6 +26,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from .injection_detector import looks_injected
+
 if TYPE_CHECKING:
     from ocr_stage.types import OcrResult
 
@@ -62,10 +64,11 @@ _FORM_LABEL = re.compile(r"^\s*填写(?:日期|说明|人|单位|时间)")
 
 
 def is_instruction(text: str) -> bool:
-    """Does one OCR box read as an instruction to a model (see above)?"""
+    """Does one OCR box read as an instruction to a model: the rules above, or the learned detector
+    (`injection_detector`, phrasings the rules do not know)?"""
     if _FORM_LABEL.match(text):
         return False
-    return bool(_INSTRUCTION.search(text))
+    return bool(_INSTRUCTION.search(text)) or looks_injected(text)
 
 
 def without_instructions(ocr: OcrResult) -> OcrResult:

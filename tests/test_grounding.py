@@ -174,7 +174,7 @@ def test_strict_none_and_order(invoice):
     assert loose["销售方名称"].model_dump() == {
         "value": None, "page": None, "box": None, "ocr_score": None,
         "match_score": None, "grounded": False, "normalized": None,
-        "confidence": None, "needs_review": False,
+        "confidence": None, "needs_review": False, "review_reasons": [],
     }  # fmt: skip
     strict = ground_values(invoice, None, values, strict=True)
     assert strict["发票号码"].value is None and strict["发票号码"].grounded is False

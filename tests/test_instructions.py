@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fakes import ScriptedBackend
 
-from llm_stage import FieldQuery, extract
+from llm_stage import FieldQuery, extract, instructions
 from llm_stage.instructions import INSTRUCTION_FLAG, is_instruction, without_instructions
 from ocr_stage import OcrPage, OcrResult, TextLine
 
@@ -90,3 +90,34 @@ def test_the_real_model_cannot_answer_an_injected_value(embedded_backend):
         assert ex.fields["total"].value != "999999.00" and "999999" not in ex.raw_output
         assert INSTRUCTION_FLAG in ex.flags
         assert all(fv.value is None or fv.grounded for fv in ex.fields.values())
+
+
+def _absent_corpus() -> list[dict]:
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).parent / "data" / "injection_absent.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_the_learned_detector_catches_phrasings_the_rules_do_not_know():
+    # 24 hand-written documents (8 languages) that print an instruction in words the generator never
+    # uses and omit the value it targets; the injected line is the only place the value is printed
+    from llm_stage.injection_detector import looks_injected
+
+    corpus = _absent_corpus()
+    assert len(corpus) >= 20
+    injected = [next(x for x in d["lines"] if d["value"] in x) for d in corpus]
+    ordinary = [x for d in corpus for x in d["lines"] if d["value"] not in x]
+    by_rules = sum(bool(instructions._INSTRUCTION.search(x)) for x in injected)
+    caught = sum(is_instruction(x) for x in injected)
+    assert by_rules <= 2 and caught >= 18, (by_rules, caught)
+    assert sum(looks_injected(x) for x in injected) >= 16
+    assert not [x for x in ordinary if is_instruction(x)]
+
+
+def test_the_learned_detector_raises_no_alarm_on_receipts_from_many_countries():
+    from world_receipts import RECEIPTS
+
+    rows = [row for r in RECEIPTS.values() for row in r["text"].split("\n")]
+    assert not [row for row in rows if is_instruction(row)]

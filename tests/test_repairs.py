@@ -34,6 +34,7 @@ def test_right_values_from_eight_countries_pass_through_auto_unchanged(country):
     # and through the whole extraction: copied, grounded, nothing repaired
     ex = extract(_ocr(r["text"]), FieldQuery(fields=list(r["labels"])), ScriptedBackend(r["labels"]))
     assert ex.values() == r["labels"] and ex.repairs == []
+    assert not [k for k, fv in ex.fields.items() if fv.review_reasons]  # and no plausibility check fails
 
 
 def test_the_defects_on_european_values_are_fixed():
@@ -177,3 +178,68 @@ def test_one_values_equal_for_scoring_and_the_llm_stage():
     assert eval_normalize.values_equal is normalize.values_equal
     assert normalize.values_equal("address", "NO.53 55,57", "NO.5355,57")  # OCR's spaces do not count
     assert normalize.values_equal("total", "null", None)
+
+
+def test_plausibility_checks_flag_and_never_change_a_value():
+    from datetime import date
+
+    from llm_stage.plausibility import check_answer
+
+    page = "KEDAI ABC\nDate 25/12/2018\nTOTAL 9.00\nGST 6% 0.51\nCASH 10.00\nCHANGE 1.00"
+    today = date(2026, 12, 6)
+    right = {"date": "25/12/2018", "total": "9.00", "tax rate": "6%", "tax": "0.51", "cash": "10.00"}
+    assert check_answer(right, page, today) == {}
+    wrong = {"date": "25/12/2038", "total": "9.00", "tax rate": "8%", "tax": "10.00", "cash": "10.00"}
+    assert check_answer(wrong, page, today) == {
+        "date": ["date_far_from_today", "date_far_from_page"],
+        "tax rate": ["rate_not_printed"],
+        "tax": ["amount_above_total"],
+    }
+    assert check_answer({"date": "25/12/1950"}, "Date 25/12/1950", today) == {"date": ["date_far_from_today"]}
+    adds = {"subtotal": "8.49", "tax": "0.51", "total": "9.00"}
+    assert check_answer(adds, page, today) == {}
+    assert set(check_answer({**adds, "total": "10.00"}, page, today)) == {"subtotal", "tax", "total"}
+    # on the answer: flagged with its reason, the value kept
+    ocr = _ocr(page)
+    ex = extract(
+        ocr, FieldQuery(fields=["date", "total"]), ScriptedBackend({"date": "25/12/2018", "total": "9.00"})
+    )
+    assert not ex.fields["date"].review_reasons
+    ex = extract(ocr, FieldQuery(fields=["tax", "total"]), ScriptedBackend({"tax": "10.00", "total": "9.00"}))
+    assert ex.fields["tax"].value == "10.00" and ex.fields["tax"].needs_review
+    assert ex.fields["tax"].review_reasons == ["amount_above_total"]
+
+
+def test_the_preset_is_chosen_in_settings_the_api_and_the_cli(monkeypatch):
+    from click.testing import CliRunner
+
+    from chatocr.api.schemas import ExtractRequest
+    from chatocr.cli import main
+    from chatocr.settings import Settings, SettingsError
+
+    assert Settings().repairs == "auto"
+    monkeypatch.setenv("CHATOCR_REPAIRS", "general")
+    assert Settings().repairs == "general"
+    monkeypatch.setenv("CHATOCR_REPAIRS", "malaysian")
+    with pytest.raises(SettingsError, match="CHATOCR_REPAIRS: unknown repairs preset malaysian"):
+        Settings()
+    with pytest.raises(ValueError, match="unknown repairs preset"):
+        Settings(repairs="bogus")
+    monkeypatch.delenv("CHATOCR_REPAIRS")
+    req = ExtractRequest.model_validate({"document": {"base64": "eA=="}, "options": {"repairs": "None"}})
+    assert req.options.repairs == "none"
+    with pytest.raises(ValueError, match="unknown repairs preset"):
+        ExtractRequest.model_validate({"document": {"base64": "eA=="}, "options": {"repairs": "bogus"}})
+    for cmd in (["extract", "x.png", "-f", "total"], ["eval", "."], ["batch", ".", "-f", "total"]):
+        res = CliRunner().invoke(main, [*cmd, "-R", "bogus"])
+        assert res.exit_code == 2 and "unknown repairs preset bogus" in res.output, (cmd, res.output)
+
+
+def test_the_cli_table_marks_a_repaired_value():
+    from chatocr.commands.extract import render
+
+    ex = extract(_ocr(MY_RECEIPT), FieldQuery(fields=["total"]), ScriptedBackend({"total": "20.00"}))
+    lines = render(ex, "table").splitlines()
+    assert lines[0].split()[-1] == "repaired"
+    assert lines[2].split()[1] == "12.50" and lines[2].split()[-1] == "total_paid"
+    assert "repaired total (total_paid): '20.00' -> '12.50'" in lines
