@@ -170,7 +170,7 @@ def main() -> None:
         strict = st.toggle("Strict (null values not found in the OCR text)", value=False)
 
     head, upload = st.columns([2, 3], vertical_alignment="center")
-    head.markdown("## chatocr · chat with a document")
+    head.markdown("### chatocr · chat with a document")  # one line at 1280 px
     pipe, llm_error = get_pipeline(engine, backend)
     if llm_error:
         st.error(f"LLM backend {backend!r} is not available, OCR only: {llm_error}")

@@ -48,7 +48,10 @@ READY_JS = (
     """(() => {
   const t = document.querySelector('table.cocr-answer');
   const img = document.querySelector('.cocr-page img.cocr-img');
-  return JSON.stringify({table: t ? t.innerText : null, img: !!(img && img.complete && img.naturalWidth > 0),
+  // a widget still drawn as a grey placeholder (a loaded machine renders slowly) is not ready
+  const pending = !!document.querySelector('[data-testid="stSkeleton"], [data-stale="true"]');
+  return JSON.stringify({table: t && !pending ? t.innerText : null,
+                         img: !!(img && img.complete && img.naturalWidth > 0),
                          labels: document.querySelectorAll('.cocr-label').length,
                          idle: IDLE, text: document.body.innerText.slice(0, 4000)});
 })()"""

@@ -1,4 +1,23 @@
-"""Shared fixtures: real parts, loaded once per session."""
+"""Shared fixtures: real parts, loaded once per session.
+
+Which tests are slow, and why (`@pytest.mark.slow`, skipped by `make test-fast`; `make test` prints
+the 25 slowest with --durations=25). Each costs more than ~20 s on the 2-core test machine because it
+runs a whole real part end to end, which is the point of the check:
+- a wheel built and installed into a fresh venv (test_wheel), XTuner training runs on CPU
+  (test_finetune, test_xtuner, test_xtuner_gemma), averaging adapters into a merged model
+  (test_soup_adapters): minutes each, in subprocesses;
+- a local Ray cluster started and a batch run on it (test_ray);
+- a second model loaded (Gemma 3 270M: test_embedded_gemma; PaddleOCR: test_ocr_paddle) or the
+  embedded model served by a subprocess (test_llm_backends, test_llm_cli's quiet-run check);
+- the real HTTP server with the embedded LLM under concurrent and fuzzed requests (test_api,
+  test_fuzz), a folder through the real OCR and LLM (test_batch);
+- the demo with the real models in Streamlit's AppTest and in Chromium, and the layout in Chromium
+  with scripted parts (~20 s per window size; test_demo);
+- OCR of a data set: the 21 SROIE dev receipts (`receipts_ocr`, test_ocr_engine), one generated
+  document of every type (`built`, test_generate_data), rendered pages (test_grounding).
+Everything else uses the session's models (`embedded_backend`, `rapid_engine`: loaded once, never per
+test) or the scripted fakes in tests/fakes.py.
+"""
 
 from __future__ import annotations
 

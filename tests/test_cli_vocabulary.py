@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import click
 import pytest
@@ -159,27 +158,36 @@ def test_review_threshold_flags_values_below_it(fakes, png):
 )
 def test_mistakes_are_reported_before_any_model_loads(fakes, png, tmp_path, args, message):
     args = [str(png) if a == "DOC" else str(tmp_path / a) if a == "missing.png" else a for a in args]
-    t0 = time.perf_counter()
     r = CliRunner().invoke(
         main, ["extract", *args, "-e", "scripted-ocr"] + ([] if "-b" in args else ["-b", "scripted"])
     )
     assert r.exit_code != 0 and message in r.output and "Traceback" not in r.output, r.output
-    assert time.perf_counter() - t0 < 1.0
     assert fakes.backend_builds == 0 and fakes.backend.calls == []
 
 
-def test_missing_file_reported_in_well_under_a_second_as_a_process(tmp_path):
-    """The whole command, interpreter start-up included (it took 17-38 s before issue 11)."""
-    t0 = time.perf_counter()
+# The whole command as a process: it answers before importing any model runtime (what made it take
+# 17-38 s once); checked by what was imported, not by a clock.
+MISSING_FILE_PROBE = """
+import runpy, sys
+sys.argv = ["chatocr", "extract", sys.argv[1], "-f", "total"]
+try:
+    runpy.run_module("chatocr", run_name="__main__")
+except SystemExit as e:
+    heavy = sorted(m for m in ("torch", "transformers", "onnxruntime", "rapidocr", "paddle") if m in sys.modules)
+    print("imported:", ",".join(heavy), file=sys.stderr)
+    raise
+"""
+
+
+def test_missing_file_reported_as_a_process_before_any_model_loads(tmp_path):
     r = subprocess.run(
-        [sys.executable, "-m", "chatocr", "extract", str(tmp_path / "missing.png"), "-f", "total"],
+        [sys.executable, "-c", MISSING_FILE_PROBE, str(tmp_path / "missing.png")],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
     )
-    took = time.perf_counter() - t0
-    assert r.returncode == 2 and "does not exist" in r.stderr
-    assert took < 3.0, took  # ~0.4 s on an idle core; generous for a loaded CI machine
+    assert r.returncode == 2 and "does not exist" in r.stderr, r.stderr
+    assert r.stderr.strip().splitlines()[-1] == "imported:", r.stderr
 
 
 def test_backend_errors_are_one_line(png):

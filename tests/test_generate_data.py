@@ -304,12 +304,21 @@ def _my_rendered(i: int, monkeypatch, tag: str = "rw"):
     return doc, _top_down(drawn), img
 
 
-def test_my_receipt_lines_above_the_company(monkeypatch):
+@pytest.fixture(scope="module")
+def my_receipts():
+    """120 Malaysian receipts rendered once for the layout tests below: (doc, strings top down)."""
+    mp = pytest.MonkeyPatch()
+    try:
+        return [_my_rendered(i, mp)[:2] for i in range(120)]
+    finally:
+        mp.undo()
+
+
+def test_my_receipt_lines_above_the_company(my_receipts):
     """Real receipts print codes, logos, brands, headings and greetings above the legal name: the
     first line is not the company, and the gold company is still printed verbatim."""
-    n, with_pre, kinds, footer_only, legal_under_brand = 120, 0, set(), 0, 0
-    for i in range(n):
-        doc, calls, _ = _my_rendered(i, monkeypatch)
+    n, with_pre, kinds, footer_only, legal_under_brand = len(my_receipts), 0, set(), 0, 0
+    for doc, calls in my_receipts:
         f, data = doc.fields, doc.data
         pre = data["pre_header"]
         assert len(pre) <= 2
@@ -338,10 +347,9 @@ def test_my_receipt_lines_above_the_company(monkeypatch):
     assert footer_only and legal_under_brand
 
 
-def test_my_receipt_gst_summary_total_is_not_the_total(monkeypatch):
-    n, seen = 120, 0
-    for i in range(n):
-        doc, calls, _ = _my_rendered(i, monkeypatch, "gst")
+def test_my_receipt_gst_summary_total_is_not_the_total(my_receipts):
+    n, seen = len(my_receipts), 0
+    for doc, calls in my_receipts:
         f, summary = doc.fields, doc.data["gst_summary"]
         if not summary:
             continue
@@ -357,10 +365,9 @@ def test_my_receipt_gst_summary_total_is_not_the_total(monkeypatch):
     assert 0 < seen < n, seen  # some receipts carry a summary table, not all
 
 
-def test_my_receipt_address_and_branch_lines(monkeypatch):
+def test_my_receipt_address_and_branch_lines(my_receipts):
     premises = state_alone = branch_above = 0
-    for i in range(120):
-        doc, calls, _ = _my_rendered(i, monkeypatch, "addr")
+    for doc, calls in my_receipts:
         f, data = doc.fields, doc.data
         lines = data["addr_lines"]
         assert 1 <= len(lines) <= 4 and f["address"] == " ".join(lines)

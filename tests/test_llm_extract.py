@@ -15,8 +15,15 @@ from ocr_stage import OcrPage, OcrResult, TextLine
 FIELDS = ["发票号码", "开票日期", "价税合计"]
 
 
-def test_real_model_answers_exactly_the_requested_keys(embedded_backend, sample_ocr):
-    ex = extract(sample_ocr, FieldQuery(fields=FIELDS), embedded_backend)
+@pytest.fixture(scope="module")
+def sample_extraction(embedded_backend, sample_ocr):
+    """The embedded model's answer for FIELDS on the sample invoice, default options: generated once
+    for the tests below that read it (a generation is the costly part of each)."""
+    return extract(sample_ocr, FieldQuery(fields=FIELDS), embedded_backend)
+
+
+def test_real_model_answers_exactly_the_requested_keys(sample_extraction):
+    ex = sample_extraction
     assert list(ex.fields) == FIELDS
     assert list(json.loads(ex.raw_output)) == FIELDS  # the raw output itself is valid JSON
     assert ex.error is None and ex.attempts == 1
@@ -734,11 +741,11 @@ def _partial_utf8(b: bytes) -> bool:
         return True
 
 
-def test_copy_mode_is_the_default_for_fields_and_off_for_questions(embedded_backend, sample_ocr):
+def test_copy_mode_is_the_default_for_fields_and_off_for_questions(sample_extraction, sample_ocr):
     from llm_stage.value_rules import copy_forms
 
     text = str(sample_ocr.to_text())
-    ex = extract(sample_ocr, FieldQuery(fields=FIELDS), embedded_backend)
+    ex = sample_extraction
     for fv in ex.fields.values():
         assert fv.value is None or any(fv.value in f for f in copy_forms(text))
         assert fv.value is None or fv.grounded
@@ -747,8 +754,8 @@ def test_copy_mode_is_the_default_for_fields_and_off_for_questions(embedded_back
 # ---- confidence and review flags
 
 
-def test_every_value_gets_a_confidence_from_the_model(embedded_backend, sample_ocr):
-    ex = extract(sample_ocr, FieldQuery(fields=FIELDS), embedded_backend)
+def test_every_value_gets_a_confidence_from_the_model(sample_extraction):
+    ex = sample_extraction
     for k, fv in ex.fields.items():
         assert fv.confidence is not None and 0.0 <= fv.confidence <= 1.0, k
         assert len(ex.features[k]) == 8

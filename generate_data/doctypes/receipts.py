@@ -419,8 +419,34 @@ def _premises_line(rng: random.Random) -> str:
     return rng.choice([f"{floor}, {place},", f"{place},", f"{floor} {place},"])
 
 
+# How often a Malaysian receipt's values take each form (the share of receipts, drawn in this order).
+P_SINGAPORE = 0.15  # a Singapore receipt (PTE LTD, GST 7%, S$, no 5-sen rounding)
+P_NEAR_EXACT_CASH = 0.25  # the customer pays nearly the exact amount, not the next note
+P_SG_UEN_TAX_ID = 0.5  # a Singapore GST number in the "M2-1234567-8" form, else 12 digits
+P_ZERO_PADDED_GST_ID = 0.7  # a Malaysian GST id starting "000"
+P_PHONE = 0.85
+P_CASHIER = 0.65
+P_CASHIER_NAME = 0.6  # the cashier is a name, else a till id ("CASHIER 1", "SV2")
+P_ZERO_ROUNDING_LINE = 0.5  # a rounding line printed when the rounding is 0.00
+P_FAX = 0.25
+P_BRANCH = 0.2  # an outlet line ("SUNWAY MALL")
+# what real receipts print around the values (`_my_real_world`)
+P_OWNER_FOOTER_ONLY = 0.4  # with a brand on top: the legal name only in an "Owned by" footer
+P_OWNER_FOOTER_OR_BOTH = 0.6  # ... else, below this, under the brand and in the footer too
+P_BRAND_BRANCH = 0.1  # an outlet named after the brand and a city ("IKEA Cheras")
+P_BRANCH_ABOVE = 0.5  # the outlet line above the address, else below it
+P_STATE_ALONE = 0.3  # the state on its own last address line
+P_SELANGOR_SUFFIX = 0.4  # "SELANGOR D.E." / "DARUL EHSAN"
+P_STATE_DOT = 0.4
+P_PREMISES = 0.2  # a building / floor line first in the address
+P_COMMA_BEFORE_STATE = 0.7
+P_GST_SUMMARY = 0.28  # a tax summary table with its own "Total"
+P_ZERO_RATED = 0.3  # ... with a zero-rated row
+P_PADDED_CHANGE = 0.1  # a change under 10 printed zero-padded ("02.80")
+
+
 def gen_my(rng: random.Random, fk: Fakers) -> Doc:
-    sg = rng.random() < 0.15
+    sg = rng.random() < P_SINGAPORE
     era = rng.choices(["gst", "sst", "none"], weights=[70, 20, 10])[0] if not sg else "gst"
     d = {
         "gst": V.rand_date(rng, 2015, 2018),
@@ -457,17 +483,17 @@ def gen_my(rng: random.Random, fk: Fakers) -> Doc:
     total = exact if sg else V.round_to_5_sen(exact)
     rounding = total - exact
     cash = Decimal(next(n for n in (5, 10, 20, 50, 100, 200, 500, 1000, 2000) if n >= total))
-    if rng.random() < 0.25 and total < cash - 1:
+    if rng.random() < P_NEAR_EXACT_CASH and total < cash - 1:
         cash = total + Decimal(rng.choice(["0.00", "0.10", "1.00", "0.50"]))
     tax_id = None
     if era == "gst":
         tax_id = (
             f"M{rng.randint(1, 9)}-{V.digits(rng, 7)}-{rng.randint(0, 9)}"
-            if sg and rng.random() < 0.5
+            if sg and rng.random() < P_SG_UEN_TAX_ID
             else V.digits(rng, 12)
         )
         if not sg:
-            tax_id = "000" + tax_id[3:] if rng.random() < 0.7 else tax_id
+            tax_id = "000" + tax_id[3:] if rng.random() < P_ZERO_PADDED_GST_ID else tax_id
     elif era == "sst":
         tax_id = f"{rng.choice('BWJ')}{V.digits(rng, 2)}-{V.digits(rng, 4)}-{V.digits(rng, 8)}"
     phone = (
@@ -485,21 +511,23 @@ def gen_my(rng: random.Random, fk: Fakers) -> Doc:
         "registration_no": reg,
         "tax_id": tax_id,
         "address": " ".join(addr_lines),
-        "phone": phone if rng.random() < 0.85 else None,
+        "phone": phone if rng.random() < P_PHONE else None,
         "receipt_no": rng.choice(["CS", "INV", "OR", "T", "", "", "CB", "A"])
         + V.digits(rng, rng.choice([5, 6, 8, 10]), True),
         "date": V.my_date(rng, d),
         "time": V.my_time(rng, t),
         "cashier": (
             fk.my.first_name().upper()
-            if rng.random() < 0.6
+            if rng.random() < P_CASHIER_NAME
             else rng.choice(["ADMIN", "CASHIER 1", "SV2", "01"])
         )
-        if rng.random() < 0.65
+        if rng.random() < P_CASHIER
         else None,
         "subtotal": f"{subtotal:.2f}",
         "tax": f"{tax:.2f}" if era != "none" else None,
-        "rounding": f"{rounding:.2f}" if (rounding or rng.random() < 0.5) and not sg else None,
+        "rounding": f"{rounding:.2f}"
+        if (rounding or rng.random() < P_ZERO_ROUNDING_LINE) and not sg
+        else None,
         "total": f"{total:.2f}",
         "cash": f"{cash:.2f}",
         "change": f"{cash - total:.2f}",
@@ -513,14 +541,14 @@ def gen_my(rng: random.Random, fk: Fakers) -> Doc:
         "era": era,
         "rate": f"{rate * 100:.0f}%",
         "exact": f"{exact:.2f}",
-        "fax": f"0{rng.randint(3, 9)}-{V.digits(rng, 8, True)}" if not sg and rng.random() < 0.25 else None,
+        "fax": f"0{rng.randint(3, 9)}-{V.digits(rng, 8, True)}" if not sg and rng.random() < P_FAX else None,
         "layout": rng.choices(["center", "left"], weights=[75, 25])[0],
         "branch": (
             V.my_words(rng)
             + " "
             + rng.choice(["MALL", "BRANCH", "OUTLET", "(#" + str(rng.randint(1, 400)) + ")"])
         )
-        if rng.random() < 0.2
+        if rng.random() < P_BRANCH
         else None,
     }
     _my_real_world(rng, fk, f, data, parts, width, max_lines, cash - total)
@@ -537,34 +565,44 @@ def _my_real_world(rng, fk, f: dict, data: dict, parts: list[str], width: int, m
     brand = next((s for k, s in data["pre_header"] if k == "brand"), None)
     # brand on top: the legal name under it, or only in an "Owned by ..." footer (or both)
     r = rng.random()
-    data["owner"] = None if not brand else "footer" if r < 0.4 else "both" if r < 0.6 else None
-    if data["branch"] is None and rng.random() < 0.1 and not sg:  # "IKEA Cheras" under "IKANO HANDEL SDN BHD"
+    data["owner"] = (
+        None
+        if not brand
+        else "footer"
+        if r < P_OWNER_FOOTER_ONLY
+        else "both"
+        if r < P_OWNER_FOOTER_OR_BOTH
+        else None
+    )
+    if (
+        data["branch"] is None and rng.random() < P_BRAND_BRANCH and not sg
+    ):  # "IKEA Cheras" under "IKANO HANDEL SDN BHD"
         data["branch"] = f"{_my_brand(rng, fk, company).title()} {rng.choice(V.MY_CITIES)[0].title()}"
-    data["branch_above"] = bool(data["branch"]) and rng.random() < 0.5
+    data["branch_above"] = bool(data["branch"]) and rng.random() < P_BRANCH_ABOVE
     if not sg:
         body, state, premises = parts, None, None
-        if parts[-1] in MY_STATES and rng.random() < 0.3:
+        if parts[-1] in MY_STATES and rng.random() < P_STATE_ALONE:
             state = parts[-1]
-            if state == "SELANGOR" and rng.random() < 0.4:
+            if state == "SELANGOR" and rng.random() < P_SELANGOR_SUFFIX:
                 state += rng.choice([" D.E.", " DARUL EHSAN", " DE"])
-            state += "." if rng.random() < 0.4 and not state.endswith(".") else ""
+            state += "." if rng.random() < P_STATE_DOT and not state.endswith(".") else ""
             body = parts[:-1]
         floors = ("LEVEL", "GROUND", "1ST", "3RD", "LOWER", "UNIT", *BUILDINGS)
-        if rng.random() < 0.2 and not any(p.startswith(floors) for p in parts):
+        if rng.random() < P_PREMISES and not any(p.startswith(floors) for p in parts):
             premises = _premises_line(rng)
         if state or premises:
             n = max(1, max_lines - bool(state) - bool(premises))
             lines = V.wrap_parts(body, rng, width, max_lines=n)
             if state:
-                lines[-1] = lines[-1].rstrip(".") + ("," if rng.random() < 0.7 else "")
+                lines[-1] = lines[-1].rstrip(".") + ("," if rng.random() < P_COMMA_BEFORE_STATE else "")
             data["addr_lines"] = ([premises] if premises else []) + lines + ([state] if state else [])
             f["address"] = " ".join(data["addr_lines"])
     data["gst_summary"] = (
-        {"amount": f["subtotal"], "tax": f["tax"], "zero_rated": rng.random() < 0.3}
-        if "tax" in f and rng.random() < 0.28
+        {"amount": f["subtotal"], "tax": f["tax"], "zero_rated": rng.random() < P_ZERO_RATED}
+        if "tax" in f and rng.random() < P_GST_SUMMARY
         else None
     )
-    if change < 10 and rng.random() < 0.1:  # "Change Due 02.80"
+    if change < 10 and rng.random() < P_PADDED_CHANGE:  # "Change Due 02.80"
         f["change"] = f"{change:05.2f}"
 
 
