@@ -63,6 +63,7 @@ from .common import _option, engine_option, model_option, progress_option, user_
 @_option(
     "--check",
     is_flag=True,
+    envvar="CHATOCR_FINETUNE_CHECK",
     help="Only check LABELLED_DIR (labels, images, enough documents) and the --model/--output choice; "
     "no OCR, no training.",
 )
