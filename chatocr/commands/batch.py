@@ -460,7 +460,9 @@ def batch(
         folder = Path(folder)
         if not list_documents(folder):
             raise click.ClickException(f"{folder}: no images or PDFs in this folder")
-        pipeline = Pipeline.from_settings(settings)
+        pipeline = Pipeline.from_settings(
+            settings, lazy_llm=True, lazy_ocr=True
+        )  # nothing to do: no model loads
         s = run_batch(
             pipeline,
             folder,

@@ -15,6 +15,7 @@ from .common import (
     fields_option,
     format_option,
     llm_options,
+    loading_status,
     make_settings,
     ocr_threads_option,
     output_option,
@@ -72,8 +73,8 @@ def extract(
 ):
     """Extract fields from FILE (image or PDF) as grounded JSON.
 
-    The file, the fields and the page range are checked, and the document read, before the model
-    loads, so a mistake is reported at once."""
+    The file, the fields and the page range are checked before anything loads, so a mistake is
+    reported at once; the LLM then loads while OCR reads the document."""
     from ..pipeline import Pipeline
 
     query = build_query(fields, question)
@@ -87,8 +88,11 @@ def extract(
         llm_threads=llm_threads,
         review_below=review_below,
     )
-    pipe = Pipeline.from_settings(settings, lazy_llm=True)
-    ocr = pipe.ocr(file, page_range=page_range)  # decoding errors (pages, format) before the model
+    pipe = Pipeline.from_settings(settings, lazy_llm=True, lazy_ocr=True)
+    with loading_status():
+        # once the document has decoded, the LLM loads on the other core while OCR reads it
+        ocr = pipe.ocr(file, page_range=page_range, on_decoded=pipe.load_in_background)
+        pipe.backend  # noqa: B018 (waits for the load; a loading error is raised here)
     result = pipe.run(ocr, query, strict=strict, normalize=normalize, copy=copy).extraction
     write_output(render(result, fmt, normalize=normalize), output)
     if result.error:
