@@ -207,8 +207,9 @@ def test_engine_settings_are_part_of_its_cache_name():
     from ocr_stage.engines.rapid import CACHE_NAME, RapidEngine
 
     default, other = RapidEngine(), RapidEngine(unclip_ratio=1.6)
-    assert default.cache_name == CACHE_NAME == "rapid-u1.8" and other.cache_name == "rapid-u1.6"
-    assert default.name == other.name == "rapid"
+    assert default.cache_name == CACHE_NAME == "rapid-u1.8-r-f" and other.cache_name == "rapid-u1.6-r-f"
+    plain = RapidEngine(auto_rotate=False, fit_text_region=False)
+    assert plain.cache_name == "rapid-u1.8" and default.name == other.name == plain.name == "rapid"
 
 
 # ---- CLI -----------------------------------------------------------------------------------------
