@@ -117,8 +117,9 @@ class RapidEngine(OcrEngine):
 
         h, w = bgr.shape[:2]
         s = min(1.0, max_side / max(h, w))
-        small = cv2.resize(bgr, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
-        res = self._ocr(small if s < 1 else bgr, use_det=True, use_cls=False, use_rec=False)
+        if s < 1:
+            bgr = cv2.resize(bgr, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+        res = self._ocr(bgr, use_det=True, use_cls=False, use_rec=False)
         boxes = getattr(res, "boxes", None)
         if boxes is None or len(boxes) == 0:
             return np.zeros((0, 4, 2), np.float32)
