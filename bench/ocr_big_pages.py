@@ -81,15 +81,16 @@ def verbatim(text: str, labels: dict) -> int:
     return sum(1 for v in labels.values() if v and " ".join(v.split()).upper() in flat)
 
 
-def read(engine, data: bytes, limits) -> tuple[float, str, int]:
+def read(engine, data: bytes, limits) -> tuple[float, float, str, int]:
+    """Wall and CPU seconds (this process, all threads), the rendered text and the page's turn."""
     from ocr_stage import InputError, run_ocr
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     try:
         res = run_ocr(data, engine, name="page", limits=limits)
     except InputError as e:
-        return time.perf_counter() - t0, f"refused: {e}", 0
-    return time.perf_counter() - t0, res.to_text(), res.pages[0].rotation
+        return time.perf_counter() - t0, time.process_time() - c0, f"refused: {e}", 0
+    return time.perf_counter() - t0, time.process_time() - c0, res.to_text(), res.pages[0].rotation
 
 
 def main(argv=None) -> None:
@@ -112,20 +113,24 @@ def main(argv=None) -> None:
     print(
         f"labelled values: {len(labels)}; {args.rounds} rounds, A then B in turn (wall seconds; shared machine)"
     )
-    print(f"{'page':12s} {'A s':>6s} {'B s':>6s} {'A/B':>5s}  A verbatim  B verbatim  B turned")
+    print(
+        f"{'page':12s} {'A s':>6s} {'B s':>6s} {'A/B':>5s} {'A cpu':>6s} {'B cpu':>6s} {'A/B':>5s}"
+        "  A verbatim  B verbatim  B turned"
+    )
+    med = statistics.median
     for name, data in built.items():
-        ta, tb, ratios = [], [], []
+        wa, wb, ca, cb = [], [], [], []
         for _ in range(args.rounds):
-            sa, text_a, _ = read(a, data, limits_a)
-            sb, text_b, rot = read(b, data, limits_b)
-            ta.append(sa)
-            tb.append(sb)
-            ratios.append(sa / sb)
+            sa, cpu_a, text_a, _ = read(a, data, limits_a)
+            sb, cpu_b, text_b, rot = read(b, data, limits_b)
+            wa, wb, ca, cb = wa + [sa], wb + [sb], ca + [cpu_a], cb + [cpu_b]
         va = "refused" if text_a.startswith("refused") else f"{verbatim(text_a, labels)}/{len(labels)}"
         vb = "refused" if text_b.startswith("refused") else f"{verbatim(text_b, labels)}/{len(labels)}"
+        ratio_w = med([x / y for x, y in zip(wa, wb, strict=True)])
+        ratio_c = med([x / y for x, y in zip(ca, cb, strict=True)])
         print(
-            f"{name:12s} {statistics.median(ta):6.2f} {statistics.median(tb):6.2f} "
-            f"{statistics.median(ratios):5.2f}  {va:>10s}  {vb:>10s}  {rot:>8d}"
+            f"{name:12s} {med(wa):6.2f} {med(wb):6.2f} {ratio_w:5.2f} {med(ca):6.2f} {med(cb):6.2f} {ratio_c:5.2f}"
+            f"  {va:>10s}  {vb:>10s}  {rot:>8d}"
         )
 
 
