@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ocr_stage import InputError, InputLimits, OcrEngine, OcrResult, get_engine, run_ocr
+from ocr_stage import InputError, InputLimits, OcrEngine, OcrResult, available_engines, get_engine, run_ocr
 
 from .quiet import quiet_loading
 from .settings import Settings
@@ -69,6 +69,7 @@ class Pipeline:
         backend_factory: Callable[[], Any] | None = None,
         review_below: float | None = None,
         repairs: str | None = None,
+        ocr_factory: Callable[[], OcrEngine] | None = None,
     ):
         """`Pipeline()` is the default pipeline (CHATOCR_* settings: the shipped OCR models and the
         embedded model, loaded on first use, quietly). `ocr_engine` and `backend` take a ready
@@ -90,13 +91,27 @@ class Pipeline:
                 if repairs is None:
                     repairs = s.repairs
             backend = None
-        self.ocr_engine = ocr_engine
+        self._ocr_engine = ocr_engine
+        self._ocr_factory = ocr_factory
+        self._ocr_guard = threading.Lock()
         self.review_below = review_below
         self.repairs = repairs  # the repairs preset (llm_stage.repairs); None: its default
         self._backend = backend
         self._backend_factory = backend_factory
         self._backend_guard = threading.Lock()
         self.limits = limits or (settings.limits() if settings is not None else InputLimits())
+
+    @property
+    def ocr_engine(self) -> OcrEngine | None:
+        if self._ocr_engine is None and self._ocr_factory is not None:
+            with self._ocr_guard:
+                if self._ocr_engine is None:
+                    self._ocr_engine = self._ocr_factory()
+        return self._ocr_engine
+
+    @ocr_engine.setter
+    def ocr_engine(self, value: OcrEngine | None) -> None:
+        self._ocr_engine = value
 
     @property
     def backend(self):
@@ -114,6 +129,21 @@ class Pipeline:
     def has_llm(self) -> bool:
         return self._backend is not None or self._backend_factory is not None
 
+    def load_in_background(self) -> threading.Thread:
+        """Start loading the LLM backend on a daemon thread, so that it loads while the document is
+        decoded and read (the CLI's cold start); `backend` waits for it. A failure is left for
+        `backend` to raise again where the caller asks for it."""
+
+        def load():
+            try:
+                self.backend  # noqa: B018 (the property loads and keeps the backend)
+            except Exception:
+                pass
+
+        t = threading.Thread(target=load, name="chatocr-load-llm", daemon=True)
+        t.start()
+        return t
+
     @classmethod
     def from_settings(
         cls,
@@ -122,16 +152,26 @@ class Pipeline:
         load_llm: bool = True,
         lazy_llm: bool = False,
         load_ocr: bool = True,
+        lazy_ocr: bool = False,
     ) -> Pipeline:
         """The pipeline `settings` describe. `lazy_llm`: the backend's name is checked now, the model
-        loaded on first use. `load_ocr=False`: no OCR engine (a stage that only reads OcrResults)."""
+        loaded on first use; `lazy_ocr` the same for the OCR engine. `load_ocr=False`: no OCR engine
+        (a stage that only reads OcrResults)."""
         s = settings or Settings()
-        engine = None
-        if load_ocr:
+        engine, ocr_factory = None, None
+        if load_ocr and lazy_ocr:
+            if s.ocr_engine not in available_engines():
+                get_engine(s.ocr_engine)  # raises the unknown-engine error now, before any loading
+
+            def ocr_factory():
+                with quiet_loading():
+                    return get_engine(s.ocr_engine, **s.engine_options())
+
+        elif load_ocr:
             with quiet_loading():
                 engine = get_engine(s.ocr_engine, **s.engine_options())
         if not load_llm:
-            return cls(engine, None, s.limits())
+            return cls(engine, None, s.limits(), ocr_factory=ocr_factory)
         factory = llm_factory(s)
         if lazy_llm:
             return cls(
@@ -141,8 +181,16 @@ class Pipeline:
                 backend_factory=factory,
                 review_below=s.review_below,
                 repairs=s.repairs,
+                ocr_factory=ocr_factory,
             )
-        return cls(engine, factory(), s.limits(), review_below=s.review_below, repairs=s.repairs)
+        return cls(
+            engine,
+            factory(),
+            s.limits(),
+            review_below=s.review_below,
+            repairs=s.repairs,
+            ocr_factory=ocr_factory,
+        )
 
     @classmethod
     def for_stage(cls, settings: Settings, stage: str) -> Pipeline:
@@ -155,14 +203,30 @@ class Pipeline:
             return cls.from_settings(settings, load_ocr=False)
         raise ValueError(f"unknown pipeline stage {stage!r}; choose ocr or llm")
 
-    def ocr(self, source, *, name: str | None = None, page_range: Sequence[int] | None = None) -> OcrResult:
+    def ocr(
+        self,
+        source,
+        *,
+        name: str | None = None,
+        page_range: Sequence[int] | None = None,
+        on_decoded: Callable[[], Any] | None = None,
+    ) -> OcrResult:
         """Decode and OCR `source`; page_range holds 0-based page indices, and each OcrPage's `page`
-        is its 1-based page number in the source document."""
-        if self.ocr_engine is None:
+        is its 1-based page number in the source document. `on_decoded()` runs between decoding
+        and recognition."""
+        engine = self.ocr_engine
+        if engine is None:
             raise RuntimeError("this pipeline was built without an OCR engine")
         try:
-            with MODEL_LOCKS(self.ocr_engine):
-                return run_ocr(source, self.ocr_engine, name=name, limits=self.limits, page_range=page_range)
+            with MODEL_LOCKS(engine):
+                return run_ocr(
+                    source,
+                    engine,
+                    name=name,
+                    limits=self.limits,
+                    page_range=page_range,
+                    on_decoded=on_decoded,
+                )
         except (OSError, SyntaxError, EOFError) as e:
             # Pillow raises these for some truncated files before the decoder's own checks run.
             raise InputError(f"{name or source}: the document data is corrupt or truncated ({e})") from None

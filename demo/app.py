@@ -128,6 +128,8 @@ def show_page(doc: dict, i: int, zoom: str, show_boxes: bool) -> None:
     hl = [p for p in doc["pins"].values() if p["page"] == ocr_page.page]
     boxes = [ln.box for ln in ocr_page.lines]
     tabbed = len(doc["ocr"].pages) > 1  # the page tabs take room above the viewer
+    if ocr_page.rotation:
+        st.caption(f"This page was turned {ocr_page.rotation}° clockwise to read it.")
     st.html(
         page_html(
             doc["images"][i],
@@ -200,7 +202,11 @@ def main() -> None:
         except ValueError as e:  # InputError: say what is wrong with the file
             st.error(str(e))
             return
-        images = [encode_page(p) for p in pages]
+        # shown as read: a page the OCR turned upright is turned the same way (its boxes are)
+        images = [
+            encode_page(p.rotate(-op.rotation, expand=True) if op.rotation else p)
+            for p, op in zip(pages, ocr.pages, strict=True)
+        ]
         doc = ss.docs[sha] = {"name": name, "ocr": ocr, "images": images, "pins": {}, "history": []}
     tab_key = f"page-{sha[:12]}"
 

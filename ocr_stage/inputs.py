@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,8 +35,14 @@ class InputTooLarge(InputError):
 
 @dataclass(frozen=True)
 class InputLimits:
-    max_pixels: int = 40_000_000  # per page, after PDF rendering; ~ A4 at 600 dpi is 35 Mpx
+    # A page larger than max_pixels or max_side is scaled down to fit (PDFs are rendered to fit,
+    # images resized after decoding), never refused: ~ A4 at 600 dpi is 35 Mpx. The OCR engine
+    # detects text on a smaller copy still and cuts each line from this resolution.
+    max_pixels: int = 40_000_000
     max_side: int = 12_000
+    # An image is refused only above this many pixels, where decoding it alone would take ~360 MB
+    # (a 108-megapixel phone photo is read; Pillow itself refuses above ~179 Mpx).
+    max_decode_pixels: int = 120_000_000
     max_pages: int = 20  # the one page limit: chatocr.settings.MAX_PAGES reads it
     max_bytes: int = 50 * 1024 * 1024
     pdf_dpi: int = 200
@@ -72,11 +79,25 @@ def _check_size(img: Image.Image, label: str, limits: InputLimits) -> None:
     w, h = img.size
     if w <= 0 or h <= 0:
         raise InputError(f"{label}: image has no pixels ({w}x{h})")
-    if w * h > limits.max_pixels or max(w, h) > limits.max_side:
+    if w * h > limits.max_decode_pixels:
         raise InputTooLarge(
-            f"{label}: image is {w}x{h} pixels, over the limit of {limits.max_pixels:,} pixels "
-            f"and {limits.max_side} px per side; downscale it first"
+            f"{label}: image is {w}x{h} pixels, over the limit of {limits.max_decode_pixels:,} pixels "
+            "this service decodes"
         )
+
+
+def _fit_size(w: int, h: int, limits: InputLimits) -> tuple[int, int] | None:
+    """The size a w x h page is scaled down to under max_pixels and max_side; None if it fits."""
+    if w * h <= limits.max_pixels and max(w, h) <= limits.max_side:
+        return None
+    s = min((limits.max_pixels / (w * h)) ** 0.5, limits.max_side / max(w, h))
+    return max(1, int(w * s)), max(1, int(h * s))
+
+
+def _fit(img: Image.Image, limits: InputLimits) -> Image.Image:
+    """`img` scaled down to the page limits (like a PDF page rendered to fit), or as is."""
+    size = _fit_size(*img.size, limits)
+    return img if size is None else img.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:
@@ -155,7 +176,9 @@ def _pdf_pages(data: bytes, label: str, limits: InputLimits, page_range: Sequenc
 
 def _image_frames(data: bytes, label: str, limits: InputLimits, page_range: Sequence[int] | None):
     try:
-        img = Image.open(io.BytesIO(data))
+        with warnings.catch_warnings():  # between Pillow's warning size and ours: _check_size decides
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
         fmt = img.format
     except UnidentifiedImageError:
         raise InputError(
@@ -200,11 +223,14 @@ def _image_frames(data: bytes, label: str, limits: InputLimits, page_range: Sequ
             # One decode per page, no extra full-size copies: a multi-frame file needs a copy per
             # frame, a single image is used as decoded.
             frame = img.copy() if n_frames > 1 else img
+            target = _fit_size(*frame.size, limits)
+            if target is not None and fmt == "JPEG":
+                frame.draft("RGB", target)  # decode at 1/2, 1/4 or 1/8 scale, still at least target
             frame.load()
             if frame.getexif().get(0x0112, 1) != 1:  # phone photos store rotation in EXIF
                 frame = ImageOps.exif_transpose(frame)
             _check_size(frame, label, limits)
-            frames.append(_to_rgb(frame))
+            frames.append(_fit(_to_rgb(frame), limits))
     except (OSError, SyntaxError, ValueError, EOFError, TypeError, KeyError) as e:
         raise InputError(f"{label}: the image data is corrupt or truncated ({e})") from None
     except Image.DecompressionBombError:
@@ -228,7 +254,7 @@ def load_document(
 
     if isinstance(source, Image.Image):
         _check_size(source, label, limits)
-        return [_to_rgb(ImageOps.exif_transpose(source))]
+        return [_fit(_to_rgb(ImageOps.exif_transpose(source)), limits)]
     if isinstance(source, np.ndarray):
         arr = source
         if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (1, 3, 4)) or arr.size == 0:
@@ -244,7 +270,7 @@ def load_document(
             arr = arr[:, :, 0]
         img = Image.fromarray(arr)
         _check_size(img, label, limits)
-        return [_to_rgb(img)]
+        return [_fit(_to_rgb(img), limits)]
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if not path.exists():

@@ -72,6 +72,9 @@ class OcrPage(BaseModel):
     width: int = Field(gt=0)
     height: int = Field(gt=0)
     lines: list[TextLine] = Field(default_factory=list)
+    # Degrees (0, 90, 180, 270) the source page was turned clockwise to read it upright: width,
+    # height and boxes are those of the turned page (a photo taken sideways reads as upright).
+    rotation: int = 0
 
     @model_validator(mode="before")
     @classmethod

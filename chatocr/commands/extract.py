@@ -18,6 +18,7 @@ from .common import (
     fields_option,
     format_option,
     llm_options,
+    loading_status,
     normalize_option,
     ocr_rec_option,
     ocr_threads_option,
@@ -56,14 +57,18 @@ from .common import (
 def extract(file, fields, question, strict, normalize, split_pages, copy, pages, output, fmt, **_settings):
     """Extract fields from FILE (image or PDF) as grounded JSON.
 
-    The file, the fields and the page range are checked, and the document read, before the model
-    loads, so a mistake is reported at once. A question beside fields is answered too, as 'answer'."""
+    The file, the fields and the page range are checked before anything loads, so a mistake is
+    reported at once; the LLM then loads while OCR reads the document. A question beside fields is
+    answered too, as 'answer'."""
     from ..pipeline import Pipeline
 
     query = build_query(fields, question)
     page_range = check_pages(pages)
-    pipe = Pipeline.from_settings(command_settings(), lazy_llm=True)
-    ocr = pipe.ocr(file, page_range=page_range)  # decoding errors (pages, format) before the model
+    pipe = Pipeline.from_settings(command_settings(), lazy_llm=True, lazy_ocr=True)
+    with loading_status():
+        # once the document has decoded, the LLM loads on the other core while OCR reads it
+        ocr = pipe.ocr(file, page_range=page_range, on_decoded=pipe.load_in_background)
+        pipe.backend  # noqa: B018 (waits for the load; a loading error is raised here)
     opts = {"strict": strict, "normalize": normalize, "copy": copy}
     if split_pages:
         results = [(r.ocr.pages[0].page, r.extraction) for r in pipe.run_pages(ocr, query, **opts)]

@@ -117,24 +117,27 @@ class TransformersBackend(Backend):
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         from ..constrained import token_byte_table
+        from ..merged_cache import cached_byte_table, cached_merge, store_merge
 
         if self.options.threads > 0:
             torch.set_num_threads(self.options.threads)
         base, adapter, self._label = self._resolve()
         self.adapter_dir = adapter  # its calibration.json (llm_stage.confidence) lives beside it
-        self.tokenizer = AutoTokenizer.from_pretrained(
-            str(adapter if adapter and _has_tokenizer(adapter) else base)
-        )
-        model = AutoModelForCausalLM.from_pretrained(str(base), dtype=torch.float32)
-        if adapter is not None:
+        merged = cached_merge(base, adapter) if adapter is not None else None
+        tok_dir = merged or (adapter if adapter and _has_tokenizer(adapter) else base)
+        self.tokenizer = AutoTokenizer.from_pretrained(str(tok_dir))
+        model = AutoModelForCausalLM.from_pretrained(str(merged or base), dtype=torch.float32)
+        if adapter is not None and merged is None:
             from peft import PeftModel
 
-            # Merged once at load time (in fp32): the LoRA adds no per-token cost afterwards.
+            # Merged once (in fp32) and cached by content (llm_stage.merged_cache): the LoRA adds no
+            # per-token cost, and later loads skip peft altogether.
             model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
+            store_merge(base, adapter, model, self.tokenizer)
         self.dtype = resolve_dtype(self.options.dtype, self.options.device)
         weights = torch.bfloat16 if self.dtype == "bfloat16" else torch.float32
         self.model = model.to(device=self.options.device, dtype=weights).eval()
-        self._table = token_byte_table(self.tokenizer)
+        self._table = cached_byte_table(tok_dir, lambda: token_byte_table(self.tokenizer))
         stop = set()
         for ids in (self.model.generation_config.eos_token_id, self.tokenizer.eos_token_id):
             if ids is None:

@@ -43,6 +43,11 @@ class OcrEngine(ABC):
     def recognize_page(self, image: Image.Image) -> list[TextLine]:
         """Text lines of one RGB page, boxes in that page's pixels."""
 
+    def read_page(self, image: Image.Image) -> tuple[list[TextLine], int]:
+        """Text lines of one RGB page and the clockwise degrees (0/90/180/270) it was turned to read
+        it upright; boxes are in the turned page's pixels. Engines that do not turn pages: 0."""
+        return self.recognize_page(image), 0
+
     def run(self, pages: Sequence[Image.Image], page_numbers: Sequence[int] | None = None) -> OcrResult:
         """OCR every page; `page_numbers` are their 1-based numbers in the source (default 1, 2, …)."""
         t0 = time.perf_counter()
@@ -51,8 +56,9 @@ class OcrEngine(ABC):
             raise ValueError(f"{len(pages)} pages but {len(numbers)} page numbers")
         out = []
         for n, img in zip(numbers, pages, strict=True):
-            lines = self.recognize_page(img)
-            out.append(OcrPage(page=n, width=img.width, height=img.height, lines=lines))
+            lines, rotation = self.read_page(img)
+            w, h = (img.height, img.width) if rotation in (90, 270) else (img.width, img.height)
+            out.append(OcrPage(page=n, width=w, height=h, lines=lines, rotation=rotation))
         return OcrResult(pages=out, engine=self.name, timings={"ocr_s": time.perf_counter() - t0})
 
 

@@ -11,6 +11,7 @@ from PIL import Image
 
 from ..types import TextLine
 from .base import DET_UNCLIP_RATIO, OcrEngine, OcrEngineError
+from .orientation import read_upright
 from .rec_models import DEFAULT_REC_MODEL, resolve_rec_model
 
 # The models rapidocr==3.10.0 ships in its wheel. Asking rapidocr for any other model makes it
@@ -18,7 +19,21 @@ from .rec_models import DEFAULT_REC_MODEL, resolve_rec_model
 DET_MODEL = "PP-OCRv6_det_small.onnx"
 REC_MODEL = "PP-OCRv6_rec_small.onnx"
 CLS_MODEL = "ch_ppocr_mobile_v2.0_cls_mobile.onnx"
-CACHE_NAME = f"rapid-u{DET_UNCLIP_RATIO:g}"  # RapidEngine().cache_name with the default settings
+CACHE_NAME = f"rapid-u{DET_UNCLIP_RATIO:g}-r-f"  # RapidEngine().cache_name with the default settings
+
+# Large pages: the detector sees the page at most this many pixels on its longer side (rapidocr's own
+# Global.max_side_len), while every text line is cut for recognition from the full-resolution page.
+DET_MAX_SIDE = 2000
+# Where a page is larger than DET_MAX_SIDE, text is first found on a copy this size, and only the
+# region that holds it (a receipt on a scanned A4 page) is detected and read at full resolution.
+GLANCE_SIDE = 800
+# On a large page, the region is detected at the scale where its text lines (as the glance found
+# them) are about this many pixels high: receipt text scanned at 300 dpi needs no 2000 px to be found.
+LINE_PX = 40
+# Orientation: the lines whose crops are read both ways up to tell an upright page from one turned
+# by 180 degrees, and the margin of mean recognition confidence that turning it must win by.
+ORIENT_LINES = 6
+ORIENT_MARGIN = 0.08
 
 
 def shipped_model_dir() -> Path:
@@ -40,6 +55,8 @@ class RapidEngine(OcrEngine):
         use_angle_cls: bool = False,
         text_score: float = 0.5,
         unclip_ratio: float = DET_UNCLIP_RATIO,
+        auto_rotate: bool = True,
+        fit_text_region: bool = True,
     ):
         mdir = Path(model_dir) if model_dir else shipped_model_dir()
         # the recogniser: a name from rec_models.REC_MODELS, or an .onnx file (in model_dir if relative)
@@ -74,21 +91,77 @@ class RapidEngine(OcrEngine):
             "EngineConfig.onnxruntime.inter_op_num_threads": 1,
         }
         self.threads = threads
-        self.settings_tag = f"u{unclip_ratio:g}" + ("" if rec_tag == DEFAULT_REC_MODEL else f"-{rec_tag}")
+        self.text_score = text_score
+        self.use_angle_cls = use_angle_cls
+        self.auto_rotate = auto_rotate
+        self.fit_text_region = fit_text_region
+        # "r": pages turned upright; "f": large pages read in their text region at full resolution;
+        # then the recogniser when it is not the default
+        self.settings_tag = (
+            f"u{unclip_ratio:g}"
+            + ("-r" if auto_rotate else "")
+            + ("-f" if fit_text_region else "")
+            + ("" if rec_tag == DEFAULT_REC_MODEL else f"-{rec_tag}")
+        )
         self._ocr = RapidOCR(params=params)
 
     def recognize_page(self, image: Image.Image) -> list[TextLine]:
+        return self.read_page(image)[0]
+
+    def read_page(self, image: Image.Image) -> tuple[list[TextLine], int]:
         import cv2  # rapidocr's own dependency
 
         rgb = np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
-        res = self._ocr(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))  # rapidocr expects OpenCV's BGR
+        bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)  # rapidocr expects OpenCV's BGR
+        if not (self.auto_rotate or self.fit_text_region):
+            return self._whole_page(bgr), 0
+        return read_upright(self, bgr)
+
+    def _whole_page(self, bgr: np.ndarray) -> list[TextLine]:
+        """rapidocr's own path: the page shrunk to DET_MAX_SIDE for detection and recognition alike."""
+        res = self._ocr(bgr, use_det=True, use_cls=self.use_angle_cls, use_rec=True)
         if res.boxes is None or res.txts is None:
             return []
-        lines = []
-        for box, txt, score in zip(res.boxes, res.txts, res.scores, strict=False):
-            if not txt or not txt.strip():
-                continue
-            lines.append(
-                TextLine(text=txt, box=[(float(x), float(y)) for x, y in box], score=float(min(1.0, score)))
-            )
-        return lines
+        return _lines(res.boxes, res.txts, res.scores, 0.0)
+
+    # The three steps rapidocr runs, apart, so that detection and recognition see different images.
+    def detect(self, bgr: np.ndarray, max_side: int = DET_MAX_SIDE) -> np.ndarray:
+        """Text boxes (N, 4, 2) in `bgr`'s pixels, found on a copy at most `max_side` px long."""
+        import cv2
+
+        h, w = bgr.shape[:2]
+        s = min(1.0, max_side / max(h, w))
+        if s < 1:
+            bgr = cv2.resize(bgr, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+        res = self._ocr(bgr, use_det=True, use_cls=False, use_rec=False)
+        boxes = getattr(res, "boxes", None)
+        if boxes is None or len(boxes) == 0:
+            return np.zeros((0, 4, 2), np.float32)
+        return (np.asarray(boxes, np.float32) / s).astype(np.float32)
+
+    def crops(self, bgr: np.ndarray, boxes: np.ndarray) -> list[np.ndarray]:
+        """Each box cut out straightened (tall boxes turned a quarter counter-clockwise), as rapidocr does."""
+        from rapidocr.utils.process_img import get_rotate_crop_image
+
+        return [get_rotate_crop_image(bgr, b.copy()) for b in boxes]
+
+    def recognize(self, crops: list[np.ndarray]) -> tuple[list[str], list[float]]:
+        from rapidocr.ch_ppocr_rec import TextRecInput
+
+        if not crops:
+            return [], []
+        if self.use_angle_cls:
+            crops = self._ocr._load_cls_model()(crops).img_list
+        res = self._ocr._load_rec_model()(TextRecInput(img=crops, return_word_box=False))
+        return list(res.txts or []), [float(x) for x in (res.scores or [])]
+
+
+def _lines(boxes, txts, scores, min_score: float) -> list[TextLine]:
+    out = []
+    for box, txt, score in zip(boxes, txts, scores, strict=False):
+        if not txt or not txt.strip() or score < min_score:
+            continue
+        out.append(
+            TextLine(text=txt, box=[(float(x), float(y)) for x, y in box], score=float(min(1.0, score)))
+        )
+    return out

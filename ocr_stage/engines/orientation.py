@@ -1,0 +1,122 @@
+"""Reading a page upright and at full resolution: turn photos taken sideways or upside down, and on
+a large page (a receipt on a scanned A4 sheet, a 50-megapixel photo) detect text on a reduced copy of
+only the region that holds it while every line is cut for recognition from the full-resolution page.
+
+Orientation uses no extra model: a page turned by 90 or 270 degrees shows its text lines as tall
+boxes, and which way up a line reads is told by the recogniser itself, which is far more confident
+on upright text than on text turned by 180 degrees. (The text-line classifier that rapidocr ships,
+ch_ppocr_mobile_v2.0_cls, tells only 0 from 180 and is trained on Chinese lines; the recogniser's
+own confidence is sharper on Latin receipts and on mixed text, and costs a few crops.)
+
+The engine (`RapidEngine`) supplies `detect`, `crops` and `recognize`; this module only decides.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..types import TextLine
+
+TURN_CODES = {90: 0, 180: 1, 270: 2}  # cv2.ROTATE_90_CLOCKWISE, ROTATE_180, ROTATE_90_COUNTERCLOCKWISE
+
+
+def box_sides(boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each box's length along its first edge (the text direction of an upright line) and across it."""
+    along = np.linalg.norm(boxes[:, 1] - boxes[:, 0], axis=1)
+    across = np.linalg.norm(boxes[:, 3] - boxes[:, 0], axis=1)
+    return along, across
+
+
+def is_sideways(boxes: np.ndarray) -> bool:
+    """Whether most clearly elongated text boxes are tall: the page is turned by 90 or 270 degrees."""
+    along, across = box_sides(boxes)
+    tall = int(np.sum(across >= 1.5 * along))
+    wide = int(np.sum(along >= 1.5 * across))
+    return tall >= 3 and tall > 2 * wide
+
+
+def turn(bgr: np.ndarray, degrees: int) -> np.ndarray:
+    """`bgr` turned clockwise by 0/90/180/270 degrees."""
+    import cv2
+
+    return bgr if degrees % 360 == 0 else cv2.rotate(bgr, TURN_CODES[degrees % 360])
+
+
+def turn_rect(rect: tuple[int, int, int, int], w: int, h: int, degrees: int) -> tuple[int, int, int, int]:
+    """A rectangle (x0, y0, x1, y1) of a w x h page, in the page turned clockwise by `degrees`."""
+    x0, y0, x1, y1 = rect
+    d = degrees % 360
+    if d == 90:
+        return h - y1, x0, h - y0, x1
+    if d == 180:
+        return w - x1, h - y1, w - x0, h - y0
+    if d == 270:
+        return y0, w - x1, y1, w - x0
+    return rect
+
+
+def text_region(boxes: np.ndarray, w: int, h: int) -> tuple[int, int, int, int]:
+    """The rectangle holding every box, with a margin for lines the reduced copy may have missed."""
+    _, across = box_sides(boxes)
+    margin = max(0.02 * max(w, h), 3.0 * float(np.median(across)))
+    x0, y0 = boxes[:, :, 0].min() - margin, boxes[:, :, 1].min() - margin
+    x1, y1 = boxes[:, :, 0].max() + margin, boxes[:, :, 1].max() + margin
+    return max(0, int(x0)), max(0, int(y0)), min(w, int(np.ceil(x1))), min(h, int(np.ceil(y1)))
+
+
+def page_turn(engine, page: np.ndarray, boxes: np.ndarray, up_scores: list[float] | None = None) -> int:
+    """Clockwise degrees that make `page` upright, from its detected boxes and the recogniser's
+    confidence on the longest lines read as cut and turned by 180 degrees."""
+    from .rapid import ORIENT_LINES, ORIENT_MARGIN
+
+    if len(boxes) == 0:
+        return 0
+    sideways = is_sideways(boxes)
+    along, across = box_sides(boxes)
+    length = np.maximum(along, across)
+    keep = across >= 1.5 * along if sideways else along >= across
+    idx = [i for i in np.argsort(-length) if keep[i]][:ORIENT_LINES]
+    if not idx:
+        return 0
+    crops = engine.crops(page, boxes[idx])
+    if up_scores is not None and not sideways:
+        up = float(np.mean([up_scores[i] for i in idx]))
+    else:
+        up = float(np.mean(engine.recognize(crops)[1] or [0.0]))
+    down = float(np.mean(engine.recognize([np.ascontiguousarray(c[::-1, ::-1]) for c in crops])[1] or [0.0]))
+    flipped = down > up + ORIENT_MARGIN
+    if sideways:
+        # rapidocr cuts a tall box turned a quarter counter-clockwise: if that reads upright, the
+        # page must turn the same way (270 clockwise); if it reads upside down, the other way.
+        return 90 if flipped else 270
+    return 180 if flipped else 0
+
+
+def read_upright(engine, bgr: np.ndarray) -> tuple[list[TextLine], int]:
+    """Lines of a BGR page read upright, and the clockwise turn applied (boxes in the turned page)."""
+    from .rapid import DET_MAX_SIDE, GLANCE_SIDE, LINE_PX, _lines
+
+    h, w = bgr.shape[:2]
+    region, det_side = (0, 0, w, h), DET_MAX_SIDE
+    if engine.fit_text_region and max(h, w) > DET_MAX_SIDE:
+        glance = engine.detect(bgr, GLANCE_SIDE)
+        if len(glance):
+            region = text_region(glance, w, h)
+            line = float(np.median(box_sides(glance)[1]))
+            side = max(region[2] - region[0], region[3] - region[1])
+            det_side = min(DET_MAX_SIDE, max(GLANCE_SIDE, round(side * min(1.0, LINE_PX / line))))
+    x0, y0, x1, y1 = region
+    page = np.ascontiguousarray(bgr[y0:y1, x0:x1]) if region != (0, 0, w, h) else bgr
+    boxes = engine.detect(page, det_side)
+    if len(boxes) == 0:
+        return [], 0
+    txts, scores = engine.recognize(engine.crops(page, boxes))
+    degrees = page_turn(engine, page, boxes, scores) if engine.auto_rotate else 0
+    if degrees:
+        bgr = turn(bgr, degrees)
+        x0, y0, x1, y1 = turn_rect(region, w, h, degrees)
+        page = np.ascontiguousarray(bgr[y0:y1, x0:x1])
+        boxes = engine.detect(page, det_side)
+        txts, scores = engine.recognize(engine.crops(page, boxes))
+    boxes = boxes + np.array([x0, y0], np.float32)
+    return _lines(boxes, txts, scores, engine.text_score), degrees
