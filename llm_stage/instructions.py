@@ -9,7 +9,7 @@ decoding cannot copy a value from it and grounding cannot find a value in it, so
 is never answered as if the document stated it. The model still sees the whole document.
 
 A box is an instruction when it has
-  - a prompt-format marker: a <document> fence, [INST], <|…|>, a chat role label at its start
+  - a prompt-format marker: a <document> fence, [INST], <<SYS>>, <|…|>, a chat role label at its start
     ("system:", "assistant:", "助手：");
   - a fragment of a JSON answer ('{"total":', '"0.01"}');
   - words that override instructions ("ignore previous instructions", "disregard the receipt",
@@ -37,7 +37,7 @@ INSTRUCTION_FLAG = "printed_instructions"
 
 _PATTERNS = [
     # prompt-format markers
-    r"<\s*/?\s*document\s*>|\[/?INST\]|<\|[a-z_]+\|>",
+    r"<\s*/?\s*document\s*>|\[/?INST\]|<<\s*/?\s*SYS\s*>>|<\|[a-z_]+\|>",
     r"^\s*(?:system|assistant|user|human)\s*[:：]|^\s*(?:助手|系统|系统提示|用户)\s*[:：]",
     # a piece of a JSON answer
     r"\{\s*[\"“”]|[\"“”]\s*\}",
