@@ -4,4 +4,4 @@ from .pipeline import Pipeline
 from .settings import Settings
 
 __all__ = ["Pipeline", "Settings"]
-__version__ = "0.1.0"
+__version__ = "0.7.0"

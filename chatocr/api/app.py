@@ -13,6 +13,7 @@ from functools import partial
 
 from fastapi import FastAPI
 
+from .. import __version__
 from ..settings import Settings
 from .config import ApiConfig
 from .docs import mount_docs
@@ -45,7 +46,7 @@ def create_app(
 
     app = FastAPI(
         title="chatocr",
-        version="0.1.0",
+        version=__version__,
         description="Key-information extraction from document images: PP-OCR text + an LLM → grounded JSON.",
         lifespan=lifespan,
         docs_url=None,  # served by mount_docs from local assets (works offline)
