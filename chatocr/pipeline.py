@@ -63,9 +63,11 @@ class Pipeline:
         *,
         backend_factory: Callable[[], Any] | None = None,
         review_below: float | None = None,
+        per_field: bool | None = None,
     ):
         self.ocr_engine = ocr_engine
         self.review_below = review_below
+        self.per_field = per_field
         self._backend = backend
         self._backend_factory = backend_factory
         self._backend_guard = threading.Lock()
@@ -115,8 +117,15 @@ class Pipeline:
             return get_backend(s.backend, **backend_options(s))
 
         if lazy_llm:
-            return cls(engine, None, limits, backend_factory=factory, review_below=s.review_below)
-        return cls(engine, factory(), limits, review_below=s.review_below)
+            return cls(
+                engine,
+                None,
+                limits,
+                backend_factory=factory,
+                review_below=s.review_below,
+                per_field=s.per_field,
+            )
+        return cls(engine, factory(), limits, review_below=s.review_below, per_field=s.per_field)
 
     @classmethod
     def for_stage(cls, settings: Settings, stage: str) -> Pipeline:
@@ -153,7 +162,12 @@ class Pipeline:
             raise RuntimeError("this pipeline was built without an LLM backend")
         if not isinstance(query, FieldQuery):
             query = FieldQuery(**query) if isinstance(query, dict) else FieldQuery(fields=query)
-        opts: dict = {"strict": strict, "normalize": normalize, "review_below": self.review_below}
+        opts: dict = {
+            "strict": strict,
+            "normalize": normalize,
+            "review_below": self.review_below,
+            "per_field": self.per_field,
+        }
         if copy is not None:
             opts["copy"] = copy
         result = extract(ocr, query, backend, **opts)

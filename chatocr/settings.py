@@ -68,6 +68,9 @@ class Settings(BaseModel):
     max_pages: int = Field(default_factory=lambda: _env("MAX_PAGES", MAX_PAGES))
     # values below this confidence get needs_review; None: the model's calibrated threshold
     review_below: float | None = Field(default_factory=lambda: _env("REVIEW_BELOW", None))
+    # ask each field on its own over the one document pass (answers independent of the other
+    # fields asked); None: where the backend shares the document's cache (transformers)
+    per_field: bool | None = Field(default_factory=lambda: _env("PER_FIELD", None))
 
     def with_options(self, **options) -> Settings:
         """A copy with the given values; None means "not given" and keeps the current one (so CLI

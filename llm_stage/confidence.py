@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from .value_rules import rule_for_field
 
@@ -25,7 +25,15 @@ FEATURES = (
     "shape_ok",  # a date/amount field holds a whole date/amount (1 for other fields)
     "duplicate",  # the same value was given for another field of the answer
     "bias",
+    # signals that transfer to real documents (llm_stage.signals)
+    "ocr_score",  # the recogniser's score of the value's source line (1 for null)
+    "repaired",  # a repair rewrote (or removed) the model's value
+    "disagree",  # a second decoding of the field gave another value
+    "label_near",  # a label for the field is printed on the value's row or the row above
+    "implausible",  # a date years from the page's others, an amount above the printed total
+    "arith",  # net + tax = gross among the answer's amounts: +1 holds, -1 fails, 0 not checkable
 )
+_NO_SIGNALS = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
 CALIBRATION_FILE = "calibration.json"
 
 
@@ -34,14 +42,25 @@ class Calibration(BaseModel):
     threshold chosen from the same data."""
 
     weights: list[float]
+    # the feature each weight belongs to; a calibration saved without them (before the signals were
+    # added) has its weights in FEATURES order
+    features: list[str] = Field(default_factory=list)
     threshold: float = 0.5
     fitted_on: str = ""
     n: int = 0
     ece: float | None = None
     reliability: list[dict] = Field(default_factory=list)
 
+    @model_validator(mode="after")
+    def _name_weights(self):
+        if not self.features:
+            self.features = list(FEATURES[: len(self.weights)])
+        return self
+
     def confidence(self, x: list[float]) -> float:
-        z = sum(w * v for w, v in zip(self.weights, x, strict=True))
+        """`x` in FEATURES order; each weight is applied to the feature it was fitted for."""
+        idx = {f: i for i, f in enumerate(FEATURES)}
+        z = sum(w * x[idx[f]] for w, f in zip(self.weights, self.features, strict=True) if f in idx)
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     def save(self, folder: str | Path) -> Path:
@@ -60,9 +79,15 @@ def load_calibration(folder: str | Path | None) -> Calibration | None:
 
 
 def value_features(
-    key: str, value, logprobs: list[float] | None, grounded: bool, values: dict
+    key: str,
+    value,
+    logprobs: list[float] | None,
+    grounded: bool,
+    values: dict,
+    signals: list[float] | None = None,
 ) -> list[float] | None:
-    """FEATURES for one field of an answer; None when the backend gave no token probabilities."""
+    """FEATURES for one field of an answer (`signals`: llm_stage.signals' for it, neutral when not
+    given); None when the backend gave no token probabilities."""
     if not logprobs:
         return None
     is_null = value is None
@@ -84,6 +109,7 @@ def value_features(
         shape_ok,
         dup,
         1.0,
+        *(signals if signals is not None else _NO_SIGNALS),
     ]
 
 

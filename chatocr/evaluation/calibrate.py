@@ -67,7 +67,14 @@ def collect(pipeline, data: Path, split: str, limit: int | None, progress: bool 
 
 
 def main(argv: list[str] | None = None) -> int:
-    from llm_stage.confidence import Calibration, choose_threshold, confidence_of, fit, reliability_table
+    from llm_stage.confidence import (
+        FEATURES,
+        Calibration,
+        choose_threshold,
+        confidence_of,
+        fit,
+        reliability_table,
+    )
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=str(DATA_DEFAULT), help="a generate_data output folder")
@@ -95,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
             "calibrate: the val split has only right (or only wrong) values; nothing to fit", file=sys.stderr
         )
         return 1
-    cal = Calibration(weights=fit(xv, yv), fitted_on=f"{data.name}/val", n=len(yv))
+    cal = Calibration(weights=fit(xv, yv), features=list(FEATURES), fitted_on=f"{data.name}/val", n=len(yv))
     conf_v = [cal.confidence(x) for x in xv]
     cal.threshold = choose_threshold(conf_v, yv)
     conf_t = [cal.confidence(x) for x in xt]
