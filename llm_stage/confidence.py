@@ -164,13 +164,12 @@ def reliability_table(conf: list[float], ys: list[int], bins: int = 10) -> tuple
     return rows, ece
 
 
-def choose_threshold(conf: list[float], ys: list[int], target_precision: float = 0.9) -> float:
-    """The lowest threshold above which values are right at least `target_precision` of the time
-    (so a value not flagged for review is right ~9 times in 10); 0.5 when none reaches it."""
-    pairs = sorted(zip(conf, ys, strict=True), reverse=True)
-    best, right = 0.5, 0
-    for k, (c, y) in enumerate(pairs, 1):
-        right += y
-        if k >= 10 and right / k >= target_precision:
-            best = c
-    return round(best, 3)
+def choose_threshold(conf: list[float], ys: list[int], max_right_flagged: float = 0.08) -> float:
+    """The review threshold: the highest confidence below which at most `max_right_flagged` of the
+    right values fall (so the flag costs a reviewer at most ~1 right value in 12 and catches as many
+    wrong ones as the features allow); 0.5 when there are no right values."""
+    right = sorted(c for c, y in zip(conf, ys, strict=True) if y)
+    if not right:
+        return 0.5
+    k = int(max_right_flagged * len(right))  # this many right values may fall below the threshold
+    return round(right[k], 4)

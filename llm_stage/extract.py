@@ -138,6 +138,14 @@ def extract(
         }
         model_values = dict(values)
         values = apply_value_rules(values, str(rendered))
+        # a value the rules settled with the help of the other fields asked would differ if the
+        # field were asked alone: it depends on the company it keeps, so a reviewer should look
+        dependent = {
+            k
+            for k in values
+            if len(keys) > 1
+            and apply_value_rules({k: model_values.get(k)}, str(rendered)).get(k) != values[k]
+        }
         # a value the rules turned to null: the model's probabilities were about the value it wrote,
         # not about absence, so there is no confidence to show and a reviewer should look
         ruled_out = {k for k in answered if values.get(k) is None}
@@ -164,6 +172,8 @@ def extract(
             fields[k].confidence, fields[k].needs_review = None, True
         for k in set(no_evidence) & set(fields):
             fields[k].confidence = None
+        for k in dependent & set(fields):
+            fields[k].needs_review = True
     timings = {"llm_s": llm_s, "tokens": float(tokens)}
     if values is not None:
         timings["ground_s"] = ground_s
