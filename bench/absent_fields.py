@@ -54,13 +54,14 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=str(DEV))
     ap.add_argument("--limit", type=int, default=None, help="documents per set")
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     ap.add_argument("--out", default="reports/absent_fields")
     a = ap.parse_args(argv)
 
     from chatocr import Pipeline, Settings
     from chatocr.evaluation.runner import OcrCache
 
-    pipeline = Pipeline.from_settings(Settings(), load_llm=True)
+    pipeline = Pipeline.from_settings(Settings(llm_threads=a.threads), load_llm=True)
     cache = OcrCache()
     asked = nulls = 0
     filled = []

@@ -104,3 +104,20 @@ def test_plausibility_and_arithmetic_signals():
     assert arithmetic({"net": "2987.18", "tax": "507.82", "gross": "3495.00"}, roles)["gross"] == 1.0
     assert arithmetic({"net": "2987.18", "tax": "507.82", "gross": "2987.18"}, roles)["net"] == -1.0
     assert arithmetic({"net": "2987.18", "gross": "3495.00"}, {"net": "net", "gross": "gross"})["net"] == 0.0
+
+
+def test_a_calibration_saved_before_the_signals_reads_its_weights_by_name(tmp_path):
+    from llm_stage.confidence import FEATURES, Calibration, choose_threshold, load_calibration
+
+    (tmp_path / "calibration.json").write_text('{"weights": [1, 0, 0, 0, 0, 0, 0, 0.5], "threshold": 0.6}')
+    old = load_calibration(tmp_path)
+    assert old.features == list(FEATURES[:8])
+    x = [-0.1, -0.2, -0.1, 0.0, 1.0, 1.0, 0.0, 1.0, 0.3, 1.0, 1.0, 0.0, 1.0, -1.0]  # signals ignored
+    assert abs(old.confidence(x) - 1 / (1 + 2.718281828 ** -(-0.1 + 0.5))) < 1e-6
+    new = Calibration(weights=[0.0] * 13 + [1.0])
+    assert new.features == list(FEATURES) and new.confidence(x) < 0.5  # arith -1 weighs in
+    # the review threshold flags at most 8% of the right values it was chosen on
+    conf = [i / 100 for i in range(100)]
+    ys = [1] * 100
+    t = choose_threshold(conf, ys)
+    assert sum(c < t for c in conf) == 8
