@@ -51,9 +51,12 @@ def split_queries(data: Path, split: str, limit: int | None = None):
             return
 
 
-def collect(pipeline, data: Path, split: str, limit: int | None, progress: bool = True):
+def collect(
+    pipeline, data: Path, split: str, limit: int | None, progress: bool = True, sink: Path | None = None
+):
     """Features and right/wrong of every answered field of the split."""
-    return collect_items(pipeline, list(split_queries(data, split, limit)), f"calibrate/{split}", progress)
+    items = list(split_queries(data, split, limit))
+    return collect_items(pipeline, items, f"calibrate/{split}", progress, sink)
 
 
 def dev_queries(dev: Path, pipeline):
@@ -71,11 +74,13 @@ def dev_queries(dev: Path, pipeline):
                 yield ocr, FieldQuery(fields=list(lab["fields"])), lab["fields"]
 
 
-def collect_items(pipeline, items, desc: str, progress: bool = True):
-    """Features and right/wrong of every answered field of (OcrResult, FieldQuery, answer) items."""
+def collect_items(pipeline, items, desc: str, progress: bool = True, sink: Path | None = None):
+    """Features and right/wrong of every answered field of (OcrResult, FieldQuery, answer) items;
+    each row also appended to `sink` as it comes (an interrupted run keeps what it measured)."""
     from tqdm import tqdm
 
     xs, ys = [], []
+    out = sink.open("w", encoding="utf-8") if sink is not None else None
     for ocr, query, answer in tqdm(items, desc=desc, unit="query", disable=not progress, file=sys.stderr):
         ex = pipeline.extract_from_ocr(ocr, query)
         for k, fv in ex.fields.items():
@@ -83,18 +88,21 @@ def collect_items(pipeline, items, desc: str, progress: bool = True):
             if x is not None:
                 xs.append(x)
                 ys.append(int(values_equal(k, fv.value, answer.get(k))))
+                if out is not None:
+                    out.write(json.dumps({"x": x, "y": ys[-1], "field": k}, ensure_ascii=False) + "\n")
+                    out.flush()
+    if out is not None:
+        out.close()
     return xs, ys
 
 
 def _cached(path: Path, reuse: bool, make):
-    """(xs, ys) from `path` when reusing and it exists, else made and written there."""
+    """(xs, ys) from `path` when reusing and it exists, else made by `make(path)`, which writes them there."""
     if reuse and path.is_file():
         rows = [json.loads(ln) for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
         return [r["x"] for r in rows], [r["y"] for r in rows]
-    xs, ys = make()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps({"x": x, "y": y}) + "\n" for x, y in zip(xs, ys, strict=True)))
-    return xs, ys
+    return make(path)
 
 
 def review_rates(conf: list[float], ys: list[int], threshold: float) -> tuple[float, float]:
@@ -139,16 +147,20 @@ def main(argv: list[str] | None = None) -> int:
     pipeline = Pipeline.from_settings(Settings(model=a.model), load_llm=True)
     backend = pipeline.backend
     out = Path(a.out)
-    xv, yv = _cached(out.with_suffix(".val.jsonl"), a.reuse, lambda: collect(pipeline, data, "val", a.limit))
+    xv, yv = _cached(
+        out.with_suffix(".val.jsonl"), a.reuse, lambda p: collect(pipeline, data, "val", a.limit, sink=p)
+    )
     xt, yt = _cached(
-        out.with_suffix(".test.jsonl"), a.reuse, lambda: collect(pipeline, data, "test", a.limit)
+        out.with_suffix(".test.jsonl"), a.reuse, lambda p: collect(pipeline, data, "test", a.limit, sink=p)
     )
     xd, yd = [], []
     if a.dev:
         xd, yd = _cached(
             out.with_suffix(".dev.jsonl"),
             a.reuse,
-            lambda: collect_items(pipeline, list(dev_queries(Path(a.dev), pipeline)), "calibrate/dev"),
+            lambda p: collect_items(
+                pipeline, list(dev_queries(Path(a.dev), pipeline)), "calibrate/dev", sink=p
+            ),
         )
     if len(set(yv)) < 2:
         print(
