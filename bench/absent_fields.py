@@ -54,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=str(DEV))
     ap.add_argument("--limit", type=int, default=None, help="documents per set")
+    ap.add_argument("--sets", default=None, help="comma-separated set folders (default: all)")
+    ap.add_argument("--no-blank", action="store_true", help="skip the blank page")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     ap.add_argument("--out", default="reports/absent_fields")
     a = ap.parse_args(argv)
@@ -65,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     cache = OcrCache()
     asked = nulls = 0
     filled = []
-    for _ds, img, _labels in dev_documents(Path(a.data), a.limit):
+    for _ds, img, _labels in dev_documents(Path(a.data), a.limit, a.sets.split(",") if a.sets else None):
         ocr, _ = cache.get(img, pipeline)
         keys = absent_fields(ocr.to_text())
         ex = pipeline.extract_from_ocr(ocr, keys)
@@ -80,11 +82,15 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
     blank = pipeline.ocr(blank_page(), name="blank.png")
-    modes = {
-        "fields": pipeline.extract_from_ocr(blank, ["total", "date", "company"]),
-        "question": pipeline.extract_from_ocr(blank, {"question": "What is the total amount?"}),
-        "copy=false": pipeline.extract_from_ocr(blank, ["total", "date", "company"], copy=False),
-    }
+    modes = (
+        {}
+        if a.no_blank
+        else {
+            "fields": pipeline.extract_from_ocr(blank, ["total", "date", "company"]),
+            "question": pipeline.extract_from_ocr(blank, {"question": "What is the total amount?"}),
+            "copy=false": pipeline.extract_from_ocr(blank, ["total", "date", "company"], copy=False),
+        }
+    )
     blank_ok = {m: all(fv.value is None for fv in ex.fields.values()) for m, ex in modes.items()}
     report = {
         "asked": asked,

@@ -7,7 +7,11 @@ the exact-match rate against the labels, the review flag's rates on right and wr
 the LLM time; writes reports/consistency.{json,md} and the confidence features of every answered
 value (reports/consistency.features.jsonl, for checking a calibration).
 
-    python -m bench.consistency [--data /work/shared/data/dev] [--limit N] [--separate N]
+    python -m bench.consistency [--data DIR] [--sets a,b] [--limit N] [--separate N] [--out PREFIX]
+    python -m bench.consistency --summarise reports/consistency*.pairs.jsonl
+
+Each (document, field) pair is appended to PREFIX.pairs.jsonl as it is measured, so runs over
+parts of the slice (or an interrupted run) are summarised together with `--summarise`.
 
 A field asked alone is one prompt: the same tokens per-field decoding continues from the shared
 document pass. So "alone" is read from the per-field decoding (the model's value; the value rules
@@ -27,9 +31,11 @@ from pathlib import Path
 DEV = Path("/work/shared/data/dev")
 
 
-def dev_documents(data: Path, limit: int | None = None):
+def dev_documents(data: Path, limit: int | None = None, sets: list[str] | None = None):
     """(set name, image path, labelled fields) of every labelled dev document."""
     for ds in sorted(p for p in data.iterdir() if (p / "labels.jsonl").is_file()):
+        if sets and ds.name not in sets:
+            continue
         lines = [ln for ln in (ds / "labels.jsonl").read_text(encoding="utf-8").splitlines() if ln.strip()]
         for line in lines[:limit] if limit else lines:
             lab = json.loads(line)
@@ -44,15 +50,94 @@ def raw_values(ex) -> dict:
         return {}
 
 
+def summarise(records: list[dict]) -> tuple[dict, list[str]]:
+    """The report (and its markdown lines) of pair records."""
+    modes = ("per_field", "joint")
+    n = max(1, len(records))
+    rep: dict = {"pairs": len(records), "documents": len({(r["set"], r["image"]) for r in records})}
+    for m in modes:
+        rs = [r for r in records if m in r]
+        rep[f"consistent_{m}"] = round(sum(r[m]["same"] for r in rs) / max(1, len(rs)), 4)
+        rep[f"consistent_raw_{m}"] = round(sum(r[m]["same_raw"] for r in rs) / max(1, len(rs)), 4)
+        rep[f"exact_{m}"] = round(sum(r[m]["right"] for r in rs) / max(1, len(rs)), 4)
+    rep["exact_alone"] = round(sum(r["alone"]["right"] for r in records) / n, 4)
+    right = [r for r in records if r["per_field"]["right"]]
+    wrong = [r for r in records if not r["per_field"]["right"]]
+    rep["flag_rate_wrong"] = round(sum(r["per_field"]["needs_review"] for r in wrong) / max(1, len(wrong)), 3)
+    rep["flag_rate_right"] = round(sum(r["per_field"]["needs_review"] for r in right) / max(1, len(right)), 3)
+    rep["wrong"], rep["right"] = len(wrong), len(right)
+    sep = [r for r in records if "separate_same" in r]
+    rep["separately_checked"], rep["separately_same"] = len(sep), sum(r["separate_same"] for r in sep)
+    docs = {(r["set"], r["image"]): r for r in records}
+    rep["llm_s_full_queries"] = round(sum(r["llm_s"] for r in docs.values()), 2)
+    differing = {m: [r for r in records if m in r and not (r[m]["same"] and r[m]["same_raw"])] for m in modes}
+    md = [
+        f"# Consistency: {rep['pairs']} (document, field) pairs of {rep['documents']} dev documents, "
+        "each field asked alone and in the full query",
+        "",
+    ]
+    for m in modes:
+        md.append(
+            f"- full query, {m}: same value as alone {rep[f'consistent_{m}']:.1%} (the model's own answer, "
+            f"before the value rules: {rep[f'consistent_raw_{m}']:.1%}); exact match {rep[f'exact_{m}']:.1%}"
+        )
+    md.append(
+        f"- each field alone: exact match {rep['exact_alone']:.1%}; in a separate single-field extraction, "
+        f"{rep['separately_same']} of {rep['separately_checked']} pairs gave the shared-pass per-field value"
+    )
+    md.append(
+        f"- review flag (per-field answers): {rep['flag_rate_wrong']:.0%} of {len(wrong)} wrong values, "
+        f"{rep['flag_rate_right']:.0%} of {len(right)} right ones"
+    )
+    md.append(
+        f"- LLM time of the full queries (per field, with the joint second opinion): {rep['llm_s_full_queries']} s"
+    )
+    for m in modes:
+        md += [
+            "",
+            f"## differing, {m}",
+            "",
+            "| document | field | full query | alone | full, model's own | alone, model's own |",
+        ]
+        md.append("|---|---|---|---|---|---|")
+        md += [
+            f"| {r['image']} | {r['field']} | {r[m]['value']} | {r['alone']['value']} | {r[m]['raw']} | {r['alone']['raw']} |"
+            for r in differing[m]
+        ]
+    rep["differing"] = {m: [(r["image"], r["field"]) for r in differing[m]] for m in modes}
+    return rep, md
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=str(DEV))
+    ap.add_argument("--sets", default=None, help="comma-separated set folders (default: all)")
     ap.add_argument("--limit", type=int, default=None, help="documents per set")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     ap.add_argument("--separate", type=int, default=0, help="documents per set also asked each field alone")
     ap.add_argument("--out", default="reports/consistency")
+    ap.add_argument("--summarise", nargs="*", default=None, help="pair files of earlier runs to report on")
     a = ap.parse_args(argv)
+    out = Path(a.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if a.summarise is not None:
+        records = [
+            json.loads(ln)
+            for p in a.summarise
+            for ln in Path(p).read_text(encoding="utf-8").splitlines()
+            if ln
+        ]
+    else:
+        records = measure(a, out)
+    rep, md = summarise(records)
+    out.with_suffix(".json").write_text(json.dumps(rep, ensure_ascii=False, indent=1), encoding="utf-8")
+    out.with_suffix(".md").write_text("\n".join(md) + "\n", encoding="utf-8")
+    print("\n".join(md[:7]))
+    return 0
 
+
+def measure(a, out: Path) -> list[dict]:
+    """Ask every document of the slice; one record per (document, field), appended as measured."""
     from chatocr import Pipeline, Settings
     from chatocr.evaluation.normalize import values_equal
     from chatocr.evaluation.runner import OcrCache
@@ -67,123 +152,56 @@ def main(argv: list[str] | None = None) -> int:
 
     pipeline = Pipeline.from_settings(Settings(llm_threads=a.threads), load_llm=True)
     cache = OcrCache()
-    modes = ("per_field", "joint")
-    pairs = 0
-    same = {m: [0, 0] for m in modes}  # after the rules, the model's own
-    right = {m: 0 for m in ("alone", *modes)}
-    flags = {True: [0, 0], False: [0, 0]}  # right/wrong -> [flagged, total] (per-field answers)
-    llm_s = {"full": 0.0, "alone": 0.0}
-    separate = [0, 0]  # pairs checked by a real single-field extraction, of them the same
+    records: list[dict] = []
     seen: dict[str, int] = {}
-    differing: dict[str, list] = {m: [] for m in modes}
-    out = Path(a.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    feats = out.with_suffix(".features.jsonl").open("w", encoding="utf-8")
-    for ds, img, labels in dev_documents(Path(a.data), a.limit):
+    sink = out.with_suffix(".pairs.jsonl").open("w", encoding="utf-8")
+    sets = a.sets.split(",") if a.sets else None
+    for ds, img, labels in dev_documents(Path(a.data), a.limit, sets):
         ocr, _ = cache.get(img, pipeline)
         keys = list(labels)
+        text = str(ocr.to_text())
         t0 = time.perf_counter()
         full = extract(ocr, FieldQuery(fields=keys), pipeline.backend, per_field=True)
-        llm_s["full"] += time.perf_counter() - t0
-        alt = full.alternative
-        answers = {
-            "per_field": ({k: fv.value for k, fv in full.fields.items()}, raw_values(full)),
-        }
-        text = str(ocr.to_text())
-        if alt is not None:
-            answers["joint"] = (drop_unsupported(apply_value_rules(dict(alt), text), text)[0], alt)
+        llm_s = time.perf_counter() - t0
         own = raw_values(full)
+        answers = {"per_field": ({k: fv.value for k, fv in full.fields.items()}, own)}
+        if full.alternative is not None:
+            alt = full.alternative
+            answers["joint"] = (drop_unsupported(apply_value_rules(dict(alt), text), text)[0], alt)
         seen[ds] = seen.get(ds, 0) + 1
         for k in keys:
-            pairs += 1
             sr = own.get(k)
             s = settled_alone(k, sr, text)
+            rec: dict = {"set": ds, "image": img.name, "field": k, "label": labels[k], "llm_s": llm_s}
             if seen[ds] <= a.separate:
-                t0 = time.perf_counter()
                 alone = extract(ocr, FieldQuery(fields=[k]), pipeline.backend)
-                llm_s["alone"] += time.perf_counter() - t0
-                separate[0] += 1
-                separate[1] += values_equal(k, alone.fields[k].value, s) and values_equal(
-                    k, raw_values(alone).get(k), sr
-                )
-                s, sr = alone.fields[k].value, raw_values(alone).get(k)
-            right["alone"] += values_equal(k, s, labels[k])
-            fv = full.fields[k]
-            ok_label = values_equal(k, fv.value, labels[k])
-            flags[ok_label][0] += fv.needs_review
-            flags[ok_label][1] += 1
-            feats.write(
-                json.dumps(
-                    {"set": ds, "image": img.name, "field": k, "right": ok_label, "x": full.features.get(k)},
-                    ensure_ascii=False,
-                )
-                + "\n"
-            )
+                a_v, a_r = alone.fields[k].value, raw_values(alone).get(k)
+                rec["separate_same"] = bool(values_equal(k, a_v, s) and values_equal(k, a_r, sr))
+                s, sr = a_v, a_r
+            rec["alone"] = {"value": s, "raw": sr, "right": bool(values_equal(k, s, labels[k]))}
             for m, (final, mine) in answers.items():
                 f, fr = final.get(k), mine.get(k)
-                right[m] += values_equal(k, f, labels[k])
-                ok, ok_raw = values_equal(k, f, s), values_equal(k, fr, sr)
-                same[m][0] += ok
-                same[m][1] += ok_raw
-                if not (ok and ok_raw):
-                    differing[m].append(
-                        {
-                            "set": ds,
-                            "image": img.name,
-                            "field": k,
-                            "full": f,
-                            "alone": s,
-                            "full_raw": fr,
-                            "alone_raw": sr,
-                        }
-                    )
+                rec[m] = {
+                    "value": f,
+                    "raw": fr,
+                    "right": bool(values_equal(k, f, labels[k])),
+                    "same": bool(values_equal(k, f, s)),
+                    "same_raw": bool(values_equal(k, fr, sr)),
+                }
+            fv = full.fields[k]
+            rec["per_field"].update(
+                needs_review=fv.needs_review, confidence=fv.confidence, x=full.features.get(k)
+            )
+            records.append(rec)
+            sink.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            sink.flush()
         print(
-            f"{ds}/{img.name}: differ per_field {sum(d['image'] == img.name for d in differing['per_field'])}, "
-            f"joint {sum(d['image'] == img.name for d in differing['joint'])}",
+            f"{ds}/{img.name}: differ per_field {sum(not r['per_field']['same'] for r in records if r['image'] == img.name)}, "
+            f"joint {sum(not r.get('joint', {}).get('same', True) for r in records if r['image'] == img.name)}",
             file=sys.stderr,
         )
-    feats.close()
-    n = max(1, pairs)
-    report = {
-        "pairs": pairs,
-        **{f"consistent_{m}": round(same[m][0] / n, 4) for m in modes},
-        **{f"consistent_raw_{m}": round(same[m][1] / n, 4) for m in modes},
-        **{f"exact_{m}": round(right[m] / n, 4) for m in ("alone", *modes)},
-        "review_right": flags[True],
-        "review_wrong": flags[False],
-        "flag_rate_right": round(flags[True][0] / max(1, flags[True][1]), 3),
-        "flag_rate_wrong": round(flags[False][0] / max(1, flags[False][1]), 3),
-        "separately_checked": separate[0],
-        "separately_same": separate[1],
-        "llm_s_full_queries": round(llm_s["full"], 2),
-        "llm_s_each_alone": round(llm_s["alone"], 2),
-        "differing": differing,
-    }
-    out.with_suffix(".json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
-    md = [f"# Consistency: {pairs} (document, field) pairs, each field asked alone and in the full query", ""]
-    for m in modes:
-        md.append(
-            f"- full query, {m}: same value as alone {report[f'consistent_{m}']:.1%} (the model's own answer, "
-            f"before the value rules: {report[f'consistent_raw_{m}']:.1%}); exact match {report[f'exact_{m}']:.1%}"
-        )
-    md.append(
-        f"- each field alone: exact match {report['exact_alone']:.1%}; asked in a separate extraction, "
-        f"{separate[1]} of {separate[0]} pairs gave the same value as the shared-pass per-field answer"
-    )
-    md.append(
-        f"- review flag (per-field answers): {report['flag_rate_wrong']:.0%} of {flags[False][1]} wrong values, "
-        f"{report['flag_rate_right']:.0%} of {flags[True][1]} right ones"
-    )
-    md.append(
-        f"- LLM time: full queries {report['llm_s_full_queries']} s (per field, with the joint decoding), "
-        f"the separate single-field extractions {report['llm_s_each_alone']} s"
-    )
-    for m in modes:
-        md += ["", f"## differing, {m}", "", "| document | field | full query | alone |", "|---|---|---|---|"]
-        md += [f"| {d['image']} | {d['field']} | {d['full']} | {d['alone']} |" for d in differing[m]]
-    out.with_suffix(".md").write_text("\n".join(md) + "\n", encoding="utf-8")
-    print("\n".join(md[:7]))
-    return 0
+    sink.close()
+    return records
 
 
 if __name__ == "__main__":
