@@ -905,6 +905,7 @@ def test_line_item_fields_get_room_for_a_list():
 # ---- answers that do not depend on the other fields asked
 
 
+@pytest.mark.slow
 def test_each_field_answers_as_it_does_alone_in_any_company(embedded_backend, sample_ocr):
     """Per-field decoding (the default on this backend): a field's value is the one it gets asked
     alone, whichever fields come with it and in whatever order; the whole query, decoded as one
