@@ -221,18 +221,17 @@ def _score(
 
 def _signals(fields: dict[str, FieldValue], context: dict) -> dict[str, list[float]]:
     """The transferable signals of every field (llm_stage.signals) from the extraction's context."""
-    from .normalize import field_kind
-    from .signals import value_signals
-    from .value_rules import amount_role
+    from .signals import field_roles, value_signals
 
+    kinds, roles = field_roles(list(fields))
     return value_signals(
         fields,
         context["model_values"],
         context["other_values"],
         context["ocr"],
         context["text"],
-        kinds={k: field_kind(k) for k in fields},
-        roles={k: amount_role(k) for k in fields},
+        kinds=kinds,
+        roles=roles,
     )
 
 

@@ -135,6 +135,20 @@ def arithmetic(values: dict, roles: dict[str, str]) -> dict[str, float]:
     return out
 
 
+def field_roles(keys: list[str]) -> tuple[dict[str, str], dict[str, str | None]]:
+    """Each field's value kind (date, amount, text...) and amount role (gross, net, tax or None)."""
+    try:  # the one field-role function, where the package has it
+        from .field_roles import field_spec
+
+        specs = {k: field_spec(k) for k in keys}
+        return {k: s.kind for k, s in specs.items()}, {k: s.amount_role for k, s in specs.items()}
+    except ImportError:
+        from .normalize import field_kind
+        from .value_rules import amount_role
+
+        return {k: field_kind(k) for k in keys}, {k: amount_role(k) for k in keys}
+
+
 def value_signals(
     fields: dict,
     model_values: dict,
