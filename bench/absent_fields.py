@@ -77,8 +77,9 @@ def main(argv: list[str] | None = None) -> int:
             nulls += v is None
             if v is not None:
                 filled.append({"image": img.name, "field": k, "value": v, "raw": ex.raw_output})
+        mine = {f["field"]: f["value"] for f in filled if f["image"] == img.name}
         print(
-            f"{img.name}: {sum(f['image'] == img.name for f in filled)} of {len(keys)} filled",
+            f"{img.name}: {len(mine)} of {len(keys)} filled {json.dumps(mine, ensure_ascii=False)}",
             file=sys.stderr,
         )
     blank = pipeline.ocr(blank_page(), name="blank.png")
