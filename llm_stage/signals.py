@@ -91,7 +91,7 @@ def label_near(field: str, fv, ocr) -> float:
 
 
 def implausible(field: str, value, page_text: str, kind: str | None) -> float:
-    """1 when a date lies years from the page's other dates (or in the future), or a non-total amount
+    """1 when a date lies a decade or more from the page's other dates (or in the future), or a non-total amount
     exceeds the total the page prints; else 0."""
     if not isinstance(value, str):
         return 0.0
@@ -106,7 +106,7 @@ def implausible(field: str, value, page_text: str, kind: str | None) -> float:
             return 1.0
         others = [int(y) for y in _YEAR.findall(page_text.replace(value, " "))]
         if len(others) >= 1:
-            return float(abs(year - statistics.median(others)) > 2)
+            return float(abs(year - statistics.median(others)) >= 10)  # a decade or more
         return 0.0
     if kind == "amount" and not _TOTAL_ROW.search(field):
         v = _money(value)
