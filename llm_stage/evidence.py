@@ -70,9 +70,16 @@ KINDS = (
         None,
         regex.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}"),
     ),
+    Evidence(  # a fax number needs a fax label: a page with only a phone label prints no fax number
+        "fax",
+        regex.compile(r"\bfax\b|telefax|传真|télécopie|ファクス|ＦＡＸ", _I),
+        regex.compile(r"(?i)fax|telefax|传真|télécopie|ファクス"),
+        regex.compile(r"^[^\d]{0,12}\+?[\d\s()./-]{6,24}$"),
+        regex.compile(r"^\s*\d{1,4}\s?[/.-]\s?\d{1,2}\s?[/.-]\s?\d{2,4}\s*$"),  # a date
+    ),
     Evidence(
         "phone",
-        regex.compile(r"phone|\btel\b|telephone|mobile|\bfax\b|电话|手机|传真|telefon|téléphone|電話", _I),
+        regex.compile(r"phone|\btel\b|telephone|mobile|电话|手机|telefon|téléphone|電話", _I),
         regex.compile(
             r"(?i)phone|\btel\b|\btel[.:]|\bt\s?[.:]|\bh/?p\b|fax|mobile|telefon|téléphone|tél|电话|手机|传真|電話|☎|📞"
         ),

@@ -66,6 +66,11 @@ def test_printed_labels_and_shapes_keep_their_values():
     assert unsupported("company", "anything at all", text) is None  # no evidence kind: the model's call
     assert unsupported("phone number", "25/12/2018", text) == "shape"
     assert unsupported("机器编号", "12269563", text) == "no_label"
+    # a phone label (地址、电话) is no evidence of a fax number
+    assert (
+        unsupported("fax number", "12270798", "地址、电话： 深圳市 0755-23806606\nNo 12270798") == "no_label"
+    )
+    assert unsupported("fax", "Fax: 03-1234 5678", "Tel: 03-1234 5670 Fax: 03-1234 5678") is None
 
 
 def test_a_blank_page_answers_null_in_every_mode_without_asking_the_model():
