@@ -151,6 +151,7 @@ def measure(a, out: Path) -> list[dict]:
         return drop_unsupported(apply_value_rules({k: v}, text), text)[0].get(k)
 
     pipeline = Pipeline.from_settings(Settings(llm_threads=a.threads), load_llm=True)
+    pipeline.backend.options.agreement = True  # the joint decoding, from the same document pass
     cache = OcrCache()
     records: list[dict] = []
     seen: dict[str, int] = {}

@@ -908,11 +908,16 @@ def test_line_item_fields_get_room_for_a_list():
 @pytest.mark.slow
 def test_each_field_answers_as_it_does_alone_in_any_company(embedded_backend, sample_ocr):
     """Per-field decoding (the default on this backend): a field's value is the one it gets asked
-    alone, whichever fields come with it and in whatever order; the whole query, decoded as one
-    object from the same document pass, comes back as the second opinion."""
+    alone, whichever fields come with it and in whatever order; with `agreement` the whole query,
+    decoded as one object from the same document pass, comes back as the second opinion."""
     keys = ["价税合计", "发票号码", "开票日期", "税率"]
-    full = extract(sample_ocr, FieldQuery(fields=keys), embedded_backend)
+    embedded_backend.options.agreement = True  # the second opinion (off by default)
+    try:
+        full = extract(sample_ocr, FieldQuery(fields=keys), embedded_backend)
+    finally:
+        embedded_backend.options.agreement = False
     rev = extract(sample_ocr, FieldQuery(fields=keys[::-1]), embedded_backend)
+    assert rev.alternative is None
     assert list(full.fields) == keys and list(rev.fields) == keys[::-1]
     assert full.alternative is not None and set(full.alternative) == set(keys)
     for k in keys[:2]:

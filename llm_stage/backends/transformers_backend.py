@@ -38,8 +38,9 @@ class TransformersBackend(Backend):
         # AVX512-BF16 or AMX): see `resolve_dtype`
         dtype: Literal["auto", "float32", "bfloat16"] = "auto"
         # with per-field decoding, also decode the query as one object from the same document pass
-        # (`GenerationResult.alternative`): fields whose two answers differ get lower confidence
-        agreement: bool = True
+        # (`GenerationResult.alternative`, the `disagree` confidence signal); off by default: it
+        # doubles the LLM time (bench/per_field_speed.py) and the shipped calibration does not use it
+        agreement: bool = False
 
     def __init__(self, **options):
         super().__init__(**options)
