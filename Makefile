@@ -141,8 +141,8 @@ tune: setup setup-xtuner ## Optuna search of the LoRA recipe (lr, rank, steps) o
 	$(BIN)/pip install -q 'optuna>=4,<5'
 	$(BIN)/python -m scripts.tune --trials $(or $(TRIALS),4) --max-steps $(or $(MAX_STEPS),200) --data $(or $(DATA),datasets/generated/v3)
 
-calibrate: setup ## fit field confidence of the default model on the synthetic val split (ECE on test) -> calibration.json beside its adapter
-	$(BIN)/python -m chatocr.evaluation.calibrate --data $(or $(DATA),datasets/generated/v3) $(if $(MODEL),--model $(MODEL))
+calibrate: setup ## fit field confidence of the default model on the synthetic val split (ECE on test, review rates on test and the real dev slice) -> calibration.json beside its adapter
+	$(BIN)/python -m chatocr.evaluation.calibrate --data $(or $(DATA),datasets/generated/v3) --dev $(or $(DEV),../shared/data/dev) $(if $(MODEL),--model $(MODEL))
 
 eval-injection: setup ## printed prompt injections: 50 documents of their own seed -> how many answers carry an injected value
 	$(BIN)/python -m generate_data injection-corpus --n 50 --seed 9001 --out datasets/generated/injection

@@ -70,6 +70,7 @@ class Pipeline:
         review_below: float | None = None,
         repairs: str | None = None,
         ocr_factory: Callable[[], OcrEngine] | None = None,
+        per_field: bool | None = None,
     ):
         """`Pipeline()` is the default pipeline (CHATOCR_* settings: the shipped OCR models and the
         embedded model, loaded on first use, quietly). `ocr_engine` and `backend` take a ready
@@ -96,6 +97,7 @@ class Pipeline:
         self._ocr_guard = threading.Lock()
         self.review_below = review_below
         self.repairs = repairs  # the repairs preset (llm_stage.repairs); None: its default
+        self.per_field = per_field
         self._backend = backend
         self._backend_factory = backend_factory
         self._backend_guard = threading.Lock()
@@ -181,6 +183,7 @@ class Pipeline:
                 backend_factory=factory,
                 review_below=s.review_below,
                 repairs=s.repairs,
+                per_field=s.per_field,
                 ocr_factory=ocr_factory,
             )
         return cls(
@@ -189,6 +192,7 @@ class Pipeline:
             s.limits(),
             review_below=s.review_below,
             repairs=s.repairs,
+            per_field=s.per_field,
             ocr_factory=ocr_factory,
         )
 
@@ -248,7 +252,12 @@ class Pipeline:
         if backend is None:
             raise RuntimeError("this pipeline was built without an LLM backend")
         query = as_query(query)
-        opts: dict = {"strict": strict, "normalize": normalize, "review_below": self.review_below}
+        opts: dict = {
+            "strict": strict,
+            "normalize": normalize,
+            "review_below": self.review_below,
+            "per_field": self.per_field,
+        }
         if copy is not None:
             opts["copy"] = copy
         if (repairs or self.repairs) is not None:

@@ -88,6 +88,10 @@ class Settings(BaseModel):
     def _check_repairs(cls, v: str) -> str:
         return _repairs_preset(v, "repairs")
 
+    # ask each field on its own over the one document pass (answers independent of the other
+    # fields asked); None: where the backend shares the document's cache (transformers)
+    per_field: bool | None = Field(default_factory=lambda: _env("PER_FIELD", None))
+
     def with_options(self, **options) -> Settings:
         """A copy with the given values; None means "not given" and keeps the current one (so CLI
         flags that were not passed leave environment variables and defaults in place)."""

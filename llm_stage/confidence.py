@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from .value_rules import rule_for_field
 
@@ -25,7 +25,15 @@ FEATURES = (
     "shape_ok",  # a date/amount field holds a whole date/amount (1 for other fields)
     "duplicate",  # the same value was given for another field of the answer
     "bias",
+    # signals that transfer to real documents (llm_stage.signals)
+    "ocr_score",  # the recogniser's score of the value's source line (1 for null)
+    "repaired",  # a repair rewrote (or removed) the model's value
+    "disagree",  # a second decoding of the field gave another value
+    "label_near",  # a label for the field is printed on the value's row or the row above
+    "implausible",  # a date years from the page's others, an amount above the printed total
+    "arith",  # net + tax = gross among the answer's amounts: +1 holds, -1 fails, 0 not checkable
 )
+_NO_SIGNALS = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
 CALIBRATION_FILE = "calibration.json"
 
 
@@ -34,14 +42,25 @@ class Calibration(BaseModel):
     threshold chosen from the same data."""
 
     weights: list[float]
+    # the feature each weight belongs to; a calibration saved without them (before the signals were
+    # added) has its weights in FEATURES order
+    features: list[str] = Field(default_factory=list)
     threshold: float = 0.5
     fitted_on: str = ""
     n: int = 0
     ece: float | None = None
     reliability: list[dict] = Field(default_factory=list)
 
+    @model_validator(mode="after")
+    def _name_weights(self):
+        if not self.features:
+            self.features = list(FEATURES[: len(self.weights)])
+        return self
+
     def confidence(self, x: list[float]) -> float:
-        z = sum(w * v for w, v in zip(self.weights, x, strict=True))
+        """`x` in FEATURES order; each weight is applied to the feature it was fitted for."""
+        idx = {f: i for i, f in enumerate(FEATURES)}
+        z = sum(w * x[idx[f]] for w, f in zip(self.weights, self.features, strict=True) if f in idx)
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     def save(self, folder: str | Path) -> Path:
@@ -60,9 +79,15 @@ def load_calibration(folder: str | Path | None) -> Calibration | None:
 
 
 def value_features(
-    key: str, value, logprobs: list[float] | None, grounded: bool, values: dict
+    key: str,
+    value,
+    logprobs: list[float] | None,
+    grounded: bool,
+    values: dict,
+    signals: list[float] | None = None,
 ) -> list[float] | None:
-    """FEATURES for one field of an answer; None when the backend gave no token probabilities."""
+    """FEATURES for one field of an answer (`signals`: llm_stage.signals' for it, neutral when not
+    given); None when the backend gave no token probabilities."""
     if not logprobs:
         return None
     is_null = value is None
@@ -84,6 +109,7 @@ def value_features(
         shape_ok,
         dup,
         1.0,
+        *(signals if signals is not None else _NO_SIGNALS),
     ]
 
 
@@ -138,13 +164,12 @@ def reliability_table(conf: list[float], ys: list[int], bins: int = 10) -> tuple
     return rows, ece
 
 
-def choose_threshold(conf: list[float], ys: list[int], target_precision: float = 0.9) -> float:
-    """The lowest threshold above which values are right at least `target_precision` of the time
-    (so a value not flagged for review is right ~9 times in 10); 0.5 when none reaches it."""
-    pairs = sorted(zip(conf, ys, strict=True), reverse=True)
-    best, right = 0.5, 0
-    for k, (c, y) in enumerate(pairs, 1):
-        right += y
-        if k >= 10 and right / k >= target_precision:
-            best = c
-    return round(best, 3)
+def choose_threshold(conf: list[float], ys: list[int], max_right_flagged: float = 0.08) -> float:
+    """The review threshold: the highest confidence below which at most `max_right_flagged` of the
+    right values fall (so the flag costs a reviewer at most ~1 right value in 12 and catches as many
+    wrong ones as the features allow); 0.5 when there are no right values."""
+    right = sorted(c for c, y in zip(conf, ys, strict=True) if y)
+    if not right:
+        return 0.5
+    k = int(max_right_flagged * len(right))  # this many right values may fall below the threshold
+    return round(right[k], 4)

@@ -214,6 +214,7 @@ def decode_json_object(
     step_many: Callable | None = None,
     crop: Callable | None = None,
     draft_tokens: int = 8,
+    past: tuple[object, int] | None = None,
 ) -> ConstrainedResult:
     """Greedy decoding forced into `{"k1": <value>, "k2": <value>}` with exactly `keys` in order.
 
@@ -224,7 +225,10 @@ def decode_json_object(
 
     `step_many(ids, cache) -> (logits per position, cache)` and `crop(cache, length) -> cache`
     enable drafting copied values from the document (up to `draft_tokens` per pass); the result is
-    the same as without them."""
+    the same as without them.
+
+    `past` (cache, its length) continues from a prompt prefix already in the cache: `prompt_ids`
+    are then only the tokens after it (several fields decoded from one document pass)."""
     import torch
 
     t0 = time.perf_counter()
@@ -267,9 +271,10 @@ def decode_json_object(
     def logp(logits, tid: int) -> float:
         return float(torch.log_softmax(logits.float(), -1)[tid])
 
-    logits, cache = step(list(prompt_ids), None)
+    past_cache, past_len = past if past is not None else (None, 0)
+    logits, cache = step(list(prompt_ids), past_cache)
     stats["passes"] += 1
-    stats["cache_len"] = len(prompt_ids)
+    stats["cache_len"] = past_len + len(prompt_ids)
     pending = segments[0].encode("utf-8")  # forced bytes not yet fed to the model
     for i, key in enumerate(keys):
         nxt = segments[i + 1].encode("utf-8")

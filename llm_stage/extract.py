@@ -12,15 +12,16 @@ import time
 from ocr_stage import OcrResult
 
 from .backends import Backend
+from .evidence import drop_unsupported
 from .field_roles import field_spec
 from .grounding import ground_values
 from .instructions import INSTRUCTION_FLAG, without_instructions
 from .parsing import OutputInvalidError, parse_answer
 from .plausibility import check_answer
-from .prompt import build_messages
+from .prompt import build_messages, field_queries
 from .repairs import DEFAULT_PRESET, apply_repairs, check_preset
 from .shapes import rules_for_fields
-from .types import Extraction, FieldQuery, FieldValue
+from .types import Extraction, FieldQuery, FieldValue, RepairRecord
 
 MAX_ATTEMPTS = 2
 
@@ -59,6 +60,7 @@ def extract(
     copy: bool | None = None,
     review_below: float | None = None,
     repairs: str | None = DEFAULT_PRESET,
+    per_field: bool | None = None,
 ) -> Extraction:
     """Ask `backend` for the query's fields in `ocr`'s text; values are grounded to OCR lines
     (`strict`: ungrounded values become null; default: on when copy is wanted and the backend
@@ -69,7 +71,11 @@ def extract(
     in their shape; `copy=False` lets the model write free text. Each value gets a `confidence`
     and `needs_review` when it is below `review_below` (default: the model's calibrated threshold).
     `repairs` names the preset of post-decoding repairs (`llm_stage.repairs`); each change they make
-    is recorded in `Extraction.repairs`."""
+    is recorded in `Extraction.repairs`.
+
+    `per_field` (default: on for a field query of several keys on a backend that `shares_prefix`)
+    asks each field on its own over the one document, so an answer cannot depend on the other
+    fields asked."""
     if not isinstance(query, FieldQuery):
         query = FieldQuery(fields=query)
     keys = query.keys
@@ -88,15 +94,30 @@ def extract(
     constraints = {}
     if copy and backend.supports_copy:
         constraints = {"copy_from": str(rendered), "rules": rules_for_fields(keys)}
+    if per_field is None:
+        per_field = backend.shares_prefix and not query.question
+    per_field = per_field and len(keys) > 1
     t0 = time.perf_counter()
     values: dict | None = None
     error: str | None = None
     raw = ""
     tokens = 0
     attempts = 0
-    while attempts < max(1, max_attempts):
+    # a page with no text (blank, or nothing OCR could read) holds no field, whatever the mode
+    blank = not any(ch.isalnum() for ch in str(rendered))
+    if blank:
+        values = {k: None for k in keys}
+    while not blank and attempts < max(1, max_attempts):
         attempts += 1
-        result = backend.generate(messages, keys=keys, max_new_tokens=max_tokens_for(keys), **constraints)
+        if per_field and attempts == 1:
+            result = backend.generate_each(
+                {k: build_messages(ocr, q) for k, q in field_queries(query).items()},
+                max_new_tokens=max(max_tokens_for([k]) for k in keys),
+                joint=messages,
+                **constraints,
+            )
+        else:
+            result = backend.generate(messages, keys=keys, max_new_tokens=max_tokens_for(keys), **constraints)
         raw = result.text
         tokens += result.tokens
         try:
@@ -107,17 +128,37 @@ def extract(
             error = f"attempt {attempts}: {e}"
             messages = [*messages, {"role": "assistant", "content": raw}, retry_message(e, keys)]
     llm_s = time.perf_counter() - t0
-    logprobs = getattr(result, "value_logprobs", None) or {}
+    logprobs = {} if blank else getattr(result, "value_logprobs", None) or {}
     if values is None:
         fields = {k: FieldValue() for k in keys}
     else:
         answered = {
             k for k, v in values.items() if (v.strip() != "" if isinstance(v, str) else v is not None)
         }
+        model_values = dict(values)
         values, repaired = apply_repairs(values, str(rendered), repairs)
+        # a value the repairs settled with the help of the other fields asked would differ if the
+        # field were asked alone: it depends on the company it keeps, so a reviewer should look
+        dependent = {
+            k
+            for k in values
+            if len(keys) > 1
+            and apply_repairs({k: model_values.get(k)}, str(rendered), repairs)[0].get(k) != values[k]
+        }
         # a value the rules turned to null: the model's probabilities were about the value it wrote,
         # not about absence, so there is no confidence to show and a reviewer should look
         ruled_out = {k for k in answered if values.get(k) is None}
+        # absent means null: a value for a field the page shows no label or shape for (evidence.py)
+        before_check = values
+        values, no_evidence = drop_unsupported(values, str(rendered))
+        # recorded like a repair, so the answer says why a value the model wrote became null
+        repaired = [
+            *repaired,
+            *(
+                RepairRecord(rule="no_evidence", field=k, before=before_check.get(k), after=None)
+                for k in no_evidence
+            ),
+        ]
         t1 = time.perf_counter()
         grounded = ground_values(evidence, rendered, values, strict=strict)
         fields = {k: grounded.get(k, FieldValue()) for k in keys}
@@ -128,16 +169,27 @@ def extract(
                 if isinstance(fv.value, str):
                     fv.normalized = normalize_value(k, fv.value)
         ground_s = time.perf_counter() - t1
-        features = _score(fields, logprobs, backend, review_below)
+        context = {
+            "model_values": model_values,
+            "other_values": None if blank else getattr(result, "alternative", None),
+            "ocr": evidence,
+            "text": str(rendered),
+        }
+        features = _score(fields, logprobs, backend, review_below, context)
         for k in ruled_out & set(fields):
             fields[k].confidence, fields[k].needs_review = None, True
         for k, reasons in check_answer({k: fv.value for k, fv in fields.items()}, str(ocr.to_text())).items():
             fields[k].review_reasons, fields[k].needs_review = reasons, True
+        for k in set(no_evidence) & set(fields):
+            fields[k].confidence = None
+        for k in dependent & set(fields):
+            fields[k].needs_review = True
     timings = {"llm_s": llm_s, "tokens": float(tokens)}
     if values is not None:
         timings["ground_s"] = ground_s
     return Extraction(
         features=features if values is not None else {},
+        alternative=None if blank else getattr(result, "alternative", None),
         flags=(record_flags(fields) if values is not None else [])
         + ([INSTRUCTION_FLAG] if evidence is not ocr else []),
         fields=fields,
@@ -152,7 +204,11 @@ def extract(
 
 
 def _score(
-    fields: dict[str, FieldValue], logprobs: dict, backend: Backend, review_below: float | None
+    fields: dict[str, FieldValue],
+    logprobs: dict,
+    backend: Backend,
+    review_below: float | None,
+    context: dict | None = None,
 ) -> dict:
     """Set confidence/needs_review on every field; returns the features used."""
     from .confidence import confidence_of, load_calibration, value_features
@@ -162,15 +218,32 @@ def _score(
     calibration = backend.calibration
     threshold = review_below if review_below is not None else (calibration.threshold if calibration else 0.5)
     plain = {k: fv.value for k, fv in fields.items()}
+    signals = _signals(fields, context) if context is not None else {}
     features = {}
     for k, fv in fields.items():
-        x = value_features(k, fv.value, logprobs.get(k), fv.grounded, plain)
+        x = value_features(k, fv.value, logprobs.get(k), fv.grounded, plain, signals.get(k))
         features[k] = x
         if x is not None:
             fv.confidence = round(confidence_of(calibration, x), 4)
         ungrounded = fv.value is not None and not fv.grounded
         fv.needs_review = ungrounded or (fv.confidence is not None and fv.confidence < threshold)
     return features
+
+
+def _signals(fields: dict[str, FieldValue], context: dict) -> dict[str, list[float]]:
+    """The transferable signals of every field (llm_stage.signals) from the extraction's context."""
+    from .signals import field_roles, value_signals
+
+    kinds, roles = field_roles(list(fields))
+    return value_signals(
+        fields,
+        context["model_values"],
+        context["other_values"],
+        context["ocr"],
+        context["text"],
+        kinds=kinds,
+        roles=roles,
+    )
 
 
 def record_flags(fields: dict[str, FieldValue]) -> list[str]:

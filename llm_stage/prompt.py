@@ -88,6 +88,16 @@ def build_messages(ocr: OcrResult | str, query: FieldQuery, layout: str = LAYOUT
     ]
 
 
+def field_queries(query: FieldQuery) -> dict[str, FieldQuery]:
+    """The query split into one single-field query per key (its hint kept), for decoding each
+    field on its own: a field's answer then cannot depend on which other fields were asked."""
+    out = {}
+    for k in query.keys:
+        hints = {k: query.hints[k]} if k in query.hints else {}
+        out[k] = FieldQuery(fields=[k], hints=hints) if not query.question else query
+    return out
+
+
 def format_answer(values: dict) -> str:
     """The canonical answer text the model is trained to produce (and constrained decoding forces)."""
     return json.dumps(values, ensure_ascii=False)

@@ -755,10 +755,12 @@ def test_copy_mode_is_the_default_for_fields_and_off_for_questions(sample_extrac
 
 
 def test_every_value_gets_a_confidence_from_the_model(sample_extraction):
+    from llm_stage.confidence import FEATURES
+
     ex = sample_extraction
     for k, fv in ex.fields.items():
         assert fv.confidence is not None and 0.0 <= fv.confidence <= 1.0, k
-        assert len(ex.features[k]) == 8
+        assert len(ex.features[k]) == len(FEATURES)
     assert "features" not in ex.model_dump()  # calibration data, not part of the answer
 
 
@@ -781,7 +783,7 @@ def test_calibration_fit_is_calibrated_on_data_it_can_explain():
     for _ in range(4000):
         lp = -rng.random() * 3
         p = 1 / (1 + pow(2.718281828, -(3 * lp + 4)))
-        x = [lp, lp, lp, 0.0, 1.0, 1.0, 0.0, 1.0]
+        x = [lp, lp, lp, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
         xs.append(x)
         ys.append(int(rng.random() < p))
     cal = Calibration(weights=fit(xs, ys))
@@ -916,3 +918,51 @@ def test_line_item_fields_get_room_for_a_list():
         False,
     ]
     assert max_tokens_for(["total", "date"]) == 160 and max_tokens_for(["total", "line items"]) >= 400
+
+
+# ---- answers that do not depend on the other fields asked
+
+
+@pytest.mark.slow
+def test_each_field_answers_as_it_does_alone_in_any_company(embedded_backend, sample_ocr):
+    """Per-field decoding (the default on this backend): a field's value is the one it gets asked
+    alone, whichever fields come with it and in whatever order; with `agreement` the whole query,
+    decoded as one object from the same document pass, comes back as the second opinion."""
+    keys = ["价税合计", "发票号码", "开票日期", "税率"]
+    embedded_backend.options.agreement = True  # the second opinion (off by default)
+    try:
+        full = extract(sample_ocr, FieldQuery(fields=keys), embedded_backend)
+    finally:
+        embedded_backend.options.agreement = False
+    rev = extract(sample_ocr, FieldQuery(fields=keys[::-1]), embedded_backend)
+    assert rev.alternative is None
+    assert list(full.fields) == keys and list(rev.fields) == keys[::-1]
+    assert full.alternative is not None and set(full.alternative) == set(keys)
+    for k in keys[:2]:
+        alone = extract(sample_ocr, FieldQuery(fields=[k]), embedded_backend)
+        assert full.fields[k].value == alone.fields[k].value == rev.fields[k].value, k
+    assert full.values() == {k: rev.fields[k].value for k in keys}
+
+
+def test_per_field_on_a_backend_without_a_shared_cache_asks_one_field_per_call():
+    """The default `generate_each`: one request per key, each prompt naming only that key."""
+    backend = ScriptedBackend([{"total": "9.00", "date": "01/02/2020"}])
+    ocr = OcrResult(
+        pages=[
+            OcrPage(
+                page=1,
+                width=600,
+                height=100,
+                lines=[
+                    TextLine(
+                        text="TOTAL 9.00 01/02/2020", box=[(0, 0), (500, 0), (500, 30), (0, 30)], score=0.9
+                    )
+                ],
+            )
+        ],
+        engine="test",
+    )
+    ex = extract(ocr, FieldQuery(fields=["total", "date"]), backend, per_field=True)
+    assert ex.values() == {"total": "9.00", "date": "01/02/2020"}
+    assert [c["keys"] for c in backend.calls] == [["total"], ["date"]]
+    assert all(f'Fields: ["{c["keys"][0]}"]' in c["messages"][1]["content"] for c in backend.calls)

@@ -2,12 +2,16 @@
 split and check it on the test split (never on the real dev documents).
 
     python -m chatocr.evaluation.calibrate [--data datasets/generated/v3] [--model DIR] [--limit N]
+        [--dev ../shared/data/dev] [--reuse]
 
 Each field query of a split's documents is answered by the pipeline; every value is right or
 wrong (the eval's exact match); a logistic map from the confidence features to "right" is fitted
 on val, its reliability table and expected calibration error (ECE) are measured on test, and the
-review threshold is chosen on val. The calibration goes beside the model's adapter
-(`calibration.json`); the report to reports/calibration.{json,md}.
+review threshold is chosen on val. With `--dev`, the real dev documents' labelled fields are
+answered too and the review flag's rates reported on them: a check, never fitted on. The
+calibration goes beside the model's adapter (`calibration.json`); the report to
+reports/calibration.{json,md}, the features of every value to reports/calibration.<split>.jsonl
+(`--reuse` refits from those without running the model again).
 """
 
 from __future__ import annotations
@@ -47,27 +51,79 @@ def split_queries(data: Path, split: str, limit: int | None = None):
             return
 
 
-def collect(pipeline, data: Path, split: str, limit: int | None, progress: bool = True):
+def collect(
+    pipeline, data: Path, split: str, limit: int | None, progress: bool = True, sink: Path | None = None
+):
     """Features and right/wrong of every answered field of the split."""
+    items = list(split_queries(data, split, limit))
+    return collect_items(pipeline, items, f"calibrate/{split}", progress, sink)
+
+
+def dev_queries(dev: Path, pipeline):
+    """(OcrResult, FieldQuery, labels) of every labelled real dev document (OCR cached)."""
+    from llm_stage import FieldQuery
+
+    from .runner import OcrCache
+
+    cache = OcrCache()
+    for labels in sorted(dev.glob("*/labels.jsonl")):
+        for line in labels.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                lab = json.loads(line)
+                ocr, _ = cache.get(labels.parent / lab["image"], pipeline)
+                yield ocr, FieldQuery(fields=list(lab["fields"])), lab["fields"]
+
+
+def collect_items(pipeline, items, desc: str, progress: bool = True, sink: Path | None = None):
+    """Features and right/wrong of every answered field of (OcrResult, FieldQuery, answer) items;
+    each row also appended to `sink` as it comes (an interrupted run keeps what it measured)."""
     from tqdm import tqdm
 
-    items = list(split_queries(data, split, limit))
     xs, ys = [], []
-    for ocr, query, answer in tqdm(
-        items, desc=f"calibrate/{split}", unit="query", disable=not progress, file=sys.stderr
-    ):
+    out = sink.open("w", encoding="utf-8") if sink is not None else None
+    for ocr, query, answer in tqdm(items, desc=desc, unit="query", disable=not progress, file=sys.stderr):
         ex = pipeline.extract_from_ocr(ocr, query)
         for k, fv in ex.fields.items():
             x = ex.features.get(k)
-            if x is None:
-                continue
-            xs.append(x)
-            ys.append(int(values_equal(k, fv.value, answer.get(k))))
+            if x is not None:
+                xs.append(x)
+                ys.append(int(values_equal(k, fv.value, answer.get(k))))
+                if out is not None:
+                    out.write(json.dumps({"x": x, "y": ys[-1], "field": k}, ensure_ascii=False) + "\n")
+                    out.flush()
+    if out is not None:
+        out.close()
     return xs, ys
 
 
+def _cached(path: Path, reuse: bool, make):
+    """(xs, ys) from `path` when reusing and it exists, else made by `make(path)`, which writes them there."""
+    if reuse and path.is_file():
+        rows = [json.loads(ln) for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+        return [r["x"] for r in rows], [r["y"] for r in rows]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return make(path)
+
+
+def review_rates(conf: list[float], ys: list[int], threshold: float) -> tuple[float, float]:
+    """(share of wrong values flagged, share of right values flagged) at `threshold`."""
+    wrong = [c for c, y in zip(conf, ys, strict=True) if not y]
+    right = [c for c, y in zip(conf, ys, strict=True) if y]
+    return (
+        sum(c < threshold for c in wrong) / max(1, len(wrong)),
+        sum(c < threshold for c in right) / max(1, len(right)),
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
-    from llm_stage.confidence import Calibration, choose_threshold, confidence_of, fit, reliability_table
+    from llm_stage.confidence import (
+        FEATURES,
+        Calibration,
+        choose_threshold,
+        confidence_of,
+        fit,
+        reliability_table,
+    )
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=str(DATA_DEFAULT), help="a generate_data output folder")
@@ -75,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=None, help="documents per split")
     ap.add_argument("--out", default=str(DEFAULT_REPORTS / "calibration"))
     ap.add_argument("--no-save", action="store_true", help="do not write calibration.json beside the adapter")
+    ap.add_argument("--dev", default=None, help="real labelled documents to report the review flag on")
+    ap.add_argument("--reuse", action="store_true", help="refit from the features a previous run wrote")
     a = ap.parse_args(argv)
 
     from chatocr import Pipeline, Settings
@@ -88,16 +146,32 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     pipeline = Pipeline.from_settings(Settings(model=a.model), load_llm=True)
     backend = pipeline.backend
-    xv, yv = collect(pipeline, data, "val", a.limit)
-    xt, yt = collect(pipeline, data, "test", a.limit)
+    out = Path(a.out)
+    xv, yv = _cached(
+        out.with_suffix(".val.jsonl"), a.reuse, lambda p: collect(pipeline, data, "val", a.limit, sink=p)
+    )
+    xt, yt = _cached(
+        out.with_suffix(".test.jsonl"), a.reuse, lambda p: collect(pipeline, data, "test", a.limit, sink=p)
+    )
+    xd, yd = [], []
+    if a.dev:
+        xd, yd = _cached(
+            out.with_suffix(".dev.jsonl"),
+            a.reuse,
+            lambda p: collect_items(
+                pipeline, list(dev_queries(Path(a.dev), pipeline)), "calibrate/dev", sink=p
+            ),
+        )
     if len(set(yv)) < 2:
         print(
             "calibrate: the val split has only right (or only wrong) values; nothing to fit", file=sys.stderr
         )
         return 1
-    cal = Calibration(weights=fit(xv, yv), fitted_on=f"{data.name}/val", n=len(yv))
+    cal = Calibration(weights=fit(xv, yv), features=list(FEATURES), fitted_on=f"{data.name}/val", n=len(yv))
     conf_v = [cal.confidence(x) for x in xv]
     cal.threshold = choose_threshold(conf_v, yv)
+    conf_d = [cal.confidence(x) for x in xd]
+    dev_wrong, dev_right = review_rates(conf_d, yd, cal.threshold)
     conf_t = [cal.confidence(x) for x in xt]
     rows, ece = reliability_table(conf_t, yt)
     raw_rows, raw_ece = reliability_table([confidence_of(None, x) for x in xt], yt)
@@ -116,11 +190,15 @@ def main(argv: list[str] | None = None) -> int:
         "threshold": cal.threshold,
         "review_rate_wrong": round(flagged_wrong / max(1, n_wrong), 4),
         "review_rate_right": round(flagged_right / max(1, n_right), 4),
+        "dev": a.dev,
+        "dev_values": len(yd),
+        "dev_accuracy": round(sum(yd) / max(1, len(yd)), 4),
+        "dev_review_rate_wrong": round(dev_wrong, 4),
+        "dev_review_rate_right": round(dev_right, 4),
         "reliability_test": rows,
         "reliability_test_uncalibrated": raw_rows,
         "weights": cal.weights,
     }
-    out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(report, indent=1), encoding="utf-8")
     md = [
@@ -131,6 +209,14 @@ def main(argv: list[str] | None = None) -> int:
         f"ECE on test: {ece:.3f} calibrated, {raw_ece:.3f} uncalibrated (geometric mean token probability).",
         f"Review threshold {cal.threshold}: flags {report['review_rate_wrong']:.0%} of wrong values and "
         f"{report['review_rate_right']:.0%} of right ones.",
+        *(
+            [
+                f"Real dev documents ({len(yd)} values, accuracy {report['dev_accuracy']:.1%}; a check, not fitted on): "
+                f"the flag marks {dev_wrong:.0%} of wrong values and {dev_right:.0%} of right ones."
+            ]
+            if yd
+            else []
+        ),
         "",
         "| confidence | n | mean confidence | accuracy |",
         "|---|---:|---:|---:|",

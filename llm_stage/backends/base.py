@@ -26,6 +26,8 @@ class GenerationResult(BaseModel):
     constrained: bool = False
     # per key, the log-probabilities of the tokens the model chose for its value (constrained only)
     value_logprobs: dict[str, list[float]] = {}
+    # the values of a second decoding of the same query (`generate_each` with `joint`), for agreement
+    alternative: dict[str, str | None] | None = None
 
 
 class Backend(ABC):
@@ -36,6 +38,9 @@ class Backend(ABC):
     # The backend can restrict values to substrings of the document while decoding
     # (`generate(..., copy_from=text, rules=...)`); others are grounded after the fact.
     supports_copy: ClassVar[bool] = False
+    # `generate_each` computes the document once and decodes each field from it (a KV cache shared
+    # by the fields); without it, `generate_each` costs one full request per field.
+    shares_prefix: ClassVar[bool] = False
 
     class Options(BaseModel):
         model_config = ConfigDict(extra="forbid")
@@ -70,6 +75,49 @@ class Backend(ABC):
         Thread-safe: callers (the API's worker threads, the demo's sessions, `chatocr serve-llm`)
         share one backend without a lock of their own. A backend that holds a model in this
         process serialises its own calls; a remote one lets them run concurrently."""
+
+    def generate_each(
+        self,
+        messages_by_key: dict[str, list[dict[str, str]]],
+        max_new_tokens: int = 256,
+        copy_from: str | None = None,
+        rules: dict | None = None,
+        joint: list[dict[str, str]] | None = None,
+    ) -> GenerationResult:
+        """Answer each key from its own messages (the same document, that one field asked), so no
+        value depends on the other keys; the text is one JSON object of all the keys. This default
+        makes one `generate` call per key; a backend with `shares_prefix` reuses the document, and
+        there also decodes `joint` (all the keys asked at once) as `alternative`, a second opinion
+        for confidence."""
+        import json
+
+        from ..parsing import OutputInvalidError, parse_answer
+
+        values: dict = {}
+        logprobs: dict[str, list[float]] = {}
+        total = GenerationResult(text="", constrained=True)
+        for k, msgs in messages_by_key.items():
+            r = self.generate(
+                msgs,
+                keys=[k],
+                max_new_tokens=max_new_tokens,
+                copy_from=copy_from,
+                rules={k: rules[k]} if rules and k in rules else None,
+            )
+            try:
+                values[k] = parse_answer(r.text, [k])[k]
+            except OutputInvalidError:
+                values[k] = None
+            if k in r.value_logprobs:
+                logprobs[k] = r.value_logprobs[k]
+            total.tokens += r.tokens
+            total.seconds += r.seconds
+            total.prompt_tokens += r.prompt_tokens
+            total.generated_tokens += r.generated_tokens
+            total.constrained = total.constrained and r.constrained
+        total.text = json.dumps(values, ensure_ascii=False)
+        total.value_logprobs = logprobs
+        return total
 
 
 _REGISTRY: dict[str, Callable[..., Backend]] = {}

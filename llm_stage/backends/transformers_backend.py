@@ -17,6 +17,7 @@ from .base import Backend, BackendError, GenerationResult
 class TransformersBackend(Backend):
     name: ClassVar[str] = "transformers"
     supports_copy: ClassVar[bool] = True
+    shares_prefix: ClassVar[bool] = True
 
     class Options(Backend.Options):
         # A local HF model dir (e.g. a merged fine-tuned model), a LoRA adapter dir (base from its
@@ -36,6 +37,10 @@ class TransformersBackend(Backend):
         # pass in bf16 where the hardware computes bf16 natively (a CUDA GPU with bf16, a CPU with
         # AVX512-BF16 or AMX): see `resolve_dtype`
         dtype: Literal["auto", "float32", "bfloat16"] = "auto"
+        # with per-field decoding, also decode the query as one object from the same document pass
+        # (`GenerationResult.alternative`, the `disagree` confidence signal); off by default: it
+        # doubles the LLM time (bench/per_field_speed.py) and the shipped calibration does not use it
+        agreement: bool = False
 
     def __init__(self, **options):
         super().__init__(**options)
@@ -182,10 +187,12 @@ class TransformersBackend(Backend):
             cache.crop(-remove)
         return cache
 
-    def _can_draft(self) -> bool:
+    def _can_crop(self) -> bool:
         # A sliding-window cache (Gemma 3) cannot be rolled back once the window is full.
-        cfg = getattr(self.model, "config", None)
-        return self.options.draft_tokens > 0 and not getattr(cfg, "sliding_window", None)
+        return not getattr(getattr(self.model, "config", None), "sliding_window", None)
+
+    def _can_draft(self) -> bool:
+        return self.options.draft_tokens > 0 and self._can_crop()
 
     def prompt_ids(self, messages: list[dict[str, str]]) -> list[int]:
         ids = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
@@ -201,6 +208,70 @@ class TransformersBackend(Backend):
             if keys and self.options.constrained:
                 return self._generate_constrained(prompt, list(keys), copy_from, rules)
             return self._generate_free(prompt, max_new_tokens)
+
+    def generate_each(
+        self, messages_by_key, max_new_tokens=256, copy_from=None, rules=None, joint=None
+    ) -> GenerationResult:
+        """Each key decoded from its own prompt; the prompts' common prefix (the system prompt and
+        the document) is computed once and its KV cache shared, so a field costs only its short
+        tail (`Fields: ["k"] JSON:` and the value)."""
+        import copy as _copy
+
+        from ..constrained import decode_json_object
+
+        if not self.options.constrained or len(messages_by_key) < 2:
+            return super().generate_each(messages_by_key, max_new_tokens, copy_from, rules)
+        t0 = time.perf_counter()
+        prompts = {k: self.prompt_ids(m) for k, m in messages_by_key.items()}
+        if joint is not None and self.options.agreement:
+            prompts[None] = self.prompt_ids(joint)
+        seqs = list(prompts.values())
+        keep = 0
+        while keep < min(map(len, seqs)) - 1 and all(s[keep] == seqs[0][keep] for s in seqs):
+            keep += 1
+        values, logprobs, tokens, generated = {}, {}, 0, 0
+        alternative = None
+        keys = [k for k in prompts if k is not None]
+        with self._lock:
+            _, prefix = self._step(seqs[0][:keep], None)
+            for k, ids in prompts.items():
+                asked = keys if k is None else [k]
+                # a sliding-window cache (Gemma 3) cannot be cropped back: each field gets a copy
+                past = prefix if self._can_crop() else _copy.deepcopy(prefix)
+                r = decode_json_object(
+                    self._step,
+                    self.tokenizer,
+                    ids[keep:],
+                    asked,
+                    table=self._table,
+                    stop_ids=self._stop_ids,
+                    max_value_tokens=self.options.max_value_tokens,
+                    copy_from=copy_from,
+                    rules={q: rules[q] for q in asked if q in rules} if rules else None,
+                    step_many=self._step_many if self._can_draft() else None,
+                    crop=self._crop,
+                    draft_tokens=self.options.draft_tokens,
+                    past=(past, keep),
+                )
+                if self._can_crop():
+                    prefix = self._crop(prefix, keep)
+                tokens += r.tokens
+                generated += r.generated_tokens
+                if k is None:
+                    alternative = r.values
+                    continue
+                values[k] = r.values[k]
+                logprobs[k] = r.logprobs.get(k, [])
+        return GenerationResult(
+            text=json.dumps(values, ensure_ascii=False),
+            tokens=tokens,
+            seconds=time.perf_counter() - t0,
+            prompt_tokens=sum(map(len, seqs)) - keep * (len(seqs) - 1),
+            generated_tokens=generated,
+            constrained=True,
+            value_logprobs=logprobs,
+            alternative=alternative,
+        )
 
     def _generate_constrained(
         self, prompt: list[int], keys: list[str], copy_from: str | None = None, rules: dict | None = None

@@ -1,0 +1,128 @@
+"""Absent means null (llm_stage.evidence) and signals for confidence (llm_stage.signals): a value
+for a field the page prints no label or shape for becomes null, a blank page answers null in every
+mode, and the signals read what a reviewer would look at. Scripted backends: no model needed."""
+
+from __future__ import annotations
+
+from fakes import ScriptedBackend
+
+from llm_stage import FieldQuery, extract
+from llm_stage.evidence import unsupported
+from llm_stage.signals import arithmetic, implausible, label_near
+from llm_stage.types import FieldValue
+from ocr_stage import OcrPage, OcrResult, TextLine
+
+RECEIPT = [
+    "BOOK TA K (TAMAN DAYA) SDN BHD",
+    "NO.5: 55,57 & 59, JALAN SAGU 18,",
+    "Document No : TD01167104",
+    "Date : 25/12/2018 8:13:39 PM",
+    "Total : 9.00",
+    "Cash 10.00",
+]
+
+
+def _page(rows: list[str]) -> OcrResult:
+    lines = [
+        TextLine(text=t, box=[(10, 40 * i), (600, 40 * i), (600, 40 * i + 30), (10, 40 * i + 30)], score=0.97)
+        for i, t in enumerate(rows)
+    ]
+    return OcrResult(
+        pages=[OcrPage(page=1, width=800, height=40 * len(rows) + 40, lines=lines)], engine="test"
+    )
+
+
+def test_fields_the_page_does_not_print_are_null_whatever_the_model_picks():
+    ocr = _page(RECEIPT)
+    picks = {
+        "phone number": "25/12/2018",  # a date as the phone
+        "email": "NO.5: 55,57 & 59, JALAN SAGU 18,",  # the address as the email
+        "invoice number": "TD01167104",  # a number with no invoice label on the page
+        "GST ID": "TD01167104",
+        "机器编号": "9.00",
+        "total": "9.00",
+        "Document No": "TD01167104",
+    }
+    ex = extract(ocr, FieldQuery(fields=list(picks)), ScriptedBackend([picks]))
+    assert ex.values() == {
+        "phone number": None,
+        "email": None,
+        "invoice number": None,
+        "GST ID": None,
+        "机器编号": None,
+        "total": "9.00",
+        "Document No": "TD01167104",  # its label is printed: kept
+    }
+    assert ex.fields["email"].confidence is None and ex.fields["total"].confidence is not None
+
+
+def test_printed_labels_and_shapes_keep_their_values():
+    text = "TEL: 07-355 1234  Email: shop@example.com\n发票号码 12269563\n纳税人识别号：440300083885931\n地址、电话： 深圳市 0755-23806606"
+    assert unsupported("phone number", "07-355 1234", text) is None
+    assert unsupported("email", "shop@example.com", text) is None
+    assert unsupported("发票号码", "12269563", text) is None
+    assert unsupported("购买方纳税人识别号", "440300083885931", text) is None
+    assert unsupported("购买方地址电话", "深圳市 0755-23806606", text) is None  # an address field
+    assert unsupported("company", "anything at all", text) is None  # no evidence kind: the model's call
+    assert unsupported("phone number", "25/12/2018", text) == "shape"
+    assert unsupported("机器编号", "12269563", text) == "no_label"
+    # a phone label (地址、电话) is no evidence of a fax number
+    assert (
+        unsupported("fax number", "12270798", "地址、电话： 深圳市 0755-23806606\nNo 12270798") == "no_label"
+    )
+    assert unsupported("fax", "Fax: 03-1234 5678", "Tel: 03-1234 5670 Fax: 03-1234 5678") is None
+
+
+def test_a_blank_page_answers_null_in_every_mode_without_asking_the_model():
+    blank = OcrResult(pages=[OcrPage(page=1, width=800, height=1000, lines=[])], engine="test")
+    backend = ScriptedBackend([{"total": "1000", "answer": "Eco-Tech Solutions", "company": "Eco-Tech"}])
+    for query, opts in (
+        (FieldQuery(fields=["total", "company"]), {}),
+        (FieldQuery(question="What is the total?"), {}),
+        (FieldQuery(fields=["total", "company"]), {"copy": False}),
+    ):
+        ex = extract(blank, query, backend, **opts)
+        assert all(v is None for v in ex.values().values()) and "all_null" in ex.flags
+    assert backend.calls == []
+
+
+def test_label_near_reads_the_values_row_and_the_row_above():
+    ocr = _page(["TOTAL", "9.00", "", "THANK YOU 12.00"])
+
+    def at(i):
+        return FieldValue(
+            value="x", page=1, box=[(10, 40 * i), (600, 40 * i), (600, 40 * i + 30), (10, 40 * i + 30)]
+        )
+
+    assert label_near("total", at(1), ocr) == 1.0  # the label one row up
+    assert label_near("total", at(3), ocr) == 0.0
+    assert label_near("total", FieldValue(), ocr) == 1.0  # null: nothing to check
+
+
+def test_plausibility_and_arithmetic_signals():
+    page = "Date 25/12/2018\nInvoice 2018-12-20\nTOTAL 9.00\nCash 10.00"
+    assert implausible("date", "25/12/2038", page, "date") == 1.0  # decades from the page's dates
+    assert implausible("date", "25/12/2018", page, "date") == 0.0
+    assert implausible("cash", "10.00", page, "amount") == 1.0  # above the printed total
+    assert implausible("total", "9.00", page, "amount") == 0.0
+    roles = {"net": "net", "tax": "tax", "gross": "gross"}
+    assert arithmetic({"net": "2987.18", "tax": "507.82", "gross": "3495.00"}, roles)["gross"] == 1.0
+    assert arithmetic({"net": "2987.18", "tax": "507.82", "gross": "2987.18"}, roles)["net"] == -1.0
+    assert arithmetic({"net": "2987.18", "gross": "3495.00"}, {"net": "net", "gross": "gross"})["net"] == 0.0
+
+
+def test_a_calibration_saved_before_the_signals_reads_its_weights_by_name(tmp_path):
+    from llm_stage.confidence import FEATURES, Calibration, choose_threshold, load_calibration
+
+    (tmp_path / "calibration.json").write_text('{"weights": [1, 0, 0, 0, 0, 0, 0, 0.5], "threshold": 0.6}')
+    old = load_calibration(tmp_path)
+    assert old.features == list(FEATURES[:8])
+    x = [-0.1, -0.2, -0.1, 0.0, 1.0, 1.0, 0.0, 1.0, 0.3, 1.0, 1.0, 0.0, 1.0, -1.0]  # signals ignored
+    assert abs(old.confidence(x) - 1 / (1 + 2.718281828 ** -(-0.1 + 0.5))) < 1e-6
+    new = Calibration(weights=[0.0] * 13 + [1.0])
+    assert new.features == list(FEATURES) and new.confidence(x) < 0.5  # arith -1 weighs in
+    # the review threshold flags at most 8% of the right values it was chosen on
+    conf = [i / 100 for i in range(100)]
+    ys = [1] * 100
+    t = choose_threshold(conf, ys)
+    assert sum(c < t for c in conf) == 8
