@@ -108,10 +108,14 @@ _ADDRESS_NAME = regex.compile(r"(?i)address|\baddr\b|地址|adresse|dirección|i
 
 def evidence_for(field: str) -> Evidence | None:
     """The kind of evidence `field` needs, or None when the model alone decides."""
-    if _ADDRESS_NAME.search(field):
+    from .field_roles import field_spec
+
+    role = field_spec(field).role
+    # amounts ("amount due", "total due") are the model's to answer, like totals
+    if _ADDRESS_NAME.search(field) or role == "amount":
         return None
     for ev in KINDS:
-        if ev.names.search(field):
+        if ev.names.search(field) and not (ev.kind == "due_date" and role not in ("date", "text")):
             return ev
     return None
 

@@ -126,3 +126,11 @@ def test_a_calibration_saved_before_the_signals_reads_its_weights_by_name(tmp_pa
     ys = [1] * 100
     t = choose_threshold(conf, ys)
     assert sum(c < t for c in conf) == 8
+
+
+def test_an_amount_that_names_a_due_is_no_due_date():
+    from llm_stage.evidence import evidence_for
+
+    for name in ("amount due", "total due", "balance due"):
+        assert evidence_for(name) is None, name
+    assert evidence_for("due date").kind == "due_date"

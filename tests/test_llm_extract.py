@@ -129,8 +129,10 @@ def test_organisation_names_lose_registration_numbers_and_store_codes():
             box=[(0, 90), (300, 90), (300, 110), (0, 110)],
             score=0.9,
         ),
+        # the ID's label: a number field is answered only where the page labels it (evidence.py)
+        TextLine(text="名称 纳税人识别号", box=[(0, 115), (300, 115), (300, 135), (0, 135)], score=0.9),
     ]
-    ocr = OcrResult(pages=[OcrPage(index=0, width=300, height=120, lines=lines)], engine="test")
+    ocr = OcrResult(pages=[OcrPage(index=0, width=300, height=140, lines=lines)], engine="test")
     reply = {
         "company": "99 SPEED MART S/B (519537-X) LOT P.T. 2811, JALAN ANGSA",
         "store": "A05129 WARAKUYA PERMAS CITY SDN BHD",
