@@ -67,7 +67,9 @@ def test_quick_readme_commands_run(tmp_path):
     (folder / "img").mkdir(parents=True)
     labels = []
     for i in range(2):
-        (folder / "img" / f"00{i}.png").write_bytes((REPO / "samples" / "vat_invoice_sample.png").read_bytes())
+        (folder / "img" / f"00{i}.png").write_bytes(
+            (REPO / "samples" / "vat_invoice_sample.png").read_bytes()
+        )
         labels.append(f'{{"image": "img/00{i}.png", "fields": {{"发票号码": "32204156"}}}}')
     (folder / "labels.jsonl").write_text("\n".join(labels) + "\n", encoding="utf-8")
     check = subprocess.run(
