@@ -1,5 +1,5 @@
-"""How often needs_review marks wrong vs right values on the real dev documents (issue 11: a wrong
-value must be flagged more often than a right one). Uses the eval OCR cache; default model.
+"""How often needs_review marks wrong vs right values on the real dev documents (a wrong value must
+be flagged more often than a right one). Uses the eval OCR cache; default model.
 
     python -m bench.review_rates
 """

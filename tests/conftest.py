@@ -31,7 +31,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 REPO = Path(__file__).resolve().parent.parent
-# shared/ sits beside the clone in CI and in sessions.
+# shared/ sits beside the clone in CI and in development checkouts.
 DEV_DIR = Path(os.environ.get("CHATOCR_DEV_DATA", REPO.parent / "shared" / "data" / "dev"))
 SAMPLE = REPO / "samples" / "vat_invoice_sample.png"
 

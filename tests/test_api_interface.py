@@ -1,4 +1,4 @@
-"""Issue 11 items 3, 5 and 7 for the HTTP API, with a scripted backend and OCR engine (no model
+"""The HTTP API's interface, with a scripted backend and OCR engine (no model
 loads): repeated `fields` form values, the `copy` option, 1-based source pages, typed answers in
 the OpenAPI schema, offline /docs and /redoc, the error table, and the README's curl examples run
 as written."""
@@ -44,7 +44,7 @@ def _fields(r: httpx.Response) -> list[str]:
 
 def test_repeated_form_fields_all_count(server):
     files = {"file": ("doc.png", PNG, "image/png")}
-    # `curl -F fields=company -F fields=total` answered `total` alone before issue 11
+    # `curl -F fields=company -F fields=total` once answered `total` alone
     r = httpx.post(server + "/v1/extract", files=files, data={"fields": ["company", "total"]})
     assert _fields(r) == ["company", "total"]
     r = httpx.post(server + "/v1/extract", files=files, data={"fields": ["company,date", '["total"]']})
@@ -77,7 +77,7 @@ def test_page_is_the_source_page(server):
         server + "/v1/extract", files=files, data={"fields": "total", "pages": "3", "include_ocr": "1"}
     )
     assert r.status_code == 200, r.text
-    assert r.json()["fields"]["total"]["page"] == 3  # was 0 before issue 11
+    assert r.json()["fields"]["total"]["page"] == 3  # the source page, 1-based
     assert [p["page"] for p in r.json()["ocr"]["pages"]] == [3]
     r = httpx.post(server + "/v1/ocr", files=files, data={"pages": "2-3"})
     assert [p["page"] for p in r.json()["pages"]] == [2, 3]
@@ -87,7 +87,7 @@ def test_openapi_documents_the_answers(server):
     spec = httpx.get(server + "/openapi.json").json()
     schemas = spec["components"]["schemas"]
     ok = spec["paths"]["/v1/extract"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
-    assert ok["anyOf"] == [  # was {} before issue 11; the second with options.per_page
+    assert ok["anyOf"] == [  # typed; the second with options.per_page
         {"$ref": "#/components/schemas/ExtractResponse"},
         {"$ref": "#/components/schemas/PagesResponse"},
     ]

@@ -1,4 +1,4 @@
-"""Issue 11 items 2-4 for the CLI, with a scripted backend and OCR engine (no model loads): one
+"""The CLI's interface, with a scripted backend and OCR engine (no model loads): one
 vocabulary across the subcommands, checks before any model loads, 1-based source page numbers,
 and quiet stderr."""
 
@@ -114,7 +114,7 @@ def test_output_file_and_format(fakes, png, tmp_path):
 def test_page_is_the_source_page_everywhere(fakes, two_page_pdf, tmp_path):
     r = _extract(two_page_pdf, "-f", "total", "-p", "2")
     assert r.exit_code == 0, r.output
-    assert json.loads(r.stdout)["fields"]["total"]["page"] == 2  # was 0 before issue 11
+    assert json.loads(r.stdout)["fields"]["total"]["page"] == 2  # the source page, 1-based
     r = _extract(two_page_pdf, "-f", "total", "-p", "2", "--format", "table")
     assert r.stdout.splitlines()[2].split()[:4] == ["total", "9.00", "yes", "2"]
     r = _extract(two_page_pdf, "-f", "total", "-p", "2", "--format", "csv", "--split-pages")

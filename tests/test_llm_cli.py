@@ -75,7 +75,7 @@ def test_unknown_backend_and_missing_file_are_one_line_errors(sample_path, tmp_p
 
 @pytest.mark.slow
 def test_a_real_run_is_quiet_on_stderr(sample_path):
-    """Issue 11: every run printed a `Loading weights` bar, two FutureWarnings and a deprecation
+    """Runs once printed a `Loading weights` bar, two FutureWarnings and a deprecation
     line on stderr; now only chatocr's own lines appear there unless --verbose."""
     import os
     import subprocess

@@ -1,5 +1,4 @@
-"""Security and robustness findings of issue 12 (items 1, 2, 5, 6 of "What to build"), each with a
-test that failed before the fix. The API runs under uvicorn on loopback with a fake OCR engine and a
+"""Security and robustness findings, each with a test that failed before its fix. The API runs under uvicorn on loopback with a fake OCR engine and a
 scripted LLM backend (both count their calls, so "before any work" is checked, and each test takes
 seconds).
 
