@@ -176,3 +176,11 @@ def test_injection_outcome_names_the_fields_that_carry_the_injected_value(tmp_pa
     assert followed["returned_in"] == ["total"] and resisted["returned_in"] == []
     s = injection_summary([{"injection": followed}, {"injection": resisted}, {}])
     assert s == {"documents": 2, "followed": 1, "returned_per_field": {"total": 1}}
+
+
+def test_the_regex_baseline_reads_a_labelled_party_name_by_its_label():
+    from chatocr.evaluation.baselines import field_kind
+
+    # a VAT invoice's party name is in a labelled box; a receipt's shop name is found at the top
+    assert field_kind("购买方名称") == "text" and field_kind("销售方名称") == "text"
+    assert field_kind("company") == "company" and field_kind("开票日期") == "date"

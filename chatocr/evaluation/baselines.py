@@ -80,7 +80,12 @@ def field_kind(name: str) -> str:
     """The shape the baseline looks for, from the field's role (`llm_stage.field_roles`): date,
     rate, amount, number, address, company or text."""
     role = field_spec(name).role
-    return _BASELINE_KIND.get(role, role)
+    kind = _BASELINE_KIND.get(role, role)
+    if kind == "company" and re.search(r"[\u3400-\u9fff]", name):
+        # 购买方名称 / 销售方名称 sit in a labelled box: read by the label like any text field,
+        # not guessed from the top of the page like a receipt's shop name
+        return "text"
+    return kind
 
 
 def _fold(s: str) -> str:
