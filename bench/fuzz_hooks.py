@@ -196,14 +196,16 @@ def corpus() -> dict[str, bytes]:
         "ok/pdf-negative-box": _pdf([(-100, -50)]),
         # 200 x 200 in: rendered scaled down to the pixel cap (~6,300 px a side, ~5 s on a busy core)
         "ok/heavy/pdf-huge-page": _pdf([(14400, 14400)], text=False),
+        # photos over the pixel or side limit are downscaled like PDF pages, not refused
+        "ok/heavy/png-50mpx": _png_header_only(10_000, 5_000, zlib.compress(b"\x00" * 30_001)),
+        "ok/heavy/png-side-over-12k": _png_header_only(13_000, 10, zlib.compress(b"\x00" * 39_001)),
         # over a limit
         "limit/pdf-count-lies": _pdf([(100, 40)], count=1_000_000),  # PDFium believes /Count
         "limit/pdf-21-pages": _pdf([(30, 20)] * 21, text=False),
         "limit/tiff-21-pages": _multi_frame("TIFF", 21, size=(8, 8)),
         "limit/png-bomb-100k": _png_header_only(100_000, 100_000),
-        "limit/png-50mpx": _png_header_only(10_000, 5_000, zlib.compress(b"\x00" * 30_001)),
+        "limit/png-130mpx": _png_header_only(13_000, 10_000, zlib.compress(b"\x00" * 39_001)),
         "limit/jpeg-65k-side": _jpeg_with_size(65_000, 65_000),
-        "limit/png-side-over-12k": _png_header_only(13_000, 10, zlib.compress(b"\x00" * 39_001)),
         # unreadable
         "bad/empty": b"",
         "bad/one-byte": b"\x00",

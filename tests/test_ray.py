@@ -280,8 +280,11 @@ def test_serve_ray_keeps_auth_limits_and_errors(serve_base):
     assert "Traceback" not in r.text and "Ray" not in r.text
     r = _post(serve_base, "/v1/ocr", png, data={"pages": "2"})
     assert r.status_code == 422 and "page 2" in r.json()["message"]
-    buf = io.BytesIO()
-    Image.new("L", (5000, 3000), 255).save(buf, format="PNG")  # 15 Mpx, over this server's 12 Mpx
+    # a photo over the pixel limit is downscaled; one over the decode cap (120 Mpx) is refused from its
+    # header, before any decoding
+    from bench.fuzz_hooks import _png_header_only
+
+    buf = io.BytesIO(_png_header_only(13_000, 10_000))
     r = _post(serve_base, "/v1/ocr", buf.getvalue(), name="big.png")
     assert r.status_code == 413 and "pixels" in r.json()["message"]
     r = httpx.post(serve_base + "/v1/ocr", content=b"hello", headers={**AUTH, "content-type": "text/plain"})
