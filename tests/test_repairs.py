@@ -166,9 +166,10 @@ def test_one_function_gives_a_field_its_role(name, role, amount_role):
     # every reader agrees with it
     assert field_kind(name) == spec.kind
     assert is_list_field(name) == (role == "items")
-    assert baseline_kind(name) == {"organisation": "company", "cn_amount": "amount", "items": "text"}.get(
-        role, role
-    )
+    want = {"organisation": "company", "cn_amount": "amount", "items": "text"}.get(role, role)
+    if role == "organisation" and any("\u3400" <= ch <= "\u9fff" for ch in name):
+        want = "text"  # the regex baseline reads a VAT invoice's labelled party name by its label
+    assert baseline_kind(name) == want
 
 
 def test_one_values_equal_for_scoring_and_the_llm_stage():
