@@ -445,7 +445,9 @@ def attack_deadline(a) -> dict:
         srv.close()
 
 
-class _Redirector(http.server.BaseHTTPRequestHandler):
+class MalformedRedirect(http.server.BaseHTTPRequestHandler):
+    """Answers every GET with a redirect to the malformed URL `http:foo/x` (once a 500)."""
+
     def do_GET(self):
         self.send_response(302)
         self.send_header("Location", "http:foo/x")
@@ -460,7 +462,7 @@ def attack_requests(srv: Server, a) -> list[dict]:
     """Single requests that once gave a 500, reflected the Host header, or were read too loosely."""
     import httpx
 
-    red = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Redirector)
+    red = http.server.ThreadingHTTPServer(("127.0.0.1", 0), MalformedRedirect)
     threading.Thread(target=red.serve_forever, daemon=True).start()
     png = documents(True)["png_6300sq.png"]
     from api_helpers import render_text_png

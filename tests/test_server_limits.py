@@ -24,6 +24,7 @@ from click.testing import CliRunner
 from fakes import ScriptedBackend, ScriptedEngine
 from PIL import Image
 
+from bench.attack_api import MalformedRedirect
 from chatocr.api import ApiConfig, UrlPolicy, create_app, fetch_url_async
 from chatocr.pipeline import Pipeline
 from ocr_stage import InputError, InputLimits, InputTooLarge, load_document
@@ -326,19 +327,8 @@ def test_file_names_are_sanitised_before_they_are_echoed(plain):
     assert not any(ch in r.text for ch in "\u202e\x1b\u200b") and "x?gpj.exe?[31m?" in r.json()["message"]
 
 
-class _BadRedirect(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(302)
-        self.send_header("Location", "http:foo/x")
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
 def test_malformed_redirect_is_an_input_error_not_a_500(plain):
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _BadRedirect)
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), MalformedRedirect)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{srv.server_port}/doc"
