@@ -263,7 +263,8 @@ def main() -> None:
             on_click=doc["pins"].clear,
             help="Remove every answer's highlight from the page",
         )
-        bar.caption(f"{name} · {len(ocr.pages)} page(s) · {n_lines} OCR lines · engine {ocr.engine}")
+        info = f"{name} · {len(ocr.pages)} page(s) · {n_lines} OCR lines · engine {ocr.engine}"
+        bar.container(key="doc-info").caption(info)  # one line: the toolbar never wraps
         if len(ocr.pages) > 1:
             labels = [f"Page {p.page}" for p in ocr.pages]
             if ss.get(tab_key) not in labels:

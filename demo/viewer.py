@@ -29,6 +29,9 @@ ZOOMS = ["fit page", "fit width", "150%", "200%", "300%"]  # the first is the de
 # "fit page" shows a tall page narrow (a receipt at 1280x800 is about 170 px wide): its labels get at
 # least MIN_LABEL_PX there, on a viewer of FIT_BOX (width, height) px, the one a 1280x800 window gives.
 MIN_LABEL_PX = 11
+# rem of window height taken above the viewer (header, uploader row, one-line toolbar; the page tabs)
+# and below it (the chat input), with the page scrolled to the top, where the viewer sits lowest
+ABOVE, ABOVE_TABBED = 20, 24
 FIT_BOX = (720, 480)
 
 CSS = """<style>
@@ -36,6 +39,8 @@ CSS = """<style>
 [data-testid="stColumn"]:has(.cocr-viewer) {position: sticky; top: 4.25rem; align-self: flex-start;}
 [data-testid="stLayoutWrapper"]:has(> .st-key-chat-head) {position: sticky; top: 3.75rem; z-index: 5;
   background: #fff; padding: .5rem 0 .3rem;}
+[data-testid="stLayoutWrapper"]:has(> .st-key-doc-info) {flex: 1 1 0; min-width: 4rem;}
+.st-key-doc-info p {white-space: nowrap; overflow: hidden; text-overflow: ellipsis;}
 .cocr-viewer {max-height: calc(100vh - var(--cocr-above, 20rem)); min-height: 12rem; overflow: auto; border-radius: .5rem;
   border: 1px solid rgba(49, 51, 63, .2); background: #eceef2;}
 .cocr-page {position: relative; container-type: inline-size; margin: 0 auto; line-height: 0;}
@@ -291,7 +296,7 @@ def page_html(
             f'padding: 0 {pct(LABEL_PAD * f)};">{e(text)}</div>'
         )
     return (
-        f'<div class="cocr-viewer" data-page="{page}" style="--cocr-above: {23 if tabbed else 20}rem;">'
+        f'<div class="cocr-viewer" data-page="{page}" style="--cocr-above: {ABOVE_TABBED if tabbed else ABOVE}rem;">'
         f'<div class="cocr-page" style="{size}">'
         f'<img class="cocr-img" src="{image_uri}" alt="page {page}"/>{overlay}'
         f"{''.join(shapes)}{''.join(labels)}</div></div>"

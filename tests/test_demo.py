@@ -375,7 +375,7 @@ MEASURE_JS = """(() => {
   const q = s => { const e = document.querySelector(s); return e && r(e); };
   const shown = document.querySelector('[class*="st-key-preset-"] input[role="combobox"]');
   return JSON.stringify({
-    header: q('[data-testid="stHeader"]'), toolbar: q('.st-key-zoom'), bottom: q('[data-testid="stBottom"]'),
+    header: q('[data-testid="stHeader"]'), toolbar: q('.st-key-zoom'), info: q('.st-key-doc-info'), bottom: q('[data-testid="stBottom"]'),
     chat_head: r([...document.querySelectorAll('h3')].find(h => h.innerText.trim() === 'Chat')),
     deploy: [...document.querySelectorAll('button')].some(b => /Deploy/.test(b.innerText)),
     preset: shown && {text: shown.value, cut: shown.scrollWidth > shown.clientWidth + 1},
@@ -415,6 +415,9 @@ def check_layout(m: dict) -> None:
     header_bottom = m["header"][3]
     assert m["toolbar"][1] >= header_bottom - 0.5, f"zoom toolbar under the header: {m['toolbar']}"
     assert m["chat_head"][1] >= header_bottom - 0.5, f"chat heading under the header: {m['chat_head']}"
+    # the document's name and counts stay on the toolbar's row (a wrapped toolbar pushed the viewer
+    # into the chat input at 1280 px)
+    assert m["info"][1] < m["toolbar"][3] and m["info"][3] > m["toolbar"][1], (m["info"], m["toolbar"])
     assert m["viewer"]["rect"][3] <= m["bottom"][1] + 0.5, f"viewer runs into the chat input: {m['viewer']}"
     assert not m["deploy"], "Streamlit's Deploy button shows"
     assert m["preset"] and not m["preset"]["cut"], f"preset name cut: {m['preset']}"
