@@ -237,6 +237,29 @@ class FieldValue(BaseModel):
     # why a reviewer should look, beside the confidence: a plausibility check that failed
     # ("date_far_from_page", "rate_not_printed", "amount_above_total", ...; llm_stage.plausibility)
     review_reasons: list[str] = Field(default_factory=list)
+    # a line-items field (`field_spec(name).role == "items"`): one record per row, in page order;
+    # `value` then holds the same rows as plain objects with the keys ITEM_KEYS
+    items: list[ItemRecord] | None = Field(default=None, exclude_if=lambda v: v is None)
+
+
+# The cells of one line item, in the order the model writes them; a cell the row does not print is
+# null. Values are copied as printed (numbers in the document's own format: "1.234,50", "3.50 A").
+ITEM_KEYS = ("description", "quantity", "unit", "unit_price", "amount", "tax_rate", "tax")
+
+
+class ItemRecord(BaseModel):
+    """One row of a line-items field: each cell grounded like a field (page, box, confidence), the
+    row's box (the union of its cells' boxes on the page), and the row's own review state (an
+    arithmetic check that failed: quantity × unit price ≠ amount, ...)."""
+
+    cells: dict[str, FieldValue]
+    page: int | None = None
+    box: list[Point] | None = None
+    needs_review: bool = False
+    review_reasons: list[str] = Field(default_factory=list)
+
+    def values(self) -> dict[str, str | None]:
+        return {k: (c.value if isinstance(c.value, str) else None) for k, c in self.cells.items()}
 
 
 class RepairRecord(BaseModel):
@@ -272,3 +295,6 @@ class Extraction(BaseModel):
 
     def values(self) -> dict[str, Value]:
         return {k: v.value for k, v in self.fields.items()}
+
+
+FieldValue.model_rebuild()
