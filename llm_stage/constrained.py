@@ -12,16 +12,19 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
+from .types import ITEM_KEYS
 from .value_rules import CopySource, ValueRule
 
 # logits (1-D tensor over the vocabulary), cache
 StepFn = Callable[[list[int], object], tuple[object, object]]
 
 _ESCAPABLE = set(b'"\\/bfnrtu')
+MAX_ITEMS = 80  # records of one line-items list
+MAX_LIST_TOKENS = 1536  # tokens of one line-items list, forced ones included
 _QUOTE, _BACKSLASH, _SPACE = 0x22, 0x5C, 0x20
 _NULL = b"null"
 
@@ -69,7 +72,7 @@ def _gpt2_byte_decoder() -> dict[str, int]:
 
 @dataclass
 class ConstrainedResult:
-    values: dict[str, str | None]
+    values: dict[str, str | list[dict[str, str | None]] | None]
     text: str
     tokens: int = 0  # answer tokens, forced ones included
     generated_tokens: int = 0  # tokens chosen by the model
@@ -82,6 +85,10 @@ class ConstrainedResult:
     # keys whose value was refused at a dead end (no allowed continuation and no valid close)
     refused: list[str] = field(default_factory=list)
     drafted_tokens: int = 0  # value tokens taken from a document draft (no forward pass of their own)
+    # line-item fields whose list stopped at the record or token cap: field -> records read
+    items_cut: dict[str, int] = field(default_factory=dict)
+    # line-item fields: per record, per cell, the log-probabilities of the cell's chosen tokens
+    item_logprobs: dict[str, list[dict[str, list[float]]]] = field(default_factory=dict)
 
 
 def _decode_value(content: bytes) -> str:
@@ -215,6 +222,9 @@ def decode_json_object(
     crop: Callable | None = None,
     draft_tokens: int = 8,
     past: tuple[object, int] | None = None,
+    item_fields: Collection[str] = (),
+    max_items: int = MAX_ITEMS,
+    max_list_tokens: int = MAX_LIST_TOKENS,
 ) -> ConstrainedResult:
     """Greedy decoding forced into `{"k1": <value>, "k2": <value>}` with exactly `keys` in order.
 
@@ -228,7 +238,14 @@ def decode_json_object(
     the same as without them.
 
     `past` (cache, its length) continues from a prompt prefix already in the cache: `prompt_ids`
-    are then only the tokens after it (several fields decoded from one document pass)."""
+    are then only the tokens after it (several fields decoded from one document pass).
+
+    Keys in `item_fields` are line-item lists: `[{"description": <value>, ..., "tax": <value>}, ...]`
+    with the keys ITEM_KEYS forced and every cell decoded like a value (copied from the document,
+    or null). After each record the model chooses between another record and the end of the list;
+    a record of nulls, or one repeating the record before it, ends the list too. A list stops at
+    `max_items` records or `max_list_tokens` tokens: the field is then in `items_cut` with the
+    number of records read."""
     import torch
 
     t0 = time.perf_counter()
@@ -246,7 +263,7 @@ def decode_json_object(
     ]
     segments.append("}")
     stats = {"tokens": 0, "gen": 0, "passes": 0, "cache_len": 0, "drafted": 0}
-    values: dict[str, str | None] = {}
+    values: dict[str, str | list[dict[str, str | None]] | None] = {}
     truncated: list[str] = []
     refused: list[str] = []
     logprobs: dict[str, list[float]] = {}
@@ -275,12 +292,17 @@ def decode_json_object(
     logits, cache = step(list(prompt_ids), past_cache)
     stats["passes"] += 1
     stats["cache_len"] = past_len + len(prompt_ids)
-    pending = segments[0].encode("utf-8")  # forced bytes not yet fed to the model
-    for i, key in enumerate(keys):
-        nxt = segments[i + 1].encode("utf-8")
-        lps = logprobs.setdefault(key, [])
-        logits, cache = feed(encode(pending), cache)
-        sv = _StringValue(nxt, source, rules.get(key), choices.get(key))
+    st = {"pending": segments[0].encode("utf-8")}  # forced bytes not yet fed to the model
+    items_cut: dict[str, int] = {}
+    item_logprobs: dict[str, list[dict[str, list[float]]]] = {}
+
+    def decode_value(label: str, nxt: bytes, rule, choice, lps: list[float]) -> str | None:
+        """One value (a string or null) after the pending forced bytes; `nxt` is the forced text
+        that follows it. Leaves the bytes still to force in st["pending"]."""
+        nonlocal logits, cache
+        if st["pending"]:
+            logits, cache = feed(encode(st["pending"]), cache)
+        sv = _StringValue(nxt, source, rule, choice)
         # --- value start: optional single space, then '"' (string) or null
         space_used = False
 
@@ -304,16 +326,15 @@ def decode_json_object(
             lps.append(logp(logits, tid))
             logits, cache = feed([tid], cache)
             stats["gen"] += 1
-        values[key] = None
         if verdict[0] == "null":
             lps.append(logp(logits, tid))
             logits, cache = feed([tid], cache)
             stats["gen"] += 1
-            pending = verdict[1]
-            continue
+            st["pending"] = verdict[1]
+            return None
         if verdict[0] == "stop":
-            pending = (b"" if space_used else b" ") + _NULL + nxt
-            continue
+            st["pending"] = (b"" if space_used else b" ") + _NULL + nxt
+            return None
         # --- string value: bytes until an unescaped quote, within the copy source and the shape.
         # Loop invariant: `tid` was chosen with `verdict` and is not fed yet. In copy mode, when the
         # document says how the value goes on, the next few tokens are drafted from it and checked
@@ -360,10 +381,10 @@ def decode_json_object(
             if closed:
                 break
             if n_value >= max_value_tokens:
-                truncated.append(key)
+                truncated.append(label)
                 if sv.escape:
                     sv.content += b"\\"
-                pending = b'"' + nxt
+                st["pending"] = b'"' + nxt
                 break
             if chosen is not None:
                 tid, verdict, row = chosen
@@ -377,16 +398,73 @@ def decode_json_object(
                     dead = True
                 if sv.escape:
                     sv.content += b"\\"
-                pending = b'"' + nxt
+                st["pending"] = b'"' + nxt
                 break
             lps.append(logp(row, tid))
         if closed:
-            pending = nxt[len(overflow) :]
+            st["pending"] = nxt[len(overflow) :]
         if dead:
-            refused.append(key)
-            values[key] = None
+            refused.append(label)
+            return None
+        return sv.value()
+
+    def decode_items(key: str, nxt: bytes, lps: list[float]) -> list[dict[str, str | None]]:
+        """A line-items list: records with the keys ITEM_KEYS, until the model closes the list."""
+        nonlocal logits, cache
+        first_key = json.dumps(ITEM_KEYS[0]).encode("utf-8") + b":"
+        cell_segments = [b", " + json.dumps(c).encode("utf-8") + b":" for c in ITEM_KEYS[1:]] + [b"}"]
+        st["pending"] += b" ["
+        records: list[dict[str, str | None]] = []
+        per_record: list[dict[str, list[float]]] = item_logprobs.setdefault(key, [])
+        start_tokens = stats["tokens"]
+        while True:
+            if st["pending"]:
+                logits, cache = feed(encode(st["pending"]), cache)
+            st["pending"] = b""
+            if len(records) >= max_items or stats["tokens"] - start_tokens >= max_list_tokens:
+                items_cut[key] = len(records)
+                st["pending"] = b"]" + nxt
+                break
+            options = [(b", {" if records else b"{") + first_key, b"]" + nxt]
+
+            def accept_choice(b: bytes, options=options):
+                hits = [i for i, o in enumerate(options) if o.startswith(b)]
+                return (hits[0], b) if len(hits) == 1 else None
+
+            tid, verdict = sampler.choose(logits, accept_choice, allow_stop=False)
+            if verdict is None:  # no token leads anywhere: close the list
+                st["pending"] = b"]" + nxt
+                break
+            lps.append(logp(logits, tid))
+            which, b = verdict
+            logits, cache = feed([tid], cache)
+            stats["gen"] += 1
+            st["pending"] = options[which][len(b) :]
+            if which == 1:
+                break
+            record: dict[str, str | None] = {}
+            cell_lps: dict[str, list[float]] = {}
+            for cell, seg in zip(ITEM_KEYS, cell_segments, strict=True):
+                cell_lps[cell] = []
+                record[cell] = decode_value(f"{key}[{len(records)}].{cell}", seg, None, None, cell_lps[cell])
+                lps.extend(cell_lps[cell])
+            if all(v is None for v in record.values()) or (records and record == records[-1]):
+                # nothing on the row, or the row before again: the items are done (a model that
+                # would go on has nothing new to copy)
+                st["pending"] += b"]" + nxt
+                break
+            records.append(record)
+            per_record.append(cell_lps)
+        return records
+
+    for i, key in enumerate(keys):
+        nxt = segments[i + 1].encode("utf-8")
+        lps = logprobs.setdefault(key, [])
+        if key in item_fields:
+            values[key] = decode_items(key, nxt, lps)
         else:
-            values[key] = sv.value()
+            values[key] = decode_value(key, nxt, rules.get(key), choices.get(key), lps)
+    pending = st["pending"]
     # the final '}' needs no forward pass: nothing follows it
     stats["tokens"] += len(encode(pending))
     text = json.dumps(values, ensure_ascii=False)
@@ -401,6 +479,8 @@ def decode_json_object(
         logprobs=logprobs,
         refused=refused,
         drafted_tokens=stats["drafted"],
+        items_cut=items_cut,
+        item_logprobs=item_logprobs,
     )
 
 

@@ -16,6 +16,7 @@ from .evidence import drop_unsupported
 from .field_roles import field_spec
 from .grounding import ground_values
 from .instructions import INSTRUCTION_FLAG, without_instructions
+from .items import LIST_CUT, check_items, coerce_items, is_items_field
 from .parsing import OutputInvalidError, parse_answer
 from .plausibility import check_answer
 from .prompt import build_messages, field_queries
@@ -135,6 +136,8 @@ def extract(
         answered = {
             k for k, v in values.items() if (v.strip() != "" if isinstance(v, str) else v is not None)
         }
+        # a line-items field holds records with the keys ITEM_KEYS (or nothing: not a list)
+        values = {k: coerce_items(v) if is_items_field(k) else v for k, v in values.items()}
         model_values = dict(values)
         values, repaired = apply_repairs(values, str(rendered), repairs)
         # a value the repairs settled with the help of the other fields asked would differ if the
@@ -175,7 +178,8 @@ def extract(
             "ocr": evidence,
             "text": str(rendered),
         }
-        features = _score(fields, logprobs, backend, review_below, context)
+        item_lps = {} if blank else getattr(result, "item_logprobs", None) or {}
+        features = _score(fields, logprobs, backend, review_below, context, item_lps)
         for k in ruled_out & set(fields):
             fields[k].confidence, fields[k].needs_review = None, True
         for k, reasons in check_answer({k: fv.value for k, fv in fields.items()}, str(ocr.to_text())).items():
@@ -184,6 +188,11 @@ def extract(
             fields[k].confidence = None
         for k in dependent & set(fields):
             fields[k].needs_review = True
+        check_items(fields)
+        for k in (getattr(result, "items_cut", None) or {}) if not blank else {}:
+            if k in fields:
+                fields[k].review_reasons.append(LIST_CUT)
+                fields[k].needs_review = True
     timings = {"llm_s": llm_s, "tokens": float(tokens)}
     if values is not None:
         timings["ground_s"] = ground_s
@@ -209,6 +218,7 @@ def _score(
     backend: Backend,
     review_below: float | None,
     context: dict | None = None,
+    item_logprobs: dict | None = None,
 ) -> dict:
     """Set confidence/needs_review on every field; returns the features used."""
     from .confidence import confidence_of, load_calibration, value_features
@@ -217,6 +227,7 @@ def _score(
         backend.calibration = load_calibration(getattr(backend, "adapter_dir", None))
     calibration = backend.calibration
     threshold = review_below if review_below is not None else (calibration.threshold if calibration else 0.5)
+    item_logprobs = item_logprobs or {}
     plain = {k: fv.value for k, fv in fields.items()}
     signals = _signals(fields, context) if context is not None else {}
     features = {}
@@ -227,6 +238,16 @@ def _score(
             fv.confidence = round(confidence_of(calibration, x), 4)
         ungrounded = fv.value is not None and not fv.grounded
         fv.needs_review = ungrounded or (fv.confidence is not None and fv.confidence < threshold)
+        # each cell of a line item scored as a field of its own name ("amount", "description")
+        for rec, cell_lps in zip(fv.items or [], item_logprobs.get(k) or [], strict=False):
+            for cell, cv in rec.cells.items():
+                y = value_features(cell, cv.value, cell_lps.get(cell), cv.grounded, {})
+                if y is not None:
+                    cv.confidence = round(confidence_of(calibration, y), 4)
+                cv.needs_review = (cv.value is not None and not cv.grounded) or (
+                    cv.value is not None and cv.confidence is not None and cv.confidence < threshold
+                )
+            rec.needs_review = any(cv.needs_review for cv in rec.cells.values())
     return features
 
 

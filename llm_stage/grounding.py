@@ -332,9 +332,14 @@ def _nullify(value: object, bad: set[tuple]) -> object:
 def ground_value(
     index: OcrIndex, name: str, value: object, *, strict: bool = False, min_score: float = 0.8
 ) -> FieldValue:
-    """Ground one field's value (a scalar, or a list/dict of scalars such as line items)."""
+    """Ground one field's value (a scalar, or a list/dict of scalars such as line items). A
+    line-items field (`items.is_items_field`) gets its records grounded cell by cell."""
     if value is None:
         return FieldValue(value=None, grounded=False)
+    from .items import coerce_items, ground_items, is_items_field
+
+    if is_items_field(name) and isinstance(value, (list, tuple, dict)):
+        return ground_items(index, coerce_items(value) or [], strict=strict, min_score=min_score)
     if isinstance(value, (list, tuple, dict)):
         leaves = [(p, v) for p, v in _leaves(value) if v is not None and str(v).strip()]
         matches = {p: index.match(v) for p, v in leaves}

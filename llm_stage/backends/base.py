@@ -28,6 +28,10 @@ class GenerationResult(BaseModel):
     value_logprobs: dict[str, list[float]] = {}
     # the values of a second decoding of the same query (`generate_each` with `joint`), for agreement
     alternative: dict[str, str | None] | None = None
+    # line-item fields whose list stopped at the decoder's cap: field -> records read
+    items_cut: dict[str, int] = {}
+    # line-item fields: per record, per cell, the log-probabilities of the cell's tokens
+    item_logprobs: dict[str, list[dict[str, list[float]]]] = {}
 
 
 class Backend(ABC):
@@ -95,7 +99,7 @@ class Backend(ABC):
 
         values: dict = {}
         logprobs: dict[str, list[float]] = {}
-        total = GenerationResult(text="", constrained=True)
+        total = GenerationResult(text="", constrained=True, items_cut={}, item_logprobs={})
         for k, msgs in messages_by_key.items():
             r = self.generate(
                 msgs,
@@ -110,6 +114,8 @@ class Backend(ABC):
                 values[k] = None
             if k in r.value_logprobs:
                 logprobs[k] = r.value_logprobs[k]
+            total.items_cut.update(r.items_cut)
+            total.item_logprobs.update(r.item_logprobs)
             total.tokens += r.tokens
             total.seconds += r.seconds
             total.prompt_tokens += r.prompt_tokens

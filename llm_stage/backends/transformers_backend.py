@@ -218,6 +218,7 @@ class TransformersBackend(Backend):
         import copy as _copy
 
         from ..constrained import decode_json_object
+        from ..items import is_items_field
 
         if not self.options.constrained or len(messages_by_key) < 2:
             return super().generate_each(messages_by_key, max_new_tokens, copy_from, rules)
@@ -230,6 +231,8 @@ class TransformersBackend(Backend):
         while keep < min(map(len, seqs)) - 1 and all(s[keep] == seqs[0][keep] for s in seqs):
             keep += 1
         values, logprobs, tokens, generated = {}, {}, 0, 0
+        items_cut: dict[str, int] = {}
+        item_logprobs: dict = {}
         alternative = None
         keys = [k for k in prompts if k is not None]
         with self._lock:
@@ -252,6 +255,7 @@ class TransformersBackend(Backend):
                     crop=self._crop,
                     draft_tokens=self.options.draft_tokens,
                     past=(past, keep),
+                    item_fields=[q for q in asked if is_items_field(q)],
                 )
                 if self._can_crop():
                     prefix = self._crop(prefix, keep)
@@ -262,6 +266,8 @@ class TransformersBackend(Backend):
                     continue
                 values[k] = r.values[k]
                 logprobs[k] = r.logprobs.get(k, [])
+                items_cut.update(r.items_cut)
+                item_logprobs.update(r.item_logprobs)
         return GenerationResult(
             text=json.dumps(values, ensure_ascii=False),
             tokens=tokens,
@@ -271,12 +277,15 @@ class TransformersBackend(Backend):
             constrained=True,
             value_logprobs=logprobs,
             alternative=alternative,
+            items_cut=items_cut,
+            item_logprobs=item_logprobs,
         )
 
     def _generate_constrained(
         self, prompt: list[int], keys: list[str], copy_from: str | None = None, rules: dict | None = None
     ) -> GenerationResult:
         from ..constrained import decode_json_object
+        from ..items import is_items_field
 
         r = decode_json_object(
             self._step,
@@ -291,6 +300,7 @@ class TransformersBackend(Backend):
             step_many=self._step_many if self._can_draft() else None,
             crop=self._crop,
             draft_tokens=self.options.draft_tokens,
+            item_fields=[k for k in keys if is_items_field(k)],
         )
         return GenerationResult(
             text=r.text,
@@ -300,6 +310,8 @@ class TransformersBackend(Backend):
             generated_tokens=r.generated_tokens,
             constrained=True,
             value_logprobs=r.logprobs,
+            items_cut=r.items_cut,
+            item_logprobs=r.item_logprobs,
         )
 
     def _generate_free(self, prompt: list[int], max_new_tokens: int) -> GenerationResult:

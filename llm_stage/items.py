@@ -1,0 +1,234 @@
+"""Line items: a field that asks for the rows of a receipt or invoice (`field_spec(name).role ==
+"items"`) is answered as a list of records with the keys ITEM_KEYS. Here: a model's list brought
+to that shape, each cell grounded like a field (page, box, OCR score), the row's box, and the checks
+that use arithmetic. A failed check marks the record (or the field) for review and says why; it
+never changes or invents a value.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from decimal import Decimal, InvalidOperation
+
+from .field_roles import field_spec
+from .normalize import normalize_amount
+from .types import ITEM_KEYS, FieldValue, ItemRecord, Point
+
+# review reasons (on a record, on the items field)
+ROW_PRODUCT = "quantity_times_unit_price_is_not_amount"
+ROW_TAX = "amount_times_tax_rate_is_not_tax"
+SUM_TOTAL = "item_amounts_do_not_sum_to_total"
+LIST_CUT = "item_list_cut_short"  # the list stopped at the decoder's record or token cap
+
+# what a model (or a user's labels) may call a cell; folded: case, spaces, "_" and "-" dropped
+_CELL_NAMES = {
+    **dict.fromkeys(("description", "desc", "name", "item", "itemname", "product", "article", "text"), "description"),
+    **dict.fromkeys(("quantity", "qty", "count", "menge", "quantité", "数量"), "quantity"),
+    **dict.fromkeys(("unit", "uom", "单位", "einheit"), "unit"),
+    **dict.fromkeys(("unitprice", "price", "rate", "单价", "preis", "prix", "each"), "unit_price"),
+    **dict.fromkeys(("amount", "total", "linetotal", "sum", "金额", "betrag", "montant"), "amount"),
+    **dict.fromkeys(("taxrate", "vatrate", "税率", "mwst"), "tax_rate"),
+    **dict.fromkeys(("tax", "vat", "taxamount", "税额"), "tax"),
+}  # fmt: skip
+
+
+def is_items_field(name: str) -> bool:
+    return field_spec(name).role == "items"
+
+
+def _cell_key(name: object) -> str | None:
+    folded = re.sub(r"[\s_\-]+", "", str(name).casefold())
+    return _CELL_NAMES.get(folded)
+
+
+def _cell_text(v: object) -> str | None:
+    if v is None or isinstance(v, (dict, list, tuple)):
+        return None
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    text = str(v).strip()
+    return text or None
+
+
+def coerce_items(value: object) -> list[dict[str, str | None]] | None:
+    """A model's answer for a line-items field as records with exactly ITEM_KEYS (in order, strings
+    or null). Cell names a model may use instead (qty, price, name, 金额...) are mapped; other keys are
+    dropped; a bare string in the list is a description. A JSON list written as a string is read.
+    Any other string, or null, is no list: None (the field is absent)."""
+    if isinstance(value, str):
+        text = value.strip()
+        if not text.startswith("["):
+            return None
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            return None
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, (list, tuple)):
+        return None
+    rows: list[dict[str, str | None]] = []
+    for raw in value:
+        row: dict[str, str | None] = dict.fromkeys(ITEM_KEYS)
+        if isinstance(raw, dict):
+            for k, v in raw.items():
+                key = _cell_key(k)
+                if key is not None and row[key] is None:
+                    row[key] = _cell_text(v)
+        else:
+            row["description"] = _cell_text(raw)
+        if any(v is not None for v in row.values()):
+            rows.append(row)
+    return rows
+
+
+def _union(boxes: list[list[Point]]) -> list[Point] | None:
+    pts = [p for b in boxes for p in b]
+    if not pts:
+        return None
+    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+    return [(min(xs), min(ys)), (max(xs), min(ys)), (max(xs), max(ys)), (min(xs), max(ys))]
+
+
+def _near_row(index, value: str | None, anchor) -> object | None:
+    """The match of a cell's text on its row: the line of the row's description or one of the two
+    lines on either side of it (quantities, prices and amounts are short and occur all over a page;
+    the one on the row is the right one). None when the text is not there."""
+    from .grounding import _gnorm
+
+    if value is None or anchor is None:
+        return None
+    nv = _gnorm(value)
+    if not nv:
+        return None
+    lo, hi = min(anchor.lines), max(anchor.lines)
+    near = [
+        ln for ln in index.lines if ln.page == anchor.page and lo - 2 <= ln.index <= hi + 2 and nv in ln.norm
+    ]
+    if not near:
+        return None
+    best = min(
+        near, key=lambda ln: (0 if lo <= ln.index <= hi else 1 if ln.index > hi else 2, abs(ln.index - lo))
+    )
+    return index.make_match(best.page, [best.index], 1.0, "row")
+
+
+def ground_items(
+    index, rows: list[dict[str, str | None]], *, strict: bool = False, min_score: float = 0.8
+) -> FieldValue:
+    """A line-items value grounded cell by cell (`index`: grounding.OcrIndex). The description is
+    found like a field; the other cells on its row first (see `_near_row`), anywhere otherwise. A
+    record's page is where most of its cells are and its box the union of those cells' boxes. In
+    `strict` mode a cell not found in the document is null. The field is grounded when every cell is
+    (an empty list has nothing that could be ungrounded)."""
+    from .grounding import ground_value
+
+    records: list[ItemRecord] = []
+    for row in rows:
+        desc = row.get("description")
+        anchor = index.match(desc) if desc else None
+        if anchor is not None and anchor.score < min_score:
+            anchor = None
+        cells: dict[str, FieldValue] = {}
+        for k in ITEM_KEYS:
+            m = None if k == "description" else _near_row(index, row.get(k), anchor)
+            if m is None:
+                cells[k] = ground_value(index, k, row.get(k), strict=strict, min_score=min_score)
+            else:
+                cells[k] = FieldValue(
+                    value=row[k], page=m.page, box=m.box, ocr_score=m.ocr_score, match_score=m.score,
+                    grounded=True,
+                )  # fmt: skip
+        placed = [c for c in cells.values() if c.value is not None and c.box and c.page is not None]
+        page = Counter(c.page for c in placed).most_common(1)[0][0] if placed else None
+        box = _union([c.box for c in placed if c.page == page]) if placed else None
+        records.append(ItemRecord(cells=cells, page=page, box=box))
+    if strict:
+        records = [r for r in records if any(c.value is not None for c in r.cells.values())]
+    filled = [c for r in records for c in r.cells.values() if c.value is not None]
+    pages = [r.page for r in records if r.page is not None]
+    page = pages[0] if pages else None
+    return FieldValue(
+        value=[r.values() for r in records],
+        page=page,
+        box=_union([r.box for r in records if r.box and r.page == page]) if page is not None else None,
+        ocr_score=min((c.ocr_score for c in filled if c.ocr_score is not None), default=None),
+        match_score=min((c.match_score for c in filled if c.match_score is not None), default=None),
+        grounded=all(c.grounded for c in filled),
+        items=records,
+    )
+
+
+# ------------------------------------------------------------------------------ arithmetic checks
+
+
+def _num(text: str | None) -> Decimal | None:
+    if text is None:
+        return None
+    value = normalize_amount(re.sub(r"\s*[A-Za-z]{1,2}$", "", text.strip()))  # "3.50 A", "9.00 SR"
+    return None if value is None else Decimal(value)
+
+
+def _rate(text: str | None) -> Decimal | None:
+    """A tax rate as a fraction: "13%" -> 0.13, "0.06" -> 0.06, "免税" -> None."""
+    if text is None:
+        return None
+    t = text.strip().replace("％", "%")
+    pct = t.endswith("%")
+    try:
+        d = Decimal(t.rstrip("%").strip().replace(",", "."))
+    except InvalidOperation:
+        return None
+    return d / 100 if pct or d > 1 else d
+
+
+def _close(a: Decimal, b: Decimal, rows: int = 1) -> bool:
+    """Equal up to the rounding of printed money: a cent per row, or half a percent."""
+    return abs(a - b) <= max(Decimal("0.011") * rows, abs(b) * Decimal("0.005"))
+
+
+def check_items(fields: dict[str, FieldValue]) -> None:
+    """The arithmetic checks of every line-items field in an answer, in place: quantity × unit
+    price = amount and amount × tax rate = tax on each record where the row prints them; the
+    amounts (with their tax, for a gross total) sum to a total or subtotal the answer holds. A
+    failed check adds its reason and marks the record and the field for review."""
+    totals = [
+        n
+        for k, fv in fields.items()
+        if field_spec(k).role == "amount" and isinstance(fv.value, str)
+        for n in [_num(fv.value)]
+        if n is not None
+    ]
+    for fv in fields.values():
+        if fv.items is None:
+            continue
+        for rec in fv.items:
+            v = rec.values()
+            q, p, a = _num(v["quantity"]), _num(v["unit_price"]), _num(v["amount"])
+            if q is not None and p is not None and a is not None and not _close(q * p, a):
+                rec.review_reasons.append(ROW_PRODUCT)
+            r, t = _rate(v["tax_rate"]), _num(v["tax"])
+            if a is not None and r is not None and t is not None and not _close(a * r, t):
+                rec.review_reasons.append(ROW_TAX)
+            rec.needs_review = rec.needs_review or bool(rec.review_reasons)
+        amounts = [_num(r.values()["amount"]) for r in fv.items]
+        if totals and fv.items and all(a is not None for a in amounts):
+            net = sum(amounts, Decimal(0))
+            taxes = [_num(r.values()["tax"]) for r in fv.items]
+            gross = net + sum((t for t in taxes if t is not None), Decimal(0))
+            n = len(amounts)
+            if not any(_close(net, t, n) or _close(gross, t, n) for t in totals):
+                fv.review_reasons.append(SUM_TOTAL)
+        if fv.review_reasons or any(r.needs_review for r in fv.items):
+            fv.needs_review = True
+
+
+def item_check_rate(fields: dict[str, FieldValue]) -> tuple[int, int]:
+    """(records that pass every arithmetic check, records) over the line-items fields of an answer."""
+    recs = [r for fv in fields.values() if fv.items for r in fv.items]
+    arith = {ROW_PRODUCT, ROW_TAX}
+    return sum(not (set(r.review_reasons) & arith) for r in recs), len(recs)

@@ -1,0 +1,292 @@
+"""Line items: the list decoder (records with ITEM_KEYS, every cell a span of the document or null,
+bounded), the shape a model's list is brought to, grounding per cell with the row's box, and the
+arithmetic checks that flag and never change a value."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from llm_stage import FieldQuery, extract
+from llm_stage.backends import Backend, GenerationResult
+from llm_stage.constrained import decode_json_object
+from llm_stage.items import (
+    LIST_CUT,
+    ROW_PRODUCT,
+    ROW_TAX,
+    SUM_TOTAL,
+    check_items,
+    coerce_items,
+    item_check_rate,
+)
+from llm_stage.types import ITEM_KEYS
+from llm_stage.value_rules import copy_forms
+from ocr_stage import OcrPage, OcrResult, TextLine
+
+RECEIPT = [
+    "KEDAI RUNCIT MAJU",
+    "25/12/2018",
+    "MILO 1KG  2 x 16.50  33.00",
+    "ROTI GARDENIA  1 x 3.20  3.20",
+    "DISCOUNT  -1.00",
+    "TOTAL  35.20",
+    "CASH  50.00",
+]
+
+
+def _ocr(rows: list[str]) -> OcrResult:
+    lines = [
+        TextLine(
+            text=t,
+            box=[(10, 10 + 30 * i), (400, 10 + 30 * i), (400, 34 + 30 * i), (10, 34 + 30 * i)],
+            score=0.97,
+        )
+        for i, t in enumerate(rows)
+    ]
+    return OcrResult(
+        pages=[OcrPage(index=0, width=420, height=30 * len(rows) + 20, lines=lines)], engine="test"
+    )
+
+
+def _wants(table, target: bytes, stops):
+    """A step function whose model wants to write `target` byte by byte (the tokens that continue
+    it score high), then to stop: a stand-in for a model that knows the answer."""
+    import torch
+
+    vocab = len(table)
+    state = {"written": b""}
+
+    def step(ids, cache):
+        logits = torch.full((vocab,), -10.0)
+        rest = target[len(state["written"]) :]
+        for i, b in enumerate(table):
+            if b and rest.startswith(b):
+                logits[i] = float(len(b))
+        if not rest:
+            logits[sorted(stops)] = 5.0
+        return logits, None
+
+    return step, state
+
+
+class _Recorder:
+    """Wraps a step function, keeping the bytes of every token fed (forced and chosen)."""
+
+    def __init__(self, step, state, table):
+        self.step, self.state, self.table = step, state, table
+
+    def __call__(self, ids, cache):
+        for t in ids:
+            self.state["written"] += self.table[t] or b""
+        return self.step(ids, cache)
+
+
+def test_the_list_decoder_writes_the_records_a_model_wants_then_closes(embedded_backend):
+    tok, table, stops = embedded_backend.tokenizer, embedded_backend._table, embedded_backend._stop_ids
+    rows = [
+        {"description": "MILO 1KG", "quantity": "2", "unit": None, "unit_price": "16.50", "amount": "33.00"},
+        {
+            "description": "ROTI GARDENIA",
+            "quantity": "1",
+            "unit": None,
+            "unit_price": "3.20",
+            "amount": "3.20",
+        },
+    ]
+    rows = [{k: r.get(k) for k in ITEM_KEYS} for r in rows]
+    target = json.dumps({"total": "35.20", "line items": rows}, ensure_ascii=False).encode()
+    step, state = _wants(table, target, stops)
+    prompt = tok.encode("x", add_special_tokens=False)
+    state["written"] = b""
+    rec = _Recorder(step, state, table)
+    # the prompt's bytes are not part of the answer
+    r = decode_json_object(
+        lambda ids, cache: rec(ids if state.get("started") else [], cache) if state.setdefault("started", True) else None,
+        tok, prompt, ["total", "line items"], table=table, stop_ids=set(stops), max_value_tokens=24,
+        copy_from="\n".join(RECEIPT), item_fields=["line items"],
+    )  # fmt: skip
+    assert r.values == {"total": "35.20", "line items": rows}
+    assert json.loads(r.text) == r.values and not r.items_cut
+    assert len(r.item_logprobs["line items"]) == 2 and set(r.item_logprobs["line items"][0]) == set(ITEM_KEYS)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_list_cells_are_spans_of_the_document_whatever_the_model_prefers(embedded_backend, seed):
+    import torch
+
+    tok, table = embedded_backend.tokenizer, embedded_backend._table
+    stops = sorted(embedded_backend._stop_ids)
+    gen = torch.Generator().manual_seed(seed)
+    doc = "\n".join(RECEIPT)
+    foreign = [i for i, b in enumerate(table) if b and len(b) > 1 and b not in doc.encode()][:3000]
+    opens = [i for i, b in enumerate(table) if b and b[:1] in (b"{", b",")]
+
+    def step(ids, cache):
+        logits = torch.randn(len(table), generator=gen)
+        logits[foreign] += 4.0
+        logits[opens] += 3.0  # a model that never wants the list to end
+        return logits, None
+
+    r = decode_json_object(
+        step, tok, [1, 2, 3], ["items", "date"], table=table, stop_ids=set(stops), max_value_tokens=8,
+        copy_from=doc, item_fields=["items"], max_items=5, max_list_tokens=400,
+    )  # fmt: skip
+    obj = json.loads(r.text)
+    assert list(obj) == ["items", "date"] and obj == r.values
+    assert isinstance(obj["items"], list) and len(obj["items"]) <= 5
+    forms = copy_forms(doc)
+    for row in obj["items"]:
+        assert list(row) == list(ITEM_KEYS)
+        for v in row.values():
+            assert v is None or (v.strip() and any(v in f for f in forms)), (row, v)
+    # a list that would go on forever stops at a cap and says how many records it read
+    if len(obj["items"]) == 5 or r.items_cut:
+        assert r.items_cut.get("items") == len(obj["items"])
+
+
+def test_a_model_list_is_brought_to_the_item_keys():
+    assert coerce_items(None) is None and coerce_items("CASH BILL") is None
+    assert coerce_items([]) == []
+    rows = coerce_items(
+        [{"name": "MILO", "qty": 2, "price": "16.50", "Total": "33.00", "colour": "red"}, "ROTI"]
+    )
+    assert rows == [
+        {"description": "MILO", "quantity": "2", "unit": None, "unit_price": "16.50", "amount": "33.00",
+         "tax_rate": None, "tax": None},
+        {"description": "ROTI", **dict.fromkeys(ITEM_KEYS[1:])},
+    ]  # fmt: skip
+    assert [list(r) for r in rows] == [list(ITEM_KEYS)] * 2
+    assert coerce_items('[{"货物名称": "x", "金额": "1.00", "税率": "13%"}]')[0]["amount"] == "1.00"
+    assert coerce_items([{}, {"colour": "red"}]) == []  # nothing a row could hold
+
+
+class _Fixed(Backend):
+    """Answers one fixed JSON text (an interface fake: the model's quality is not the point)."""
+
+    name = "fixed"
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def generate(self, messages, keys=None, max_new_tokens=256, copy_from=None, rules=None):
+        return GenerationResult(text=self.text)
+
+
+def test_records_are_grounded_cell_by_cell_with_the_rows_box():
+    rows = [
+        {"description": "MILO 1KG", "quantity": "2", "unit_price": "16.50", "amount": "33.00"},
+        {"description": "ROTI GARDENIA", "quantity": "1", "unit_price": "3.20", "amount": "3.20"},
+        {"description": "DISCOUNT", "amount": "-1.00"},
+    ]
+    ex = extract(
+        _ocr(RECEIPT),
+        FieldQuery(fields=["line items", "total"]),
+        _Fixed(json.dumps({"line items": rows, "total": "35.20"})),
+        per_field=False,
+    )
+    fv = ex.fields["line items"]
+    assert [r["description"] for r in fv.value] == ["MILO 1KG", "ROTI GARDENIA", "DISCOUNT"]
+    assert len(fv.items) == 3 and fv.grounded
+    milo = fv.items[0]
+    assert milo.page == 1 and milo.cells["amount"].grounded and milo.cells["unit"].value is None
+    # the row's box is the line it was read from (the third line: y 70 to 94), though "2" also
+    # occurs in the date above it
+    assert milo.box[0][1] == 70 and milo.box[2][1] == 94, milo.box
+    assert milo.cells["quantity"].box == milo.box
+    assert fv.items[2].box[0][1] > fv.items[1].box[0][1]
+    assert not fv.review_reasons and not any(r.review_reasons for r in fv.items)  # 33 + 3.20 - 1 = 35.20
+    assert item_check_rate(ex.fields) == (3, 3)
+    dumped = json.loads(ex.model_dump_json())
+    assert dumped["fields"]["line items"]["items"][0]["cells"]["amount"]["value"] == "33.00"
+    assert "items" not in dumped["fields"]["total"]  # only a line-items field carries records
+
+
+def test_strict_mode_nulls_cells_not_in_the_document():
+    rows = [{"description": "MILO 1KG", "amount": "99.99"}, {"description": "CAVIAR", "amount": "500.00"}]
+    ex = extract(
+        _ocr(RECEIPT), FieldQuery(fields=["items"]), _Fixed(json.dumps({"items": rows})), strict=True
+    )
+    assert ex.fields["items"].value == [{"description": "MILO 1KG", **dict.fromkeys(ITEM_KEYS[1:])}]
+
+
+def test_arithmetic_checks_flag_and_never_change_a_value():
+    rows = [
+        {
+            "description": "MILO 1KG",
+            "quantity": "2",
+            "unit_price": "16.50",
+            "amount": "30.00",
+        },  # 2 x 16.50 != 30
+        {"description": "ROTI GARDENIA", "quantity": "1", "unit_price": "3.20", "amount": "3.20"},
+    ]
+    doc = [*RECEIPT, "MILO 1KG 2 x 16.50 30.00"]
+    ex = extract(
+        _ocr(doc),
+        FieldQuery(fields=["line items", "total"]),
+        _Fixed(json.dumps({"line items": rows, "total": "35.20"})),
+        per_field=False,
+    )
+    fv = ex.fields["line items"]
+    assert fv.items[0].review_reasons == [ROW_PRODUCT] and fv.items[0].needs_review
+    assert fv.items[1].review_reasons == []
+    assert fv.review_reasons == [SUM_TOTAL] and fv.needs_review  # 30 + 3.20 is no total asked
+    assert fv.value[0]["amount"] == "30.00"  # flagged, not changed
+    assert item_check_rate(ex.fields) == (1, 2)
+
+
+def test_a_vat_goods_row_checks_amount_times_rate_against_its_tax_in_any_number_format():
+    from llm_stage.grounding import OcrIndex
+    from llm_stage.items import ground_items
+
+    doc = ["办公用品 个 10 12,50 125,00 13% 16,25", "服务费 1 200.00 200.00 6% 13.00", "合计 325.00 29.25"]
+    index = OcrIndex(_ocr(doc))
+    good = ground_items(index, coerce_items([
+        {"description": "办公用品", "unit": "个", "quantity": "10", "unit_price": "12,50", "amount": "125,00",
+         "tax_rate": "13%", "tax": "16,25"},
+        {"description": "服务费", "quantity": "1", "unit_price": "200.00", "amount": "200.00", "tax_rate": "6%",
+         "tax": "13.00"},  # 200 x 6% = 12.00, not 13.00
+    ]))  # fmt: skip
+    fields = {"商品明细": good, "合计金额": extract_value("325.00")}
+    check_items(fields)
+    assert good.items[0].review_reasons == []
+    assert good.items[1].review_reasons == [ROW_TAX]
+    assert SUM_TOTAL not in good.review_reasons  # 125 + 200 = the net total asked
+
+
+def extract_value(v: str):
+    from llm_stage.types import FieldValue
+
+    return FieldValue(value=v, grounded=True)
+
+
+def test_an_empty_item_table_is_an_empty_list_and_a_cut_list_says_so():
+    ex = extract(_ocr(["HELLO SHOP", "TOTAL 5.00"]), FieldQuery(fields=["items"]), _Fixed('{"items": []}'))
+    assert (
+        ex.fields["items"].value == []
+        and ex.fields["items"].items == []
+        and not ex.fields["items"].needs_review
+    )
+
+    class Cut(_Fixed):
+        def generate(self, messages, keys=None, max_new_tokens=256, copy_from=None, rules=None):
+            return GenerationResult(text=self.text, items_cut={"items": 1})
+
+    ex = extract(_ocr(RECEIPT), FieldQuery(fields=["items"]), Cut('{"items": [{"description": "MILO 1KG"}]}'))
+    assert LIST_CUT in ex.fields["items"].review_reasons and ex.fields["items"].needs_review
+
+
+def test_the_embedded_model_answers_items_as_records_of_document_spans(embedded_backend):
+    """The real model, asked for line items on a receipt: a list (possibly empty) of records with
+    the item keys, every cell copied from the document, each record grounded."""
+    ex = extract(_ocr(RECEIPT), FieldQuery(fields=["total", "line items"]), embedded_backend)
+    fv = ex.fields["line items"]
+    assert isinstance(fv.value, list) and fv.items is not None and len(fv.items) == len(fv.value)
+    doc = "\n".join(RECEIPT)
+    for row, rec in zip(fv.value, fv.items, strict=True):
+        assert list(row) == list(ITEM_KEYS)
+        for k, v in row.items():
+            assert v is None or any(v in f for f in copy_forms(doc)), (k, v)
+            assert (v is None) == (rec.cells[k].value is None)
+    assert json.loads(ex.raw_output)["line items"] is not None or fv.value == []
