@@ -16,8 +16,8 @@ from .base import Backend
 
 
 def schema_keys(response_format: dict | None) -> list[str] | None:
-    """The keys of an object schema whose every property allows a string, in order; None for
-    anything else."""
+    """The keys of an object schema whose every property allows a string (or, for line items, a
+    list), in order; None for anything else."""
     if not isinstance(response_format, dict) or response_format.get("type") != "json_schema":
         return None
     js = response_format.get("json_schema") or {}
@@ -34,7 +34,7 @@ def schema_keys(response_format: dict | None) -> list[str] | None:
         if types is None and "anyOf" in p:
             types = [x.get("type") for x in p["anyOf"] if isinstance(x, dict)]
         types = types if isinstance(types, list) else [types]
-        if "string" not in types:
+        if "string" not in types and "array" not in types:  # a value, or a line-items list
             return None
     return list(props)
 

@@ -6,23 +6,42 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..parsing import answer_model
+from ..parsing import answer_model, is_list_field
+from ..types import ITEM_KEYS
 
 # Keywords every guided-decoding server we target understands; pydantic's extras (title, default…)
 # are dropped, and OpenAI strict mode rejects several others.
 _KEEP = {"type", "properties", "required", "additionalProperties", "items", "anyOf", "enum", "const"}
 
 
+def item_schema() -> dict[str, Any]:
+    """One line item: exactly the keys ITEM_KEYS, each a string or null, all required."""
+    cell = {"anyOf": [{"type": "string"}, {"type": "null"}]}
+    return {
+        "type": "object",
+        "properties": {k: dict(cell) for k in ITEM_KEYS},
+        "required": list(ITEM_KEYS),
+        "additionalProperties": False,
+    }
+
+
 def answer_schema(keys: list[str]) -> dict[str, Any]:
     """The answer model's JSON schema for `keys`: $refs inlined, only portable keywords, every
-    object with properties closed (additionalProperties false) and all of them required."""
+    object with properties closed (additionalProperties false) and all of them required. A
+    line-items field is asked as a list of `item_schema()` records (or null), the shape the
+    transformers backend decodes; the parser stays more lenient (other cell names are mapped by
+    `items.coerce_items`), so everything this schema admits parses."""
     raw = answer_model(tuple(keys)).model_json_schema(by_alias=True)
-    return _clean(raw, raw.get("$defs", {}), ())
+    out = _clean(raw, raw.get("$defs", {}), ())
+    for k in keys:
+        if is_list_field(k):
+            out["properties"][k] = {"anyOf": [{"type": "array", "items": item_schema()}, {"type": "null"}]}
+    return out
 
 
 def is_strict(schema: dict[str, Any]) -> bool:
     """Whether OpenAI strict structured outputs accept `schema`: every object lists its properties,
-    requires all of them and allows no others. A line item (an object with free keys) is not."""
+    requires all of them and allows no others (a line item is such an object)."""
     if not isinstance(schema, dict):
         return True
     if schema.get("type") == "object":
@@ -63,4 +82,4 @@ def _clean(node: dict[str, Any], defs: dict[str, Any], seen: tuple[str, ...]) ->
     return out
 
 
-__all__ = ["answer_schema", "is_strict"]
+__all__ = ["answer_schema", "is_strict", "item_schema"]
