@@ -173,7 +173,7 @@ def process(job: Job) -> dict:
         ocr_path = out / "work" / "ocr" / f"{did}.json"
         ocr_path.parent.mkdir(parents=True, exist_ok=True)
         ocr_path.write_text(result.model_dump_json(), encoding="utf-8")
-        pairs = make_queries(dt, doc, rng, job.queries)
+        pairs = make_queries(dt, doc, rng, job.queries, text)
         record.update(
             {
                 "ocr": f"work/ocr/{did}.json",

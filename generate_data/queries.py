@@ -8,10 +8,26 @@ from __future__ import annotations
 
 import random
 
+from llm_stage.field_roles import field_spec
 from llm_stage.types import FieldQuery
 
 from .doctypes.base import Doc, DocType
+from .doctypes.items import side_rng
 from .fields import CONCEPTS, TypeSpec
+
+# The longest training sample, in tokens: the smallest max_length of the training recipes (the CPU
+# recipes' 1536, chatocr/training/xtuner_config/_base_/cpu_lora.py; the GPU recipe has 2048) less a
+# margin for the chat template's tokens.
+SAMPLE_TOKEN_BUDGET = 1536 - 64
+
+
+def approx_tokens(s: str) -> int:
+    """An upper estimate of SmolLM2's token count for `s` (the tokenizer spending most per
+    character of the recipes'): 2.5 per CJK character, 1 per digit, 1 per 2.5 other characters
+    (a line-items answer spends many on its keys, quotes and nulls)."""
+    cjk = sum(1 for ch in s if ord(ch) > 0x2E80)
+    digits = sum(ch.isdigit() for ch in s)
+    return (25 * cjk + 4 * (len(s) - cjk - digits) + 9) // 10 + digits
 
 
 def _names_for(key: str, concept: str, lang: str, rng: random.Random) -> str:
@@ -105,13 +121,17 @@ def _core_query(ts: TypeSpec, doc: Doc, rng: random.Random) -> tuple[FieldQuery,
     if rng.random() < CORE_ABSENT_SHARE:
         pool = _absent_names(ts, doc, set(answer))
         for name, _ in _absent_pick(ts, pool, rng, rng.choice([1, 2, 3])):
-            answer.setdefault(name, None)
+            answer.setdefault(name, absent_value(name))
     query = FieldQuery(fields=list(answer))
     return query, {q: answer[q] for q in query.keys}
 
 
-def make_queries(dt: DocType, doc: Doc, rng: random.Random, n: int) -> list[tuple[FieldQuery, dict]]:
-    """`n` (query, answer) pairs for one document; answers are values as printed, None if absent."""
+def make_queries(
+    dt: DocType, doc: Doc, rng: random.Random, n: int, text: str | None = None
+) -> list[tuple[FieldQuery, dict]]:
+    """`n` (query, answer) pairs for one document; answers are values as printed, None if absent
+    ([] for a line-items field the document has no rows for). `text`: the document's OCR text, to
+    keep a line-items sample within the training budget."""
     ts = dt.spec
     present = [f for f in ts.fields if f.key in doc.fields]
     scalars = [f for f in present if not CONCEPTS[f.concept].items]
@@ -127,14 +147,11 @@ def make_queries(dt: DocType, doc: Doc, rng: random.Random, n: int) -> list[tupl
             if q:
                 out.append(q)
                 continue
-        want_items = items and r > 0.80
         if r < 0.26:
             k = 1
         else:
             k = rng.randint(2, min(8, max(2, len(scalars))))
         chosen = rng.sample(scalars, min(k, len(scalars)))
-        if want_items:
-            chosen = chosen[: rng.randint(0, 3)] + items
         names: list[str] = []
         answer: dict = {}
         for f in chosen:
@@ -150,13 +167,72 @@ def make_queries(dt: DocType, doc: Doc, rng: random.Random, n: int) -> list[tupl
             for name, _ in _absent_pick(ts, pool, rng, rng.choice([1, 1, 2])):
                 if name not in answer:
                     names.append(name)
-                    answer[name] = None
+                    answer[name] = absent_value(name)
         order = list(range(len(names)))
         rng.shuffle(order)
         names = [names[i] for i in order]
         query = FieldQuery(fields=names)
         out.append((query, {k: answer[k] for k in query.keys}))
+    if out:
+        _ask_items(ts, doc, out, scalars, items, text)
     return out
+
+
+def absent_value(name: str) -> list | None:
+    """The target of a field the document does not print: null, or [] for a line-items field."""
+    return [] if field_spec(name).role == "items" else None
+
+
+def _ask_items(ts: TypeSpec, doc: Doc, out: list, scalars, items, text: str | None) -> None:
+    """Replace one of the document's queries by one asking its line items ([] where it prints no
+    rows), for ITEMS_SHARE of the documents that print rows and NO_ITEMS_SHARE of the others. The
+    choice is drawn from a stream seeded by the document's values, so the other queries are those
+    the document's own stream drew. Skipped when the sample would not fit the training budget."""
+    irng = side_rng("ask-items:", doc.fields)
+    if irng.random() >= (ITEMS_SHARE if items else NO_ITEMS_SHARE):
+        return
+    r = irng.random()  # mostly in the document's language, sometimes in another
+    names = ITEM_NAMES["other" if r < 0.2 else ts.lang if r < 0.8 else "en" if ts.lang == "zh" else "zh"]
+    fields = {irng.choice(names): doc.fields[items[0].key] if items else []}
+    if scalars and irng.random() < 0.7:  # beside scalar fields, as a user asks them
+        for f in irng.sample(scalars, min(len(scalars), irng.randint(1, 3))):
+            fields.setdefault(_names_for(f.key, f.concept, ts.lang, irng), doc.fields[f.key])
+    keys = list(fields)
+    irng.shuffle(keys)
+    query = FieldQuery(fields=keys)
+    pair = (query, {k: fields[k] for k in query.keys})
+    if text is not None and not fits_budget(text, *pair):
+        return
+    out[irng.randrange(len(out))] = pair
+
+
+# the share of documents asked for their line items: of those printing item rows, of the others
+ITEMS_SHARE = 0.25
+NO_ITEMS_SHARE = 0.05
+# the names a user asks line items by (each has field_spec(name).role == "items")
+ITEM_NAMES = {
+    "en": ["line items", "items", "line item list", "Line Items", "lineItems", "line_items", "products"],
+    "zh": [
+        "商品明细",
+        "货物明细",
+        "明细",
+        "货物或应税劳务名称",
+        "货物或应税劳务明细",
+        "商品列表",
+        "购物清单",
+        "收费明细",
+    ],
+    "other": ["Positionen", "Artikel", "articles", "artículos", "lignes", "produits", "Posten"],
+}
+
+
+def fits_budget(text: str, query: FieldQuery, answer: dict, budget: int = SAMPLE_TOKEN_BUDGET) -> bool:
+    """Does the training sample of (OCR `text`, `query`, `answer`) fit `budget` tokens, by the
+    conservative estimate `approx_tokens`?"""
+    from llm_stage.prompt import xtuner_sample
+
+    (conv,) = xtuner_sample(text, query, answer)["conversation"]
+    return approx_tokens(conv["system"] + conv["input"] + conv["output"]) <= budget
 
 
 def _question(ts: TypeSpec, doc: Doc, present, rng: random.Random):

@@ -44,7 +44,12 @@ def name_words(name: str) -> list[str]:
 
 # ------------------------------------------------------------------------------- word lists
 _ITEMS = re.compile(r"line[\s_-]*items?|^items$|明细|清单|货物或应税劳务|商品列表", re.IGNORECASE)
-_ITEM_WORDS = {"items", "lines", "products", "goods"}
+# "Positionen", "Artikel" (German), "articles", "lignes", "produits" (French), "artículos" (Spanish)
+_ITEM_WORDS = {"items", "lines", "products", "goods", "positionen", "posten", "artikel", "articles", "articulos",
+               "lignes", "produits", "produkte"}  # fmt: skip
+# a name with these words counts or sums the items ("number of items", "items total", "Anzahl Artikel")
+_NOT_ITEMS = {"count", "number", "no", "tax", "total", "sum", "qty", "quantity", "amount", "anzahl", "nombre",
+              "numero"}  # fmt: skip
 _CN_AMOUNT = ("大写",)
 _DATE_CJK = ("日期", "时间")
 _DATE_WORDS = {"date", "dated", "issued"}
@@ -94,7 +99,7 @@ _NOT_GROSS = {"sub", "subtotal", "net", "tax", "gst", "vat", "before", "excl", "
 
 
 def _role(n: str, words: set[str]) -> str:
-    if _ITEMS.search(n) or (words & _ITEM_WORDS and not words & {"count", "number", "tax"}):
+    if _ITEMS.search(n) or (words & _ITEM_WORDS and not words & _NOT_ITEMS):
         return "items"
     if any(w in n for w in _CN_AMOUNT) or "uppercase" in words:
         return "cn_amount"
@@ -132,7 +137,9 @@ def _amount_role(n: str, words: set[str]) -> str | None:
 def field_spec(name: str) -> FieldSpec:
     """The role of the field `name` (see `ROLES`), from its words in any language."""
     n = unicodedata.normalize("NFKC", str(name))
-    words = set(name_words(n))
+    # the words without their accents ("artículos" -> articulos), the name as written for the rest
+    bare = "".join(ch for ch in unicodedata.normalize("NFKD", n) if not unicodedata.combining(ch))
+    words = set(name_words(bare))
     role = _role(n, words)
     return FieldSpec(str(name), role, _amount_role(n, words) if role == "amount" else None)
 

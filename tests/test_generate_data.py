@@ -66,7 +66,8 @@ def test_values_add_up(dtype):
         num = lambda s: Decimal(str(s).lstrip("¥￥$").replace(",", "").removesuffix("元"))  # noqa: E731
         if "价税合计" in f:
             assert num(f["合计金额"]) + num(f["合计税额"]) == num(f["价税合计"])
-            assert sum(num(it["金额"]) for it in f["货物明细"]) == num(f["合计金额"])
+            assert sum(num(it["amount"]) for it in f["货物明细"]) == num(f["合计金额"])
+            assert sum(num(it["tax"]) for it in f["货物明细"]) == num(f["合计税额"])
             assert f["价税合计（大写）"] == cn_upper_amount(num(f["价税合计"]))
         if dtype == "my_receipt":
             assert num(f["subtotal"]) + num(f.get("tax", "0")) + num(f.get("rounding", "0")) == num(
@@ -75,8 +76,10 @@ def test_values_add_up(dtype):
             assert num(f["cash"]) - num(f["total"]) == num(f["change"])
         if dtype == "us_receipt":
             assert num(f["subtotal"]) + num(f["tax"]) == num(f["total"])
-        if "items" in f and "subtotal" in f:
+        if "items" in f and "subtotal" in f:  # discount rows included, voided rows left out
             assert sum(num(it["amount"]) for it in f["items"]) == num(f["subtotal"])
+        if "商品明细" in f:
+            assert sum(num(it["amount"]) for it in f["商品明细"]) == num(f["合计"])
 
 
 def test_same_seed_same_documents():

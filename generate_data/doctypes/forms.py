@@ -14,6 +14,7 @@ from .. import values as V
 from ..fields import spec
 from ..render import BLUE, RED, Canvas, barcode, paper, qr_block, seal, texture
 from .base import Doc, Fakers, register
+from .items import record
 
 
 def form(
@@ -629,8 +630,8 @@ def gen_medical(rng: random.Random, fk: Fakers) -> Doc:
     items = []
     for name in rng.sample(MED_ITEMS, rng.randint(1, 5)):
         amt = V.money(Decimal(str(round(rng.uniform(5, 800), 2))))
-        items.append({"项目": name, "金额": f"{amt:.2f}"})
-    total = sum(Decimal(i["金额"]) for i in items)
+        items.append(record(description=name, amount=f"{amt:.2f}"))
+    total = sum(Decimal(i["amount"]) for i in items)
     ins = V.money(total * Decimal(str(rng.choice([0, 0.5, 0.6, 0.7]))))
     f = {
         "票据号码": V.digits(rng, 10, True),
@@ -653,7 +654,7 @@ def gen_medical(rng: random.Random, fk: Fakers) -> Doc:
 def render_medical(doc: Doc, rng: random.Random) -> Image.Image:
     f = doc.fields
     rows = [(k, f[k]) for k in ["票据号码", "开票日期", "患者姓名", "门诊号", "科室", "医保类型"]]
-    table = (["项目", "金额"], [[i["项目"], i["金额"]] for i in f["收费明细"]], [0.6, 0.4])
+    table = (["项目", "金额"], [[i["description"], i["amount"]] for i in f["收费明细"]], [0.6, 0.4])
     foot = [
         f"合计（大写）{f['金额大写']}  （小写）{f['合计']}",
         f"医保统筹支付：{f['医保统筹支付']}  个人自付：{f['个人自付']}",
@@ -794,18 +795,14 @@ PRODUCTS = [
 
 def gen_commercial(rng: random.Random, fk: Fakers) -> Doc:
     d = V.rand_date(rng, 2018, 2025)
-    items = []
+    items, hs_codes = [], []
     for p, lo, hi in rng.sample(PRODUCTS, rng.randint(1, 5)):
         qty = rng.choice([50, 100, 200, 500, 1000, 2400])
         price = V.money(Decimal(str(round(rng.uniform(lo, hi), 2))))
+        hs_code = f"{rng.randint(3900, 9999)}.{rng.randint(10, 99)}"  # printed, no line-items key
+        hs_codes.append(hs_code)
         items.append(
-            {
-                "description": p,
-                "hs_code": f"{rng.randint(3900, 9999)}.{rng.randint(10, 99)}",
-                "qty": str(qty),
-                "unit_price": f"{price:.2f}",
-                "amount": f"{price * qty:,.2f}",
-            }
+            record(description=p, quantity=str(qty), unit_price=f"{price:.2f}", amount=f"{price * qty:,.2f}")
         )
     sub = sum(Decimal(i["amount"].replace(",", "")) for i in items)
     freight = V.money(Decimal(str(rng.choice([0, 120, 350, 800, 1250.5]))))
@@ -829,7 +826,7 @@ def gen_commercial(rng: random.Random, fk: Fakers) -> Doc:
         "commercial_invoice",
         {k: v for k, v in f.items() if v is not None},
         "default",
-        {"shipper_addr": fk.en.address().replace("\n", ", ")},
+        {"shipper_addr": fk.en.address().replace("\n", ", "), "hs_codes": hs_codes},
     )
 
 
@@ -849,7 +846,10 @@ def render_commercial(doc: Doc, rng: random.Random) -> Image.Image:
     ]
     table = (
         ["Description", "HS Code", "Qty", "Unit Price", "Amount"],
-        [[i["description"], i["hs_code"], i["qty"], i["unit_price"], i["amount"]] for i in f["items"]],
+        [
+            [i["description"], hs, i["quantity"], i["unit_price"], i["amount"]]
+            for i, hs in zip(f["items"], doc.data["hs_codes"], strict=True)
+        ],
         [0.36, 0.16, 0.12, 0.16, 0.2],
     )
     foot = (

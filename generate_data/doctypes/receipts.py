@@ -28,6 +28,7 @@ from .data.receipt_words import (
     US_GOODS,
     US_STATES,
 )
+from .items import receipt_labels, receipt_rows, side_rng
 
 
 class Tape:
@@ -143,8 +144,8 @@ def gen_cn(rng: random.Random, fk: Fakers) -> Doc:
         name, lo, hi = rng.choice(CN_GOODS)
         qty = rng.choice([1, 1, 1, 2, 3])
         price = V.money(Decimal(str(round(rng.uniform(lo, hi), 1))))
-        items.append({"名称": name, "数量": str(qty), "单价": f"{price:.2f}", "金额": f"{price * qty:.2f}"})
-    total = sum(Decimal(i["金额"]) for i in items)
+        items.append((name, str(qty), f"{price:.2f}", f"{price * qty:.2f}"))
+    total = sum(Decimal(i[3]) for i in items)
     pay = rng.choice(["现金", "微信支付", "支付宝", "银联卡"])
     f: dict[str, object] = {
         "商户名称": store,
@@ -154,7 +155,7 @@ def gen_cn(rng: random.Random, fk: Fakers) -> Doc:
         "收银员": fk.zh.name() if rng.random() < 0.5 else f"{rng.randint(1, 99):03d}",
         "日期": d.strftime(rng.choice(["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d"])),
         "时间": t.strftime("%H:%M:%S"),
-        "商品件数": str(sum(int(i["数量"]) for i in items)),
+        "商品件数": str(sum(int(i[1]) for i in items)),
         "合计": f"{total:.2f}",
         "支付方式": pay,
         "商品明细": items,
@@ -163,7 +164,26 @@ def gen_cn(rng: random.Random, fk: Fakers) -> Doc:
         cash = Decimal(next(n for n in (10, 20, 50, 100, 200, 500, 1000) if n >= total))
         f["实收"] = f"{cash:.2f}"
         f["找零"] = f"{cash - total:.2f}"
-    return Doc("cn_supermarket_receipt", f, "thermal", {"machine": f"{rng.randint(1, 12):02d}"})
+    data = {"machine": f"{rng.randint(1, 12):02d}"}
+    rows = receipt_rows(
+        items,
+        side_rng("items:", f),
+        width=12,
+        longer=lambda r, name: name + r.choice(CN_LONGER),
+        extra=lambda r: _extra(r, CN_GOODS, 1),
+        discount_labels=["优惠", "会员优惠", "折扣", "促销优惠"],
+    )
+    f["商品明细"], data["rows"] = receipt_labels(rows), rows
+    return Doc("cn_supermarket_receipt", f, "thermal", data)
+
+
+CN_LONGER = ["（家庭装）", "特惠装500g×2袋", "（整箱24瓶）", "经典原味组合装", "（会员专享价）"]
+
+
+def _extra(rng: random.Random, goods, digits: int) -> tuple[str, str]:
+    """An item rung up and then voided: (description, price as printed)."""
+    name, lo, hi = rng.choice(goods)
+    return name, f"{V.money(Decimal(str(round(rng.uniform(lo, hi), digits)))):.2f}"
 
 
 def render_cn(doc: Doc, rng: random.Random) -> Image.Image:
@@ -182,9 +202,15 @@ def render_cn(doc: Doc, rng: random.Random) -> Image.Image:
         t.pair(f"日期：{f['日期']}", f"时间：{f['时间']}")
     t.rule("-")
     t.cols(["品名", "数量", "单价", "金额"], [0, 0.55, 0.78, 1.0], "lrrr")
-    for it in f["商品明细"]:
-        t.left(it["名称"])
-        t.cols([it["数量"], it["单价"], it["金额"]], [0.55, 0.78, 1.0], "rrr")
+    for row in doc.data["rows"]:
+        for line in row["lines"]:
+            t.left(line)
+        if row["kind"] == "discount":
+            t.cols([row["amount"]], [1.0], "r")
+            continue
+        t.cols([row["qty"], row["unit_price"], row["amount"]], [0.55, 0.78, 1.0], "rrr")
+        if row["kind"] == "void":
+            t.cols(["取消", f"-{row['amount']}"], [0, 1.0], "lr")
     t.rule("-")
     t.pair("商品件数：", f["商品件数"])
     t.pair("合计：", f["合计"], 1.15, bold=True)
@@ -469,15 +495,8 @@ def gen_my(rng: random.Random, fk: Fakers) -> Doc:
         name, lo, hi = rng.choice(MY_GOODS)
         qty = rng.choice([1, 1, 1, 1, 2, 2, 3, 4, 6])
         price = V.money(Decimal(str(round(rng.uniform(lo, hi) * 20) / 20)))
-        items.append(
-            {
-                "description": name,
-                "qty": str(qty),
-                "unit_price": f"{price:.2f}",
-                "amount": f"{price * qty:.2f}",
-            }
-        )
-    subtotal = sum(Decimal(i["amount"]) for i in items)
+        items.append((name, str(qty), f"{price:.2f}", f"{price * qty:.2f}"))
+    subtotal = sum(Decimal(i[3]) for i in items)
     tax = V.money(subtotal * rate)
     exact = subtotal + tax
     total = exact if sg else V.round_to_5_sen(exact)
@@ -552,7 +571,25 @@ def gen_my(rng: random.Random, fk: Fakers) -> Doc:
         else None,
     }
     _my_real_world(rng, fk, f, data, parts, width, max_lines, cash - total)
+    irng = side_rng("items:", f)
+    rows = receipt_rows(
+        items,
+        irng,
+        width=22,
+        longer=lambda r, name: name + " " + r.choice(MY_LONGER),
+        extra=lambda r: _extra(r, MY_GOODS, 2),
+        discount_labels=["DISCOUNT", "DISC", "MEMBER DISC", "PROMO DISCOUNT", "ITEM DISC"],
+    )
+    # the item table's style: 0 columns, 1 "QTY ITEM ... TOTAL" (no unit price), 2 barcode line
+    # then "2 PC  *  price", 3 description then "2 X 3.50" (or "2 x 3.50", "2 @ 3.50")
+    data["item_style"] = irng.randint(0, 3)
+    data["times"] = irng.choice(["X", "x", "@"])
+    f["items"] = receipt_labels(rows, lambda r: (True, data["item_style"] != 1))
+    data["rows"] = rows
     return Doc("my_receipt", f, "thermal", data)
+
+
+MY_LONGER = ["PROMO PACK", "2X500G TWIN PACK", "(BUY 1 FREE 1)", "FAMILY SIZE 1.5KG", "REFILL PACK 900G"]
 
 
 def _my_real_world(rng, fk, f: dict, data: dict, parts: list[str], width: int, max_lines: int, change):
@@ -799,29 +836,44 @@ def _my_number_and_date(t: Tape, doc: Doc, rng: random.Random, rule: str | None)
 
 
 def _my_items(t: Tape, doc: Doc, rng: random.Random, rule: str | None) -> str:
-    """The item table in one of four styles; returns the tax code printed after each amount."""
-    f, data = doc.fields, doc.data
-    istyle = rng.randint(0, 3)
+    """The item table in the style the document drew; returns the tax code printed after each
+    amount. A multi-line description prints its lines one under the other, before the numbers."""
+    data = doc.data
+    istyle = data["item_style"]
     code = rng.choice(L.ITEM_TAX_CODES) if data["era"] != "none" else ""
     t.cols(*L.ITEM_HEADERS[istyle])
     if rng.random() < P_RULE_UNDER_ITEM_HEAD:
         t.rule(rule)
-    for it in f["items"]:
-        amt = it["amount"] + (f" {code}" if code else "")
+    void_label = rng.choice(["VOID", "** VOID **", "CANCEL", "VOID ITEM"])
+    for row in data["rows"]:
+        lines = row["lines"]
+        if row["kind"] == "discount":
+            t.cols([lines[0], row["amount"]], [0, 1.0], "lr")
+            continue
+        amt = row["amount"] + (f" {code}" if code else "")
+        qty, price = row["qty"], row["unit_price"]
         if istyle == 0:
-            if len(it["description"]) > 16 or rng.random() < P_ITEM_TWO_LINES:
-                t.left(it["description"])
-                t.cols([it["qty"], it["unit_price"], amt], [0.55, 0.76, 1.0], "rrr")
+            if len(lines) > 1 or len(lines[0]) > 16 or rng.random() < P_ITEM_TWO_LINES:
+                for line in lines:
+                    t.left(line)
+                t.cols([qty, price, amt], [0.55, 0.76, 1.0], "rrr")
             else:
-                t.cols([it["description"], it["qty"], it["unit_price"], amt], [0, 0.55, 0.76, 1.0], "lrrr")
+                t.cols([lines[0], qty, price, amt], [0, 0.55, 0.76, 1.0], "lrrr")
         elif istyle == 1:
-            t.cols([f"{it['qty']} {it['description']}", amt], [0, 1.0], "lr")
+            if len(lines) > 1:
+                t.left(f"{qty} {lines[0]}")
+            t.cols([f"{qty} {lines[0]}" if len(lines) == 1 else lines[1], amt], [0, 1.0], "lr")
         elif istyle == 2:
-            t.left(f"{V.digits(rng, 13, True)} {it['description']}", 0.95)
-            t.cols([f"{it['qty']} PC  *", it["unit_price"], "0.00", amt], [0.1, 0.55, 0.72, 1.0], "lrrr")
+            t.left(f"{V.digits(rng, 13, True)} {lines[0]}", 0.95)
+            for line in lines[1:]:
+                t.left(line, 0.95)
+            t.cols([f"{qty} PC  *", price, "0.00", amt], [0.1, 0.55, 0.72, 1.0], "lrrr")
         else:
-            t.left(it["description"])
-            t.cols([f"{it['qty']} X {it['unit_price']}", amt], [0.3, 1.0], "lr")
+            for line in lines:
+                t.left(line)
+            t.cols([f"{qty} {data['times']} {price}", amt], [0.3, 1.0], "lr")
+        if row["kind"] == "void":
+            t.cols([void_label, f"-{row['amount']}"], [0, 1.0], "lr")
     t.rule(rule)
     return code
 
@@ -830,10 +882,11 @@ def _my_totals(t: Tape, doc: Doc, rng: random.Random, m, code: str, rule: str | 
     """The true total beside its distractors (quantities, subtotal, tax, rounding, cash, change),
     then the GST summary table when the receipt has one. `m` formats an amount."""
     f, data = doc.fields, doc.data
-    n_qty = sum(int(i["qty"]) for i in f["items"])
+    sold = [r for r in data["rows"] if r["kind"] == "item"]
+    n_qty = sum(int(r["qty"]) for r in sold)
     qstyle = rng.randint(0, 3)
     if qstyle == 0:
-        t.pair(f"Item(s) : {len(f['items'])}", f"Qty(s) : {n_qty}")
+        t.pair(f"Item(s) : {len(sold)}", f"Qty(s) : {n_qty}")
     elif qstyle == 1:
         t.pair(rng.choice(L.TOTAL_QTY_LABELS) + ":", str(n_qty))
     elif qstyle == 2:
@@ -965,15 +1018,8 @@ def gen_us(rng: random.Random, fk: Fakers) -> Doc:
         name, lo, hi = rng.choice(US_GOODS)
         qty = rng.choice([1, 1, 1, 2])
         price = V.money(Decimal(str(round(rng.uniform(lo, hi), 2))))
-        items.append(
-            {
-                "description": name,
-                "qty": str(qty),
-                "unit_price": f"{price:.2f}",
-                "amount": f"{price * qty:.2f}",
-            }
-        )
-    subtotal = sum(Decimal(i["amount"]) for i in items)
+        items.append((name, str(qty), f"{price:.2f}", f"{price * qty:.2f}"))
+    subtotal = sum(Decimal(i[3]) for i in items)
     tax = V.money(subtotal * Decimal(str(rate)))
     total = subtotal + tax
     pay = rng.choice(["CASH", "VISA", "MASTERCARD", "DEBIT"])
@@ -997,9 +1043,26 @@ def gen_us(rng: random.Random, fk: Fakers) -> Doc:
         f["cash"] = f"{cash:.2f}"
         f["change"] = f"{cash - total:.2f}"
     f = {k: v for k, v in f.items() if v is not None}
-    return Doc(
-        "us_receipt", f, "thermal", {"street": street, "cityline": cityline, "dollar": rng.random() < 0.5}
+    data = {"street": street, "cityline": cityline, "dollar": rng.random() < 0.5}
+    irng = side_rng("items:", f)
+    rows = receipt_rows(
+        items,
+        irng,
+        width=20,
+        longer=lambda r, name: name + " " + r.choice(US_LONGER),
+        extra=lambda r: _extra(r, US_GOODS, 2),
+        discount_labels=["COUPON", "MFR COUPON", "STORE COUPON", "SAVINGS", "INSTANT SAVINGS"],
     )
+    # a tax-class letter after each amount ("3.49 T": taxable, "F": food), or none
+    data["tax_flag"] = irng.choice(["", "", "T", "F", "N"])
+    data["times"] = irng.choice(["@", "@", "x", "X"])
+    # a one-off item prints its description and amount only: no quantity, no unit price
+    f["items"] = receipt_labels(rows, lambda r: (r["qty"] != "1",) * 2)
+    data["rows"] = rows
+    return Doc("us_receipt", f, "thermal", data)
+
+
+US_LONGER = ["FAMILY SIZE", "VALUE PACK 24CT", "ORGANIC 32 OZ", "2 LB BAG", "BONUS SIZE"]
 
 
 def render_us(doc: Doc, rng: random.Random) -> Image.Image:
@@ -1018,11 +1081,18 @@ def render_us(doc: Doc, rng: random.Random) -> Image.Image:
         f"CASHIER: {f['cashier']}" if "cashier" in f else "",
     )
     t.rule("-")
-    for it in f["items"]:
-        label = (
-            it["description"] if it["qty"] == "1" else f"{it['description']} {it['qty']} @ {it['unit_price']}"
-        )
-        t.pair(label, dol + it["amount"])
+    flag = f" {doc.data['tax_flag']}" if doc.data["tax_flag"] else ""
+    for row in doc.data["rows"]:
+        lines = row["lines"]
+        for line in lines[:-1]:
+            t.left(line)
+        if row["kind"] == "discount":
+            t.pair(lines[-1], row["amount"])
+            continue
+        qty = "" if row["qty"] == "1" else f" {row['qty']} {doc.data['times']} {row['unit_price']}"
+        t.pair(lines[-1] + qty, dol + row["amount"] + flag)
+        if row["kind"] == "void":
+            t.pair("VOID " + lines[0], f"-{dol}{row['amount']}")
     t.rule("-")
     t.pair("SUBTOTAL", dol + f["subtotal"])
     t.pair(f"TAX {f['tax_rate']}", dol + f["tax"])

@@ -12,6 +12,7 @@ from .. import values as V
 from ..fields import spec
 from ..render import BROWN, Canvas, paper, qr_block, seal, texture
 from .base import Doc, Fakers, register
+from .items import record, side_rng
 
 # (category, name, unit, price range, model/spec choices)
 GOODS = [
@@ -34,6 +35,7 @@ GOODS = [
     ("汽油", "92号车用汽油", "升", (6.8, 8.5), ["VIB", ""]),
 ]
 RATES = {r: Decimal(r[:-1]) / 100 for r in ("17%", "16%", "13%", "11%", "10%", "9%", "6%", "3%", "1%")}
+P_SERVICE_BARE = 0.5  # a service row without unit, quantity and unit price
 SERVICE_RATE = {"餐饮服务": "6%", "住宿服务": "6%", "信息技术服务": "6%", "现代服务": "6%", "运输服务": "9%"}
 
 
@@ -170,6 +172,25 @@ def generate(kind: str):
         f["价税合计（大写）"] = V.cn_upper_amount(total)
         f["货物明细"] = items
         f = {k: v for k, v in f.items() if v is not None}
+        # the 货物或应税劳务 table as line items; a service row often prints no unit, quantity or
+        # unit price (those cells stay empty on the page, null in the label)
+        irng = side_rng("items:", f)
+        bare = [
+            irng.random() < P_SERVICE_BARE and i["名称"].strip("*").split("*")[0] in SERVICE_RATE
+            for i in items
+        ]
+        f["货物明细"] = [
+            record(
+                description=i["名称"],
+                unit=None if b else i["单位"],
+                quantity=None if b else i["数量"],
+                unit_price=None if b else i["单价"],
+                amount=i["金额"],
+                tax_rate=i["税率"],
+                tax=i["税额"],
+            )
+            for i, b in zip(items, bare, strict=True)
+        ]
         data = {
             "special": special,
             "province": V.REGIONS[region][0],
@@ -180,6 +201,7 @@ def generate(kind: str):
             "reviewer": fk.zh.name(),
             "drawer": fk.zh.name(),
             "remark": rng.choice(["", "", f"订单号：{V.digits(rng, 12)}", "项目：" + fk.zh.word() + "采购"]),
+            "specs": [i["规格型号"] for i in items],  # 规格型号: printed, no line-items key
         }
         return Doc("vat_special_invoice" if special else "vat_normal_invoice", f, layout, data)
 
@@ -221,10 +243,10 @@ def _items_table(c: Canvas, rng, doc, x0, x1, y, form, val, size, header_labels,
             max_width=xs[i + 1] - xs[i] - 4,
         )
     y += size * 1.6
-    keys = ["名称", "规格型号", "单位", "数量", "单价", "金额", "税率", "税额"]
-    for it in doc.fields["货物明细"]:
+    keys = ["description", "规格型号", "unit", "quantity", "unit_price", "amount", "tax_rate", "tax"]
+    for it, spec_model in zip(doc.fields["货物明细"], doc.data["specs"], strict=True):
         for i, k in enumerate(keys):
-            v = it[k]
+            v = spec_model if k == "规格型号" else it[k] or ""
             if i in (3, 4, 5, 7):
                 c.text((xs[i + 1] - 6, y), v, size, val, anchor="ra", max_width=xs[i + 1] - xs[i] - 8)
             elif i == 0:
