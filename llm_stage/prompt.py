@@ -11,7 +11,8 @@ import json
 import re
 from typing import TYPE_CHECKING
 
-from .types import FieldQuery
+from .field_roles import field_spec
+from .types import ITEM_KEYS, FieldQuery
 
 if TYPE_CHECKING:
     from ocr_stage import OcrResult
@@ -74,6 +75,12 @@ def build_user_message(ocr: OcrResult | str, query: FieldQuery, layout: str = LA
         hints = "; ".join(f"{k}: {v}" for k, v in query.hints.items() if k in query.keys)
         if hints:
             parts.append(f"Hints: {hints}")
+    items = [k for k in query.keys if field_spec(k).role == "items"]
+    if items:  # only when asked, so every other prompt reads as it always has
+        cells = json.dumps(list(ITEM_KEYS))
+        parts.append(
+            f"Line items ({json.dumps(items, ensure_ascii=False)[1:-1]}): one object per row, keys {cells}"
+        )
     parts.append(f"Fields: {keys}")
     parts.append("JSON:")
     return "\n".join(parts)
