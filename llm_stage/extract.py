@@ -12,6 +12,7 @@ import time
 from ocr_stage import OcrResult
 
 from .backends import Backend
+from .constrained import MAX_LIST_TOKENS
 from .evidence import drop_unsupported
 from .field_roles import field_spec
 from .grounding import ground_values
@@ -46,8 +47,9 @@ def asks_for_items(key: str) -> bool:
 
 
 def max_tokens_for(keys: list[str]) -> int:
-    """The answer's token budget: 48 per plain value, 384 per line-item list, at most 2048."""
-    return min(2048, 64 + sum(384 if asks_for_items(k) else 48 for k in keys))
+    """The answer's token budget: 48 per plain value, MAX_LIST_TOKENS per line-item list (the cap
+    the constrained decoder also keeps), at most 4096."""
+    return min(4096, 64 + sum(MAX_LIST_TOKENS if asks_for_items(k) else 48 for k in keys))
 
 
 def extract(
