@@ -21,7 +21,8 @@ __all__ = ["ROUNDING_SLACK", "decimal_of", "order_amounts", "reconcile_amounts"]
 # subtotal + tax). When a query asks for all three and the model's total breaks that identity by more
 # than rounding, while the document prints the sum, the printed sum is the total: the model took a
 # neighbouring amount (the tax, the net) for it. When instead the tax (or the net) repeats the
-# gross, that one is wrong, and it becomes the printed gross less the other. One value is replaced,
+# gross, or the tax repeats the net, that one is wrong, and it becomes the printed gross less the
+# other. One value is replaced,
 # and only by a span of the document, so the answer stays grounded.
 ROUNDING_SLACK = Decimal("0.10")
 
@@ -86,6 +87,10 @@ def reconcile_amounts(values: dict, text: str) -> dict:
         fixes.append((tax, g - a))
     if g is not None and a == g and 0 < t < g:
         fixes.append((net, g - t))
+    if g is not None and a == t and 0 < a < g:
+        # the net and the tax hold one number: one slot copied the other, and the missing amount is
+        # the gross less it, the smaller of the two (no tax rate reaches 100%) being the tax
+        fixes.append((tax, g - a) if g - a < a else (net, g - a))
     fixes.append((gross, a + t))
     cands = ValueRule("amount", AMOUNT).candidates(text)
     for wrong, want in fixes:
