@@ -277,6 +277,15 @@ def compare(a: dict, b: dict) -> str:
             f"{name[:22]:<22} {cell(f1a)} {cell(f1b)} {cell(delta)}  {cell(num(va, 'exact_match'))} "
             f"{cell(num(vb, 'exact_match'))}  {cell(num(va, 'cer', False), nd=2)} {cell(num(vb, 'cer', False), nd=2)}"
         )
+    ia, ib = a["summary"].get("items") or {}, b["summary"].get("items") or {}
+    for name in dict.fromkeys([*ia, *ib]):  # line items: record F1 and item count accuracy
+        va, vb = ia.get(name), ib.get(name)
+        f1a, f1b = num(va, "f1"), num(vb, "f1")
+        delta = f1b - f1a if f1a is not None and f1b is not None else None
+        out.append(
+            f"{(name + ' (records)')[:22]:<22} {cell(f1a)} {cell(f1b)} {cell(delta)}  "
+            f"count % A {cell(num(va, 'count_accuracy'))}  B {cell(num(vb, 'count_accuracy'))}"
+        )
     ta, tb = a["summary"]["seconds_per_doc"], b["summary"]["seconds_per_doc"]
     out.append("")
     out.append(
