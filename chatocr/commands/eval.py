@@ -33,6 +33,16 @@ from .common import (
     show_envvar=True,
     help="pipeline: chatocr; regex: the rule baseline; naive: spaces-joined OCR, free generation, no grounding.",
 )
+@click.option(
+    "--items-labels",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    envvar="CHATOCR_EVAL_ITEMS_LABELS",
+    show_envvar=True,
+    help='Extra line-items labels (JSONL: {"image": "img/x.jpg", "items": [records]} per line, images of'
+    ' the set) merged into the set as the field "line items", which is then asked beside the set\'s'
+    ' fields (and beside --fields) and scored by records (section "Line items" of the report).',
+)
 @backend_option
 @model_option
 @engine_option
@@ -45,13 +55,14 @@ from .common import (
 @progress_option
 @verbose_option
 @user_errors
-def eval_cmd(dataset, fields, method, limit, output, progress, **_settings):
+def eval_cmd(dataset, fields, method, items_labels, limit, output, progress, **_settings):
     """Score a method on a labelled set (a folder with img/ and labels.jsonl); default fields: every
-    labelled field.
+    labelled field. A line-items field labelled with a list of records is scored by records
+    (precision/recall/F1, item count, sub-fields, arithmetic checks), not as a string.
 
     Resumable: documents already scored (in <output>.partial.jsonl) are skipped on restart."""
     from chatocr.evaluation import EvalConfig, default_out, load_dataset, run_eval
-    from chatocr.evaluation.report import field_table
+    from chatocr.evaluation.report import field_table, items_table
 
     from .common import command_settings
 
@@ -65,11 +76,15 @@ def eval_cmd(dataset, fields, method, limit, output, progress, **_settings):
         repairs=s.repairs,
         fields=field_names(fields) or None,
         limit=limit,
+        items_labels=items_labels,
     )
-    ds = load_dataset(dataset, limit=limit)  # a malformed set is reported before any model loads
+    # a malformed set (or item labels file) is reported before any model loads
+    ds = load_dataset(dataset, limit=limit, items_labels=items_labels)
     out_path = output or default_out(cfg)
     result = run_eval(cfg, out=out_path, progress=progress, dataset=ds)
     click.echo("\n".join(field_table(result)))
+    if rows := items_table(result):
+        click.echo("\n" + "\n".join(rows))
     t = result["summary"]["seconds_per_doc"]
     click.echo(f"\nseconds/doc: OCR {t['ocr']:.2f}  LLM {t['llm']:.2f}")
     click.echo(f"wrote {out_path} and {Path(out_path).with_suffix('.md')}")

@@ -1,12 +1,17 @@
 """Labelled evaluation sets: a folder with `img/` and `labels.jsonl`, one line per image:
 `{"image": "img/x.jpg", "doc_type": "...", "fields": {"field name": "value", ...}}`.
-The real dev slices under shared/data/dev and the generator's test split use this format."""
+The real dev slices under shared/data/dev and the generator's test split use this format.
+A line-items field is labelled with a list of records (`llm_stage.types.ITEM_KEYS`); extra item
+labels, `{"image": "img/x.jpg", "items": [...]}` per line, can be merged in as the field
+ITEMS_FIELD (`load_dataset(..., items_labels=...)`)."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+
+ITEMS_FIELD = "line items"  # the field merged item labels are asked and scored as
 
 
 class DatasetError(ValueError):
@@ -39,7 +44,11 @@ class Dataset:
         return list(seen)
 
 
-def load_dataset(folder: str | Path, limit: int | None = None) -> Dataset:
+def load_dataset(
+    folder: str | Path, limit: int | None = None, items_labels: str | Path | None = None
+) -> Dataset:
+    """The labelled set in `folder` (its first `limit` documents), with the item labels of
+    `items_labels` merged in as the field ITEMS_FIELD (see `merge_item_labels`)."""
     root = Path(folder)
     labels = root / "labels.jsonl"
     if not root.is_dir():
@@ -77,7 +86,36 @@ def load_dataset(folder: str | Path, limit: int | None = None) -> Dataset:
         )
     if not docs:
         raise DatasetError(f"{labels} has no label lines")
+    if items_labels is not None:  # before the limit: the file names images of the whole set
+        merge_item_labels(docs, items_labels)
     if limit:
         docs = docs[:limit]
     name = root.resolve().name
     return Dataset(name=name, root=root, docs=docs)
+
+
+def merge_item_labels(docs: list[LabelledDoc], path: str | Path) -> None:
+    """Label ITEMS_FIELD of `docs` from a JSONL file of `{"image": ..., "items": [records]}` lines
+    (matched by image; a label there replaces one in labels.jsonl). A document the file does not
+    name keeps the field unlabelled. An image that is not in the set, or named twice, is an error."""
+    p = Path(path)
+    if not p.is_file():
+        raise DatasetError(f"item labels {str(p)!r} not found")
+    by_image = {d.image: d for d in docs}
+    seen: set[str] = set()
+    for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+            image, items = rec["image"], rec["items"]
+            if not isinstance(items, list) or not all(isinstance(r, dict) for r in items):
+                raise TypeError("items is not a list of objects")
+        except (json.JSONDecodeError, KeyError, TypeError) as e:
+            raise DatasetError(f"{p}:{n}: not an item label line ({e})") from None
+        if image not in by_image:
+            raise DatasetError(f"{p}:{n}: image {image!r} is not in the labelled set")
+        if image in seen:
+            raise DatasetError(f"{p}:{n}: image {image!r} is labelled twice")
+        seen.add(image)
+        by_image[image].fields[ITEMS_FIELD] = json.dumps(items, ensure_ascii=False)

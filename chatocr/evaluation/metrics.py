@@ -6,6 +6,9 @@ Counting rule (per field, per document):
 - gold absent (null), prediction not null -> FP
 - gold present, prediction different      -> FP and FN
 - both null                               -> nothing (a correct abstention; still an exact match)
+
+A line-items field is not one of these values: it is scored by its records (`score_items`, below)
+and kept out of the per-field and overall counts, so they are those of the scalar fields alone.
 """
 
 from __future__ import annotations
@@ -129,6 +132,7 @@ class RunStats:
     ocr_s: list[float] = field(default_factory=list)
     llm_s: list[float] = field(default_factory=list)
     errors: int = 0
+    items: dict[str, ItemStats] = field(default_factory=dict)  # line-items fields, scored apart
 
     def add_document(self, rec: dict) -> None:
         """`rec` is a per-document record as the runner writes it (see runner.score_document)."""
@@ -138,6 +142,8 @@ class RunStats:
             kw = {"predicted": not _is_null(pred), "grounded": f.get("grounded"), "in_ocr": f.get("in_ocr")}
             self.fields.setdefault(name, FieldStats()).add(s, **kw)
             self.overall.add(s, **kw)
+        for name, it in (rec.get("items") or {}).items():
+            self.items.setdefault(name, ItemStats()).add(it)
         t = rec.get("timings", {})
         self.ocr_s.append(float(t.get("ocr_s", 0.0)))
         self.llm_s.append(float(t.get("llm_s", 0.0)))
@@ -149,7 +155,7 @@ class RunStats:
         def mean(xs):
             return sum(xs) / len(xs) if xs else None
 
-        return {
+        out = {
             "documents": n,
             "errors": self.errors,
             "overall": self.overall.summary(),
@@ -160,6 +166,9 @@ class RunStats:
                 "total": mean([a + b for a, b in zip(self.ocr_s, self.llm_s, strict=True)]),
             },
         }
+        if self.items:  # only runs that asked a line-items field carry the key
+            out["items"] = {k: v.summary() for k, v in self.items.items()}
+        return out
 
 
 def rescore(records: list[dict]) -> list[dict]:
@@ -167,6 +176,8 @@ def rescore(records: list[dict]) -> list[dict]:
     for rec in records:
         for name, f in rec["fields"].items():
             f.update(score_value(name, f["pred"], f["gold"]).to_dict())
+        for it in (rec.get("items") or {}).values():
+            it.update(score_items(it["pred"], it["gold"]))
     return records
 
 
@@ -194,3 +205,168 @@ def value_in_ocr(field: str, gold, ocr, index=None) -> bool | None:
         return True
     m = best_line_match(index or OcrIndex(ocr), str(gold))
     return m is not None and m.score >= SCORE_SEMANTIC - 1e-9
+
+
+# ------------------------------------------------------------------------------------- line items
+#
+# A line-items field (`llm_stage.items.is_items_field`) is scored as a set of records, never as a
+# string: a predicted record is right when its description (whitespace collapsed, case folded) and
+# its amount (`normalize_amount`; null equals null) equal those of a gold record. Matching is one to
+# one, greedy in page order: each predicted record takes the first unmatched gold record with the
+# same key. As "right" is an equality of keys, greedy matching finds as many pairs as an optimal one.
+
+ITEM_SUBFIELDS = ("quantity", "unit", "unit_price", "amount", "tax_rate", "tax")
+_NUMBER_CELLS = ("quantity", "unit_price", "amount", "tax")
+
+
+def _fold_text(v) -> str | None:
+    """Whitespace collapsed and case folded; None for a null or blank cell."""
+    if _is_null(v):
+        return None
+    return " ".join(str(v).split()).casefold() or None
+
+
+def item_cell(key: str, v) -> str | None:
+    """The comparison form of one cell: numbers through `normalize_amount` (so "1.234,50" equals
+    "1234.50"), a tax rate as a fraction ("13%" equals "0.13"), other text folded. A number that
+    does not parse is compared as folded text."""
+    from llm_stage.items import _rate
+    from llm_stage.normalize import normalize_amount
+
+    text = _fold_text(v)
+    if text is None:
+        return None
+    if key in _NUMBER_CELLS:
+        return normalize_amount(str(v)) or text
+    if key == "tax_rate":
+        r = _rate(str(v))
+        return text if r is None else str(r.normalize())
+    return text
+
+
+def item_key(rec: dict) -> tuple[str | None, str | None]:
+    """What makes a predicted record right: its description and amount in comparison form."""
+    return _fold_text(rec.get("description")), item_cell("amount", rec.get("amount"))
+
+
+def match_items(pred: list[dict], gold: list[dict]) -> list[tuple[int, int]]:
+    """One-to-one (pred index, gold index) pairs of records with equal `item_key`, greedy in page
+    order; a record with neither description nor amount matches nothing."""
+    free: dict[tuple, list[int]] = {}
+    for gi, g in enumerate(gold):
+        free.setdefault(item_key(g), []).append(gi)
+    pairs = []
+    for pi, p in enumerate(pred):
+        k = item_key(p)
+        if k == (None, None):
+            continue
+        if free.get(k):
+            pairs.append((pi, free[k].pop(0)))
+    return pairs
+
+
+def score_items(pred: list[dict] | None, gold: list[dict] | None) -> dict:
+    """The score of one document's line items (records with ITEM_KEYS; `pred` None: no list was
+    answered, counted as no records). `gold` None: the document is not labelled for items; its
+    prediction is still checked by arithmetic but it adds nothing to the other item metrics.
+
+    Returns tp (matched records), fp (unmatched predicted), fn (unmatched gold), count_ok (as many
+    records as the gold list), per sub-field [right, matched, right where gold prints the cell,
+    matched where gold prints it], and (passed, records) of the arithmetic checks of the prediction.
+    """
+    preds = list(pred or [])
+    passed, checked = item_checks(preds)
+    out: dict = {"labelled": gold is not None, "checks_passed": passed, "checked": checked}
+    if gold is None:
+        return out
+    pairs = match_items(preds, gold)
+    sub = {}
+    for key in ITEM_SUBFIELDS:
+        right = n_lab = right_lab = 0
+        for pi, gi in pairs:
+            g = item_cell(key, gold[gi].get(key))
+            ok = item_cell(key, preds[pi].get(key)) == g
+            right += ok
+            if g is not None:
+                n_lab += 1
+                right_lab += ok
+        sub[key] = [right, len(pairs), right_lab, n_lab]
+    out.update(
+        tp=len(pairs),
+        fp=len(preds) - len(pairs),
+        fn=len(gold) - len(pairs),
+        count_ok=len(preds) == len(gold),
+        pairs=[list(p) for p in pairs],
+        subfields=sub,
+    )
+    return out
+
+
+def item_checks(records: list[dict]) -> tuple[int, int]:
+    """(records passing their arithmetic checks, records) of a predicted list, by the pipeline's own
+    checks (`llm_stage.items.check_items`, quantity × unit price = amount, amount × rate = tax)."""
+    from llm_stage.items import check_items, item_check_rate
+    from llm_stage.types import ITEM_KEYS, FieldValue, ItemRecord
+
+    if not records:
+        return 0, 0
+    recs = [
+        ItemRecord(
+            cells={k: FieldValue(value=None if _is_null(r.get(k)) else str(r.get(k))) for k in ITEM_KEYS}
+        )
+        for r in records
+    ]
+    fields = {"line items": FieldValue(value=[r.values() for r in recs], items=recs)}
+    check_items(fields)
+    return item_check_rate(fields)
+
+
+@dataclass
+class ItemStats:
+    """Item metrics of one line-items field (or of all together) over a run."""
+
+    documents: int = 0  # labelled documents
+    count_ok: int = 0
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    sub: dict[str, list[int]] = field(default_factory=lambda: {k: [0, 0, 0, 0] for k in ITEM_SUBFIELDS})
+    checks_passed: int = 0
+    checked: int = 0
+
+    def add(self, s: dict) -> None:
+        self.checks_passed += s["checks_passed"]
+        self.checked += s["checked"]
+        if not s["labelled"]:
+            return
+        self.documents += 1
+        self.count_ok += int(s["count_ok"])
+        self.tp, self.fp, self.fn = self.tp + s["tp"], self.fp + s["fp"], self.fn + s["fn"]
+        for k, v in s["subfields"].items():
+            self.sub[k] = [a + b for a, b in zip(self.sub[k], v, strict=True)]
+
+    def summary(self) -> dict:
+        p, r, f = prf(self.tp, self.fp, self.fn)
+        return {
+            "documents": self.documents,
+            "gold_records": self.tp + self.fn,
+            "predicted_records": self.tp + self.fp,
+            "precision": p,
+            "recall": r,
+            "f1": f,
+            "tp": self.tp,
+            "fp": self.fp,
+            "fn": self.fn,
+            "count_accuracy": self.count_ok / self.documents if self.documents else None,
+            "subfields": {
+                k: {
+                    "matched": n,
+                    "accuracy": right / n if n else None,
+                    "labelled": n_lab,
+                    "labelled_accuracy": right_lab / n_lab if n_lab else None,
+                }
+                for k, (right, n, right_lab, n_lab) in self.sub.items()
+            },
+            "check_rate": self.checks_passed / self.checked if self.checked else None,
+            "checked_records": self.checked,
+        }

@@ -56,6 +56,80 @@ def field_table(result: dict) -> list[str]:
     return rows
 
 
+def items_table(result: dict) -> list[str]:
+    """Rows of the item metrics of each line-items field of a run (none when no field asked items)."""
+    items = result["summary"].get("items") or {}
+    if not items:
+        return []
+    rows = [
+        "| items field | docs | gold records | predicted | P % | R % | F1 % | count % | checks passed % |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, v in items.items():
+        rows.append(
+            f"| {name} | {v['documents']} | {v['gold_records']} | {v['predicted_records']} | "
+            f"{_f(v['precision'], True)} | {_f(v['recall'], True)} | {_f(v['f1'], True)} | "
+            f"{_f(v['count_accuracy'], True)} | {_f(v['check_rate'], True)} |"
+        )
+    return rows
+
+
+def _items_lines(result: dict) -> list[str]:
+    """The "Line items" section: how items are scored, the record and sub-field tables, and the
+    documents whose records differ from their labels."""
+    items = result["summary"].get("items") or {}
+    if not items:
+        return []
+    lines = [
+        "## Line items",
+        "",
+        "A predicted record is right when its description (spaces collapsed, case folded) and amount"
+        " (as a decimal) equal those of a gold record; records are paired one to one, greedily in page"
+        " order. P/R/F1 count records; count %: documents with as many records as labelled; checks"
+        " passed %: predicted records passing quantity × unit price = amount and amount × rate = tax."
+        ' Sub-field accuracy is over matched records (null = null is right); "where printed" counts'
+        " only cells the label fills.",
+        "",
+        *items_table(result),
+        "",
+    ]
+    for name, v in items.items():
+        lines += [
+            f"| {name}: sub-field | matched | accuracy % | printed in gold | accuracy where printed % |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for k, sv in v["subfields"].items():
+            lines.append(
+                f"| {k} | {sv['matched']} | {_f(sv['accuracy'], True)} | {sv['labelled']} | "
+                f"{_f(sv['labelled_accuracy'], True)} |"
+            )
+        lines.append("")
+    lines += [
+        "| image | field | gold records | predicted | matched | gold records missed | predicted records not in gold |",
+        "|---|---|---:|---:|---:|---|---|",
+    ]
+    shown = 0
+    for d in result["documents"]:
+        for name, it in (d.get("items") or {}).items():
+            if not it["labelled"] or (it["fp"] == 0 and it["fn"] == 0) or shown >= 40:
+                continue
+            gold, pred = it["gold"], it["pred"] or []
+            got_g = {gi for _, gi in it["pairs"]}
+            got_p = {pi for pi, _ in it["pairs"]}
+            missed = "; ".join(_record(r) for i, r in enumerate(gold) if i not in got_g)
+            extra = "; ".join(_record(r) for i, r in enumerate(pred) if i not in got_p)
+            lines.append(
+                f"| {d['image']} | {name} | {len(gold)} | {len(pred) if it['pred'] is not None else 'null'} | "
+                f"{it['tp']} | {_cell(missed)} | {_cell(extra)} |"
+            )
+            shown += 1
+    return [*lines, ""]
+
+
+def _record(r: dict) -> str:
+    return f"{r.get('description')} = {r.get('amount')}"
+
+
 def _charts(result: dict, md_path: Path) -> list[str]:
     import warnings
 
@@ -139,6 +213,7 @@ def write_markdown(result: dict, md_path: str | Path) -> Path:
         "",
         *field_table(result),
         "",
+        *_items_lines(result),
         *_injection_lines(result.get("injection")),
         *_charts(result, md_path),
         "",
@@ -201,6 +276,15 @@ def compare(a: dict, b: dict) -> str:
         out.append(
             f"{name[:22]:<22} {cell(f1a)} {cell(f1b)} {cell(delta)}  {cell(num(va, 'exact_match'))} "
             f"{cell(num(vb, 'exact_match'))}  {cell(num(va, 'cer', False), nd=2)} {cell(num(vb, 'cer', False), nd=2)}"
+        )
+    ia, ib = a["summary"].get("items") or {}, b["summary"].get("items") or {}
+    for name in dict.fromkeys([*ia, *ib]):  # line items: record F1 and item count accuracy
+        va, vb = ia.get(name), ib.get(name)
+        f1a, f1b = num(va, "f1"), num(vb, "f1")
+        delta = f1b - f1a if f1a is not None and f1b is not None else None
+        out.append(
+            f"{(name + ' (records)')[:22]:<22} {cell(f1a)} {cell(f1b)} {cell(delta)}  "
+            f"count % A {cell(num(va, 'count_accuracy'))}  B {cell(num(vb, 'count_accuracy'))}"
         )
     ta, tb = a["summary"]["seconds_per_doc"], b["summary"]["seconds_per_doc"]
     out.append("")

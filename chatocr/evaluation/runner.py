@@ -22,8 +22,8 @@ from ocr_stage import OcrResult
 from ..errors import kind_of
 from ..pipeline import ocr_seconds
 from .baselines import regex_extract
-from .dataset import Dataset, LabelledDoc, load_dataset
-from .metrics import score_value, summarize, value_in_ocr
+from .dataset import ITEMS_FIELD, Dataset, LabelledDoc, load_dataset
+from .metrics import score_items, score_value, summarize, value_in_ocr
 
 METHODS = ("pipeline", "regex", "naive")
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -45,6 +45,7 @@ class EvalConfig:
     limit: int | None = None
     max_new_tokens: int = 256
     repairs: str = "auto"  # the repairs preset of the pipeline method (llm_stage.repairs)
+    items_labels: str | None = None  # extra item labels merged in as the field ITEMS_FIELD
 
     def key(self) -> str:
         """What must match for a partial run to be resumed (the limit may change between runs)."""
@@ -52,6 +53,10 @@ class EvalConfig:
         d.pop("limit")
         if d["repairs"] == "auto":  # the default: keys written before the option existed still match
             d.pop("repairs")
+        if d["items_labels"] is None:
+            d.pop("items_labels")
+        else:
+            d["items_labels"] = str(Path(d["items_labels"]).resolve())
         d["dataset"] = str(Path(self.dataset).resolve())
         return hashlib.sha1(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
 
@@ -179,14 +184,21 @@ def predict(
 def score_document(
     doc: LabelledDoc, fields: list[str], pred: Prediction, ocr: OcrResult, cached: bool
 ) -> dict:
-    """The per-document record kept in the result file (and in the partial log)."""
+    """The per-document record kept in the result file (and in the partial log). A line-items
+    field is scored by its records under "items" (`metrics.score_items`), not among the fields."""
     from llm_stage.grounding import OcrIndex
+    from llm_stage.items import coerce_items, is_items_field
 
     index = OcrIndex(ocr)
     out: dict[str, dict] = {}
+    items: dict[str, dict] = {}
     for name in fields:
         gold = doc.fields.get(name)
         p = pred.values.get(name)
+        if is_items_field(name):
+            g, q = coerce_items(gold), coerce_items(p)
+            items[name] = {"gold": g, "pred": q, **score_items(q, g)}
+            continue
         s = score_value(name, p, gold)
         out[name] = {
             "gold": gold,
@@ -205,6 +217,8 @@ def score_document(
         "error": pred.error,
         "raw_output": pred.raw_output,
     }
+    if items:
+        rec["items"] = items
     if doc.injection:
         rec["injection"] = injection_outcome(doc.injection, pred.values)
     return rec
@@ -285,7 +299,7 @@ def run_eval(
     """Run `cfg` and write the result JSON (and the Markdown report beside it). Returns the result."""
     if cfg.method not in METHODS:
         raise ValueError(f"unknown method {cfg.method!r}; choose one of {', '.join(METHODS)}")
-    ds = dataset or load_dataset(cfg.dataset, limit=cfg.limit)
+    ds = dataset or load_dataset(cfg.dataset, limit=cfg.limit, items_labels=cfg.items_labels)
     out_path = Path(out) if out else default_out(cfg)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     partial = out_path.with_name(out_path.stem + ".partial.jsonl")
@@ -315,6 +329,8 @@ def run_eval(
     with partial.open("a", encoding="utf-8") as log:
         for doc in todo:
             fields = cfg.fields or ds.fields_for(doc.doc_type)
+            if cfg.items_labels and ITEMS_FIELD not in fields:  # asked beside any --fields
+                fields = [*fields, ITEMS_FIELD]
             ocr, cached = cache.get(doc.path, pipeline)
             try:
                 pred = predict(cfg.method, pipeline, ocr, fields, cfg.max_new_tokens)
