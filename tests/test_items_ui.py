@@ -88,11 +88,89 @@ def test_csv_is_one_row_per_item_with_the_other_fields_repeated(fakes, png):
     assert [r["item.row"] for r in rows] == ["1", "2"]
     assert {r["total"] for r in rows} == {"36.50"} and {r["item.field"] for r in rows} == {"line items"}
     assert [r["item.amount"] for r in rows] == ["33.00", "3.50"] and rows[0]["item.unit"] == ""
-    assert rows[0]["item.review"] == "" and rows[1]["item.review"] == "quantity_times_unit_price_is_not_amount"
+    assert (
+        rows[0]["item.review"] == "" and rows[1]["item.review"] == "quantity_times_unit_price_is_not_amount"
+    )
     assert "line items" not in rows[0]  # the items field's value is spread over the item columns
 
 
 def test_csv_item_columns_are_the_item_keys():
-    from chatocr.commands.extract import ITEM_COLUMNS
+    from chatocr.batch.records import ITEM_COLUMNS
 
     assert ITEM_COLUMNS[2:-1] == [f"item.{k}" for k in ITEM_KEYS]
+
+
+# -------------------------------------------------------------------------------------- batch
+
+
+@pytest.fixture
+def folder(tmp_path):
+    d = tmp_path / "docs"
+    d.mkdir()
+    for name in ("a.png", "b.png"):
+        (d / name).write_bytes(render_text_png(["RECEIPT"]))
+    (d / "c_broken.png").write_bytes(b"not an image")
+    return d
+
+
+def _batch(folder, out):
+    from chatocr.batch import BatchJob, run_batch
+    from chatocr.pipeline import Pipeline
+    from llm_stage import FieldQuery
+
+    pipe = Pipeline(ScriptedEngine(lambda i: RECEIPT), ScriptedBackend([_answer]))
+    job = BatchJob(FieldQuery(fields=["total", "line items"]))
+    return run_batch(pipe, folder, job, out, progress=False)
+
+
+def test_batch_jsonl_nests_the_item_records(folder, tmp_path):
+    from chatocr.batch import read_records
+
+    out = tmp_path / "r.jsonl"
+    _batch(folder, out)
+    recs = {r["document"]: r for r in read_records(out)}
+    items = recs["a.png"]["extraction"]["fields"]["line items"]["items"]
+    assert [r["cells"]["amount"]["value"] for r in items] == ["33.00", "3.50"]
+    assert recs["a.png"]["values"]["line items"][0] == {**dict.fromkeys(ITEM_KEYS), **ROWS[0]}
+    assert not recs["c_broken.png"]["ok"]
+
+
+def test_batch_parquet_has_a_list_of_struct_items_column(folder, tmp_path):
+    pd = pytest.importorskip("pandas")
+    import pyarrow.parquet as pq
+
+    from chatocr.batch import read_records
+
+    out = tmp_path / "r.parquet"
+    _batch(folder, out)
+    table = pq.read_table(out)
+    item_type = table.schema.field("items").type.value_type
+    assert [item_type.field(i).name for i in range(item_type.num_fields)] == [
+        "field", "row", *ITEM_KEYS, "page", "box", "needs_review", "review_reasons"
+    ]  # fmt: skip
+    df = table.to_pandas()
+    flat = df[["document", "items"]].explode("items").dropna(subset=["items"])
+    rows = pd.json_normalize(flat["items"].tolist()).assign(document=flat["document"].tolist())
+    a = rows[rows.document == "a.png"]
+    assert a["row"].tolist() == [1, 2] and a["description"].tolist() == [r["description"] for r in ROWS]
+    assert a["unit"].isna().all() and a["needs_review"].tolist() == [False, True]
+    assert len(a["box"].iloc[0]) == 4 and list(a["review_reasons"].iloc[1]) == [
+        "quantity_times_unit_price_is_not_amount"
+    ]
+    broken = df[df.document == "c_broken.png"]["items"].iloc[0]
+    assert broken is None
+    # the record schema reads back as before (the items column is derived from `extraction`)
+    assert {r["document"] for r in read_records(out)} == {"a.png", "b.png", "c_broken.png"}
+
+
+def test_batch_csv_is_one_row_per_item_and_resumes(folder, tmp_path):
+    out = tmp_path / "r.csv"
+    _batch(folder, out)
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [(r["document"], r["item.row"]) for r in rows] == [
+        ("a.png", "1"), ("a.png", "2"), ("b.png", "1"), ("b.png", "2"), ("c_broken.png", "")
+    ]  # fmt: skip
+    assert rows[0]["total"] == "36.50" and rows[1]["item.unit_price"] == "3.20"
+    assert "line items" not in rows[0] and rows[4]["ok"] == "false"
+    summary = _batch(folder, out)  # every document is done: nothing is written twice
+    assert len(list(csv.DictReader(out.open(encoding="utf-8")))) == 5, summary

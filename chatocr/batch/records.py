@@ -155,6 +155,35 @@ def item_rows(fields: dict) -> list[dict]:
     return out
 
 
+# The item columns of CSV output (CLI and batch): one row per line item.
+ITEM_COLUMNS = [
+    "item.field",
+    "item.row",
+    *(f"item.{k}" for k in ITEM_CELLS),
+    "item.review",
+]
+
+
+def item_csv_cells(fields: dict) -> list[list]:
+    """The ITEM_COLUMNS cells of each line item of an answer's `fields` (JSON form); one empty row
+    when it has none, so the document still has its row."""
+    rows = [
+        [
+            r["field"],
+            r["row"],
+            *(r[k] or "" for k in ITEM_CELLS),
+            _review(r["needs_review"], r["review_reasons"]),
+        ]
+        for r in item_rows(fields)
+    ]
+    return rows or [[""] * len(ITEM_COLUMNS)]
+
+
+def _review(needs_review: bool, reasons: list[str]) -> str:
+    """A row's review as one CSV cell: empty when it passed, else its reasons ('check' without one)."""
+    return ";".join(reasons) if reasons else ("check" if needs_review else "")
+
+
 def failure_line(rec: dict) -> str:
     """The one line a failed record gets on the terminal: the document named once (an input error's
     message already starts with the file's name)."""

@@ -112,7 +112,7 @@ def csv_rows(results: list, *, normalize: bool, document: str, split: bool) -> s
     beside it with --normalize): the shape `chatocr batch --format csv` writes. With a line-items
     field, one row per item instead: its field, row number, cells and review (ITEM_COLUMNS), the other
     fields repeated on each row; a document without items keeps one row, its item columns empty."""
-    from ..batch.records import item_fields
+    from ..batch.records import ITEM_COLUMNS, item_csv_cells, item_fields
 
     first = results[0][1].model_dump(mode="json")["fields"]
     listed = item_fields(first)
@@ -138,42 +138,11 @@ def csv_rows(results: list, *, normalize: bool, document: str, split: bool) -> s
     return buf.getvalue().rstrip("\n")
 
 
-def item_csv_cells(fields: dict) -> list[list]:
-    """The ITEM_COLUMNS cells of each line item of an answer's `fields` (JSON form); one empty row
-    when it has none, so the document still has its row."""
-    from ..batch.records import ITEM_CELLS, item_rows
-
-    rows = [
-        [
-            r["field"],
-            r["row"],
-            *(r[k] or "" for k in ITEM_CELLS),
-            _review(r["needs_review"], r["review_reasons"]),
-        ]
-        for r in item_rows(fields)
-    ]
-    return rows or [[""] * len(ITEM_COLUMNS)]
-
-
-def _review(needs_review: bool, reasons: list[str]) -> str:
-    """A row's review as one CSV cell: empty when it passed, else its reasons ('check' without one)."""
-    return ";".join(reasons) if reasons else ("check" if needs_review else "")
-
-
 def _cell(v) -> str:
     if v is None:
         return ""
     return v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
 
-
-# The item columns of CSV output (CLI and batch): one row per line item; the cells are
-# llm_stage.types.ITEM_KEYS (spelled out so that `--help` imports no model code).
-ITEM_COLUMNS = [
-    "item.field",
-    "item.row",
-    *(f"item.{k}" for k in ("description", "quantity", "unit", "unit_price", "amount", "tax_rate", "tax")),
-    "item.review",
-]
 
 FLAG_TEXT = {
     "all_null": "no field was found in the document",
