@@ -174,3 +174,65 @@ def test_batch_csv_is_one_row_per_item_and_resumes(folder, tmp_path):
     assert "line items" not in rows[0] and rows[4]["ok"] == "false"
     summary = _batch(folder, out)  # every document is done: nothing is written twice
     assert len(list(csv.DictReader(out.open(encoding="utf-8")))) == 5, summary
+
+
+# ---------------------------------------------------------------------------------------- API
+
+
+@pytest.fixture(scope="module")
+def api():
+    from api_helpers import running_server
+
+    from chatocr.api import ApiConfig, create_app
+    from chatocr.pipeline import Pipeline
+
+    backend = ScriptedBackend([_answer])
+    pipe = Pipeline(ScriptedEngine(lambda i: RECEIPT), backend)
+    with running_server(create_app(config=ApiConfig(timeout_s=30, api_key=None), pipeline=pipe)) as base:
+        yield base, backend
+
+
+def test_api_returns_item_records_with_boxes(api):
+    import base64
+
+    import httpx
+
+    base, backend = api
+    body = {
+        "document": {"base64": base64.b64encode(render_text_png(["RECEIPT"])).decode()},
+        "fields": ["total"],
+        "options": {"items": True},
+    }
+    r = httpx.post(base + "/v1/extract", json=body, timeout=30)
+    assert r.status_code == 200, r.text
+    fields = r.json()["fields"]
+    assert list(fields) == ["total", "line items"] and "line items" in backend.calls[-1]["keys"]
+    records = fields["line items"]["items"]
+    assert [rec["cells"]["unit_price"]["value"] for rec in records] == ["16.50", "3.20"]
+    for i, rec in enumerate(records):
+        # the row's box is the receipt line the row was read from (ScriptedEngine: 30 px a line)
+        assert rec["page"] == 1 and rec["box"][0][1] == 10 + 30 * (i + 1), rec["box"]
+        assert rec["cells"]["amount"]["box"] == rec["box"]
+    assert records[1]["needs_review"] and records[1]["review_reasons"] == [
+        "quantity_times_unit_price_is_not_amount"
+    ]
+    # the form field does the same; a field that asks for line items already is not doubled
+    files = {"file": ("r.png", render_text_png(["RECEIPT"]), "image/png")}
+    r = httpx.post(
+        base + "/v1/extract", files=files, data={"fields": "商品明细", "items": "true"}, timeout=30
+    )
+    assert r.status_code == 200, r.text
+    assert list(r.json()["fields"]) == ["商品明细"] and len(r.json()["fields"]["商品明细"]["items"]) == 2
+
+
+def test_openapi_shows_the_item_records(api):
+    import httpx
+
+    base, _ = api
+    spec = httpx.get(base + "/openapi.json", timeout=30).json()
+    schemas = spec["components"]["schemas"]
+    assert "items" in schemas["ExtractOptions"]["properties"]
+    items = schemas["FieldValue"]["properties"]["items"]
+    assert {"$ref": "#/components/schemas/ItemRecord"} in [b.get("items") for b in items["anyOf"]]
+    record = schemas["ItemRecord"]["properties"]
+    assert {"cells", "page", "box", "needs_review", "review_reasons"} <= set(record)
