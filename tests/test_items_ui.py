@@ -94,12 +94,6 @@ def test_csv_is_one_row_per_item_with_the_other_fields_repeated(fakes, png):
     assert "line items" not in rows[0]  # the items field's value is spread over the item columns
 
 
-def test_csv_item_columns_are_the_item_keys():
-    from chatocr.batch.records import ITEM_COLUMNS
-
-    assert ITEM_COLUMNS[2:-1] == [f"item.{k}" for k in ITEM_KEYS]
-
-
 # -------------------------------------------------------------------------------------- batch
 
 
