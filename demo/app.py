@@ -5,7 +5,8 @@ Run: `make demo` (or `streamlit run demo/app.py`). `?sample=1` preloads the ship
 asks its preset fields, for a one-click look (and the headless screenshot test).
 The page is zoomable and scrolls in its own frame; a PDF gets one tab per page. Every answered field
 stays highlighted (✓ confident and grounded, ⚠ check it) until "Clear highlights"; a later answer
-for the same field replaces its highlight.
+for the same field replaces its highlight. A line-items field ("line items", "商品明细") gets a table of
+its rows under the answer, and each row a thin outline on the page.
 All pipeline logic lives in `chatocr`; this file only lays out the page (HTML in `viewer.py`).
 """
 
@@ -25,7 +26,17 @@ sys.path.insert(
 )  # viewer.py, presets.py, also under AppTest and runpy
 
 from presets import PRESETS, default_preset, preset_message  # noqa: E402
-from viewer import CSS, ZOOMS, answer_table_html, encode_page, mark, page_html, value_text  # noqa: E402
+from viewer import (  # noqa: E402
+    CSS,
+    ZOOMS,
+    answer_table_html,
+    encode_page,
+    item_cells,
+    items_table_html,
+    mark,
+    page_html,
+    value_text,
+)
 
 from chatocr import Pipeline, Settings  # noqa: E402
 from chatocr.chat import parse_chat  # noqa: E402
@@ -72,12 +83,36 @@ def to_csv(ext: dict) -> str:
     return buf.getvalue()
 
 
+def item_pins(name: str, v: dict) -> list[dict]:
+    """The rows of a line-items field that have a box, as outlines for the page viewer."""
+    return [
+        {
+            "field": name,
+            "row": i,
+            "box": rec["box"],
+            "page": rec["page"],
+            "needs_review": bool(rec.get("needs_review") or rec.get("review_reasons")),
+            "cells": item_cells(rec),
+        }
+        for i, rec in enumerate(v.get("items") or [], 1)
+        if rec.get("box") and rec.get("page") is not None
+    ]
+
+
 def pin(doc: dict, ext: dict) -> int | None:
     """Keep the answer's grounded values highlighted (a field answered again replaces its highlight,
-    or drops it when the new answer has no box); returns the page of the first new highlight."""
+    or drops it when the new answer has no box); a line-items field is kept as its rows' outlines.
+    Returns the page of the first new highlight."""
     first = None
     for name, v in ext["fields"].items():
-        if v.get("grounded") and v.get("box") and v.get("page") is not None:
+        if v.get("items") is not None:
+            rows = item_pins(name, v)
+            if rows:
+                doc["pins"][name] = {"name": name, "items": rows, "page": rows[0]["page"]}
+                first = first if first is not None else rows[0]["page"]
+            else:
+                doc["pins"].pop(name, None)
+        elif v.get("grounded") and v.get("box") and v.get("page") is not None:
             doc["pins"][name] = {
                 "name": name,
                 "value": v.get("value"),
@@ -108,6 +143,9 @@ def show_answer(ext: dict, key: str) -> None:
     if "printed_instructions" in ext.get("flags", []):
         st.info("The document prints instructions to an AI model; no value was taken from them.")
     st.html(answer_table_html(ext))
+    for name, v in ext["fields"].items():
+        if v.get("items") is not None:
+            st.html(items_table_html(name, v))
     if ext.get("repairs"):
         st.caption(repairs_note(ext))
     with st.expander("JSON", expanded=False):
@@ -125,7 +163,8 @@ def show_answer(ext: dict, key: str) -> None:
 
 def show_page(doc: dict, i: int, zoom: str, show_boxes: bool) -> None:
     ocr_page = doc["ocr"].pages[i]
-    hl = [p for p in doc["pins"].values() if p["page"] == ocr_page.page]
+    hl = [p for p in doc["pins"].values() if p["page"] == ocr_page.page and "items" not in p]
+    rows = [r for p in doc["pins"].values() for r in p.get("items", []) if r["page"] == ocr_page.page]
     boxes = [ln.box for ln in ocr_page.lines]
     tabbed = len(doc["ocr"].pages) > 1  # the page tabs take room above the viewer
     if ocr_page.rotation:
@@ -141,6 +180,7 @@ def show_page(doc: dict, i: int, zoom: str, show_boxes: bool) -> None:
             page=ocr_page.page,
             tabbed=tabbed,
             show_ocr=show_boxes,
+            item_rows=rows,
         )
     )
 

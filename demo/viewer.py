@@ -1,5 +1,5 @@
 """HTML for the demo: the page viewer (image, OCR boxes, highlighted answers with labels that do not
-overlap, zoom) and the answer table. Pure functions of their inputs, no Streamlit, so they are tested
+overlap, the rows of line items outlined, zoom), the answer table and the line-items tables. Pure functions of their inputs, no Streamlit, so they are tested
 without a browser; `demo/app.py` lays them out.
 
 Geometry: boxes are in the OCR page's pixels. The viewer scales the page with its width, so every
@@ -67,6 +67,11 @@ table.cocr-answer tr.review td {background: rgba(255, 140, 0, .12);}
 table.cocr-answer tr.review td.m {color: #cf222e; font-weight: 700;}
 table.cocr-answer tr.ok td.m {color: #1a7f37; font-weight: 700;}
 table.cocr-answer tr.missing td.v {color: rgba(49, 51, 63, .5); font-style: italic;}
+.cocr-item {position: absolute; box-sizing: border-box; border: 1.5px solid #8250df; border-radius: 2px;}
+.cocr-item.review {border: 1.5px dashed #cf222e;}
+.cocr-items-title {font-size: .85rem; font-weight: 600; margin: .5rem 0 .15rem;}
+table.cocr-items td.d {overflow-wrap: anywhere; word-break: break-word; width: 100%;}
+table.cocr-items td.num {white-space: nowrap; text-align: right;}
 </style>"""
 
 
@@ -103,10 +108,15 @@ def answer_table_html(ext: dict) -> str:
             cls, tip = "missing", "not found in the document"
         if v.get("ocr_score") is not None:
             tip += f" · OCR score {v['ocr_score']:.3f}"
+        if v.get("items") is not None:  # a line-items field: its rows are in a table of their own
+            n = len(v["items"])
+            shown = f"{n} row{'' if n == 1 else 's'} (table below)"
+        else:
+            shown = e(value_text(val)) if val is not None else "not found"
         rows.append(
             f'<tr class="{cls}" title="{e(tip)}">'
             f'<td class="f"><div title="{e(name)}">{e(name)}</div></td>'
-            f'<td class="v">{e(value_text(val)) if val is not None else "not found"}</td>'
+            f'<td class="v">{shown}</td>'
             f'<td class="m">{m}</td>'
             f'<td class="n">{"" if conf is None else f"{conf:.2f}"}</td>'
             f'<td class="n">{"" if v.get("page") is None else v["page"]}</td></tr>'
@@ -116,6 +126,66 @@ def answer_table_html(ext: dict) -> str:
         '<th>field</th><th>value</th><th title="✓ confident and grounded · ⚠ check it">check</th>'
         '<th title="confidence">conf.</th><th title="page">page</th></tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+# The columns of a line-items table: (cell key, heading); the other cells are in each row's tooltip.
+ITEM_COLUMNS = (("description", "description"), ("quantity", "qty"), ("unit_price", "unit price"),
+                ("amount", "amount"))  # fmt: skip
+
+
+def item_label(field: str, row: int) -> str:
+    """How a line item is named on the page and in its table: "line items · row 2"."""
+    return f"{field} · row {row}"
+
+
+def item_cells(record: dict) -> dict[str, str | None]:
+    """A record's cell values (ItemRecord in JSON form): key -> text as printed, or None."""
+    cells = record.get("cells") or {}
+    return {
+        k: (c or {}).get("value") if isinstance((c or {}).get("value"), str) else None
+        for k, c in cells.items()
+    }
+
+
+def items_table_html(name: str, v: dict) -> str:
+    """The rows of line-items field `name` (FieldValue in JSON form) as a table: #, description,
+    quantity, unit price, amount, and ✓, or ⚠ with the reasons the row needs review in its tooltip.
+    Each row's tooltip names it as its outline on the page does ("line items · row 2, page 1")."""
+    e = html.escape
+    records = v.get("items") or []
+    title = f"{name}: {len(records)} row{'' if len(records) == 1 else 's'}"
+    field_reasons = v.get("review_reasons") or []
+    head = f'<div class="cocr-items-title" title="{e(", ".join(field_reasons))}">{e(title)}'
+    head += f" ⚠ {e(', '.join(field_reasons))}</div>" if field_reasons else "</div>"
+    if not records:
+        return head
+    rows = []
+    for i, rec in enumerate(records, 1):
+        cells = item_cells(rec)
+        reasons = rec.get("review_reasons") or []
+        review = bool(rec.get("needs_review") or reasons)
+        where = "" if rec.get("page") is None else f", page {rec['page']}"
+        if not rec.get("box"):
+            where += " (not found on the page)"
+        extra = [f"{k}: {cells[k]}" for k in ("unit", "tax_rate", "tax") if cells.get(k)]
+        tip = item_label(name, i) + where + ("; " + ", ".join(extra) if extra else "")
+        check_tip = (
+            ("check: " + ", ".join(reasons or ["low confidence"])) if review else "arithmetic checks out"
+        )
+        tds = "".join(
+            f'<td class="{"d" if k == "description" else "num"}">{e(cells.get(k) or "")}</td>'
+            for k, _ in ITEM_COLUMNS
+        )
+        rows.append(
+            f'<tr class="{"review" if review else "ok"}" data-row="{i}" title="{e(tip)}">'
+            f'<td class="n">{i}</td>{tds}<td class="m" title="{e(check_tip)}">{"⚠" if review else "✓"}</td></tr>'
+        )
+    ths = "".join(f"<th>{e(h)}</th>" for _, h in ITEM_COLUMNS)
+    return (
+        f'{head}<div class="cocr-answer-wrap"><table class="cocr-answer cocr-items" data-field="{e(name)}">'
+        f'<thead><tr><th>#</th>{ths}<th title="✓ the row\'s arithmetic checks out · ⚠ check it">check</th>'
+        f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
     )
 
 
@@ -238,11 +308,14 @@ def page_html(
     page: int = 1,
     tabbed: bool = False,
     show_ocr: bool = True,
+    item_rows: Sequence[dict] = (),
 ) -> str:
     """One page in a scrollable, zoomable viewer. `highlights`: dicts with name, value, box,
     needs_review (and confidence); each gets a filled box and a label (✓ or ⚠) placed so that
     no two labels overlap and, where there is room, no text is covered (the OCR boxes, drawn in
-    thin blue when `show_ocr`). The viewer is as tall as the window allows below the toolbar (and the
+    thin blue when `show_ocr`). `item_rows`: the rows of line items on this page, dicts with field,
+    row (1-based), box, needs_review and cells; each gets a thin outline (no fill, no label) whose
+    tooltip names the row as its table does. The viewer is as tall as the window allows below the toolbar (and the
     page tabs when `tabbed`) and above the chat input, so nothing else has to scroll."""
     e = html.escape
     W, H = max(width, 1), max(height, 1)
@@ -295,9 +368,20 @@ def page_html(
             f"height: {pct(y1 - y0)}; font-size: {pct(f)}; line-height: {pct(y1 - y0)}; "
             f'padding: 0 {pct(LABEL_PAD * f)};">{e(text)}</div>'
         )
+    outlines = []
+    for r in item_rows:
+        bx0, by0, bx1, by1 = bounds(r["box"])
+        cells = r.get("cells") or {}
+        said = " · ".join(cells[k] for k in ("description", "amount") if cells.get(k))
+        tip = item_label(r["field"], r["row"]) + (f": {said}" if said else "")
+        outlines.append(
+            f'<div class="cocr-item{" review" if r.get("needs_review") else ""}" data-field="{e(r["field"])}" '
+            f'data-row="{r["row"]}" title="{e(tip)}" style="left: {pct(bx0)}; top: {pct(by0)}; '
+            f'width: {pct(bx1 - bx0)}; height: {pct(by1 - by0)};"></div>'
+        )
     return (
         f'<div class="cocr-viewer" data-page="{page}" style="--cocr-above: {ABOVE_TABBED if tabbed else ABOVE}rem;">'
         f'<div class="cocr-page" style="{size}">'
         f'<img class="cocr-img" src="{image_uri}" alt="page {page}"/>{overlay}'
-        f"{''.join(shapes)}{''.join(labels)}</div></div>"
+        f"{''.join(outlines)}{''.join(shapes)}{''.join(labels)}</div></div>"
     )

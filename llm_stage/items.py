@@ -34,8 +34,18 @@ _CELL_NAMES = {
 }  # fmt: skip
 
 
+# The field `--items` (CLI) and `options.items` (API) add to a query that names no line-items field.
+ITEMS_FIELD = "line items"
+
+
 def is_items_field(name: str) -> bool:
     return field_spec(name).role == "items"
+
+
+def with_items_field(names: list[str]) -> list[str]:
+    """`names` with ITEMS_FIELD appended, unless one of them already asks for line items: the way to
+    ask for the rows without knowing which names mean them."""
+    return list(names) if any(is_items_field(n) for n in names) else [*names, ITEMS_FIELD]
 
 
 def _cell_key(name: object) -> str | None:

@@ -172,6 +172,7 @@ def test_readme_api_examples_run_as_written(server, tmp_path):
         ["发票号码", "开票日期", "价税合计"],
         ["发票号码", "价税合计"],
         ["answer"],
+        ["价税合计", "line items"],  # items=true adds the line-items field
     ]
 
 

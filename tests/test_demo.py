@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -147,6 +148,60 @@ def test_answer_table_marks_and_escapes():
     assert "<b>x</b>" not in out and "&lt;b&gt;x&lt;/b&gt;" in out
 
 
+def _item(desc, amount, box_y, reasons=()):
+    cell = {"value": None}
+    cells = {
+        k: dict(cell) for k in ("description", "quantity", "unit", "unit_price", "amount", "tax_rate", "tax")
+    }
+    cells["description"] = {"value": desc}
+    cells["amount"] = {"value": amount}
+    box = [[10, box_y], [400, box_y], [400, box_y + 24], [10, box_y + 24]]
+    return {
+        "cells": cells,
+        "page": 1,
+        "box": box,
+        "needs_review": bool(reasons),
+        "review_reasons": list(reasons),
+    }
+
+
+def test_items_table_rows_escaping_and_reason_tooltip():
+    from viewer import answer_table_html, items_table_html, page_html
+
+    v = {
+        "value": [],
+        "grounded": True,
+        "items": [
+            _item("MILO 1KG", "33.00", 40),
+            _item("ROTI <b>GARDENIA</b>", "3.50", 70, ["quantity_times_unit_price_is_not_amount"]),
+        ],
+        "review_reasons": ["item_amounts_do_not_sum_to_total"],
+    }
+    out = items_table_html("line items", v)
+    rows = re.findall(r"<tr class=\"(\w+)\" data-row=\"(\d)\" title=\"([^\"]*)\"", out)
+    assert [(c, n) for c, n, _ in rows] == [("ok", "1"), ("review", "2")]
+    assert rows[1][2] == "line items · row 2, page 1"
+    assert "<b>GARDENIA" not in out and "ROTI &lt;b&gt;GARDENIA&lt;/b&gt;" in out
+    assert 'title="check: quantity_times_unit_price_is_not_amount">⚠</td>' in out
+    assert "⚠ item_amounts_do_not_sum_to_total" in out  # the field's own reason, by its title
+    # the answer table points to it instead of dumping the rows as JSON
+    assert "2 rows (table below)" in answer_table_html({"fields": {"line items": v}})
+    # each row is outlined on the page, named as in the table
+    rows_on_page = [
+        {"field": "line items", "row": i, "box": r["box"], "needs_review": r["needs_review"],
+         "cells": {"description": r["cells"]["description"]["value"], "amount": r["cells"]["amount"]["value"]}}
+        for i, r in enumerate(v["items"], 1)
+    ]  # fmt: skip
+    page = page_html("data:,", 420, 200, [], [], item_rows=rows_on_page)
+    outlines = re.findall(
+        r'<div class="cocr-item( review)?" data-field="line items" data-row="(\d)" title="([^"]*)"', page
+    )
+    assert outlines == [
+        ("", "1", "line items · row 1: MILO 1KG · 33.00"),
+        (" review", "2", "line items · row 2: ROTI &lt;b&gt;GARDENIA&lt;/b&gt; · 3.50"),
+    ]
+
+
 @pytest.mark.slow
 def test_apptest_upload_and_chat_turn():
     """Upload a rendered receipt, ask in English, and see the field table and the highlighted page."""
@@ -282,6 +337,10 @@ ANSWERS = {
     "date": "05/03/2024",
     "company": "KEDAI RUNCIT MAJU SDN BHD",
     "address": None,
+    "line items": [
+        {"description": "NASI LEMAK", "quantity": "2", "unit_price": "4.50", "amount": "4.50"},
+        {"description": "TEH TARIK", "quantity": "1", "unit_price": "4.00", "amount": "4.00"},
+    ],
 }
 PROBS = {"价税合计": 0.3}  # below the review threshold (0.5 without a calibration): ⚠
 
@@ -351,6 +410,45 @@ def fake_demo(tmp_path_factory):
     env = dict(os.environ, CHATOCR_BACKEND="scripted", CHATOCR_OCR_ENGINE="scripted-pages")
     with streamlit_server(app, env) as base:
         yield base, png, pdf, receipt
+
+
+def test_apptest_line_items_table_and_row_outlines(tmp_path):
+    """Line items in the app (scripted OCR and LLM): a table of the rows under the answer, each row
+    outlined on the page where it was read, the row whose arithmetic fails marked with its reason."""
+    from streamlit.testing.v1 import AppTest
+
+    app = tmp_path / "fake_app.py"
+    app.write_text(
+        FAKE_APP.format(
+            tests=str(REPO / "tests"),
+            pages=json.dumps([PAGE1, PAGE2, RECEIPT], ensure_ascii=False),
+            answers=json.dumps(ANSWERS, ensure_ascii=False),
+            probs=PROBS,
+            app=str(APP),
+        )
+    )
+    receipt = tmp_path / "receipt.png"
+    render_page(RECEIPT, (600, 1800)).save(receipt)
+    env = {"CHATOCR_BACKEND": "scripted", "CHATOCR_OCR_ENGINE": "scripted-pages"}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        at = AppTest.from_file(str(app), default_timeout=120)
+        at.run()
+        at.file_uploader[0].upload("receipt.png", receipt.read_bytes(), "image/png").run()
+        at.chat_input[0].set_value("extract the line items and total").run()
+    finally:
+        for k, v in old.items():
+            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    items = next(h.body for h in at.html if "cocr-items" in h.body and "<table" in h.body)
+    assert re.findall(r'data-row="(\d)"', items) == ["1", "2"] and ">NASI LEMAK<" in items
+    assert 'title="check: quantity_times_unit_price_is_not_amount">⚠' in items  # 2 x 4.50 is not 4.50
+    page = next(h.body for h in at.html if "cocr-viewer" in h.body)
+    outlines = re.findall(r'class="cocr-item( review)?"[^>]*data-row="(\d)"[^>]*top: ([\d.]+)cqw', page)
+    assert [(r, n) for r, n, _ in outlines] == [(" review", "1"), ("", "2")]
+    # the outlines sit on the rows they were read from (y 600 and 900 of a 600 px wide page)
+    assert [round(float(t) * 6) for _, _, t in outlines] == [600, 900]
 
 
 # Everything the layout tests measure, in CSS pixels of the window.

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
+from llm_stage.items import with_items_field
 from llm_stage.types import MAX_FIELD_LIST_CHARS, FieldQuery, split_field_list
 
 from ..errors import validation_text
@@ -48,7 +49,7 @@ async def read_request(request: Request, model: type[OcrRequest]) -> tuple[OcrRe
 # The form fields each route reads; any other name is refused (422 naming it).
 _DOC_FORM = ("file", "url", "name")
 _OPTION_FORM = ("options", "strict", "include_ocr", "copy", "per_page", "engine", "pages")
-_QUERY_FORM = ("fields", "question", "hints", "repairs")
+_QUERY_FORM = ("fields", "question", "hints", "repairs", "items")
 # Form values that hold JSON (options, hints, a `fields` list) are checked for size and nesting before
 # json.loads sees them: Python's parser recurses once per level.
 MAX_FORM_JSON_BYTES = _MAX_FORM_PART_BYTES
@@ -156,7 +157,7 @@ async def _read_form(request: Request, model: type[OcrRequest]) -> tuple[OcrRequ
             raise ApiError(
                 422, "bad_options", 'form field \'options\' must be a JSON object like {"pages": "1-2"}'
             )
-    for k in ("strict", "include_ocr", "copy", "per_page"):
+    for k in ("strict", "include_ocr", "copy", "per_page", *(("items",) if model is ExtractRequest else ())):
         if k in text:
             _once(opts, k, _bool(text[k], k))
     for k in ("engine", "pages", "repairs"):
@@ -269,6 +270,8 @@ def build_query(req: ExtractRequest, max_fields: int) -> FieldQuery:
                 f"the field list is {len(names):,} characters long; the limit is {MAX_FIELD_LIST_CHARS:,}",
             )
         names = split_field_list(names)
+    if req.options.items:  # the added field counts against the limit like any other
+        names = with_items_field(list(names))
     if len(names) > max_fields:  # counted before any name is normalised (repeats count too)
         raise ApiError(
             422, "too_many_fields", f"{len(names)} fields requested; this server's limit is {max_fields}"

@@ -104,6 +104,13 @@ class Options(BaseModel):
 
 
 class ExtractOptions(Options):
+    items: bool = Field(
+        default=False,
+        description="also extract the line items: adds the field 'line items' unless a requested field "
+        "already asks for them ('商品明细', 'items', …); its value is a list of rows with the keys "
+        "description, quantity, unit, unit_price, amount, tax_rate, tax, and `items` holds one record "
+        "per row (cells with page, box, confidence; the row's box; needs_review, review_reasons)",
+    )
     repairs: str | None = Field(
         default=None,
         max_length=80,

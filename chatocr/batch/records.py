@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from llm_stage.types import ITEM_KEYS
+
 
 @dataclass(frozen=True)
 class BatchJob:
@@ -108,6 +110,78 @@ def completed(records: Iterable[dict], job: str | None, retry_failed: bool) -> s
         if len(seen) >= count[d] and all(ok or not retry_failed for ok in seen.values()):
             done.add(d)
     return done
+
+
+# The columns of one line item, outside JSON (CSV, Parquet, the CLI's table): the field it belongs
+# to, its 1-based row number, the cells (llm_stage.types.ITEM_KEYS), and its review state.
+ITEM_CELLS = ITEM_KEYS
+
+
+def item_fields(fields: dict) -> list[str]:
+    """The names of the line-items fields of an answer's `fields` (JSON form): those whose value
+    comes with item records, or whose name asks for line items."""
+    from llm_stage.items import is_items_field
+
+    return [k for k, fv in fields.items() if (fv or {}).get("items") is not None or is_items_field(k)]
+
+
+def item_rows(fields: dict) -> list[dict]:
+    """Every line item of an answer's `fields` (JSON form, `Extraction.model_dump(mode="json")`),
+    flat: {field, row (1-based), the ITEM_CELLS, page, box, needs_review, review_reasons}, in field
+    then page order. A value without item records (a backend that gave plain objects) still counts,
+    with no page or box."""
+    out: list[dict] = []
+    for name in item_fields(fields):
+        fv = fields[name] or {}
+        records = fv.get("items")
+        if records is None:
+            plain = fv.get("value") if isinstance(fv.get("value"), list) else []
+            records = [
+                {"cells": {k: {"value": r.get(k)} for k in ITEM_CELLS}} for r in plain if isinstance(r, dict)
+            ]
+        for i, rec in enumerate(records, 1):
+            cells = rec.get("cells") or {}
+            row = {"field": name, "row": i}
+            for k in ITEM_CELLS:
+                v = (cells.get(k) or {}).get("value")
+                row[k] = v if isinstance(v, str) else None
+            row.update(
+                page=rec.get("page"),
+                box=rec.get("box"),
+                needs_review=bool(rec.get("needs_review")),
+                review_reasons=list(rec.get("review_reasons") or []),
+            )
+            out.append(row)
+    return out
+
+
+# The item columns of CSV output (CLI and batch): one row per line item.
+ITEM_COLUMNS = [
+    "item.field",
+    "item.row",
+    *(f"item.{k}" for k in ITEM_CELLS),
+    "item.review",
+]
+
+
+def item_csv_cells(fields: dict) -> list[list]:
+    """The ITEM_COLUMNS cells of each line item of an answer's `fields` (JSON form); one empty row
+    when it has none, so the document still has its row."""
+    rows = [
+        [
+            r["field"],
+            r["row"],
+            *(r[k] or "" for k in ITEM_CELLS),
+            _review(r["needs_review"], r["review_reasons"]),
+        ]
+        for r in item_rows(fields)
+    ]
+    return rows or [[""] * len(ITEM_COLUMNS)]
+
+
+def _review(needs_review: bool, reasons: list[str]) -> str:
+    """A row's review as one CSV cell: empty when it passed, else its reasons ('check' without one)."""
+    return ";".join(reasons) if reasons else ("check" if needs_review else "")
 
 
 def failure_line(rec: dict) -> str:

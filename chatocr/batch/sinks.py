@@ -1,5 +1,6 @@
 """Where the batch's records go: JSON lines (one file, appended), Parquet (a folder of part files, local
-or any pyarrow/fsspec URI) or CSV (one row per document, one column per field). Each sink also
+or any pyarrow/fsspec URI; line items also as a list-of-struct column `items`) or CSV (one row per
+document, one column per field; one row per line item when a field asks for them). Each sink also
 reads back which documents are done, so an interrupted or repeated run resumes."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import json
 import time
 from pathlib import Path
 
-from .records import BatchJob, completed
+from .records import ITEM_CELLS, ITEM_COLUMNS, BatchJob, completed, item_rows
 
 FORMATS = ("jsonl", "parquet", "csv")
 
@@ -131,8 +132,11 @@ class JsonlSink:
 class CsvSink:
     """One row per document (per page with split_pages), one column per field: document, page, ok,
     error, the fields' values (with `normalize`, each field's normalized value beside it), then the
-    job key and page count that resuming needs. Appended and flushed row by row; a file written for
-    other fields is refused rather than given a second header."""
+    job key and page count that resuming needs. With a line-items field, one row per item instead:
+    that field's column gives way to the item columns (`chatocr extract --format csv`'s: item.field,
+    item.row, item.description … item.tax, item.review) and the other fields repeat on each row; a
+    document without items keeps one row. Appended and flushed row by row; a file written for other
+    fields is refused rather than given a second header."""
 
     def __init__(self, out: Path, job: BatchJob):
         self.out, self.job = Path(out), job
@@ -141,13 +145,24 @@ class CsvSink:
         self._w = None
 
     @staticmethod
+    def item_keys(job: BatchJob) -> list[str]:
+        """The job's line-items fields (their rows go to the item columns)."""
+        from llm_stage.items import is_items_field
+
+        return [k for k in job.keys if is_items_field(k)]
+
+    @staticmethod
     def columns(job: BatchJob) -> list[str]:
+
         cols = ["document", "page", "ok", "error"]
+        listed = CsvSink.item_keys(job)
         for k in job.keys:
+            if k in listed:
+                continue
             cols.append(k)
             if job.normalize:
                 cols.append(f"{k}.normalized")
-        return [*cols, "job", "page_count"]
+        return [*cols, *(ITEM_COLUMNS if listed else []), "job", "page_count"]
 
     @staticmethod
     def rows_of(out: Path):
@@ -208,7 +223,15 @@ class CsvSink:
             fv = fields.get(k) or {}
             row[k] = _cell(fv.get("value"))
             row[f"{k}.normalized"] = _cell(fv.get("normalized"))
-        self._w.writerow([row.get(c, "") for c in self.header])
+        listed = self.item_keys(self.job)
+        if not listed:
+            self._w.writerow([row.get(c, "") for c in self.header])
+        else:
+            from .records import ITEM_COLUMNS, item_csv_cells
+
+            for cells in item_csv_cells({k: fields.get(k) for k in listed} if rec["ok"] else {}):
+                row.update(zip(ITEM_COLUMNS, cells, strict=True))
+                self._w.writerow([row.get(c, "") for c in self.header])
         self._fh.flush()
 
     def __exit__(self, *exc):
@@ -222,11 +245,37 @@ def _cell(v) -> str:
     return v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
 
 
+def _items_type():
+    import pyarrow as pa
+
+    point = pa.list_(pa.float64(), 2)
+    return pa.list_(
+        pa.struct(
+            [
+                ("field", pa.string()),
+                ("row", pa.int32()),
+                *((k, pa.string()) for k in ITEM_CELLS),
+                ("page", pa.int32()),
+                ("box", pa.list_(point)),
+                ("needs_review", pa.bool_()),
+                ("review_reasons", pa.list_(pa.string())),
+            ]
+        )
+    )
+
+
 class ParquetSink:
     """A folder of Parquet part files (local path or any pyarrow/fsspec URI: s3://, gs://, hdfs://).
     Each part is written whole under a temporary name and then renamed, every `rows_per_part`
     records or `seconds` seconds and at the end, so a crash loses at most the unwritten records
-    (they are run again on resume). Later parts win over earlier ones for the same document."""
+    (they are run again on resume). Later parts win over earlier ones for the same document.
+
+    Columns: document, ok, error, job, page, page_count; values and extraction as JSON text (their
+    keys are the query's); and `items`, the line items of every line-items field as a list of structs
+    {field, row (1-based), description, quantity, unit, unit_price, amount, tax_rate, tax (strings as
+    printed, or null), page, box (four [x, y] points), needs_review, review_reasons}: one item per row
+    with `df.explode("items")` in pandas, or `pc.list_flatten` in pyarrow. Empty when the query asks
+    for no line items."""
 
     def __init__(self, out: str, rows_per_part: int = 1000, seconds: float = 60.0):
         self.out, self.rows_per_part, self.seconds = str(out), rows_per_part, seconds
@@ -278,6 +327,7 @@ class ParquetSink:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
+        items_type = _items_type()
         self._since = time.monotonic()
         if not self._rows:
             return
@@ -295,6 +345,10 @@ class ParquetSink:
             cols[k] = pa.array(
                 [json.dumps(r[k], ensure_ascii=False) if k in r else None for r in rows], pa.string()
             )
+        # line items have fixed keys, so they get a typed column (null for a failed record)
+        cols["items"] = pa.array(
+            [item_rows(r["extraction"]["fields"]) if "extraction" in r else None for r in rows], items_type
+        )
         fs, root = self._fs()
         # time first, so names sort in write order (later parts win in done())
         name = f"{root}/part-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.parquet"

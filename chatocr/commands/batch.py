@@ -15,6 +15,7 @@ from .common import (
     engine_option,
     fields_option,
     is_verbose,
+    items_option,
     limit_option,
     llm_options,
     normalize_option,
@@ -50,6 +51,7 @@ def _folder(ctx, param, value: str) -> str:
 @click.command()
 @click.argument("folder", callback=_folder)
 @fields_option
+@items_option
 @question_option
 @output_option(
     None,
@@ -65,8 +67,12 @@ def _folder(ctx, param, value: str) -> str:
     default=None,
     envvar="CHATOCR_FORMAT",
     show_envvar=True,
-    help="Output format (default: from the output's suffix). csv: one row per document, one column "
-    "per field.",
+    help="Output format (default: from the output's suffix). jsonl: one record per document, a "
+    "line-items field's rows under extraction.fields.<name>.items. parquet: the same, plus a column "
+    "'items' (a list of structs: field, row, description … tax, page, box, needs_review, "
+    "review_reasons) for pandas/pyarrow. csv: one row per document, one column per field; with a "
+    "line-items field one row per item (item.field, item.row, item.description … item.review) with "
+    "the other fields repeated.",
 )
 @engine_option
 @ocr_threads_option
@@ -121,6 +127,7 @@ def _folder(ctx, param, value: str) -> str:
 def batch(
     folder,
     fields,
+    items,
     question,
     output,
     fmt,
@@ -142,11 +149,11 @@ def batch(
     from ..batch import BatchJob, list_documents, output_format
     from ..filesystems import is_uri
 
-    if not fields and not question:
-        raise click.UsageError("give -f/--field and/or -q/--question")
+    if not fields and not question and not items:
+        raise click.UsageError("give -f/--field, --items and/or -q/--question")
     settings = command_settings()
     job = BatchJob(
-        build_query(fields, question),
+        build_query(fields, question, items=items),
         pages=check_pages(pages),
         strict=strict,
         copy=copy,

@@ -117,11 +117,16 @@ def field_names(values) -> list[str]:
     return names
 
 
-def build_query(fields, question, hints=None):
-    """The FieldQuery of the command line, checked before any model loads."""
+def build_query(fields, question, hints=None, items: bool = False):
+    """The FieldQuery of the command line, checked before any model loads. `items` (--items) adds the
+    field "line items" unless a field already asks for line items."""
     from llm_stage import FieldQuery
 
     names = field_names(fields)
+    if items:
+        from llm_stage.items import with_items_field
+
+        names = with_items_field(names)
     return FieldQuery(fields=names, question=question, hints=hints or {})
 
 
@@ -189,6 +194,15 @@ fields_option = _option(
     multiple=True,
     envvar="CHATOCR_FIELDS",
     help="A field to extract; repeat it, or give a comma list: -f 发票号码 -f 'date,total'.",
+)
+items_option = _option(
+    "--items",
+    is_flag=True,
+    default=False,
+    envvar="CHATOCR_ITEMS",
+    help="Also extract the line items (the field 'line items', unless a field such as '商品明细' "
+    "already asks for them): a list of rows with description, quantity, unit, unit_price, amount, "
+    "tax_rate and tax, each with its box.",
 )
 question_option = _option(
     "-q",
@@ -352,7 +366,7 @@ def output_option(
     )
 
 
-def format_option(choices: list[str], default: str):
+def format_option(choices: list[str], default: str, help_text: str = "Output format."):
     return _option(
         "--format",
         "fmt",
@@ -360,7 +374,7 @@ def format_option(choices: list[str], default: str):
         default=default,
         show_default=True,
         envvar="CHATOCR_FORMAT",
-        help="Output format.",
+        help=help_text,
     )
 
 

@@ -17,6 +17,7 @@ from .common import (
     existing_file,
     fields_option,
     format_option,
+    items_option,
     llm_options,
     loading_status,
     normalize_option,
@@ -38,6 +39,7 @@ from .common import (
 @click.command()
 @click.argument("file", type=existing_file())
 @fields_option
+@items_option
 @question_option
 @llm_options
 @strict_option
@@ -51,10 +53,19 @@ from .common import (
 @ocr_rec_option
 @pages_option
 @output_option()
-@format_option(["json", "csv", "table"], "json")
+@format_option(
+    ["json", "csv", "table"],
+    "json",
+    "Output format. json: the Extraction (a line-items field's rows under 'items', with boxes); "
+    "table: the fields, then one table per line-items field; csv: one row per document, or with a "
+    "line-items field one row per item (columns item.field, item.row, item.description … item.tax, "
+    "item.review) with the other fields repeated on each row.",
+)
 @verbose_option
 @user_errors
-def extract(file, fields, question, strict, normalize, split_pages, copy, pages, output, fmt, **_settings):
+def extract(
+    file, fields, items, question, strict, normalize, split_pages, copy, pages, output, fmt, **_settings
+):
     """Extract fields from FILE (image or PDF) as grounded JSON.
 
     The file, the fields and the page range are checked before anything loads, so a mistake is
@@ -62,7 +73,7 @@ def extract(file, fields, question, strict, normalize, split_pages, copy, pages,
     answered too, as 'answer'."""
     from ..pipeline import Pipeline
 
-    query = build_query(fields, question)
+    query = build_query(fields, question, items=items)
     page_range = check_pages(pages)
     pipe = Pipeline.from_settings(command_settings(), lazy_llm=True, lazy_ocr=True)
     with loading_status():
@@ -98,11 +109,19 @@ def render_all(results: list, fmt: str, *, normalize: bool = False, document: st
 
 def csv_rows(results: list, *, normalize: bool, document: str, split: bool) -> str:
     """One row per document (per page when split), one column per field (and its normalized value
-    beside it with --normalize): the shape `chatocr batch --format csv` writes."""
-    keys = list(results[0][1].fields)
+    beside it with --normalize): the shape `chatocr batch --format csv` writes. With a line-items
+    field, one row per item instead: its field, row number, cells and review (ITEM_COLUMNS), the other
+    fields repeated on each row; a document without items keeps one row, its item columns empty."""
+    from ..batch.records import ITEM_COLUMNS, item_csv_cells, item_fields
+
+    first = results[0][1].model_dump(mode="json")["fields"]
+    listed = item_fields(first)
+    keys = [k for k in results[0][1].fields if k not in listed]
     header = ["document", *(["page"] if split else [])]
     for k in keys:
         header += [k, f"{k}.normalized"] if normalize else [k]
+    if listed:
+        header += ITEM_COLUMNS
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(header)
@@ -111,7 +130,11 @@ def csv_rows(results: list, *, normalize: bool, document: str, split: bool) -> s
         for k in keys:
             fv = ext.fields[k]
             row += [_cell(fv.value), _cell(fv.normalized)] if normalize else [_cell(fv.value)]
-        w.writerow(row)
+        if not listed:
+            w.writerow(row)
+            continue
+        for item in item_csv_cells(ext.model_dump(mode="json")["fields"]):
+            w.writerow(row + item)
     return buf.getvalue().rstrip("\n")
 
 
@@ -140,9 +163,10 @@ def render(result, fmt: str, *, normalize: bool = False) -> str:
         repaired.setdefault(r.field, []).append(r.rule)
     rows = []
     for name, fv in result.fields.items():
+        n = None if fv.items is None else len(fv.items)
         row = [
             name,
-            _cell(fv.value),
+            _cell(fv.value) if n is None else f"{n} row{'' if n == 1 else 's'} (below)",
             "yes" if fv.grounded else "no",
             "" if fv.page is None else str(fv.page),
             "" if fv.ocr_score is None else f"{fv.ocr_score:.2f}",
@@ -153,9 +177,10 @@ def render(result, fmt: str, *, normalize: bool = False) -> str:
         if normalize:
             row.append(_cell(fv.normalized))
         rows.append(row)
-    widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(_pad(c, w) for c, w in zip(r, widths, strict=True)).rstrip() for r in [header, *rows]]
-    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines = _grid(header, rows).split("\n")
+    for name, fv in result.fields.items():
+        if fv.items is not None:
+            lines += ["", items_table(name, fv)]
     t = result.timings
     if result.flags:
         lines.append("warning: " + ", ".join(FLAG_TEXT.get(f, f) for f in result.flags))
@@ -164,6 +189,39 @@ def render(result, fmt: str, *, normalize: bool = False) -> str:
     lines.append(
         f"({result.backend}:{result.model}  ocr {t.get('ocr_s', 0):.1f}s  llm {t.get('llm_s', 0):.1f}s)"
     )
+    return "\n".join(lines)
+
+
+def items_table(name: str, fv) -> str:
+    """The rows of a line-items field as a table: #, the cells (a column null in every row is left
+    out), and a check mark: ✓, or ⚠ with the reasons the row needs review."""
+    from llm_stage.types import ITEM_KEYS
+
+    records = fv.items or []
+    title = f"{name}: {len(records)} row{'' if len(records) == 1 else 's'}"
+    if fv.review_reasons:
+        title += "  ⚠ " + ", ".join(fv.review_reasons)
+    if not records:
+        return title
+    values = [r.values() for r in records]
+    cols = [k for k in ITEM_KEYS if any(v.get(k) is not None for v in values)]
+    header = ["#", *cols, "check"]
+    rows = [
+        [
+            str(i),
+            *(v.get(k) or "" for k in cols),
+            ("⚠ " + ", ".join(r.review_reasons or ["check"])) if r.needs_review or r.review_reasons else "✓",
+        ]
+        for i, (r, v) in enumerate(zip(records, values, strict=True), 1)
+    ]
+    return title + "\n" + _grid(header, rows)
+
+
+def _grid(header: list[str], rows: list[list[str]]) -> str:
+    """Columns padded to their widest cell (wide CJK characters count two), a rule under the header."""
+    widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(_pad(c, w) for c, w in zip(r, widths, strict=True)).rstrip() for r in [header, *rows]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
 
