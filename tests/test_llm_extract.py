@@ -445,8 +445,14 @@ def test_a_total_that_does_not_add_up_is_replaced_by_the_printed_sum():
     # a tax that repeats the net (or a net that repeats the tax) becomes the gross less the other:
     # the smaller of the two is the tax, in any language
     for reply, fixed in (
-        ({"合计金额": "￥6397.43", "合计税额": "￥6397.43", "价税合计": "￥7485.00"}, ("合计税额", "￥1087.57")),
-        ({"合计金额": "￥1087.57", "合计税额": "￥1087.57", "价税合计": "￥7485.00"}, ("合计金额", "￥6397.43")),
+        (
+            {"合计金额": "￥6397.43", "合计税额": "￥6397.43", "价税合计": "￥7485.00"},
+            ("合计税额", "￥1087.57"),
+        ),
+        (
+            {"合计金额": "￥1087.57", "合计税额": "￥1087.57", "价税合计": "￥7485.00"},
+            ("合计金额", "￥6397.43"),
+        ),
         ({"subtotal": "10.00", "gst": "10.00", "total": "10.60"}, ("gst", "0.60")),
     ):
         ex = extract(ocr, FieldQuery(fields=list(reply)), Scripted([json.dumps(reply, ensure_ascii=False)]))
