@@ -49,66 +49,81 @@ def _ocr(rows: list[str]) -> OcrResult:
     )
 
 
-def _wants(table, target: bytes, stops):
-    """A step function whose model wants to write `target` byte by byte (the tokens that continue
-    it score high), then to stop: a stand-in for a model that knows the answer."""
+def _wanting(table, target: bytes, stops):
+    """A step function whose model wants to write `target` (the tokens that continue it score by
+    their length), then to stop: a stand-in for a model that knows the answer. The bytes of every
+    token fed after the prompt (forced ones too) are what it has written."""
     import torch
 
-    vocab = len(table)
-    state = {"written": b""}
+    by_first: dict[int, list[tuple[int, bytes]]] = {}
+    for i, b in enumerate(table):
+        if b:
+            by_first.setdefault(b[0], []).append((i, b))
+    written = bytearray()
+    calls = [0]
 
     def step(ids, cache):
-        logits = torch.full((vocab,), -10.0)
-        rest = target[len(state["written"]) :]
-        for i, b in enumerate(table):
-            if b and rest.startswith(b):
+        calls[0] += 1
+        if calls[0] > 1:  # the first call is the prompt
+            for t in ids:
+                written.extend(table[t] or b"")
+        logits = torch.full((len(table),), -10.0)
+        rest = target[len(written) :]
+        for i, b in by_first.get(rest[0], []) if rest else []:
+            if rest.startswith(b):
                 logits[i] = float(len(b))
         if not rest:
             logits[sorted(stops)] = 5.0
         return logits, None
 
-    return step, state
-
-
-class _Recorder:
-    """Wraps a step function, keeping the bytes of every token fed (forced and chosen)."""
-
-    def __init__(self, step, state, table):
-        self.step, self.state, self.table = step, state, table
-
-    def __call__(self, ids, cache):
-        for t in ids:
-            self.state["written"] += self.table[t] or b""
-        return self.step(ids, cache)
+    return step
 
 
 def test_the_list_decoder_writes_the_records_a_model_wants_then_closes(embedded_backend):
     tok, table, stops = embedded_backend.tokenizer, embedded_backend._table, embedded_backend._stop_ids
     rows = [
-        {"description": "MILO 1KG", "quantity": "2", "unit": None, "unit_price": "16.50", "amount": "33.00"},
-        {
-            "description": "ROTI GARDENIA",
-            "quantity": "1",
-            "unit": None,
-            "unit_price": "3.20",
-            "amount": "3.20",
-        },
+        {"description": "MILO 1KG", "quantity": "2", "unit_price": "16.50", "amount": "33.00"},
+        {"description": "ROTI GARDENIA", "quantity": "1", "unit_price": "3.20", "amount": "3.20"},
     ]
     rows = [{k: r.get(k) for k in ITEM_KEYS} for r in rows]
     target = json.dumps({"total": "35.20", "line items": rows}, ensure_ascii=False).encode()
-    step, state = _wants(table, target, stops)
-    prompt = tok.encode("x", add_special_tokens=False)
-    state["written"] = b""
-    rec = _Recorder(step, state, table)
-    # the prompt's bytes are not part of the answer
     r = decode_json_object(
-        lambda ids, cache: rec(ids if state.get("started") else [], cache) if state.setdefault("started", True) else None,
-        tok, prompt, ["total", "line items"], table=table, stop_ids=set(stops), max_value_tokens=24,
-        copy_from="\n".join(RECEIPT), item_fields=["line items"],
+        _wanting(table, target, stops), tok, [1, 2, 3], ["total", "line items"], table=table,
+        stop_ids=set(stops), max_value_tokens=24, copy_from="\n".join(RECEIPT), item_fields=["line items"],
     )  # fmt: skip
     assert r.values == {"total": "35.20", "line items": rows}
     assert json.loads(r.text) == r.values and not r.items_cut
     assert len(r.item_logprobs["line items"]) == 2 and set(r.item_logprobs["line items"][0]) == set(ITEM_KEYS)
+
+
+def test_sixty_rows_stop_at_the_token_budget_and_say_how_many_were_read(embedded_backend):
+    """A receipt of 60 item rows and a model that wants to write them all: the list stops at the
+    decoder's token budget, still valid JSON, and the answer says how many records it holds."""
+    from llm_stage.constrained import MAX_LIST_TOKENS
+
+    tok, table, stops = embedded_backend.tokenizer, embedded_backend._table, embedded_backend._stop_ids
+    doc = [f"ITEM NUMBER {i:02d}  1 x {i}.50  {i}.50" for i in range(1, 61)]
+    rows = [
+        dict.fromkeys(ITEM_KEYS) | {"description": f"ITEM NUMBER {i:02d}", "quantity": "1",
+                                    "unit_price": f"{i}.50", "amount": f"{i}.50"}
+        for i in range(1, 61)
+    ]  # fmt: skip
+    target = json.dumps({"items": rows}).encode()
+    r = decode_json_object(
+        _wanting(table, target, stops), tok, [1, 2, 3], ["items"], table=table, stop_ids=set(stops),
+        max_value_tokens=24, copy_from="\n".join(doc), item_fields=["items"],
+    )  # fmt: skip
+    got = json.loads(r.text)["items"]
+    assert 10 < len(got) < 60 and got == rows[: len(got)]
+    assert r.items_cut == {"items": len(got)} and r.tokens <= MAX_LIST_TOKENS + 64
+
+    class Cut(_Fixed):
+        def generate(self, messages, keys=None, max_new_tokens=256, copy_from=None, rules=None):
+            return GenerationResult(text=r.text, items_cut=r.items_cut)
+
+    ex = extract(_ocr(doc), FieldQuery(fields=["items"]), Cut(""))
+    fv = ex.fields["items"]
+    assert len(fv.items) == len(got) and fv.review_reasons == [LIST_CUT] and fv.needs_review
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -261,20 +276,13 @@ def extract_value(v: str):
     return FieldValue(value=v, grounded=True)
 
 
-def test_an_empty_item_table_is_an_empty_list_and_a_cut_list_says_so():
+def test_an_empty_item_table_is_an_empty_list():
     ex = extract(_ocr(["HELLO SHOP", "TOTAL 5.00"]), FieldQuery(fields=["items"]), _Fixed('{"items": []}'))
     assert (
         ex.fields["items"].value == []
         and ex.fields["items"].items == []
         and not ex.fields["items"].needs_review
     )
-
-    class Cut(_Fixed):
-        def generate(self, messages, keys=None, max_new_tokens=256, copy_from=None, rules=None):
-            return GenerationResult(text=self.text, items_cut={"items": 1})
-
-    ex = extract(_ocr(RECEIPT), FieldQuery(fields=["items"]), Cut('{"items": [{"description": "MILO 1KG"}]}'))
-    assert LIST_CUT in ex.fields["items"].review_reasons and ex.fields["items"].needs_review
 
 
 def test_the_embedded_model_answers_items_as_records_of_document_spans(embedded_backend):
