@@ -82,6 +82,13 @@ def _types(value: str | None, weights: str | None = None) -> list[str]:
     help="share of documents that print a prompt-injection line (default 0.10; env CHATOCR_INJECTION_SHARE)",
 )
 @click.option(
+    "--items-share",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="share of documents printing item rows that are asked for their line items (default 0.25; "
+    "env CHATOCR_ITEMS_SHARE)",
+)
+@click.option(
     "--preview", is_flag=True, help="render pages only, no OCR and no samples (debugging; not a dataset)"
 )
 @click.option(
@@ -94,7 +101,20 @@ def _types(value: str | None, weights: str | None = None) -> list[str]:
 @click.option("--list-types", is_flag=True, help="print the document types and exit")
 @click.pass_context
 def main(
-    ctx, n, types, seed, out, workers, queries, start, weights, injection_share, splits, preview, list_types
+    ctx,
+    n,
+    types,
+    seed,
+    out,
+    workers,
+    queries,
+    start,
+    weights,
+    injection_share,
+    items_share,
+    splits,
+    preview,
+    list_types,
 ):
     """Generate synthetic documents, read them with the real OCR stage, and write XTuner samples.
 
@@ -115,6 +135,10 @@ def main(
 
     if injection_share is not None:  # the environment reaches the spawned workers
         os.environ[SHARE_ENV] = str(injection_share)
+    if items_share is not None:
+        from .queries import ITEMS_SHARE_ENV
+
+        os.environ[ITEMS_SHARE_ENV] = str(items_share)
     from .build import check_splits
 
     try:

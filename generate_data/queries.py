@@ -6,6 +6,7 @@ and a share of queries asking for line items."""
 
 from __future__ import annotations
 
+import os
 import random
 
 from llm_stage.field_roles import field_spec
@@ -189,7 +190,7 @@ def _ask_items(ts: TypeSpec, doc: Doc, out: list, scalars, items, text: str | No
     choice is drawn from a stream seeded by the document's values, so the other queries are those
     the document's own stream drew. Skipped when the sample would not fit the training budget."""
     irng = side_rng("ask-items:", doc.fields)
-    if irng.random() >= (ITEMS_SHARE if items else NO_ITEMS_SHARE):
+    if irng.random() >= (items_share() if items else NO_ITEMS_SHARE):
         return
     r = irng.random()  # mostly in the document's language, sometimes in another
     names = ITEM_NAMES["other" if r < 0.2 else ts.lang if r < 0.8 else "en" if ts.lang == "zh" else "zh"]
@@ -206,9 +207,21 @@ def _ask_items(ts: TypeSpec, doc: Doc, out: list, scalars, items, text: str | No
     out[irng.randrange(len(out))] = pair
 
 
-# the share of documents asked for their line items: of those printing item rows, of the others
+# the share of documents asked for their line items: of those printing item rows (default; the
+# environment's ITEMS_SHARE_ENV, set by `--items-share`, overrides it), of the others
 ITEMS_SHARE = 0.25
+ITEMS_SHARE_ENV = "CHATOCR_ITEMS_SHARE"
 NO_ITEMS_SHARE = 0.05
+
+
+def items_share() -> float:
+    """The share of documents with item rows asked for them: $CHATOCR_ITEMS_SHARE (0..1), or ITEMS_SHARE."""
+    try:
+        return min(1.0, max(0.0, float(os.environ.get(ITEMS_SHARE_ENV, ITEMS_SHARE))))
+    except ValueError:
+        return ITEMS_SHARE
+
+
 # the names a user asks line items by (each has field_spec(name).role == "items")
 ITEM_NAMES = {
     "en": ["line items", "items", "line item list", "Line Items", "lineItems", "line_items", "products"],

@@ -187,6 +187,29 @@ def test_a_share_of_samples_asks_items_by_names_users_type():
     assert len(names) >= 8, names
 
 
+def test_the_items_share_is_set_by_the_environment(monkeypatch):
+    """`--items-share` (CHATOCR_ITEMS_SHARE) raises the share asked for items, and no other
+    document changes its values."""
+    from generate_data.queries import ITEMS_SHARE_ENV
+
+    def asked(share: str | None) -> tuple[int, list]:
+        if share is None:
+            monkeypatch.delenv(ITEMS_SHARE_ENV, raising=False)
+        else:
+            monkeypatch.setenv(ITEMS_SHARE_ENV, share)
+        hits, values = 0, []
+        for i in range(20):
+            doc, pairs = _pairs("my_receipt", i)
+            values.append(doc.fields)
+            hits += any(field_spec(k).role == "items" for q, _ in pairs for k in q.keys)
+        return hits, values
+
+    base, values = asked(None)
+    high, values_high = asked("1")
+    none, _ = asked("0")
+    assert none == 0 and base < high and high >= 18 and values == values_high
+
+
 def test_item_names_are_items_and_counts_are_not():
     for name in [n for ns in ITEM_NAMES.values() for n in ns] + list(
         CONCEPTS["items"].zh + CONCEPTS["items"].en
