@@ -16,8 +16,7 @@ import time
 from pathlib import Path
 
 from bench.consistency import DEV, dev_documents
-
-ITEMS_FIELD = "line items"
+from llm_stage.items import ITEMS_FIELD
 
 
 def main(argv: list[str] | None = None) -> int:

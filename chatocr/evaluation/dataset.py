@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ITEMS_FIELD = "line items"  # the field merged item labels are asked and scored as
+from llm_stage.items import ITEMS_FIELD  # the field merged item labels are asked and scored as
 
 
 class DatasetError(ValueError):
