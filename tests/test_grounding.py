@@ -201,20 +201,30 @@ def test_numbers_from_json_are_grounded_as_text(receipt):
 
 
 def test_line_items_ground_every_cell(receipt):
+    from llm_stage.types import ITEM_KEYS
+
+    def rec(desc, price):
+        return dict.fromkeys(ITEM_KEYS) | {"description": desc, "unit_price": price}
+
+    # a model's own cell names (name, price) become the item keys
     items = [{"name": "COFFEE O", "price": "4.50"}, {"name": "TEH TARIK", "price": "4.50"}]
     fv = ground_values(receipt, None, {"items": items})["items"]
-    assert fv.value == items and fv.grounded is True and fv.match_score == 1.0
+    assert fv.value == [rec("COFFEE O", "4.50"), rec("TEH TARIK", "4.50")]
+    assert fv.grounded is True and fv.match_score == 1.0
     assert fv.box == [(100.0, 300.0), (640.0, 300.0), (640.0, 350.0), (100.0, 350.0)]
+    assert [r.cells["unit_price"].grounded for r in fv.items] == [True, True]
 
     bad = [{"name": "COFFEE O", "price": "4.50"}, {"name": "NASI LEMAK", "price": "4.50"}]
     fv = ground_values(receipt, None, {"items": bad})["items"]
-    assert fv.value == bad and fv.grounded is False
+    assert fv.value == [rec("COFFEE O", "4.50"), rec("NASI LEMAK", "4.50")] and fv.grounded is False
+    assert fv.items[1].cells["description"].grounded is False
     fv = ground_values(receipt, None, {"items": bad}, strict=True)["items"]
-    assert fv.value == [{"name": "COFFEE O", "price": "4.50"}, {"name": None, "price": "4.50"}]
-    assert fv.grounded is False
+    assert fv.value == [rec("COFFEE O", "4.50"), rec(None, "4.50")]
+    assert fv.grounded is True  # what strict mode leaves is all traced to the page
 
+    # no rows: nothing that could be untraced
     fv = ground_values(receipt, None, {"items": []})["items"]
-    assert fv.value == [] and fv.grounded is False
+    assert fv.value == [] and fv.items == [] and fv.grounded is True
 
 
 def test_empty_document_and_blank_value():

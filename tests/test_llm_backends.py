@@ -57,6 +57,9 @@ def test_schema_keys_accepts_only_flat_string_or_null_objects():
     assert schema_keys({"type": "json_schema", "json_schema": {"schema": any_of}}) == ["a"]
     nested = {"type": "object", "properties": {"a": {"type": "array"}}}
     assert schema_keys({"type": "json_schema", "json_schema": {"schema": nested}}) is None
+    # a list is read only for a line-items field, which the served model decodes as records
+    items = {"type": "object", "properties": {"line items": {"type": "array"}, "total": {"type": "string"}}}
+    assert schema_keys({"type": "json_schema", "json_schema": {"schema": items}}) == ["line items", "total"]
     assert schema_keys({"type": "json_object"}) is None
     assert schema_keys(None) is None
 

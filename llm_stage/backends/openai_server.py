@@ -12,12 +12,13 @@ from __future__ import annotations
 import time
 import uuid
 
+from ..field_roles import field_spec
 from .base import Backend
 
 
 def schema_keys(response_format: dict | None) -> list[str] | None:
-    """The keys of an object schema whose every property allows a string (or, for line items, a
-    list), in order; None for anything else."""
+    """The keys of an object schema whose every property allows a string (or, for a line-items
+    field, a list), in order; None for anything else."""
     if not isinstance(response_format, dict) or response_format.get("type") != "json_schema":
         return None
     js = response_format.get("json_schema") or {}
@@ -27,14 +28,15 @@ def schema_keys(response_format: dict | None) -> list[str] | None:
     props = schema.get("properties")
     if not isinstance(props, dict) or not props:
         return None
-    for p in props.values():
+    for name, p in props.items():
         if not isinstance(p, dict):
             return None
         types = p.get("type")
         if types is None and "anyOf" in p:
             types = [x.get("type") for x in p["anyOf"] if isinstance(x, dict)]
         types = types if isinstance(types, list) else [types]
-        if "string" not in types and "array" not in types:  # a value, or a line-items list
+        # a value, or for a line-items field a list (decoded as records)
+        if "string" not in types and not ("array" in types and field_spec(name).role == "items"):
             return None
     return list(props)
 
