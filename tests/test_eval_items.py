@@ -199,6 +199,25 @@ def test_item_labels_merge_into_a_set_by_image(tmp_path):
         load_dataset(root, items_labels=items)
 
 
+def test_a_generated_test_split_scores_its_line_items(tmp_path):
+    """The generator writes a document's item lists beside its scalar fields (`line_items`);
+    they are fields of the set like any other."""
+    root = _set(
+        tmp_path,
+        [
+            {
+                "image": "img/a.png",
+                "doc_type": "receipt",
+                "fields": {"total": "36.20"},
+                "line_items": {"商品明细": [ROTI]},
+            }
+        ],
+    )
+    ds = load_dataset(root)
+    assert ds.fields_for("receipt") == ["total", "商品明细"]
+    assert json.loads(ds.docs[0].fields["商品明细"]) == [ROTI]
+
+
 # -------------------------------------------------------------------- chatocr eval end to end
 
 SHOP_LINES = {

@@ -66,6 +66,11 @@ def load_dataset(
             image, fields = rec["image"], rec.get("fields") or {}
             if not isinstance(fields, dict):
                 raise TypeError("fields is not an object")
+            # the generator's test splits keep line items apart from the scalar fields
+            lists = rec.get("line_items") or {}
+            if not isinstance(lists, dict):
+                raise TypeError("line_items is not an object")
+            fields = {**fields, **lists}
         except (json.JSONDecodeError, KeyError, TypeError) as e:
             raise DatasetError(f"{labels}:{n}: not a label line ({e})") from None
         path = root / image
