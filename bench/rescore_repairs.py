@@ -44,10 +44,12 @@ def rescore(result: Path, dataset: Path) -> dict:
         ocr, _ = cache.get(dataset / rec["image"], pipe)
         evidence = without_instructions(ocr)
         text = evidence.to_text()
+        # the answer also holds any line-items field asked (scored apart, by records)
+        asked = [*keys, *(rec.get("items") or {})]
         try:
-            raw = parse_answer(rec["raw_output"], keys)
+            raw = parse_answer(rec["raw_output"], asked)
         except OutputInvalidError:
-            raw = dict.fromkeys(keys)
+            raw = dict.fromkeys(asked)
         for p in PRESETS:
             values, _ = apply_repairs(dict(raw), str(text), p)
             grounded = ground_values(evidence, text, values, strict=False)
