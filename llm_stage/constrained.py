@@ -25,6 +25,16 @@ StepFn = Callable[[list[int], object], tuple[object, object]]
 _ESCAPABLE = set(b'"\\/bfnrtu')
 MAX_ITEMS = 80  # records of one line-items list
 MAX_LIST_TOKENS = 1536  # tokens of one line-items list, forced ones included
+# tokens of one item cell: a description may run long, a number or a unit never does
+ITEM_CELL_TOKENS = {
+    "description": 64,
+    "unit": 8,
+    "quantity": 12,
+    "unit_price": 16,
+    "amount": 16,
+    "tax_rate": 8,
+    "tax": 16,
+}
 _QUOTE, _BACKSLASH, _SPACE = 0x22, 0x5C, 0x20
 _NULL = b"null"
 
@@ -242,10 +252,10 @@ def decode_json_object(
 
     Keys in `item_fields` are line-item lists: `[{"description": <value>, ..., "tax": <value>}, ...]`
     with the keys ITEM_KEYS forced and every cell decoded like a value (copied from the document,
-    or null). After each record the model chooses between another record and the end of the list;
-    a record of nulls, or one repeating the record before it, ends the list too. A list stops at
-    `max_items` records or `max_list_tokens` tokens: the field is then in `items_cut` with the
-    number of records read."""
+    or null; a cell has at most ITEM_CELL_TOKENS tokens). After each record the model chooses
+    between another record and the end of the list; a record without a description, or one
+    repeating the record before it, ends the list too. A list stops at `max_items` records or
+    `max_list_tokens` tokens: the field is then in `items_cut` with the number of records read."""
     import torch
 
     t0 = time.perf_counter()
@@ -296,7 +306,9 @@ def decode_json_object(
     items_cut: dict[str, int] = {}
     item_logprobs: dict[str, list[dict[str, list[float]]]] = {}
 
-    def decode_value(label: str, nxt: bytes, rule, choice, lps: list[float]) -> str | None:
+    def decode_value(
+        label: str, nxt: bytes, rule, choice, lps: list[float], cap: int = max_value_tokens
+    ) -> str | None:
         """One value (a string or null) after the pending forced bytes; `nxt` is the forced text
         that follows it. Leaves the bytes still to force in st["pending"]."""
         nonlocal logits, cache
@@ -350,7 +362,7 @@ def decode_json_object(
             overflow = verdict[1]
             n_value += 1
             stats["gen"] += 1
-            room = max_value_tokens - n_value
+            room = cap - n_value
             draft = (
                 []
                 if closed or step_many is None or room <= 0
@@ -380,7 +392,7 @@ def decode_json_object(
                 logits, cache = feed([tid], cache)
             if closed:
                 break
-            if n_value >= max_value_tokens:
+            if n_value >= cap:
                 truncated.append(label)
                 if sv.escape:
                     sv.content += b"\\"
@@ -446,11 +458,24 @@ def decode_json_object(
             cell_lps: dict[str, list[float]] = {}
             for cell, seg in zip(ITEM_KEYS, cell_segments, strict=True):
                 cell_lps[cell] = []
-                record[cell] = decode_value(f"{key}[{len(records)}].{cell}", seg, None, None, cell_lps[cell])
+                record[cell] = decode_value(
+                    f"{key}[{len(records)}].{cell}",
+                    seg,
+                    None,
+                    None,
+                    cell_lps[cell],
+                    min(max_value_tokens, ITEM_CELL_TOKENS[cell]),
+                )
                 lps.extend(cell_lps[cell])
-            if all(v is None for v in record.values()) or (records and record == records[-1]):
-                # nothing on the row, or the row before again: the items are done (a model that
-                # would go on has nothing new to copy)
+                if cell == ITEM_KEYS[0] and record[cell] is None:
+                    # a row without a description is no item row: the list ends here, the record's
+                    # other cells written null (forced) so the text stays valid JSON
+                    st["pending"] += b"".join(b" null" + sg for sg in cell_segments[1:])
+                    record.update(dict.fromkeys(ITEM_KEYS[1:]))
+                    break
+            if record[ITEM_KEYS[0]] is None or (records and record == records[-1]):
+                # no description on the row, or the row before again: the items are done (a model
+                # that would go on has nothing new to copy)
                 st["pending"] += b"]" + nxt
                 break
             records.append(record)
