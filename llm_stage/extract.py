@@ -14,7 +14,6 @@ from ocr_stage import OcrResult
 from .backends import Backend
 from .constrained import MAX_LIST_TOKENS
 from .evidence import drop_unsupported
-from .field_roles import field_spec
 from .grounding import ground_values
 from .instructions import INSTRUCTION_FLAG, without_instructions
 from .items import LIST_CUT, check_items, coerce_items, is_items_field
@@ -41,9 +40,7 @@ def retry_message(error: OutputInvalidError, keys: list[str]) -> dict[str, str]:
     }
 
 
-def asks_for_items(key: str) -> bool:
-    """Does the field name ask for a list of line items ("line items", "items", 商品明细)?"""
-    return field_spec(key).role == "items"
+asks_for_items = is_items_field  # the name the callers of this module know it by
 
 
 def max_tokens_for(keys: list[str]) -> int:

@@ -147,3 +147,8 @@ def field_spec(name: str) -> FieldSpec:
 def field_role(name: str) -> str:
     """`field_spec(name).role`."""
     return field_spec(name).role
+
+
+def is_items_field(name: str) -> bool:
+    """Does the field name ask for a list of line items ("line items", "items", 商品明细)?"""
+    return field_spec(name).role == "items"

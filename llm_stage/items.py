@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from decimal import Decimal, InvalidOperation
 
-from .field_roles import field_spec
+from .field_roles import field_spec, is_items_field
 from .normalize import normalize_amount
 from .types import ITEM_KEYS, FieldValue, ItemRecord, Point
 
@@ -36,10 +36,6 @@ _CELL_NAMES = {
 
 # The field `--items` (CLI) and `options.items` (API) add to a query that names no line-items field.
 ITEMS_FIELD = "line items"
-
-
-def is_items_field(name: str) -> bool:
-    return field_spec(name).role == "items"
 
 
 def with_items_field(names: list[str]) -> list[str]:
@@ -97,11 +93,10 @@ def coerce_items(value: object) -> list[dict[str, str | None]] | None:
 
 
 def _union(boxes: list[list[Point]]) -> list[Point] | None:
+    from .grounding import _union_pts
+
     pts = [p for b in boxes for p in b]
-    if not pts:
-        return None
-    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
-    return [(min(xs), min(ys)), (max(xs), min(ys)), (max(xs), max(ys)), (min(xs), max(ys))]
+    return _union_pts(pts) if pts else None
 
 
 def _near_row(index, value: str | None, anchor) -> object | None:

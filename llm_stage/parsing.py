@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from .field_roles import field_spec
+from .field_roles import is_items_field
 
 
 class OutputInvalidError(ValueError):
@@ -30,9 +30,7 @@ _FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)```", re.DOTALL)
 LineItem = dict[str, str | None]
 
 
-def is_list_field(name: str) -> bool:
-    """A field asking for line items may hold a list of objects."""
-    return field_spec(name).role == "items"
+is_list_field = is_items_field  # a field asking for line items may hold a list of objects
 
 
 def find_json_object(text: str) -> str:
