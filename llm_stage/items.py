@@ -178,7 +178,7 @@ def _num(text: str | None) -> Decimal | None:
     return None if value is None else Decimal(value)
 
 
-def _rate(text: str | None) -> Decimal | None:
+def rate_fraction(text: str | None) -> Decimal | None:
     """A tax rate as a fraction: "13%" -> 0.13, "0.06" -> 0.06, "免税" -> None."""
     if text is None:
         return None
@@ -216,7 +216,7 @@ def check_items(fields: dict[str, FieldValue]) -> None:
             q, p, a = _num(v["quantity"]), _num(v["unit_price"]), _num(v["amount"])
             if q is not None and p is not None and a is not None and not _close(q * p, a):
                 rec.review_reasons.append(ROW_PRODUCT)
-            r, t = _rate(v["tax_rate"]), _num(v["tax"])
+            r, t = rate_fraction(v["tax_rate"]), _num(v["tax"])
             if a is not None and r is not None and t is not None and not _close(a * r, t):
                 rec.review_reasons.append(ROW_TAX)
             rec.needs_review = rec.needs_review or bool(rec.review_reasons)

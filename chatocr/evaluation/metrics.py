@@ -230,7 +230,7 @@ def item_cell(key: str, v) -> str | None:
     """The comparison form of one cell: numbers through `normalize_amount` (so "1.234,50" equals
     "1234.50"), a tax rate as a fraction ("13%" equals "0.13"), other text folded. A number that
     does not parse is compared as folded text."""
-    from llm_stage.items import _rate
+    from llm_stage.items import rate_fraction
     from llm_stage.normalize import normalize_amount
 
     text = _fold_text(v)
@@ -239,7 +239,7 @@ def item_cell(key: str, v) -> str | None:
     if key in _NUMBER_CELLS:
         return normalize_amount(str(v)) or text
     if key == "tax_rate":
-        r = _rate(str(v))
+        r = rate_fraction(str(v))
         return text if r is None else str(r.normalize())
     return text
 
