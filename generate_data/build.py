@@ -271,15 +271,18 @@ def load_records(out: Path, indices, seed, types) -> list[dict]:
     return recs
 
 
-def samples_of(out: Path, record: dict) -> list[dict]:
+def samples_of(out: Path, record: dict, layout: str | None = None) -> list[dict]:
     """A document's training samples written by today's prompt builder from its stored OCR result
-    and queries, so a prompt change needs no new OCR; the stored samples when the OCR file is gone."""
-    from llm_stage.prompt import xtuner_sample
+    and queries, so a prompt change (or another `layout`) needs no new OCR; the stored samples when
+    the OCR file is gone."""
+    from llm_stage.prompt import LAYOUT, xtuner_sample
     from llm_stage.types import FieldQuery
     from ocr_stage import OcrResult
 
     ocr_path = out / record.get("ocr", "")
     if not record.get("ocr") or not ocr_path.is_file():
+        if (layout or LAYOUT) != LAYOUT:
+            raise FileNotFoundError(f"{ocr_path}: the stored OCR result is needed to write layout {layout!r}")
         return record["samples"]
     ocr = OcrResult.model_validate_json(ocr_path.read_text(encoding="utf-8"))
     text = str(ocr.to_text())
@@ -288,15 +291,20 @@ def samples_of(out: Path, record: dict) -> list[dict]:
             ocr,
             FieldQuery(**q["query"]),
             q["answer"] if q["query"].get("question") else snap_answer(q["answer"], text),
+            layout or LAYOUT,
         )
         for q in record["queries"]
     ]
 
 
-def assemble(out: Path, indices, seed, types) -> dict:
-    """Write the split files from the finished document records (deterministic order by index)."""
+def assemble(out: Path, indices, seed, types, layout: str | None = None) -> dict:
+    """Write the split files from the finished document records (deterministic order by index).
+    Another prompt `layout` than the default writes `train.<layout>.jsonl` etc. beside them."""
+    from llm_stage.prompt import LAYOUT, check_layout
+
+    suffix = "" if check_layout(layout or LAYOUT) == LAYOUT else f".{layout}"
     recs = load_records(out, indices, seed, types)
-    files = {s: (out / f"{s}.jsonl").open("w", encoding="utf-8") for s in SPLITS}
+    files = {s: (out / f"{s}{suffix}.jsonl").open("w", encoding="utf-8") for s in SPLITS}
     train = []
     test_dir = out / "test"
     (test_dir / "img").mkdir(parents=True, exist_ok=True)
@@ -310,7 +318,7 @@ def assemble(out: Path, indices, seed, types) -> dict:
             if "samples" not in r:
                 continue
             s = r["split"]
-            for smp in samples_of(out, r):
+            for smp in samples_of(out, r, layout):
                 files[s].write(json.dumps(smp, ensure_ascii=False) + "\n")
                 if s == "train":
                     train.append(smp)

@@ -224,11 +224,18 @@ def label(images_dir, fields, endpoint, model, out, api_key, timeout):
 @click.option("-t", "--types", default="all", show_default=True)
 @click.option("-s", "--seed", type=int, default=0, show_default=True)
 @click.option("--weights", default=DEFAULT_WEIGHTS, show_default=True, help="the --weights of the run")
-def assemble(out, n, types, seed, weights):
+@click.option(
+    "--layout",
+    type=click.Choice(["rows", "xy"]),
+    default="rows",
+    show_default=True,
+    help="prompt layout of the samples (llm_stage.prompt); xy writes train.xy.jsonl etc. from the stored OCR",
+)
+def assemble(out, n, types, seed, weights, layout):
     """Write the split files from the documents finished so far (usable while a run goes on)."""
     from .build import assemble as _assemble
 
-    stats = _assemble(out, range(n), seed, _types(types, weights))
+    stats = _assemble(out, range(n), seed, _types(types, weights), layout)
     click.echo(f"{stats['documents']} finished documents assembled in {out}")
 
 

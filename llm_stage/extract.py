@@ -19,7 +19,7 @@ from .instructions import INSTRUCTION_FLAG, without_instructions
 from .items import LIST_CUT, check_items, coerce_items, is_items_field
 from .parsing import OutputInvalidError, parse_answer
 from .plausibility import check_answer
-from .prompt import build_messages, field_queries
+from .prompt import LAYOUT, build_messages, field_queries
 from .repairs import DEFAULT_PRESET, apply_repairs, check_preset
 from .shapes import rules_for_fields
 from .types import Extraction, FieldQuery, FieldValue, RepairRecord
@@ -80,7 +80,8 @@ def extract(
         query = FieldQuery(fields=query)
     keys = query.keys
     repairs = check_preset(repairs)
-    messages = build_messages(ocr, query)
+    layout = getattr(backend, "prompt_layout", LAYOUT)  # the layout its model was trained on
+    messages = build_messages(ocr, query, layout)
     # the evidence values may be copied from and grounded in: the document less any box printed
     # as an instruction to a model (see instructions.py); the prompt still shows the whole page
     evidence = without_instructions(ocr)
@@ -111,7 +112,7 @@ def extract(
         attempts += 1
         if per_field and attempts == 1:
             result = backend.generate_each(
-                {k: build_messages(ocr, q) for k, q in field_queries(query).items()},
+                {k: build_messages(ocr, q, layout) for k, q in field_queries(query).items()},
                 max_new_tokens=max(max_tokens_for([k]) for k in keys),
                 joint=messages,
                 **constraints,

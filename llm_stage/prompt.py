@@ -8,7 +8,9 @@ OCR output is defused so a printed "ignore the instructions…" cannot escape th
 from __future__ import annotations
 
 import json
+import os
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .field_roles import field_spec
@@ -20,10 +22,14 @@ if TYPE_CHECKING:
 # How the document is written into the prompt:
 #   "rows": the reading-order rows (`OcrResult.to_text()`), boxes on one visual row joined;
 #   "xy":   the same rows, each prefixed with its position quantised to 0-99 as `yy|xx` (top of the
-#           row, left of its first box), after LMDX. Chosen by measurement (see the adapter's
-#           PROVENANCE.md); training data and serving both read this constant.
+#           row, left of its first box), after LMDX.
+# A model is asked in the layout it was trained on: an adapter's `prompt.json` ({"layout": "xy"})
+# names it (`layout_for`), CHATOCR_PROMPT_LAYOUT overrides it (e.g. for a served model behind the
+# openai or lmdeploy backend), and LAYOUT is the default for both training data and serving.
 LAYOUTS = ("rows", "xy")
 LAYOUT = "rows"
+LAYOUT_ENV = "CHATOCR_PROMPT_LAYOUT"
+LAYOUT_FILE = "prompt.json"
 
 SYSTEM_PROMPT = (
     "You are chatocr, a key-information extractor for document images. "
@@ -42,26 +48,43 @@ def fence_document(text: str) -> str:
     return _FENCE.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text)
 
 
+def check_layout(layout: str) -> str:
+    if layout not in LAYOUTS:
+        raise ValueError(f"unknown prompt layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
+    return layout
+
+
+def layout_for(adapter_dir: str | Path | None = None) -> str:
+    """The prompt layout a model was trained on: $CHATOCR_PROMPT_LAYOUT, else the adapter's
+    `prompt.json`, else LAYOUT."""
+    env = os.environ.get(LAYOUT_ENV, "").strip()
+    if env:
+        return check_layout(env)
+    if adapter_dir is not None:
+        f = Path(adapter_dir) / LAYOUT_FILE
+        if f.is_file():
+            return check_layout(str(json.loads(f.read_text(encoding="utf-8")).get("layout", LAYOUT)))
+    return LAYOUT
+
+
 def render_document(ocr: OcrResult | str, layout: str = LAYOUT) -> str:
     """The document as the prompt shows it: text as given, or an OCR result in `layout`."""
     if isinstance(ocr, str):
         return ocr
-    if layout not in LAYOUTS:
-        raise ValueError(f"unknown prompt layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
-    if layout == "rows":
+    if check_layout(layout) == "rows":
         return str(ocr.to_text())
-    from ocr_stage.reading_order import group_rows
+    from ocr_stage.reading_order import row_texts
 
     out: list[str] = []
     for page in ocr.pages:
         if out:
             out.append("")
         w, h = max(1.0, float(page.width)), max(1.0, float(page.height))
-        for row in group_rows(page.lines):
+        for row, text in row_texts(page):
             lines = [page.lines[i] for i in row]
             y = min(99, int(100 * min(ln.y_min for ln in lines) / h))
             x = min(99, int(100 * lines[0].x_min / w))
-            out.append(f"{y:02d}|{x:02d} " + " ".join(ln.text for ln in lines))
+            out.append(f"{y:02d}|{x:02d} {text}")
     return "\n".join(out)
 
 

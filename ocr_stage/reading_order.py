@@ -169,6 +169,24 @@ def group_rows(lines: list[TextLine]) -> list[list[int]]:
     return rows
 
 
+def _sep(prev: TextLine, ln: TextLine) -> str:
+    """Two spaces between boxes of one row that a wide gap separates (a label and its amount)."""
+    return "  " if ln.x_min - prev.x_max > WIDE_GAP * min(ln.height, prev.height) else " "
+
+
+def row_texts(page: OcrPage) -> list[tuple[list[int], str]]:
+    """The page's rows in reading order: (line indices, the row's text as `to_text` writes it)."""
+    out = []
+    for row in group_rows(page.lines):
+        parts: list[str] = []
+        for k, i in enumerate(row):
+            if k:
+                parts.append(_sep(page.lines[row[k - 1]], page.lines[i]))
+            parts.append(page.lines[i].text)
+        out.append((row, "".join(parts)))
+    return out
+
+
 def _render_page(page: OcrPage, offset: int, out: list[str], spans: list[Span]) -> int:
     lines = page.lines
     rows = group_rows(lines)
@@ -180,8 +198,7 @@ def _render_page(page: OcrPage, offset: int, out: list[str], spans: list[Span]) 
         for i in row:
             ln = lines[i]
             if prev is not None:
-                gap = ln.x_min - prev.x_max
-                sep = "  " if gap > WIDE_GAP * min(ln.height, prev.height) else " "
+                sep = _sep(prev, ln)
                 out.append(sep)
                 offset += len(sep)
             out.append(ln.text)

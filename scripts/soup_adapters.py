@@ -122,7 +122,12 @@ def write(adapters: list[Path], out: Path, weights: list[float] | None = None) -
     """Write the soup adapter into OUT (config, weights, soup.json); check it against its sources."""
     from safetensors.torch import save_file
 
+    from llm_stage.prompt import LAYOUT, LAYOUT_FILE, layout_for
+
     adapters = [Path(a) for a in adapters]
+    layouts = {layout_for(a) for a in adapters}
+    if len(layouts) > 1:
+        raise SoupError(f"the adapters were trained on different prompt layouts: {sorted(layouts)}")
     weights = _weights(adapters, weights)
     sources = [_load(a) for a in adapters]  # read once: averaged, then checked against
     cfg, tensors = _soup(adapters, sources, weights)
@@ -140,6 +145,9 @@ def write(adapters: list[Path], out: Path, weights: list[float] | None = None) -
     out.mkdir(parents=True, exist_ok=True)
     save_file(tensors, str(out / "adapter_model.safetensors"), metadata={"format": "pt"})
     (out / "adapter_config.json").write_text(json.dumps(cfg, indent=2) + "\n", encoding="utf-8")
+    (out / LAYOUT_FILE).unlink(missing_ok=True)
+    if (layout := layouts.pop()) != LAYOUT:
+        (out / LAYOUT_FILE).write_text(json.dumps({"layout": layout}) + "\n", encoding="utf-8")
     info = {
         "sources": [
             {"adapter": str(a), "weight": w, "sha256": _sha256(a / "adapter_model.safetensors")}

@@ -12,6 +12,8 @@
 #              adapter dir, or an mmengine checkpoint (.pth) of an earlier run
 #   SEED       data order and dropout seed (default: the config's)
 #   LR         learning rate (default: the config's 5e-4)
+#   LAYOUT     the prompt layout DATA was written in (llm_stage.prompt.LAYOUTS; default rows): an
+#              adapter trained on another layout says so in its prompt.json, which serving reads
 set -euo pipefail
 cd "$(dirname "$0")/.."
 XVENV=${XTUNER_VENV:-.venv-xtuner}
@@ -90,6 +92,9 @@ EOF
 # Ship only the adapter: pth_to_hf also drops a copy of the config (.py, which ruff would lint as
 # project code) and a template model card; PROVENANCE.md beside it says how it was made.
 rm -f "$OUT.tmp/xtuner_config.py" "$OUT.tmp/README.md"
+if [[ -n "${LAYOUT:-}" && "$LAYOUT" != rows ]]; then
+  printf '{"layout": "%s"}\n' "$LAYOUT" > "$OUT.tmp/prompt.json"
+fi
 [[ -f "$OUT/PROVENANCE.md" ]] && cp "$OUT/PROVENANCE.md" "$OUT.tmp/"
 rm -rf "$OUT" && mv "$OUT.tmp" "$OUT"
 echo "train-cpu: adapter -> $OUT ($(du -sh "$OUT" | cut -f1))"

@@ -109,3 +109,18 @@ def test_soup_of_the_shipped_adapter_with_itself_merges_to_the_same_model(tmp_pa
     assert len(changed) >= 200  # the adapter changes every adapted projection of every layer
     for k in changed:
         assert torch.allclose(got[k], want[k], atol=1e-5), k
+
+
+def test_soup_keeps_the_prompt_layout_its_sources_were_trained_on(tmp_path, monkeypatch):
+    monkeypatch.delenv("CHATOCR_PROMPT_LAYOUT", raising=False)
+    a = _adapter(tmp_path / "a", r=4, alpha=8, seed=1)
+    b = _adapter(tmp_path / "b", r=4, alpha=8, seed=2)
+    sa.write([a, b], tmp_path / "rows")
+    assert not (tmp_path / "rows" / "prompt.json").exists()
+    for d in (a, b):
+        (d / "prompt.json").write_text('{"layout": "xy"}')
+    sa.write([a, b], tmp_path / "xy")
+    assert json.loads((tmp_path / "xy" / "prompt.json").read_text()) == {"layout": "xy"}
+    (b / "prompt.json").unlink()
+    with pytest.raises(sa.SoupError, match="different prompt layouts"):
+        sa.write([a, b], tmp_path / "mixed")

@@ -59,6 +59,14 @@ class Backend(ABC):
             raise BackendError(f"invalid options for backend {self.name!r}: {bad}") from None
 
     @property
+    def prompt_layout(self) -> str:
+        """How this backend's model is shown the document (`llm_stage.prompt.layout_for`): the
+        layout its adapter was trained on, or $CHATOCR_PROMPT_LAYOUT, or the default."""
+        from ..prompt import layout_for
+
+        return layout_for(getattr(self, "adapter_dir", None))
+
+    @property
     def model_name(self) -> str:
         return str(getattr(self.options, "model", None) or self.name)
 

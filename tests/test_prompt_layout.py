@@ -1,0 +1,108 @@
+"""The prompt layouts: `xy` writes the rows `rows` writes, each with its quantised position; a
+model is asked in the layout its adapter names; the generator writes samples in either layout from
+the stored OCR results."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fakes import ScriptedBackend
+
+from generate_data.build import assemble, doc_type_for, split_for
+from llm_stage import FieldQuery, extract
+from llm_stage.prompt import LAYOUT_ENV, build_user_message, layout_for, render_document
+from ocr_stage import OcrPage, OcrResult, TextLine
+
+
+def line(text: str, x: float, y: float, w: float = 200, h: float = 30) -> TextLine:
+    return TextLine(text=text, box=[(x, y), (x + w, y), (x + w, y + h), (x, y + h)], score=0.95)
+
+
+def receipt() -> OcrResult:
+    lines = [
+        line("KEDAI MAJU SDN BHD", 300, 40, 400),
+        line("SUBTOTAL", 50, 700, 150),
+        line("8.00", 800, 702, 80),
+        line("TAX", 50, 760, 80),
+        line("1.00", 800, 761, 80),
+        line("TOTAL", 50, 820, 100),
+        line("9.00", 800, 821, 80),
+    ]
+    return OcrResult(pages=[OcrPage(page=1, width=1000, height=1400, lines=lines)])
+
+
+def test_xy_writes_the_rows_of_rows_each_with_its_position():
+    ocr = receipt()
+    rows = render_document(ocr, "rows").split("\n")
+    xy = render_document(ocr, "xy").split("\n")
+    assert [r.split(" ", 1)[1] for r in xy] == rows  # same rows, same spacing ("TOTAL  9.00")
+    assert xy[0] == "02|30 KEDAI MAJU SDN BHD"
+    assert xy[-1] == "58|05 TOTAL  9.00"
+    ys = [int(r[:2]) for r in xy]
+    assert ys == sorted(ys)
+
+
+def test_unknown_layout_is_refused():
+    with pytest.raises(ValueError, match="unknown prompt layout 'grid'"):
+        render_document(receipt(), "grid")
+
+
+def test_layout_for_reads_the_adapter_then_the_environment(tmp_path, monkeypatch):
+    monkeypatch.delenv(LAYOUT_ENV, raising=False)
+    assert layout_for(None) == "rows"
+    assert layout_for(tmp_path) == "rows"  # an adapter without prompt.json: the default
+    (tmp_path / "prompt.json").write_text('{"layout": "xy"}')
+    assert layout_for(tmp_path) == "xy"
+    monkeypatch.setenv(LAYOUT_ENV, "rows")
+    assert layout_for(tmp_path) == "rows"
+    monkeypatch.setenv(LAYOUT_ENV, "columns")
+    with pytest.raises(ValueError, match="unknown prompt layout"):
+        layout_for(tmp_path)
+
+
+def test_extract_asks_in_the_layout_the_adapter_was_trained_on(tmp_path, monkeypatch):
+    monkeypatch.delenv(LAYOUT_ENV, raising=False)
+    backend = ScriptedBackend({"total": "9.00"})
+    extract(receipt(), FieldQuery(fields=["total"]), backend)
+    assert "\nTOTAL  9.00\n" in backend.calls[0]["messages"][1]["content"]
+    (tmp_path / "prompt.json").write_text('{"layout": "xy"}')
+    backend = ScriptedBackend({"total": "9.00"})
+    backend.adapter_dir = tmp_path
+    out = extract(receipt(), FieldQuery(fields=["total"]), backend)
+    assert "\n58|05 TOTAL  9.00\n" in backend.calls[0]["messages"][1]["content"]
+    assert out.fields["total"].value == "9.00"  # copied and grounded from the rows as before
+
+
+def test_assemble_writes_either_layout_from_the_stored_ocr(tmp_path):
+    types, seed = ("my_receipt",), 5
+    index = next(i for i in range(50) if split_for(i, seed) == "train")
+    did = f"{index:06d}_{doc_type_for(index, seed, types)}"
+    ocr = receipt()
+    (tmp_path / "work" / "ocr").mkdir(parents=True)
+    (tmp_path / "work" / "docs").mkdir(parents=True)
+    (tmp_path / "work" / "ocr" / f"{did}.json").write_text(ocr.model_dump_json())
+    query = FieldQuery(fields=["company", "total"])
+    answer = {"company": "KEDAI MAJU SDN BHD", "total": "9.00"}
+    record = {
+        "id": did,
+        "index": index,
+        "seed": seed,
+        "doc_type": types[0],
+        "split": "train",
+        "image": f"work/img/{did}.jpg",
+        "fields": answer,
+        "ocr": f"work/ocr/{did}.json",
+        "ocr_contains": {"company": True, "total": True},
+        "queries": [{"query": query.model_dump(exclude_defaults=True), "answer": answer}],
+        "samples": [],
+        "timings": {"ocr_s": 1.0},
+    }
+    (tmp_path / "work" / "docs" / f"{did}.json").write_text(json.dumps(record))
+    assemble(tmp_path, range(index + 1), seed, types)
+    assemble(tmp_path, range(index + 1), seed, types, "xy")
+    (rows,) = [json.loads(s) for s in (tmp_path / "train.jsonl").read_text().splitlines()]
+    (xy,) = [json.loads(s) for s in (tmp_path / "train.xy.jsonl").read_text().splitlines()]
+    assert rows["conversation"][0]["input"] == build_user_message(ocr, query, "rows")
+    assert xy["conversation"][0]["input"] == build_user_message(ocr, query, "xy")
+    assert xy["conversation"][0]["output"] == rows["conversation"][0]["output"] == json.dumps(answer)
