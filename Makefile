@@ -10,7 +10,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 export HF_HUB_OFFLINE=1
 export TRANSFORMERS_OFFLINE=1
 
-.PHONY: finetune tune calibrate eval-injection adapter setup setup-paddle setup-ray setup-xtuner setup-xtuner-gemma run test test-fast lint fmt data train train-cpu serve serve-llm demo eval bench fuzz attack clean help
+.PHONY: test-training finetune tune calibrate eval-injection adapter setup setup-paddle setup-ray setup-xtuner setup-xtuner-gemma run test test-fast lint fmt data train train-cpu serve serve-llm demo eval bench fuzz attack clean help
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -44,9 +44,12 @@ $(RAY_STAMP): $(STAMP) pyproject.toml
 	$(BIN)/pip install -q -e '.[ray]'
 	@touch $(RAY_STAMP)
 
-test: setup setup-ray ## run the whole test suite (slow checks included; Ray tests on a local 2-CPU cluster)
+test: setup setup-ray ## run the test suite (slow checks included; Ray tests on a local 2-CPU cluster; training runs: make test-training)
 	@command -v chromium >/dev/null || bash scripts/setup_chromium.sh
-	$(BIN)/python -m pytest -q --durations=25 tests
+	$(BIN)/python -m pytest -q --durations=25 -m 'not training' tests
+
+test-training: setup ## the training runs end to end (XTuner on CPU, fine-tune from a folder, Gemma 3): minutes each; CI runs them after make test
+	$(BIN)/python -m pytest -q --durations=10 -m training tests
 
 test-fast: setup ## tests without the ones marked slow
 	$(BIN)/python -m pytest -q --durations=25 -m 'not slow' tests

@@ -221,6 +221,7 @@ def _cli(*args, timeout=1500) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
+@pytest.mark.training
 def test_two_document_finetune_answers_through_extract(tmp_path):
     if not (FEWSHOT / "labels.jsonl").is_file():
         pytest.skip(f"few-shot receipts not found at {FEWSHOT}")

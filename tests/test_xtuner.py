@@ -281,6 +281,7 @@ def test_launcher_fails_loudly_on_a_broken_run(xtuner_venv, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.training
 def test_two_step_cpu_run_converts_merges_and_serves(xtuner_base, tmp_path):
     data = tmp_path / "train.jsonl"
     data.write_text("".join(json.dumps(s, ensure_ascii=False) + "\n" for s in _samples(4)), encoding="utf-8")

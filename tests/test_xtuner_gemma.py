@@ -20,7 +20,7 @@ TOOLS = "chatocr/training/xtuner_tools"
 RUN = f"{TOOLS}/xtuner_run.py"
 CONFIG = "chatocr/training/xtuner_config/gemma3_270m_lora_cpu.py"
 
-pytestmark = pytest.mark.slow  # every test here needs the converted 270M model
+pytestmark = [pytest.mark.slow, pytest.mark.training]  # every test here needs the converted 270M model
 
 
 def _env() -> dict:
