@@ -11,7 +11,7 @@ from fakes import ScriptedBackend
 
 from generate_data.build import assemble, doc_type_for, split_for
 from llm_stage import FieldQuery, extract
-from llm_stage.prompt import LAYOUT_ENV, build_user_message, layout_for, render_document
+from llm_stage.prompt import LAYOUT_ENV, build_user_message, layout_for, render_document, xtuner_sample
 from ocr_stage import OcrPage, OcrResult, TextLine
 
 
@@ -106,3 +106,28 @@ def test_assemble_writes_either_layout_from_the_stored_ocr(tmp_path):
     assert rows["conversation"][0]["input"] == build_user_message(ocr, query, "rows")
     assert xy["conversation"][0]["input"] == build_user_message(ocr, query, "xy")
     assert xy["conversation"][0]["output"] == rows["conversation"][0]["output"] == json.dumps(answer)
+
+
+def test_assemble_finds_a_record_by_its_index_when_the_registry_has_changed(tmp_path):
+    # types registered after a run change which type an index draws; its records are still found
+    types, seed = ("my_receipt",), 5
+    index = next(i for i in range(50) if split_for(i, seed) == "train")
+    did = f"{index:06d}_a_type_registered_before"
+    (tmp_path / "work" / "docs").mkdir(parents=True)
+    record = {
+        "id": did,
+        "index": index,
+        "seed": seed,
+        "doc_type": "a_type_registered_before",
+        "split": "train",
+        "image": f"work/img/{did}.jpg",
+        "fields": {"total": "9.00"},
+        "ocr_contains": {"total": True},
+        "queries": [{"query": {"fields": ["total"]}, "answer": {"total": "9.00"}}],
+        "samples": [xtuner_sample("TOTAL 9.00", FieldQuery(fields=["total"]), {"total": "9.00"})],
+        "timings": {"ocr_s": 1.0},
+    }
+    (tmp_path / "work" / "docs" / f"{did}.json").write_text(json.dumps(record))
+    stats = assemble(tmp_path, range(index + 1), seed, types)
+    assert stats["documents"] == 1
+    assert len((tmp_path / "train.jsonl").read_text().splitlines()) == 1
