@@ -10,7 +10,7 @@ import os
 import random
 
 from llm_stage.field_roles import field_spec
-from llm_stage.types import FieldQuery
+from llm_stage.types import FieldQuery, name_identity
 
 from .doctypes.base import Doc, DocType
 from .doctypes.items import side_rng
@@ -31,21 +31,28 @@ def approx_tokens(s: str) -> int:
     return (25 * cjk + 4 * (len(s) - cjk - digits) + 9) // 10 + digits
 
 
-# a type with a locale asks a field by its local name this often, else by the names below
-LOCAL_NAME_SHARE = 0.45
+# a type with a locale asks a field not asked by its key by a local name this often
+LOCAL_NAME_SHARE = 0.55
 
 
 def _names_for(key: str, concept: str, lang: str, rng: random.Random, locale: str | None = None) -> str:
     c = CONCEPTS[concept]
+    if rng.random() < 0.45:
+        return key
     local = local_names(concept, locale)
     if local and rng.random() < LOCAL_NAME_SHARE:  # drawn only for a type with a locale
         return rng.choice(local)
-    if rng.random() < 0.45:
-        return key
     other = c.en if lang == "zh" else c.zh
     own = c.zh if lang == "zh" else c.en
     pool = list(own) if (rng.random() < 0.7 or not other) else list(other)
     return rng.choice(pool or [key])
+
+
+def _taken(name: str, names) -> bool:
+    """Is `name` one of `names` up to case and width (a query asks each field once: "Total" beside
+    "total" is the same field)?"""
+    ident = name_identity(name)
+    return any(name_identity(n) == ident for n in names)
 
 
 def _absent_names(ts: TypeSpec, doc: Doc, taken: set[str]) -> list[tuple[str, str]]:
@@ -132,13 +139,14 @@ def _core_query(ts: TypeSpec, doc: Doc, rng: random.Random) -> tuple[FieldQuery,
             if rng.random() < 0.75 or key not in concept
             else _names_for(key, concept[key], ts.lang, rng, ts.locale)
         )
-        if name in answer:
+        if _taken(name, answer):
             name = key
         answer[name] = doc.fields.get(key)
     if rng.random() < CORE_ABSENT_SHARE:
         pool = _absent_names(ts, doc, set(answer))
         for name, _ in _absent_pick(ts, pool, rng, rng.choice([1, 2, 3])):
-            answer.setdefault(name, absent_value(name))
+            if not _taken(name, answer):
+                answer[name] = absent_value(name)
     query = FieldQuery(fields=list(answer))
     return query, {q: answer[q] for q in query.keys}
 
@@ -173,16 +181,16 @@ def make_queries(
         answer: dict = {}
         for f in chosen:
             name = _names_for(f.key, f.concept, ts.lang, rng, ts.locale)
-            if name in answer:
+            if _taken(name, answer):
                 name = f.key
-            if name in answer:
+            if _taken(name, answer):
                 continue
             names.append(name)
             answer[name] = doc.fields[f.key]
         if rng.random() < 0.35 or not names:
             pool = _absent_names(ts, doc, set(names))
             for name, _ in _absent_pick(ts, pool, rng, rng.choice([1, 1, 2])):
-                if name not in answer:
+                if not _taken(name, answer):
                     names.append(name)
                     answer[name] = absent_value(name)
         order = list(range(len(names)))
@@ -213,7 +221,9 @@ def _ask_items(ts: TypeSpec, doc: Doc, out: list, scalars, items, text: str | No
     fields = {irng.choice(names): doc.fields[items[0].key] if items else []}
     if scalars and irng.random() < 0.7:  # beside scalar fields, as a user asks them
         for f in irng.sample(scalars, min(len(scalars), irng.randint(1, 3))):
-            fields.setdefault(_names_for(f.key, f.concept, ts.lang, irng, ts.locale), doc.fields[f.key])
+            name = _names_for(f.key, f.concept, ts.lang, irng, ts.locale)
+            if not _taken(name, fields):
+                fields[name] = doc.fields[f.key]
     keys = list(fields)
     irng.shuffle(keys)
     query = FieldQuery(fields=keys)

@@ -544,15 +544,22 @@ def _items(t: Tape, doc: Doc, rng: random.Random, W: dict, style: dict) -> None:
             t.pair(lines[0], m(row["amount"]))
             continue
         qty, price = row["qty"], row["unit_price"]
-        if istyle == 2:
-            for line in lines[:-1]:
-                t.cols(["", line], [0, 0.12], "ll")
+        if istyle == 2:  # a description over two rows prints them first, then the numbers
             mid = rate if data["item_rate"] else price
-            t.cols([qty, lines[-1], mid, amt], [0, 0.12, 0.76, 1.0], "llrr")
-        elif istyle == 1:
-            for line in lines[:-1]:
-                t.left(line)
-            t.pair(f"{qty} x {lines[-1]}" + (f" {rate}" if rate else ""), amt)
+            if len(lines) > 1:
+                for line in lines:
+                    t.left(line)
+                t.cols([qty, mid, amt], [0, 0.76, 1.0], "lrr")
+            else:
+                t.cols([qty, lines[0], mid, amt], [0, 0.12, 0.76, 1.0], "llrr")
+        elif istyle == 1:  # "2 x Brezel  1,80"; a second row of the description under the first
+            first = f"{qty} x {lines[0]}"
+            if len(lines) > 1:
+                t.left(first)
+                for line in lines[1:-1]:
+                    t.left(line)
+                first = lines[-1]
+            t.pair(first + (f" {rate}" if rate else ""), amt)
         else:
             for line in lines[:-1]:
                 t.left(line)
