@@ -157,7 +157,11 @@ DE = {
         ("Batterien AA 4er", 299, 599, "s"),
         ("Tragetasche", 20, 30, "s"),
     ],  # fmt: skip
-    "big_goods": [("Kaffeevollautomat", 39900, 129900, "s"), ("Akku-Bohrschrauber", 8900, 19900, "s")],
+    "big_goods": [
+        ("Notebook 15,6 Zoll", 79900, 249900, "s"),
+        ("Waschmaschine", 49900, 89900, "s"),
+        ("Fernseher 55 Zoll", 69900, 149900, "s"),
+    ],
     "rates": {"s": ("A", "19%", Decimal("19")), "r": ("B", "7%", Decimal("7"))},
     "rate_names": ["MwSt", "MwSt.", "USt"],
     "item_code": 0.7,  # share of receipts printing the tax class after each amount ("3,80 A")
@@ -337,7 +341,11 @@ FR = {
         ("SANDWICH JAMBON BEURRE", 390, 650, "m"),
         ("SAC CABAS", 10, 150, "s"),
     ],  # fmt: skip
-    "big_goods": [("ASPIRATEUR SANS FIL", 14900, 49900, "s"), ("MACHINE A CAFE", 9900, 39900, "s")],
+    "big_goods": [
+        ("ORDINATEUR PORTABLE", 79900, 249900, "s"),
+        ("LAVE-LINGE 8KG", 44900, 89900, "s"),
+        ("TELEVISEUR 55 POUCES", 59900, 129900, "s"),
+    ],
     "rates": {
         "s": ("2", "20,00%", Decimal("20")),
         "r": ("1", "5,50%", Decimal("5.5")),
@@ -494,7 +502,11 @@ NL = {
         ("Draagtas", 20, 50, "s"),
         ("Kroket", 199, 349, "r"),
     ],  # fmt: skip
-    "big_goods": [("Stofzuiger", 12900, 39900, "s"), ("Fiets slot", 4900, 11900, "s")],
+    "big_goods": [
+        ("Laptop 15 inch", 79900, 249900, "s"),
+        ("Wasmachine", 44900, 89900, "s"),
+        ("E-bike accu", 59900, 99900, "s"),
+    ],
     "rates": {"s": ("H", "21%", Decimal("21")), "r": ("L", "9%", Decimal("9"))},
     "rate_names": ["BTW", "btw"],
     "item_code": 0.3,
@@ -644,7 +656,11 @@ ES = {
         ("BOLSA", 5, 15, "s"),
         ("CAFE CON LECHE", 130, 220, "r"),
     ],  # fmt: skip
-    "big_goods": [("ROBOT DE COCINA", 19900, 99900, "s"), ('TELEVISOR 43"', 29900, 59900, "s")],
+    "big_goods": [
+        ("PORTATIL 15,6\"", 79900, 249900, "s"),
+        ("LAVADORA 8KG", 39900, 79900, "s"),
+        ('TELEVISOR 55"', 49900, 119900, "s"),
+    ],
     "rates": {
         "s": ("A", "21%", Decimal("21")),
         "r": ("B", "10%", Decimal("10")),
@@ -794,7 +810,11 @@ IT = {
         ("SHOPPER", 10, 20, "s"),
         ("BISCOTTI FROLLINI", 149, 299, "m"),
     ],  # fmt: skip
-    "big_goods": [("MACCHINA CAFFE", 9900, 39900, "s"), ("FRIGGITRICE AD ARIA", 7900, 19900, "s")],
+    "big_goods": [
+        ("NOTEBOOK 15,6 POLLICI", 79900, 249900, "s"),
+        ("LAVATRICE 8KG", 39900, 79900, "s"),
+        ("TELEVISORE 55 POLLICI", 49900, 119900, "s"),
+    ],
     "rates": {
         "s": ("", "22%", Decimal("22")),
         "m": ("", "10%", Decimal("10")),
@@ -954,7 +974,11 @@ UK = {
         ("NEWSPAPER", 150, 290, "z"),
         ("BATTERIES AA 4PK", 299, 599, "s"),
     ],  # fmt: skip
-    "big_goods": [("CORDLESS VACUUM", 14999, 39999, "s"), ("MICROWAVE 800W", 7999, 14999, "s")],
+    "big_goods": [
+        ("LAPTOP 15.6IN", 79999, 249999, "s"),
+        ("WASHING MACHINE", 39999, 79999, "s"),
+        ("55IN TELEVISION", 49999, 129999, "s"),
+    ],
     "rates": {"s": ("A", "20%", Decimal("20")), "z": ("Z", "0%", Decimal("0"))},
     "rate_names": ["VAT"],
     "item_code": 0.5,
@@ -1084,7 +1108,11 @@ JP = {
         ("レジ袋", 3, 5, "s"),
         ("電池 単3 4本", 298, 598, "s"),
     ],  # fmt: skip
-    "big_goods": [("電子レンジ", 12800, 39800, "s"), ("炊飯器", 9800, 29800, "s")],
+    "big_goods": [
+        ("電子レンジ", 12800, 39800, "s"),
+        ("炊飯器", 9800, 29800, "s"),
+        ("ノートパソコン", 59800, 149800, "s"),
+    ],
     "rates": {"s": ("", "10%", Decimal("10")), "r": ("※", "8%", Decimal("8"))},
     "rate_names": ["消費税", "内税", "内消費税"],
     "item_code": 0.8,  # the reduced-rate mark ("※" / "軽") after an item
