@@ -80,8 +80,8 @@ def _auto(rng: random.Random, **known: str):
     class Auto(dict):
         def __missing__(self, key: str) -> str:
             m = re.fullmatch(r"[a-z](\d+)[a-z]?", key)
-            if key == "n2":
-                v = str(rng.randint(1, 40))
+            if key == "n2":  # the end of a range after {n} ("12-14"), else a unit / stand number
+                v = str(int(self["n"]) + rng.choice([2, 4, 6])) if "n" in self else str(rng.randint(1, 40))
             elif key == "a1":
                 v = str(rng.randint(1, 9))
             elif m:  # {d6}: six digits (the first of an area code or a phone block not 0)

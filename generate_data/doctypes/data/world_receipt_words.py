@@ -69,7 +69,7 @@ DE = {
         "Bio-Laden {s} e.K.",
         "Apotheke am Markt {s} e.K.",
         "{s} & {s2} GbR",
-        "Edelkiosk {s}",
+        "Kiosk am Park {s}",
     ],  # fmt: skip
     "streets": [
         "Hauptstraße",
