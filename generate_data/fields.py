@@ -290,17 +290,170 @@ class FieldDef:
 @dataclass
 class TypeSpec:
     name: str
-    lang: str  # "zh" or "en": the language the document prints
+    lang: str  # "zh" or "en": the script family of the document, and the query names' fallback
     title: str
     fields: list[FieldDef] = field(default_factory=list)
+    locale: str | None = None  # a key of LOCAL_NAMES: the names a user of that language asks by
 
     @property
     def concepts(self) -> set[str]:
         return {f.concept for f in self.fields}
 
 
-def spec(name: str, lang: str, title: str, pairs: list[tuple[str, str]]) -> TypeSpec:
+def spec(
+    name: str, lang: str, title: str, pairs: list[tuple[str, str]], locale: str | None = None
+) -> TypeSpec:
     for _, c in pairs:
         if c not in CONCEPTS:
             raise KeyError(f"unknown concept {c!r} in {name}")
-    return TypeSpec(name, lang, title, [FieldDef(k, c) for k, c in pairs])
+    if locale is not None and locale not in LOCAL_NAMES:
+        raise KeyError(f"unknown locale {locale!r} in {name}")
+    return TypeSpec(name, lang, title, [FieldDef(k, c) for k, c in pairs], locale)
+
+
+def local_names(concept: str, locale: str | None) -> tuple[str, ...]:
+    """The names a user of `locale` asks `concept` by (none for a type without a locale)."""
+    return LOCAL_NAMES.get(locale, {}).get(concept, ()) if locale else ()
+
+
+# Field names in the language of a receipt's country, per locale and concept: what a user of that
+# language types ("Summe", "Montant TTC", "合計"). Only types with a `locale` draw them, beside the
+# concept's English and Chinese names. (A name may mean one concept per locale.)
+LOCAL_NAMES: dict[str, dict[str, tuple[str, ...]]] = {
+    "de": {
+        "seller_name": ("Händler", "Firma", "Geschäft", "Laden", "Firmenname", "Verkäufer"),
+        "address": ("Anschrift", "Adresse", "Händleradresse"),
+        "date": ("Datum", "Kaufdatum", "Belegdatum"),
+        "time": ("Uhrzeit", "Zeit"),
+        "total": ("Summe", "Gesamtbetrag", "Betrag", "Gesamtsumme", "Endbetrag"),
+        "subtotal": ("Netto", "Nettobetrag", "Summe netto"),
+        "tax_amount": ("MwSt", "MwSt-Betrag", "Steuerbetrag", "Umsatzsteuer"),
+        "tax_rate": ("MwSt-Satz", "Steuersatz"),
+        "cash": ("Gegeben", "Bar gegeben", "Bezahlt"),
+        "change": ("Rückgeld", "Wechselgeld"),
+        "payment_method": ("Zahlungsart", "Zahlart", "Bezahlart"),
+        "invoice_no": ("Bonnummer", "Belegnummer", "Bon-Nr."),
+        "phone": ("Telefon", "Telefonnummer"),
+        "seller_tax_id": ("USt-IdNr.", "Umsatzsteuer-ID", "USt-ID"),
+        "cashier": ("Kassierer", "Bediener"),
+    },
+    "fr": {
+        "seller_name": ("Magasin", "Enseigne", "Commerçant", "Société", "Nom du magasin"),
+        "address": ("Adresse", "Adresse du magasin"),
+        "date": ("Date", "Date d'achat"),
+        "time": ("Heure",),
+        "total": ("Total", "Montant TTC", "Total TTC", "Montant", "Net à payer"),
+        "subtotal": ("Total HT", "Montant HT"),
+        "tax_amount": ("TVA", "Montant TVA", "Montant de la TVA"),
+        "tax_rate": ("Taux TVA", "Taux de TVA"),
+        "cash": ("Espèces", "Montant payé", "Montant reçu"),
+        "change": ("Rendu", "Monnaie rendue", "Rendu monnaie"),
+        "payment_method": ("Mode de paiement", "Moyen de paiement", "Règlement"),
+        "invoice_no": ("Numéro de ticket", "N° ticket", "N° de ticket"),
+        "phone": ("Téléphone", "Tél"),
+        "seller_tax_id": ("N° TVA", "Numéro de TVA intracommunautaire", "TVA intracom"),
+        "cashier": ("Caissier", "Caissière"),
+    },
+    "nl": {
+        "seller_name": ("Winkel", "Bedrijf", "Winkelnaam", "Verkoper", "Bedrijfsnaam"),
+        "address": ("Adres", "Winkeladres"),
+        "date": ("Datum", "Aankoopdatum"),
+        "time": ("Tijd", "Tijdstip"),
+        "total": ("Totaal", "Totaalbedrag", "Te betalen", "Bedrag"),
+        "subtotal": ("Excl. BTW", "Bedrag excl. btw", "Netto bedrag"),
+        "tax_amount": ("BTW", "BTW-bedrag", "Btw bedrag"),
+        "tax_rate": ("BTW-tarief", "Btw-percentage"),
+        "cash": ("Contant", "Betaald", "Ontvangen"),
+        "change": ("Wisselgeld", "Terug"),
+        "payment_method": ("Betaalwijze", "Betaalmethode"),
+        "invoice_no": ("Bonnummer", "Bonnr"),
+        "phone": ("Telefoon", "Telefoonnummer"),
+        "seller_tax_id": ("BTW-nummer", "Btw-id", "BTW-nr"),
+        "cashier": ("Kassamedewerker", "Medewerker"),
+    },
+    "es": {
+        "seller_name": ("Tienda", "Comercio", "Empresa", "Establecimiento", "Nombre de la tienda"),
+        "address": ("Dirección", "Domicilio"),
+        "date": ("Fecha", "Fecha de compra"),
+        "time": ("Hora",),
+        "total": ("Total", "Importe", "Importe total", "Total a pagar"),
+        "subtotal": ("Base imponible", "Base", "Importe sin IVA"),
+        "tax_amount": ("IVA", "Cuota IVA", "Importe IVA"),
+        "tax_rate": ("Tipo IVA", "Tipo de IVA", "Porcentaje IVA"),
+        "cash": ("Efectivo", "Entregado", "Importe entregado"),
+        "change": ("Cambio", "Vuelta", "Devolución"),
+        "payment_method": ("Forma de pago", "Método de pago"),
+        "invoice_no": ("Número de ticket", "Nº ticket", "Número de factura"),
+        "phone": ("Teléfono", "Tel"),
+        "seller_tax_id": ("NIF", "CIF", "NIF del vendedor"),
+        "cashier": ("Cajero", "Cajera"),
+    },
+    "it": {
+        "seller_name": ("Negozio", "Esercente", "Ditta", "Azienda", "Ragione sociale"),
+        "address": ("Indirizzo", "Sede"),
+        "date": ("Data", "Data acquisto"),
+        "time": ("Ora", "Orario"),
+        "total": ("Totale", "Importo", "Totale complessivo", "Importo pagato"),
+        "subtotal": ("Imponibile", "Totale imponibile"),
+        "tax_amount": ("IVA", "Imposta", "Importo IVA"),
+        "tax_rate": ("Aliquota IVA", "Aliquota"),
+        "cash": ("Contanti", "Pagato", "Importo versato"),
+        "change": ("Resto",),
+        "payment_method": ("Metodo di pagamento", "Pagamento", "Modalità di pagamento"),
+        "invoice_no": ("Numero scontrino", "Numero documento", "Documento n."),
+        "phone": ("Telefono",),
+        "seller_tax_id": ("Partita IVA", "P.IVA", "P. IVA"),
+        "cashier": ("Cassiere", "Operatore"),
+    },
+    "uk": {
+        "seller_name": ("Shop", "Retailer", "Store", "Merchant", "Business name"),
+        "address": ("Address", "Shop address"),
+        "date": ("Date", "Date of purchase"),
+        "time": ("Time",),
+        "total": ("Total", "Amount due", "Total to pay", "Total paid", "Balance due"),
+        "subtotal": ("Net", "Net total", "Total excl. VAT"),
+        "tax_amount": ("VAT", "VAT amount", "Total VAT"),
+        "tax_rate": ("VAT rate",),
+        "cash": ("Cash", "Amount tendered", "Cash given"),
+        "change": ("Change", "Change given"),
+        "payment_method": ("Payment", "Payment type", "Paid with"),
+        "invoice_no": ("Receipt no", "Transaction no", "Receipt number"),
+        "phone": ("Phone", "Phone number", "Telephone"),
+        "seller_tax_id": ("VAT number", "VAT reg no", "VAT registration number"),
+        "cashier": ("Served by", "Operator"),
+    },
+    "jp": {
+        "seller_name": ("店名", "店舗名", "会社名", "販売店", "お店"),
+        "address": ("住所", "所在地", "店舗住所"),
+        "date": ("日付", "購入日", "お買上日"),
+        "time": ("時刻", "時間"),
+        "total": ("合計", "合計金額", "お支払い金額", "お買上金額"),
+        "subtotal": ("税抜金額", "税抜合計"),
+        "tax_amount": ("消費税", "消費税額", "内消費税"),
+        "tax_rate": ("消費税率",),
+        "cash": ("お預り", "お預かり", "預り金"),
+        "change": ("お釣り", "おつり", "釣銭"),
+        "payment_method": ("支払方法", "お支払方法"),
+        "invoice_no": ("レシート番号", "取引番号", "伝票番号"),
+        "phone": ("電話番号", "TEL"),
+        "seller_tax_id": ("登録番号", "事業者登録番号"),
+        "cashier": ("担当者", "レジ担当"),
+    },
+}
+# Questions a user of `locale` asks (only types with that locale draw them).
+LOCAL_QUESTIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "de": {"total": ("Wie viel habe ich bezahlt?", "Wie hoch ist die Summe?"),
+           "seller_name": ("Von welchem Geschäft ist der Bon?",), "date": ("Von wann ist der Bon?",)},
+    "fr": {"total": ("Quel est le montant total ?", "Combien ai-je payé ?"),
+           "seller_name": ("De quel magasin vient ce ticket ?",), "date": ("De quand date ce ticket ?",)},
+    "nl": {"total": ("Wat is het totaalbedrag?", "Hoeveel heb ik betaald?"),
+           "seller_name": ("Van welke winkel is deze bon?",), "date": ("Van wanneer is deze bon?",)},
+    "es": {"total": ("¿Cuál es el importe total?", "¿Cuánto pagué?"),
+           "seller_name": ("¿De qué tienda es este ticket?",), "date": ("¿De qué fecha es el ticket?",)},
+    "it": {"total": ("Qual è il totale?", "Quanto ho pagato?"),
+           "seller_name": ("Di quale negozio è lo scontrino?",), "date": ("Di che giorno è lo scontrino?",)},
+    "uk": {"total": ("How much did I pay?", "What was the total?"),
+           "seller_name": ("Which shop is this from?",), "date": ("What day was this bought?",)},
+    "jp": {"total": ("合計はいくらですか？", "いくら払いましたか？"),
+           "seller_name": ("どこのお店のレシートですか？",), "date": ("いつのレシートですか？",)},
+}  # fmt: skip

@@ -10,11 +10,11 @@ import os
 import random
 
 from llm_stage.field_roles import field_spec
-from llm_stage.types import FieldQuery
+from llm_stage.types import FieldQuery, name_identity
 
 from .doctypes.base import Doc, DocType
 from .doctypes.items import side_rng
-from .fields import CONCEPTS, TypeSpec
+from .fields import CONCEPTS, LOCAL_QUESTIONS, TypeSpec, local_names
 
 # The longest training sample, in tokens: the smallest max_length of the training recipes (the CPU
 # recipes' 1536, chatocr/training/xtuner_config/_base_/cpu_lora.py; the GPU recipe has 2048) less a
@@ -31,26 +31,43 @@ def approx_tokens(s: str) -> int:
     return (25 * cjk + 4 * (len(s) - cjk - digits) + 9) // 10 + digits
 
 
-def _names_for(key: str, concept: str, lang: str, rng: random.Random) -> str:
+# a type with a locale asks a field not asked by its key by a local name this often
+LOCAL_NAME_SHARE = 0.55
+
+
+def _names_for(key: str, concept: str, lang: str, rng: random.Random, locale: str | None = None) -> str:
     c = CONCEPTS[concept]
     if rng.random() < 0.45:
         return key
+    local = local_names(concept, locale)
+    if local and rng.random() < LOCAL_NAME_SHARE:  # drawn only for a type with a locale
+        return rng.choice(local)
     other = c.en if lang == "zh" else c.zh
     own = c.zh if lang == "zh" else c.en
     pool = list(own) if (rng.random() < 0.7 or not other) else list(other)
     return rng.choice(pool or [key])
 
 
+def _taken(name: str, names) -> bool:
+    """Is `name` one of `names` up to case and width (a query asks each field once: "Total" beside
+    "total" is the same field)?"""
+    ident = name_identity(name)
+    return any(name_identity(n) == ident for n in names)
+
+
 def _absent_names(ts: TypeSpec, doc: Doc, taken: set[str]) -> list[tuple[str, str]]:
     """(name, concept) pairs this document does not contain: other concepts, or its own unprinted fields."""
+    loc = ts.locale
     own_names = {
-        n.lower() for f in ts.fields for n in (f.key, *CONCEPTS[f.concept].zh, *CONCEPTS[f.concept].en)
+        n.lower()
+        for f in ts.fields
+        for n in (f.key, *CONCEPTS[f.concept].zh, *CONCEPTS[f.concept].en, *local_names(f.concept, loc))
     }
     out = []
     for cid, c in CONCEPTS.items():
         if cid in ts.concepts:
             continue
-        for n in (*c.zh, *c.en):
+        for n in (*c.zh, *c.en, *local_names(cid, loc)):
             if n.lower() not in own_names and n not in taken:
                 out.append((n, cid))
     printed = {f.concept for f in ts.fields if f.key in doc.fields}
@@ -59,13 +76,15 @@ def _absent_names(ts: TypeSpec, doc: Doc, taken: set[str]) -> list[tuple[str, st
             out.append((f.key, f.concept))
             if f.concept not in printed:  # and by its other names, where no printed field shares them
                 c = CONCEPTS[f.concept]
-                out += [(n, f.concept) for n in (*c.zh, *c.en) if n not in taken and n != f.key]
+                names = (*c.zh, *c.en, *local_names(f.concept, loc))
+                out += [(n, f.concept) for n in names if n not in taken and n != f.key]
     return out
 
 
 def _absent_pick(ts: TypeSpec, pool, rng: random.Random, k: int):
     """`k` absent names, most often the type's own fields this document lacks (a phone or a receipt
-    number on a receipt without one): those are the absent fields a real page tempts a model to fill."""
+    number on a receipt without one): those are the absent fields a real page tempts a model to fill.
+    The company of a receipt whose name is only a logo is such a field (its answer is null)."""
     own = [p for p in pool if p[1] in ts.concepts]
     src = own if own and rng.random() < 0.6 else _absent_for_lang(pool, ts.lang, rng)
     return rng.sample(src, min(len(src), k))
@@ -99,6 +118,8 @@ CORE_FIELDS = {
     ],
 }
 CORE_FIELDS["vat_normal_invoice"] = CORE_FIELDS["vat_special_invoice"]
+for _t in ("de", "fr", "nl", "es", "it", "uk", "jp"):  # the receipts of doctypes.world_receipts
+    CORE_FIELDS[f"{_t}_receipt"] = ["company", "date", "address", "total"]
 CORE_SHARE = 0.4
 # core queries that also ask for 1-3 fields the document does not print (a phone or an invoice
 # number on a receipt without one, 机器编号 on a form): their target is null, so the model learns
@@ -114,15 +135,18 @@ def _core_query(ts: TypeSpec, doc: Doc, rng: random.Random) -> tuple[FieldQuery,
     answer: dict = {}
     for key in chosen:
         name = (
-            key if rng.random() < 0.75 or key not in concept else _names_for(key, concept[key], ts.lang, rng)
+            key
+            if rng.random() < 0.75 or key not in concept
+            else _names_for(key, concept[key], ts.lang, rng, ts.locale)
         )
-        if name in answer:
+        if _taken(name, answer):
             name = key
         answer[name] = doc.fields.get(key)
     if rng.random() < CORE_ABSENT_SHARE:
         pool = _absent_names(ts, doc, set(answer))
         for name, _ in _absent_pick(ts, pool, rng, rng.choice([1, 2, 3])):
-            answer.setdefault(name, absent_value(name))
+            if not _taken(name, answer):
+                answer[name] = absent_value(name)
     query = FieldQuery(fields=list(answer))
     return query, {q: answer[q] for q in query.keys}
 
@@ -156,17 +180,17 @@ def make_queries(
         names: list[str] = []
         answer: dict = {}
         for f in chosen:
-            name = _names_for(f.key, f.concept, ts.lang, rng)
-            if name in answer:
+            name = _names_for(f.key, f.concept, ts.lang, rng, ts.locale)
+            if _taken(name, answer):
                 name = f.key
-            if name in answer:
+            if _taken(name, answer):
                 continue
             names.append(name)
             answer[name] = doc.fields[f.key]
         if rng.random() < 0.35 or not names:
             pool = _absent_names(ts, doc, set(names))
             for name, _ in _absent_pick(ts, pool, rng, rng.choice([1, 1, 2])):
-                if name not in answer:
+                if not _taken(name, answer):
                     names.append(name)
                     answer[name] = absent_value(name)
         order = list(range(len(names)))
@@ -197,7 +221,9 @@ def _ask_items(ts: TypeSpec, doc: Doc, out: list, scalars, items, text: str | No
     fields = {irng.choice(names): doc.fields[items[0].key] if items else []}
     if scalars and irng.random() < 0.7:  # beside scalar fields, as a user asks them
         for f in irng.sample(scalars, min(len(scalars), irng.randint(1, 3))):
-            fields.setdefault(_names_for(f.key, f.concept, ts.lang, irng), doc.fields[f.key])
+            name = _names_for(f.key, f.concept, ts.lang, irng, ts.locale)
+            if not _taken(name, fields):
+                fields[name] = doc.fields[f.key]
     keys = list(fields)
     irng.shuffle(keys)
     query = FieldQuery(fields=keys)
@@ -249,6 +275,12 @@ def fits_budget(text: str, query: FieldQuery, answer: dict, budget: int = SAMPLE
 
 
 def _question(ts: TypeSpec, doc: Doc, present, rng: random.Random):
+    local_q = LOCAL_QUESTIONS.get(ts.locale or "", {})
+    if local_q and rng.random() < 0.5:  # a type with a locale: a question in its language
+        asked = [f for f in present if f.concept in local_q]
+        if asked:
+            f = rng.choice(asked)
+            return FieldQuery(question=rng.choice(local_q[f.concept])), {"answer": doc.fields[f.key]}
     lang_pick = ts.lang if rng.random() < 0.75 else ("en" if ts.lang == "zh" else "zh")
     if rng.random() < 0.12:  # a question the document cannot answer
         cands = [

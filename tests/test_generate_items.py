@@ -272,9 +272,12 @@ SCALARS_BEFORE_ITEMS = "ee2ae84b062f37bbb91ab875ffc31be4a31fb6ebf12041210fb2af22
 
 
 def test_scalar_values_unchanged_by_the_items_labels():
+    from generate_data.doctypes.world_receipts import TYPES as LATER  # registered after the digest
+
+    types = [t for t in TYPES if t not in LATER]
     out = []
-    for i in range(len(TYPES) * 4):
-        dt = REGISTRY[build.doc_type_for(i, 3, TYPES)]
+    for i in range(len(types) * 4):
+        dt = REGISTRY[build.doc_type_for(i, 3, types)]
         rng = random.Random(f"doc:3:{i}")
         doc = dt.generate(rng, Fakers(rng))
         out.append({k: v for k, v in doc.fields.items() if not isinstance(v, list)})

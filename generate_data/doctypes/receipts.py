@@ -32,7 +32,9 @@ from .items import receipt_labels, receipt_rows, side_rng
 
 
 class Tape:
-    """Rows of a receipt laid out top-down on a narrow strip, cropped to length at the end."""
+    """Rows of a receipt laid out top-down on a narrow strip, cropped to length at the end.
+    `lines` keeps the text of each printed row (a row's cells joined by two spaces), so a layout
+    can record what its page prints without reading it back."""
 
     def __init__(
         self, rng: random.Random, width: int, family: str, size: float, bold_family: str | None = None
@@ -44,9 +46,11 @@ class Tape:
         self.margin = rng.randint(18, 40)
         self.y = rng.randint(30, 60)
         self.gap = rng.uniform(1.25, 1.55)
+        self.lines: list[str] = []
 
     def center(self, s: str, scale: float = 1.0, bold: bool = False):
         if s:
+            self.lines.append(s)
             self.c.text(
                 (self.c.w / 2, self.y),
                 s,
@@ -58,6 +62,7 @@ class Tape:
         self.y += self.size * scale * self.gap
 
     def left(self, s: str, scale: float = 1.0, bold: bool = False):
+        self.lines.append(s)
         self.c.text(
             (self.margin, self.y),
             s,
@@ -71,6 +76,7 @@ class Tape:
         self.left(s, scale, bold)
 
     def right(self, s: str, scale: float = 1.0, bold: bool = False):
+        self.lines.append(s)
         self.c.text(
             (self.c.w - self.margin, self.y),
             s,
@@ -83,11 +89,13 @@ class Tape:
 
     def pair(self, left: str, right: str, scale: float = 1.0, bold: bool = False):
         fam = self.bold if bold else self.family
+        self.lines.append(f"{left}  {right}")
         self.c.text((self.margin, self.y), left, self.size * scale, fam)
         self.c.text((self.c.w - self.margin, self.y), right, self.size * scale, fam, anchor="ra")
         self.y += self.size * scale * self.gap
 
     def cols(self, cells: list[str], xs: list[float], aligns: str):
+        self.lines.append("  ".join(cells))
         for s, x, a in zip(cells, xs, aligns, strict=True):
             px = self.margin + x * (self.c.w - 2 * self.margin)
             self.c.text((px, self.y), s, self.size, self.family, anchor="ra" if a == "r" else "la")
