@@ -276,6 +276,81 @@ CONCEPTS: dict[str, Concept] = {
     "po_no": C(["订单号", "采购订单号"], ["PO number", "purchase order"]),
     "freight": C(["运费"], ["freight", "shipping cost"]),
     "country_of_origin": C(["原产国"], ["country of origin"]),
+    # Western-style VAT invoice
+    "due_date": C(
+        ["付款截止日期", "到期日"],
+        ["due date", "payment due date", "payment due"],
+        ["这张发票什么时候到期？"],
+        ["When is the invoice due?", "By when must the invoice be paid?"],
+    ),
+    "buyer_address": C(["购买方地址", "客户地址"], ["buyer address", "billing address", "customer address"]),
+    "iban": C(["国际银行账号", "IBAN账号"], ["IBAN", "IBAN number"], [], ["Which IBAN should I pay to?"]),
+}
+
+# The names a user types in the languages beside Chinese and English, per language and concept:
+# a document that prints in that language (`doc.data["lang"]`) is asked by them as often as by its
+# English names. "en" holds the short forms UK/IE invoices use.
+LOCAL_NAMES: dict[str, dict[str, tuple[str, ...]]] = {
+    "en": {
+        "invoice_no": ("invoice no.", "Invoice No", "invoice #"),
+        "date": ("date of issue", "tax point"),
+        "seller_name": ("supplier", "supplier name"),
+        "address": ("seller address", "supplier address"),
+        "seller_tax_id": ("VAT number", "VAT reg no", "seller VAT ID"),
+        "buyer_name": ("customer", "customer name", "bill to"),
+        "subtotal": ("net", "total excl. VAT", "net total"),
+        "tax_amount": ("VAT", "VAT amount"),
+        "tax_rate": ("VAT rate",),
+        "total": ("total due", "gross amount", "total incl. VAT", "invoice total"),
+    },
+    "de": {
+        "invoice_no": ("Rechnungsnummer", "Rechnungs-Nr.", "Rechnungsnr"),
+        "date": ("Rechnungsdatum", "Datum"),
+        "due_date": ("Fälligkeitsdatum", "fällig am", "Zahlungsziel"),
+        "seller_name": ("Verkäufer", "Lieferant", "Rechnungssteller", "Firma"),
+        "address": ("Adresse des Lieferanten", "Anschrift Lieferant"),
+        "seller_tax_id": ("USt-IdNr.", "Umsatzsteuer-ID", "USt-ID des Lieferanten"),
+        "buyer_name": ("Käufer", "Kunde", "Rechnungsempfänger"),
+        "buyer_address": ("Kundenadresse", "Rechnungsadresse", "Anschrift des Kunden"),
+        "subtotal": ("Nettobetrag", "Netto", "Summe netto"),
+        "tax_amount": ("MwSt", "Umsatzsteuer", "Mehrwertsteuer", "MwSt-Betrag"),
+        "tax_rate": ("MwSt-Satz", "Steuersatz"),
+        "total": ("Gesamtbetrag", "Bruttobetrag", "Rechnungsbetrag", "Endbetrag"),
+        "iban": ("IBAN", "Bankverbindung IBAN"),
+        "currency": ("Währung",),
+    },
+    "fr": {
+        "invoice_no": ("Numéro de facture", "N° de facture", "numéro facture"),
+        "date": ("Date de facture", "date de facturation"),
+        "due_date": ("Échéance", "Date d'échéance"),
+        "seller_name": ("Vendeur", "Fournisseur", "Émetteur"),
+        "address": ("Adresse du fournisseur", "adresse vendeur"),
+        "seller_tax_id": ("N° TVA intracommunautaire", "numéro de TVA du vendeur"),
+        "buyer_name": ("Client", "Acheteur", "nom du client"),
+        "buyer_address": ("Adresse du client", "adresse de facturation"),
+        "subtotal": ("Total HT", "Montant HT"),
+        "tax_amount": ("TVA", "Montant TVA", "montant de la TVA"),
+        "tax_rate": ("Taux de TVA", "taux TVA"),
+        "total": ("Total TTC", "Montant TTC", "Net à payer"),
+        "iban": ("IBAN",),
+        "currency": ("Devise",),
+    },
+    "nl": {
+        "invoice_no": ("Factuurnummer", "factuurnr"),
+        "date": ("Factuurdatum",),
+        "due_date": ("Vervaldatum", "uiterste betaaldatum"),
+        "seller_name": ("Leverancier", "Verkoper"),
+        "address": ("Adres leverancier",),
+        "seller_tax_id": ("BTW-nummer", "BTW-nummer leverancier"),
+        "buyer_name": ("Klant", "Koper", "klantnaam"),
+        "buyer_address": ("Adres klant", "factuuradres"),
+        "subtotal": ("Subtotaal", "Totaal excl. BTW"),
+        "tax_amount": ("BTW", "BTW-bedrag"),
+        "tax_rate": ("BTW-tarief", "BTW percentage"),
+        "total": ("Totaal", "Totaal incl. BTW", "Totaalbedrag", "Te betalen"),
+        "iban": ("IBAN",),
+        "currency": ("Valuta",),
+    },
 }
 
 
@@ -293,14 +368,24 @@ class TypeSpec:
     lang: str  # "zh" or "en": the language the document prints
     title: str
     fields: list[FieldDef] = field(default_factory=list)
+    # concepts the page prints without a labelled field (an invoice's phone, its registration
+    # number): never asked as absent, since null would be a wrong answer there
+    unlabelled: frozenset[str] = frozenset()
 
     @property
     def concepts(self) -> set[str]:
         return {f.concept for f in self.fields}
 
 
-def spec(name: str, lang: str, title: str, pairs: list[tuple[str, str]]) -> TypeSpec:
-    for _, c in pairs:
+def spec(
+    name: str, lang: str, title: str, pairs: list[tuple[str, str]], unlabelled: tuple[str, ...] = ()
+) -> TypeSpec:
+    for c in [c for _, c in pairs] + list(unlabelled):
         if c not in CONCEPTS:
             raise KeyError(f"unknown concept {c!r} in {name}")
-    return TypeSpec(name, lang, title, [FieldDef(k, c) for k, c in pairs])
+    return TypeSpec(name, lang, title, [FieldDef(k, c) for k, c in pairs], frozenset(unlabelled))
+
+
+def local_names(lang: str | None, concept: str) -> tuple[str, ...]:
+    """The names of `concept` in `lang` beside Chinese and English (`LOCAL_NAMES`), or ()."""
+    return LOCAL_NAMES.get(lang or "", {}).get(concept, ())

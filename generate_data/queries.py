@@ -14,7 +14,7 @@ from llm_stage.types import FieldQuery
 
 from .doctypes.base import Doc, DocType
 from .doctypes.items import side_rng
-from .fields import CONCEPTS, TypeSpec
+from .fields import CONCEPTS, TypeSpec, local_names
 
 # The longest training sample, in tokens: the smallest max_length of the training recipes (the CPU
 # recipes' 1536, chatocr/training/xtuner_config/_base_/cpu_lora.py; the GPU recipe has 2048) less a
@@ -31,10 +31,14 @@ def approx_tokens(s: str) -> int:
     return (25 * cjk + 4 * (len(s) - cjk - digits) + 9) // 10 + digits
 
 
-def _names_for(key: str, concept: str, lang: str, rng: random.Random) -> str:
+def _names_for(key: str, concept: str, lang: str, rng: random.Random, local: tuple[str, ...] = ()) -> str:
+    """A name to ask the field by: its key, a name in the document's language or the other one,
+    or (`local`: the concept's names in a third language the page prints) one of those."""
     c = CONCEPTS[concept]
     if rng.random() < 0.45:
         return key
+    if local and rng.random() < 0.6:
+        return rng.choice(local)
     other = c.en if lang == "zh" else c.zh
     own = c.zh if lang == "zh" else c.en
     pool = list(own) if (rng.random() < 0.7 or not other) else list(other)
@@ -48,7 +52,7 @@ def _absent_names(ts: TypeSpec, doc: Doc, taken: set[str]) -> list[tuple[str, st
     }
     out = []
     for cid, c in CONCEPTS.items():
-        if cid in ts.concepts:
+        if cid in ts.concepts or cid in ts.unlabelled:
             continue
         for n in (*c.zh, *c.en):
             if n.lower() not in own_names and n not in taken:
@@ -134,6 +138,7 @@ def make_queries(
     ([] for a line-items field the document has no rows for). `text`: the document's OCR text, to
     keep a line-items sample within the training budget."""
     ts = dt.spec
+    lang = doc.data.get("lang")  # a page's own language beside zh/en (eu_invoice's de, fr, nl)
     present = [f for f in ts.fields if f.key in doc.fields]
     scalars = [f for f in present if not CONCEPTS[f.concept].items]
     items = [f for f in present if CONCEPTS[f.concept].items]
@@ -156,7 +161,7 @@ def make_queries(
         names: list[str] = []
         answer: dict = {}
         for f in chosen:
-            name = _names_for(f.key, f.concept, ts.lang, rng)
+            name = _names_for(f.key, f.concept, ts.lang, rng, local_names(lang, f.concept))
             if name in answer:
                 name = f.key
             if name in answer:
@@ -175,7 +180,7 @@ def make_queries(
         query = FieldQuery(fields=names)
         out.append((query, {k: answer[k] for k in query.keys}))
     if out:
-        _ask_items(ts, doc, out, scalars, items, text)
+        _ask_items(ts, doc, out, scalars, items, text, lang)
     return out
 
 
@@ -184,7 +189,9 @@ def absent_value(name: str) -> list | None:
     return [] if field_spec(name).role == "items" else None
 
 
-def _ask_items(ts: TypeSpec, doc: Doc, out: list, scalars, items, text: str | None) -> None:
+def _ask_items(
+    ts: TypeSpec, doc: Doc, out: list, scalars, items, text: str | None, lang: str | None = None
+) -> None:
     """Replace one of the document's queries by one asking its line items ([] where it prints no
     rows), for ITEMS_SHARE of the documents that print rows and NO_ITEMS_SHARE of the others. The
     choice is drawn from a stream seeded by the document's values, so the other queries are those
@@ -197,7 +204,8 @@ def _ask_items(ts: TypeSpec, doc: Doc, out: list, scalars, items, text: str | No
     fields = {irng.choice(names): doc.fields[items[0].key] if items else []}
     if scalars and irng.random() < 0.7:  # beside scalar fields, as a user asks them
         for f in irng.sample(scalars, min(len(scalars), irng.randint(1, 3))):
-            fields.setdefault(_names_for(f.key, f.concept, ts.lang, irng), doc.fields[f.key])
+            name = _names_for(f.key, f.concept, ts.lang, irng, local_names(lang, f.concept))
+            fields.setdefault(name, doc.fields[f.key])
     keys = list(fields)
     irng.shuffle(keys)
     query = FieldQuery(fields=keys)
@@ -254,7 +262,7 @@ def _question(ts: TypeSpec, doc: Doc, present, rng: random.Random):
         cands = [
             (cid, c)
             for cid, c in CONCEPTS.items()
-            if cid not in ts.concepts and (c.q_zh if lang_pick == "zh" else c.q_en)
+            if cid not in ts.concepts | ts.unlabelled and (c.q_zh if lang_pick == "zh" else c.q_en)
         ]
         if cands:
             _, c = rng.choice(cands)
