@@ -98,37 +98,75 @@ _NOT_GROSS = {"sub", "subtotal", "net", "tax", "gst", "vat", "before", "excl", "
               "tendered", "rounding", "discount"}  # fmt: skip
 
 
+# the words of German, French, Dutch, Spanish and Italian names (accents removed: "Fälligkeitsdatum"
+# -> falligkeitsdatum); compounds are matched by their ending ("Rechnungsdatum", "Kundennummer")
+_DATE_LOCAL = {"echeance", "fecha", "scadenza"}
+_DATE_SUFFIX = ("datum",)
+_RATE_LOCAL = {"taux", "tarief", "tasa", "aliquota"}
+_RATE_SUFFIX = ("satz",)
+_NUMBER_LOCAL = {"nr", "nummer", "numero", "idnr", "siren", "siret", "kvk", "n"}
+_NUMBER_SUFFIX = ("nummer", "nr")
+_TAX_LOCAL = {"mwst", "ust", "umsatzsteuer", "mehrwertsteuer", "steuer", "tva", "btw", "iva"}
+_NET_LOCAL = {"nettobetrag", "netto", "ht", "subtotaal", "zwischensumme", "imponible", "imponibile"}
+_GROSS_LOCAL = {"gesamtbetrag", "bruttobetrag", "brutto", "rechnungsbetrag", "endbetrag", "gesamtsumme",
+                "summe", "ttc", "totaal", "totaalbedrag", "importe", "totale"}  # fmt: skip
+_PAY_LOCAL = {"zahlen", "payer", "betalen", "pagar", "pagare"}  # "Zu zahlen", "Net à payer", "Te betalen"
+_AMOUNT_LOCAL = _TAX_LOCAL | _NET_LOCAL | _GROSS_LOCAL | _PAY_LOCAL | {"betrag", "montant", "bedrag", "prix"}
+_ADDRESS_LOCAL = {"anschrift", "direccion", "indirizzo"}
+_ADDRESS_SUFFIX = ("adresse", "adres")
+_ORG_LOCAL = {"verkaufer", "lieferant", "kunde", "kaufer", "rechnungsempfanger", "rechnungssteller", "vendeur",
+              "fournisseur", "client", "emetteur", "acheteur", "leverancier", "klant", "koper", "verkoper", "firma",
+              "customer", "proveedor", "fornitore", "cliente"}  # fmt: skip
+_INCL = {"incl", "inkl", "including", "ttc"}
+
+
+def _ends(words: set[str], suffixes: tuple[str, ...]) -> bool:
+    return any(w.endswith(s) for w in words for s in suffixes)
+
+
 def _role(n: str, words: set[str]) -> str:
     if _ITEMS.search(n) or (words & _ITEM_WORDS and not words & _NOT_ITEMS):
         return "items"
     if any(w in n for w in _CN_AMOUNT) or "uppercase" in words:
         return "cn_amount"
-    if any(w in n for w in _DATE_CJK) or words & _DATE_WORDS:
+    if any(w in n for w in _DATE_CJK) or words & (_DATE_WORDS | _DATE_LOCAL) or _ends(words, _DATE_SUFFIX):
         return "date"
-    if any(w in n for w in _RATE_CJK) or words & _RATE_WORDS:
+    if any(w in n for w in _RATE_CJK) or words & (_RATE_WORDS | _RATE_LOCAL) or _ends(words, _RATE_SUFFIX):
         return "rate"
-    not_amount = any(w in n for w in _NOT_AMOUNT_CJK) or words & _NOT_AMOUNT
-    if not not_amount and (any(w in n for w in _AMOUNT_CJK) or words & _AMOUNT_WORDS):
+    local_number = bool(words & _NUMBER_LOCAL) or _ends(words, _NUMBER_SUFFIX)
+    not_amount = any(w in n for w in _NOT_AMOUNT_CJK) or words & _NOT_AMOUNT or local_number
+    if not not_amount and (any(w in n for w in _AMOUNT_CJK) or words & (_AMOUNT_WORDS | _AMOUNT_LOCAL)):
         return "amount"
-    if (words & _ADDRESS_WORDS and not words & _NOT_ADDRESS) or any(w in n for w in _ADDRESS_CJK):
+    address = words & (_ADDRESS_WORDS | _ADDRESS_LOCAL) or _ends(words, _ADDRESS_SUFFIX)
+    if (address and not words & _NOT_ADDRESS) or any(w in n for w in _ADDRESS_CJK):
         return "address"
-    if (words & _ORG_WORDS and not words & _NOT_ORG) or (
+    if (words & (_ORG_WORDS | _ORG_LOCAL) and not words & _NOT_ORG and not local_number) or (
         any(w in n for w in _ORG_CJK) and not any(w in n for w in _NOT_ORG_CJK)
     ):
         return "organisation"
     counted = words & {"count", "qty", "quantity"} or {"number", "of"} <= words  # a count, not an ID
     cjk_id = any(w in n for w in _NUMBER_CJK) and not any(w in n for w in _NUMBER_CJK_EXCEPT)
-    if not counted and (cjk_id or words & _NUMBER_WORDS):
+    if not counted and (cjk_id or words & _NUMBER_WORDS or local_number):
         return "number"
     return "text"
 
 
 def _amount_role(n: str, words: set[str]) -> str | None:
-    if any(w in n for w in _GROSS_CJK) or (words & {"total", "due", "gross"} and not words & _NOT_GROSS):
+    gross_words = {"total", "due", "gross"} | _GROSS_LOCAL
+    if any(w in n for w in _GROSS_CJK) or (
+        words & gross_words and not words & (_NOT_GROSS | _NET_LOCAL | _TAX_LOCAL)
+    ):
         return "gross"
-    if any(w in n for w in _NET_CJK) or words & {"subtotal", "net"} or {"before", "tax"} <= words:
+    # "Total incl. VAT", "Totaal incl. BTW", "Zu zahlen", "Net à payer": the gross, whatever else they say
+    if words & _PAY_LOCAL or (words & _INCL and words & (gross_words | {"amount", "bedrag", "betrag"})):
+        return "gross"
+    if (
+        any(w in n for w in _NET_CJK)
+        or words & ({"subtotal", "net"} | _NET_LOCAL)
+        or {"before", "tax"} <= words
+    ):
         return "net"
-    if any(w in n for w in _TAX_CJK) or words & {"tax", "gst", "vat"}:
+    if any(w in n for w in _TAX_CJK) or words & ({"tax", "gst", "vat"} | _TAX_LOCAL):
         return "tax"
     return None
 
@@ -140,6 +178,8 @@ def field_spec(name: str) -> FieldSpec:
     # the words without their accents ("artículos" -> articulos), the name as written for the rest
     bare = "".join(ch for ch in unicodedata.normalize("NFKD", n) if not unicodedata.combining(ch))
     words = set(name_words(bare))
+    if {"mw", "st"} <= words:  # "MwSt" split as camelCase
+        words.add("mwst")
     role = _role(n, words)
     return FieldSpec(str(name), role, _amount_role(n, words) if role == "amount" else None)
 
