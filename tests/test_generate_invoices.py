@@ -40,7 +40,7 @@ def make(i: int):
     return DT.generate(rng, Fakers(rng)), rng
 
 
-def drawn(monkeypatch, doc, rng) -> list[str]:
+def drawn(monkeypatch, doc, rng, dt=DT) -> list[str]:
     """Every string the layout draws."""
     from generate_data import render
 
@@ -52,7 +52,7 @@ def drawn(monkeypatch, doc, rng) -> list[str]:
         return orig(self, xy, s, *a, **k)
 
     monkeypatch.setattr(render.Canvas, "text", text)
-    DT.render(doc, rng)
+    dt.render(doc, rng)
     monkeypatch.setattr(render.Canvas, "text", orig)
     return calls
 
@@ -199,3 +199,27 @@ def test_ocr_reads_number_total_and_date(rapid_engine, tmp_path):
         for key in ("invoice_no", "total", "invoice_date"):
             assert re.sub(r"\s+", "", doc.fields[key]) in flat, (doc.data["lang"], key, doc.fields[key], text)
     assert seen == set(IW.LANGS)
+
+
+def test_vat_discount_rows_keep_the_totals(monkeypatch):
+    """A share of the Chinese VAT invoices prints a 折扣 row: the same name, a negative amount and
+    tax, under the row it discounts; the goods rows still add up to 合计金额 and 合计税额, and the
+    discount row is printed as labelled."""
+    discounts = 0
+    for dtype in ("vat_special_invoice", "vat_normal_invoice"):
+        for i in range(60):
+            rng = random.Random(f"{dtype}{i}")
+            doc = REGISTRY[dtype].generate(rng, Fakers(rng))
+            rows, f = doc.fields["货物明细"], doc.fields
+            assert sum(Decimal(r["amount"]) for r in rows) == Decimal(f["合计金额"].lstrip("￥"))
+            assert sum(Decimal(r["tax"]) for r in rows) == Decimal(f["合计税额"].lstrip("￥"))
+            for j, r in enumerate(rows):
+                if r["amount"].startswith("-"):
+                    discounts += 1
+                    assert r["tax"].startswith("-") and r["description"] == rows[j - 1]["description"]
+                    assert r["quantity"] is r["unit"] is r["unit_price"] is None
+                    assert Decimal(rows[j - 1]["amount"]) + Decimal(r["amount"]) > 0
+                    if discounts == 1:
+                        strings = drawn(monkeypatch, doc, rng, REGISTRY[dtype])
+                        assert r["amount"] in strings and r["tax"] in strings
+    assert 2 <= discounts <= 30, discounts
