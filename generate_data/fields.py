@@ -293,7 +293,7 @@ CONCEPTS: dict[str, Concept] = {
 LOCAL_NAMES: dict[str, dict[str, tuple[str, ...]]] = {
     "en": {
         "invoice_no": ("invoice no.", "Invoice No", "invoice #"),
-        "date": ("date of issue", "tax point"),
+        "date": ("date of issue", "date of invoice"),
         "seller_name": ("supplier", "supplier name"),
         "address": ("seller address", "supplier address"),
         "seller_tax_id": ("VAT number", "VAT reg no", "seller VAT ID"),
@@ -306,7 +306,7 @@ LOCAL_NAMES: dict[str, dict[str, tuple[str, ...]]] = {
     "de": {
         "invoice_no": ("Rechnungsnummer", "Rechnungs-Nr.", "Rechnungsnr"),
         "date": ("Rechnungsdatum", "Datum"),
-        "due_date": ("Fälligkeitsdatum", "fällig am", "Zahlungsziel"),
+        "due_date": ("Fälligkeitsdatum", "fällig am", "Fälligkeit"),
         "seller_name": ("Verkäufer", "Lieferant", "Rechnungssteller", "Firma"),
         "address": ("Adresse des Lieferanten", "Anschrift Lieferant"),
         "seller_tax_id": ("USt-IdNr.", "Umsatzsteuer-ID", "USt-ID des Lieferanten"),

@@ -100,7 +100,7 @@ _NOT_GROSS = {"sub", "subtotal", "net", "tax", "gst", "vat", "before", "excl", "
 
 # the words of German, French, Dutch, Spanish and Italian names (accents removed: "Fälligkeitsdatum"
 # -> falligkeitsdatum); compounds are matched by their ending ("Rechnungsdatum", "Kundennummer")
-_DATE_LOCAL = {"echeance", "fecha", "scadenza"}
+_DATE_LOCAL = {"echeance", "fecha", "scadenza", "fallig", "falligkeit"}
 _DATE_SUFFIX = ("datum",)
 _RATE_LOCAL = {"taux", "tarief", "tasa", "aliquota"}
 _RATE_SUFFIX = ("satz",)
@@ -118,6 +118,7 @@ _ORG_LOCAL = {"verkaufer", "lieferant", "kunde", "kaufer", "rechnungsempfanger",
               "fournisseur", "client", "emetteur", "acheteur", "leverancier", "klant", "koper", "verkoper", "firma",
               "customer", "proveedor", "fornitore", "cliente"}  # fmt: skip
 _INCL = {"incl", "inkl", "including", "ttc"}
+_EXCL = {"excl", "exkl", "excluding", "hors", "ohne", "zonder", "sin"}  # "Total excl. VAT": the net
 
 
 def _ends(words: set[str], suffixes: tuple[str, ...]) -> bool:
@@ -146,7 +147,7 @@ def _role(n: str, words: set[str]) -> str:
         return "organisation"
     counted = words & {"count", "qty", "quantity"} or {"number", "of"} <= words  # a count, not an ID
     cjk_id = any(w in n for w in _NUMBER_CJK) and not any(w in n for w in _NUMBER_CJK_EXCEPT)
-    if not counted and (cjk_id or words & _NUMBER_WORDS or local_number):
+    if not counted and (cjk_id or words & _NUMBER_WORDS or local_number or "#" in n):
         return "number"
     return "text"
 
@@ -160,6 +161,8 @@ def _amount_role(n: str, words: set[str]) -> str | None:
     # "Total incl. VAT", "Totaal incl. BTW", "Zu zahlen", "Net à payer": the gross, whatever else they say
     if words & _PAY_LOCAL or (words & _INCL and words & (gross_words | {"amount", "bedrag", "betrag"})):
         return "gross"
+    if words & _EXCL:
+        return "net"
     if (
         any(w in n for w in _NET_CJK)
         or words & ({"subtotal", "net"} | _NET_LOCAL)

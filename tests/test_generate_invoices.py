@@ -223,3 +223,20 @@ def test_vat_discount_rows_keep_the_totals(monkeypatch):
                         strings = drawn(monkeypatch, doc, rng, REGISTRY[dtype])
                         assert r["amount"] in strings and r["tax"] in strings
     assert 2 <= discounts <= 30, discounts
+
+
+def test_local_names_have_the_roles_the_pipeline_reads():
+    """Each language's names of the invoice's fields have the role `field_spec` gives the pipeline
+    (normalisation, the regex baseline): an amount asked as net, VAT or gross is that part of the bill."""
+    from llm_stage.field_roles import field_spec
+
+    want = {"subtotal": "net", "tax_amount": "tax", "total": "gross"}
+    roles = {"date": "date", "due_date": "date", "invoice_no": "number", "tax_rate": "rate"}
+    for lang, names in LOCAL_NAMES.items():
+        for concept, ns in names.items():
+            for n in ns:
+                spec = field_spec(n)
+                if concept in want:
+                    assert (spec.role, spec.amount_role) == ("amount", want[concept]), (lang, n, spec)
+                if concept in roles:
+                    assert spec.role == roles[concept], (lang, n, spec)
