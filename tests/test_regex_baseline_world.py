@@ -119,6 +119,7 @@ def test_baseline_reads_the_invoices_amounts_numbers_and_dates():
             hits += ok
             total += 1
             per_field[key] = per_field.get(key, 0) + ok
-    # a rule system, not an oracle: most values, and every field read on most pages
-    assert hits / total >= 0.75, per_field
-    assert all(v >= 12 for v in per_field.values()), per_field
+    # a rule system, not an oracle: most values, every field read on most pages (a gross asked as
+    # "Total due" where the page prints "Net Total" and "TOTAL" is read from the first)
+    assert hits / total >= 0.9, per_field
+    assert all(v >= 20 for v in per_field.values()), per_field

@@ -84,6 +84,7 @@ ALIASES: dict[str, list[str]] = {
     ],
     "tax": [
         "mwst",
+        "ust",
         "umsatzsteuer",
         "mehrwertsteuer",
         "tva",
@@ -217,11 +218,36 @@ def _shape(kind: str, text: str, pick: str = "last") -> str | None:
     return cell or None
 
 
-def _label_positions(row: str, label: str) -> list[int]:
+# a label right after these is part of another row's name ("Total excl. VAT", "Subtotaal": compact
+# text, spaces removed)
+_QUALIFIERS = (
+    "excl.",
+    "excl",
+    "incl.",
+    "incl",
+    "inkl.",
+    "inkl",
+    "exkl.",
+    "exkl",
+    "hors",
+    "ohne",
+    "zonder",
+    "sub",
+    "sub-",
+    "zwischen",
+)
+
+# ... or before these ("Totaal excl. BTW", "Total HT")
+_AFTER = ("excl", "exkl", "ohne", "hors", "zonder", "ht", "netto")
+
+
+def _label_positions(row: str, label: str, not_net: bool = False) -> list[int]:
     """Offsets in `row` just after each occurrence of `label`.
 
     Labels are matched on the folded row with spaces removed (OCR prints 名  称), as plain text or,
-    when written `re:...`, as a regex; short ASCII labels must stand as words.
+    when written `re:...`, as a regex; short ASCII labels must stand as words. A label inside a
+    longer name is skipped ("Subtotal", "Total excl. VAT"; with `not_net`, for a gross total or the
+    tax, also "Totaal excl. BTW", "Total HT").
     """
     keep = [i for i, ch in enumerate(row) if not ch.isspace()]
     compact = "".join(_fold(row[i]) if len(_fold(row[i])) == 1 else row[i].casefold() for i in keep)
@@ -236,6 +262,8 @@ def _label_positions(row: str, label: str) -> list[int]:
     for m in pat.finditer(compact):
         if m.end() == m.start():
             continue
+        if compact[: m.start()].endswith(_QUALIFIERS) or (not_net and compact[m.end() :].startswith(_AFTER)):
+            continue  # "Total excl. VAT", "Subtotaal", "Totaal excl. BTW": not the tax, not the total
         if short:
             before = compact[m.start() - 1] if m.start() else " "
             after = compact[m.end()] if m.end() < len(compact) else " "
@@ -247,16 +275,23 @@ def _label_positions(row: str, label: str) -> list[int]:
     return out
 
 
-def _by_label(rows: list[str], labels: list[str], kind: str, pick: str = "last") -> str | None:
-    for label in labels:
-        for i, row in enumerate(rows):
-            for end in _label_positions(row, label):
-                right = _SEP.sub("", row[end:])
-                v = _shape(kind, right, pick)
-                if v is None and i + 1 < len(rows):
-                    v = _shape(kind, rows[i + 1], pick)
-                if v is not None:
-                    return v
+def _by_label(
+    rows: list[str], labels: list[str], kind: str, pick: str = "last", not_net: bool = False
+) -> str | None:
+    """The value right of the first label found (labels in order, rows top down), or on the row
+    under it. An amount's label is first looked for with its value on its own row, since an items
+    table's header (Amount, MwSt., Total HT) stands over a row of amounts that are not the total."""
+    passes = (False, True) if kind == "amount" else (True,)
+    for below in passes:
+        for label in labels:
+            for i, row in enumerate(rows):
+                for end in _label_positions(row, label, not_net):
+                    right = _SEP.sub("", row[end:])
+                    v = _shape(kind, right, pick)
+                    if v is None and below and i + 1 < len(rows):
+                        v = _shape(kind, rows[i + 1], pick)
+                    if v is not None:
+                        return v
     return None
 
 
@@ -334,7 +369,8 @@ def regex_extract(ocr: OcrResult, fields: list[str]) -> dict[str, str | None]:
             continue
         # On a totals row the amount comes first and the tax last (合计 ￥2987.18 ￥507.82).
         pick = "first" if "金额" in name or field_spec(name).amount_role == "net" else "last"
-        v = _by_label(rows, labels, kind, pick)
+        not_net = field_spec(name).amount_role in ("gross", "tax")  # skip "Totaal excl. BTW" rows
+        v = _by_label(rows, labels, kind, pick, not_net)
         if v is None and kind == "date":  # receipts often print the date without a label
             m = next((m for r in rows if (m := _DATE.search(r))), None)
             v = m.group(0).strip() if m else None
