@@ -276,6 +276,81 @@ CONCEPTS: dict[str, Concept] = {
     "po_no": C(["订单号", "采购订单号"], ["PO number", "purchase order"]),
     "freight": C(["运费"], ["freight", "shipping cost"]),
     "country_of_origin": C(["原产国"], ["country of origin"]),
+    # Western-style VAT invoice
+    "due_date": C(
+        ["付款截止日期", "到期日"],
+        ["due date", "payment due date", "payment due"],
+        ["这张发票什么时候到期？"],
+        ["When is the invoice due?", "By when must the invoice be paid?"],
+    ),
+    "buyer_address": C(["购买方地址", "客户地址"], ["buyer address", "billing address", "customer address"]),
+    "iban": C(["国际银行账号", "IBAN账号"], ["IBAN", "IBAN number"], [], ["Which IBAN should I pay to?"]),
+}
+
+# The names a user types for an invoice's fields in the languages beside Chinese and English, per
+# language and concept ("en": the short forms UK/IE invoices use). An invoice printed in one of
+# them sets `doc.data["locale"]` to "<lang>-invoice" (LOCAL_NAMES below).
+INVOICE_NAMES: dict[str, dict[str, tuple[str, ...]]] = {
+    "en": {
+        "invoice_no": ("invoice no.", "Invoice No", "invoice #"),
+        "date": ("date of issue", "date of invoice"),
+        "seller_name": ("supplier", "supplier name"),
+        "address": ("seller address", "supplier address"),
+        "seller_tax_id": ("VAT number", "VAT reg no", "seller VAT ID"),
+        "buyer_name": ("customer", "customer name", "bill to"),
+        "subtotal": ("net", "total excl. VAT", "net total"),
+        "tax_amount": ("VAT", "VAT amount"),
+        "tax_rate": ("VAT rate",),
+        "total": ("total due", "gross amount", "total incl. VAT", "invoice total"),
+    },
+    "de": {
+        "invoice_no": ("Rechnungsnummer", "Rechnungs-Nr.", "Rechnungsnr"),
+        "date": ("Rechnungsdatum", "Datum"),
+        "due_date": ("Fälligkeitsdatum", "fällig am", "Fälligkeit"),
+        "seller_name": ("Verkäufer", "Lieferant", "Rechnungssteller", "Firma"),
+        "address": ("Adresse des Lieferanten", "Anschrift Lieferant"),
+        "seller_tax_id": ("USt-IdNr.", "Umsatzsteuer-ID", "USt-ID des Lieferanten"),
+        "buyer_name": ("Käufer", "Kunde", "Rechnungsempfänger"),
+        "buyer_address": ("Kundenadresse", "Rechnungsadresse", "Anschrift des Kunden"),
+        "subtotal": ("Nettobetrag", "Netto", "Summe netto"),
+        "tax_amount": ("MwSt", "Umsatzsteuer", "Mehrwertsteuer", "MwSt-Betrag"),
+        "tax_rate": ("MwSt-Satz", "Steuersatz"),
+        "total": ("Gesamtbetrag", "Bruttobetrag", "Rechnungsbetrag", "Endbetrag"),
+        "iban": ("IBAN", "Bankverbindung IBAN"),
+        "currency": ("Währung",),
+    },
+    "fr": {
+        "invoice_no": ("Numéro de facture", "N° de facture", "numéro facture"),
+        "date": ("Date de facture", "date de facturation"),
+        "due_date": ("Échéance", "Date d'échéance"),
+        "seller_name": ("Vendeur", "Fournisseur", "Émetteur"),
+        "address": ("Adresse du fournisseur", "adresse vendeur"),
+        "seller_tax_id": ("N° TVA intracommunautaire", "numéro de TVA du vendeur"),
+        "buyer_name": ("Client", "Acheteur", "nom du client"),
+        "buyer_address": ("Adresse du client", "adresse de facturation"),
+        "subtotal": ("Total HT", "Montant HT"),
+        "tax_amount": ("TVA", "Montant TVA", "montant de la TVA"),
+        "tax_rate": ("Taux de TVA", "taux TVA"),
+        "total": ("Total TTC", "Montant TTC", "Net à payer"),
+        "iban": ("IBAN",),
+        "currency": ("Devise",),
+    },
+    "nl": {
+        "invoice_no": ("Factuurnummer", "factuurnr"),
+        "date": ("Factuurdatum",),
+        "due_date": ("Vervaldatum", "uiterste betaaldatum"),
+        "seller_name": ("Leverancier", "Verkoper"),
+        "address": ("Adres leverancier",),
+        "seller_tax_id": ("BTW-nummer", "BTW-nummer leverancier"),
+        "buyer_name": ("Klant", "Koper", "klantnaam"),
+        "buyer_address": ("Adres klant", "factuuradres"),
+        "subtotal": ("Subtotaal", "Totaal excl. BTW"),
+        "tax_amount": ("BTW", "BTW-bedrag"),
+        "tax_rate": ("BTW-tarief", "BTW percentage"),
+        "total": ("Totaal", "Totaal incl. BTW", "Totaalbedrag", "Te betalen"),
+        "iban": ("IBAN",),
+        "currency": ("Valuta",),
+    },
 }
 
 
@@ -294,6 +369,9 @@ class TypeSpec:
     title: str
     fields: list[FieldDef] = field(default_factory=list)
     locale: str | None = None  # a key of LOCAL_NAMES: the names a user of that language asks by
+    # concepts the page prints without a labelled field (an invoice's phone, its registration
+    # number): never asked as absent, since null would be a wrong answer there
+    unlabelled: frozenset[str] = frozenset()
 
     @property
     def concepts(self) -> set[str]:
@@ -301,14 +379,19 @@ class TypeSpec:
 
 
 def spec(
-    name: str, lang: str, title: str, pairs: list[tuple[str, str]], locale: str | None = None
+    name: str,
+    lang: str,
+    title: str,
+    pairs: list[tuple[str, str]],
+    locale: str | None = None,
+    unlabelled: tuple[str, ...] = (),
 ) -> TypeSpec:
-    for _, c in pairs:
+    for c in [c for _, c in pairs] + list(unlabelled):
         if c not in CONCEPTS:
             raise KeyError(f"unknown concept {c!r} in {name}")
     if locale is not None and locale not in LOCAL_NAMES:
         raise KeyError(f"unknown locale {locale!r} in {name}")
-    return TypeSpec(name, lang, title, [FieldDef(k, c) for k, c in pairs], locale)
+    return TypeSpec(name, lang, title, [FieldDef(k, c) for k, c in pairs], locale, frozenset(unlabelled))
 
 
 def local_names(concept: str, locale: str | None) -> tuple[str, ...]:
@@ -377,7 +460,7 @@ LOCAL_NAMES: dict[str, dict[str, tuple[str, ...]]] = {
         "date": ("Fecha", "Fecha de compra"),
         "time": ("Hora",),
         "total": ("Total", "Importe", "Importe total", "Total a pagar"),
-        "subtotal": ("Base imponible", "Base", "Importe sin IVA"),
+        "subtotal": ("Base imponible", "Importe sin IVA"),
         "tax_amount": ("IVA", "Cuota IVA", "Importe IVA"),
         "tax_rate": ("Tipo IVA", "Tipo de IVA", "Porcentaje IVA"),
         "cash": ("Efectivo", "Entregado", "Importe entregado"),
@@ -440,6 +523,7 @@ LOCAL_NAMES: dict[str, dict[str, tuple[str, ...]]] = {
         "cashier": ("担当者", "レジ担当"),
     },
 }
+LOCAL_NAMES.update({f"{lang}-invoice": names for lang, names in INVOICE_NAMES.items()})
 # Questions a user of `locale` asks (only types with that locale draw them).
 LOCAL_QUESTIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "de": {"total": ("Wie viel habe ich bezahlt?", "Wie hoch ist die Summe?"),

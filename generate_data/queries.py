@@ -55,9 +55,15 @@ def _taken(name: str, names) -> bool:
     return any(name_identity(n) == ident for n in names)
 
 
+def locale_of(ts: TypeSpec, doc: Doc) -> str | None:
+    """The key of LOCAL_NAMES a document is asked by: its type's, else the page's own (an invoice
+    printed in one of several languages sets `doc.data["locale"]`)."""
+    return ts.locale or doc.data.get("locale")
+
+
 def _absent_names(ts: TypeSpec, doc: Doc, taken: set[str]) -> list[tuple[str, str]]:
     """(name, concept) pairs this document does not contain: other concepts, or its own unprinted fields."""
-    loc = ts.locale
+    loc = locale_of(ts, doc)
     own_names = {
         n.lower()
         for f in ts.fields
@@ -65,7 +71,7 @@ def _absent_names(ts: TypeSpec, doc: Doc, taken: set[str]) -> list[tuple[str, st
     }
     out = []
     for cid, c in CONCEPTS.items():
-        if cid in ts.concepts:
+        if cid in ts.concepts or cid in ts.unlabelled:
             continue
         for n in (*c.zh, *c.en, *local_names(cid, loc)):
             if n.lower() not in own_names and n not in taken:
@@ -137,7 +143,7 @@ def _core_query(ts: TypeSpec, doc: Doc, rng: random.Random) -> tuple[FieldQuery,
         name = (
             key
             if rng.random() < 0.75 or key not in concept
-            else _names_for(key, concept[key], ts.lang, rng, ts.locale)
+            else _names_for(key, concept[key], ts.lang, rng, locale_of(ts, doc))
         )
         if _taken(name, answer):
             name = key
@@ -180,7 +186,7 @@ def make_queries(
         names: list[str] = []
         answer: dict = {}
         for f in chosen:
-            name = _names_for(f.key, f.concept, ts.lang, rng, ts.locale)
+            name = _names_for(f.key, f.concept, ts.lang, rng, locale_of(ts, doc))
             if _taken(name, answer):
                 name = f.key
             if _taken(name, answer):
@@ -221,7 +227,7 @@ def _ask_items(ts: TypeSpec, doc: Doc, out: list, scalars, items, text: str | No
     fields = {irng.choice(names): doc.fields[items[0].key] if items else []}
     if scalars and irng.random() < 0.7:  # beside scalar fields, as a user asks them
         for f in irng.sample(scalars, min(len(scalars), irng.randint(1, 3))):
-            name = _names_for(f.key, f.concept, ts.lang, irng, ts.locale)
+            name = _names_for(f.key, f.concept, ts.lang, irng, locale_of(ts, doc))
             if not _taken(name, fields):
                 fields[name] = doc.fields[f.key]
     keys = list(fields)
@@ -275,7 +281,7 @@ def fits_budget(text: str, query: FieldQuery, answer: dict, budget: int = SAMPLE
 
 
 def _question(ts: TypeSpec, doc: Doc, present, rng: random.Random):
-    local_q = LOCAL_QUESTIONS.get(ts.locale or "", {})
+    local_q = LOCAL_QUESTIONS.get(locale_of(ts, doc) or "", {})
     if local_q and rng.random() < 0.5:  # a type with a locale: a question in its language
         asked = [f for f in present if f.concept in local_q]
         if asked:
@@ -286,7 +292,7 @@ def _question(ts: TypeSpec, doc: Doc, present, rng: random.Random):
         cands = [
             (cid, c)
             for cid, c in CONCEPTS.items()
-            if cid not in ts.concepts and (c.q_zh if lang_pick == "zh" else c.q_en)
+            if cid not in ts.concepts | ts.unlabelled and (c.q_zh if lang_pick == "zh" else c.q_en)
         ]
         if cands:
             _, c = rng.choice(cands)

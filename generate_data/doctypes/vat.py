@@ -36,6 +36,7 @@ GOODS = [
 ]
 RATES = {r: Decimal(r[:-1]) / 100 for r in ("17%", "16%", "13%", "11%", "10%", "9%", "6%", "3%", "1%")}
 P_SERVICE_BARE = 0.5  # a service row without unit, quantity and unit price
+P_DISCOUNT = 0.08  # a 折扣 row (negative amount and tax) under a row, whose amount is raised by as much
 SERVICE_RATE = {"餐饮服务": "6%", "住宿服务": "6%", "信息技术服务": "6%", "现代服务": "6%", "运输服务": "9%"}
 
 
@@ -191,6 +192,8 @@ def generate(kind: str):
             )
             for i, b in zip(items, bare, strict=True)
         ]
+        specs = [i["规格型号"] for i in items]  # 规格型号: printed, no line-items key
+        _discount_row(f["货物明细"], specs, side_rng("vat-discount:", f))
         data = {
             "special": special,
             "province": V.REGIONS[region][0],
@@ -201,11 +204,41 @@ def generate(kind: str):
             "reviewer": fk.zh.name(),
             "drawer": fk.zh.name(),
             "remark": rng.choice(["", "", f"订单号：{V.digits(rng, 12)}", "项目：" + fk.zh.word() + "采购"]),
-            "specs": [i["规格型号"] for i in items],  # 规格型号: printed, no line-items key
+            "specs": specs,
         }
         return Doc("vat_special_invoice" if special else "vat_normal_invoice", f, layout, data)
 
     return gen
+
+
+def _discount_row(rows: list[dict], specs: list[str], rng: random.Random) -> None:
+    """With probability P_DISCOUNT, a 折扣 row as the real form prints it: under a row of one unit
+    (or a service row without quantity), the same name with a negative amount and tax. That row's
+    amount, unit price and tax are raised by as much, so 合计金额 and 合计税额 stay as they were.
+    Drawn from `rng` (seeded by the document's values): the values of a seed are unchanged."""
+    cands = [i for i, r in enumerate(rows) if r["quantity"] in (None, "1")]
+    if not cands or rng.random() >= P_DISCOUNT:
+        return
+    i = rng.choice(cands)
+    row = rows[i]
+    amount, tax = Decimal(row["amount"]), Decimal(row["tax"])
+    d = V.money(amount * Decimal(rng.choice(["0.02", "0.05", "0.1", "0.15"])))
+    if d <= 0:
+        return
+    raised = amount + d
+    raised_tax = V.money(raised * RATES[row["tax_rate"]])
+    row["amount"] = f"{raised:.2f}"
+    row["tax"] = f"{raised_tax:.2f}"
+    if row["unit_price"] is not None:
+        row["unit_price"] = f"{raised:.2f}"
+    discount = record(
+        description=row["description"],
+        amount=f"-{d:.2f}",
+        tax_rate=row["tax_rate"],
+        tax=f"-{raised_tax - tax:.2f}",
+    )
+    rows.insert(i + 1, discount)
+    specs.insert(i + 1, "")
 
 
 def _printed(f: dict, party: dict, key: str) -> str:

@@ -657,7 +657,7 @@ ES = {
         ("CAFE CON LECHE", 130, 220, "r"),
     ],  # fmt: skip
     "big_goods": [
-        ("PORTATIL 15,6\"", 79900, 249900, "s"),
+        ('PORTATIL 15,6"', 79900, 249900, "s"),
         ("LAVADORA 8KG", 39900, 79900, "s"),
         ('TELEVISOR 55"', 49900, 119900, "s"),
     ],
