@@ -10,7 +10,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 export HF_HUB_OFFLINE=1
 export TRANSFORMERS_OFFLINE=1
 
-.PHONY: finetune tune calibrate eval-injection adapter setup setup-paddle setup-ray setup-xtuner setup-xtuner-gemma run test test-fast lint fmt data train train-cpu serve serve-llm demo eval bench fuzz attack clean help
+.PHONY: finetune tune calibrate eval-injection adapter setup setup-paddle setup-ray setup-xtuner setup-xtuner-gemma run test test-fast lint fmt data train train-cpu train-torch train-device serve serve-llm demo eval bench fuzz attack clean help
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -81,6 +81,16 @@ train: ## QLoRA fine-tune InternLM2-chat-7B with XTuner on a CUDA GPU, then pth_
 
 train-cpu: setup ## LoRA fine-tune of the embedded model on CPU with XTuner (resumes; STEPS=, DATA=, OUT=, MERGE=1)
 	bash scripts/train_cpu.sh
+
+train-torch: setup ## LoRA fine-tune of the embedded model with plain torch + peft, no XTuner (DATA=, VAL=, STEPS=, OUT=, INIT=)
+	$(BIN)/python -m chatocr.training.torch_lora --data $(DATA) --val $(or $(VAL),$(dir $(DATA))val.jsonl) \
+	  --steps $(or $(STEPS),auto) --out $(or $(OUT),work_dirs/adapter-torch) $(if $(INIT),--init $(INIT))
+
+# The lent GPU machine is driven by the device tool, not by make: this prints the calls (see the
+# header of scripts/train_device.sh). The base model travels as 3 lossless parts of <=32 MiB.
+train-device: ## print how to train the embedded model's LoRA on a lent GPU machine (scripts/train_device.sh)
+	@test -f models/smollm2-pack/3/part || $(BIN)/python -m chatocr.training.base_pack pack models/smollm2-135m-instruct models/smollm2-pack
+	@sed -n '/^# What must travel/,/^# Results/p' scripts/train_device.sh | sed 's/^# \{0,1\}//'
 
 # The shipped adapter is trained in two stages and averaged (see its PROVENANCE.md): 900 iterations
 # on the v3 set from a fresh LoRA, then ADAPTER2_STEPS more on v3 + the stage-2 receipts from those
