@@ -7,16 +7,19 @@
 # What must travel (the working tree is ~23 MiB; a call takes 64 MiB with the carried paths):
 #   - the base model cannot travel whole: models/smollm2-135m-instruct is 538 MB of fp32 (517 MiB;
 #     a float16 copy would be 258 MiB). Its weights are the GGUF's Q4_1/Q8_0 blocks dequantised, so
-#     `python -m chatocr.training.base_pack pack models/smollm2-135m-instruct models/smollm2-pack`
-#     re-packs them losslessly (bit-identical fp32 after unpacking) into 3 parts of <=32 MiB:
-#     models/smollm2-pack/1, /2, /3 (96 MiB in all, tokenizer included).
+#     `python -m chatocr.training.base_pack pack models/smollm2-135m-instruct work_dirs/smollm2-pack`
+#     re-packs them losslessly (bit-identical fp32 after unpacking) into 3 parts of <=36 MiB:
+#     work_dirs/smollm2-pack/1, /2, /3 (36 + 36 + 24 MiB, tokenizer included).
+#   - the wheels of what chatocr imports and the image lacks (pydantic, pydantic-core,
+#     annotated-types, typing-inspection, rapidfuzz; 5.7 MiB, cp312 manylinux) in
+#     work_dirs/device-wheels: `make train-device` downloads them (pinned to .venv's versions).
 #   - the data: e.g. datasets/generated/items-v2/{train,val}.jsonl (1.2 MiB + 0.1 MiB).
 # So a run takes three calls on one warm machine (it stays warm ~30 s after a call: make them back
 # to back); each call stages its part (kept in the repo copy there and in /tmp/chatocr-pack) and
 # the call that completes the parts trains:
-#   run(carry=["models/smollm2-pack/1"], command="bash scripts/train_device.sh")
-#   run(carry=["models/smollm2-pack/2"], command="bash scripts/train_device.sh")
-#   run(carry=["models/smollm2-pack/3", "datasets/generated/items-v2"], timeout_s=600,
+#   run(carry=["work_dirs/smollm2-pack/1"], command="bash scripts/train_device.sh")
+#   run(carry=["work_dirs/smollm2-pack/2"], command="bash scripts/train_device.sh")
+#   run(carry=["work_dirs/smollm2-pack/3", "work_dirs/device-wheels", "datasets/generated/items-v2"], timeout_s=600,
 #       command="DATA=datasets/generated/items-v2/train.jsonl STEPS=auto TIME_LIMIT=540 bash scripts/train_device.sh")
 # A call without all parts says which are missing and exits 0 (nothing to train yet); a machine
 # given back in between loses the staged parts (start again from part 1). Where the machine already
@@ -34,7 +37,9 @@
 #   VAL_EVERY   iterations between validations (default 100)    VAL_N validation samples (default 48)
 #   PATIENCE    validations without improvement before stopping (default 3)
 #   BASE        base model dir (default: models/smollm2-135m-instruct, else unpacked from PACK)
-#   PACK        the packed base's dir (default models/smollm2-pack)
+#   PACK        the packed base's dir (default work_dirs/smollm2-pack)
+#   WHEELS      wheels installed (to /tmp/chatocr-site) when chatocr's imports are missing
+#               (default work_dirs/device-wheels)
 #   DEVICE      cuda, cpu or auto (default auto)
 #   OUT         where results go (the device tool's $OUT; default work_dirs/device-out)
 # Results: $OUT/adapter/ (adapter_config.json, adapter_model.safetensors, train_info.json[, prompt.json]),
@@ -46,7 +51,7 @@ export TQDM_MININTERVAL=${TQDM_MININTERVAL:-10} PYTHONUNBUFFERED=1 HF_HUB_OFFLIN
 PY=${PYTHON:-$(command -v python3 || command -v python)}
 [[ -x .venv/bin/python && -z "${PYTHON:-}" ]] && PY=.venv/bin/python
 OUT=${OUT:-work_dirs/device-out}
-PACK=${PACK:-models/smollm2-pack}
+PACK=${PACK:-work_dirs/smollm2-pack}
 STASH=${STASH:-/tmp/chatocr-pack}
 TIME_LIMIT=${TIME_LIMIT:-540}
 mkdir -p "$OUT"
@@ -59,14 +64,14 @@ if [[ ! -f "$BASE/model.safetensors" ]]; then
   for d in "$PACK"/*/; do
     [[ -f "$d/part" ]] && cp -r "${d%/}" "$STASH/"
   done
-  if ! miss=$("$PY" -m chatocr.training.base_pack missing "$STASH"); then
+  if ! miss=$("$PY" chatocr/training/base_pack.py missing "$STASH"); then
     say "base model: part(s) still missing: ${miss}; carry them (${PACK}/N) in the next call"
     exit 0
   fi
   BASE=${UNPACKED:-/tmp/chatocr-base/smollm2-135m-instruct}
   if [[ ! -f "$BASE/model.safetensors" ]]; then
     say "unpacking the base model from $STASH"
-    "$PY" -m chatocr.training.base_pack unpack "$STASH" "$BASE" >/dev/null
+    "$PY" chatocr/training/base_pack.py unpack "$STASH" "$BASE" >/dev/null
   fi
 fi
 say "base model $BASE ($(du -sh "$BASE" | cut -f1))"
@@ -75,6 +80,16 @@ DATA=${DATA:-}
 if [[ -z "$DATA" ]]; then
   say "no DATA given: the base is ready; nothing to train"
   exit 0
+fi
+# chatocr's own imports (pydantic, rapidfuzz) are not in a bare CUDA image: install the carried wheels
+WHEELS=${WHEELS:-work_dirs/device-wheels}
+IMPORTS='import chatocr.training.torch_lora, llm_stage.backends.transformers_backend, llm_stage.prompt, peft, tqdm'
+if ! "$PY" -c "$IMPORTS" 2>/dev/null; then
+  if compgen -G "$WHEELS/*.whl" >/dev/null; then
+    "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/chatocr-site "$WHEELS"/*.whl
+    export PYTHONPATH="$PYTHONPATH:/tmp/chatocr-site"
+  fi
+  "$PY" -c "$IMPORTS" || { say "chatocr does not import here (see above); carry $WHEELS" >&2; exit 1; }
 fi
 test -s "$DATA" || { say "no training data at $DATA (carry it)" >&2; exit 1; }
 VAL=${VAL:-$(dirname "$DATA")/val.jsonl}

@@ -9,8 +9,8 @@ bytes, and cuts the result into parts of at most `--part-mib`: ~95 MiB in all, s
 takes 64 MiB of files per call (the working tree included) gets it over a few calls. `unpack`
 rebuilds the model directory from the parts (sha256 checked). numpy + safetensors only.
 
-  python -m chatocr.training.base_pack pack models/smollm2-135m-instruct models/smollm2-pack
-  python -m chatocr.training.base_pack unpack models/smollm2-pack /tmp/smollm2-135m-instruct
+  python -m chatocr.training.base_pack pack models/smollm2-135m-instruct work_dirs/smollm2-pack
+  python -m chatocr.training.base_pack unpack work_dirs/smollm2-pack /tmp/smollm2-135m-instruct
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def pack(src: Path, dst: Path, part_mib: float = 32.0) -> dict:
+def pack(src: Path, dst: Path, part_mib: float = 36.0) -> dict:
     """Pack src (a model dir with one model.safetensors) into dst/1, dst/2, … (one part each)."""
     from safetensors.numpy import load_file, save
 
@@ -218,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     a = sub.add_parser("pack")
     a.add_argument("src", type=Path)
     a.add_argument("dst", type=Path)
-    a.add_argument("--part-mib", type=float, default=32.0)
+    a.add_argument("--part-mib", type=float, default=36.0)
     b = sub.add_parser("unpack")
     b.add_argument("packdir", type=Path)
     b.add_argument("dst", type=Path)
