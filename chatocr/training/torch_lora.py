@@ -439,7 +439,9 @@ def train(args: TrainArgs, progress: bool = True) -> dict:
         if args.time_limit:
             est = (sum(step_times[-10:]) / len(step_times[-10:])) if step_times else 0.0
             due_val = val is not None and (state["step"] + 1) % args.val_every == 0
-            reserve = 1.5 * est + (val_seconds if due_val else 0.0) + 15.0  # the step, its val, the save
+            # a validation pass costs about a third of a training step per sample until measured
+            val_est = (val_seconds or len(val.ids) * est / 3) if due_val and val is not None else 0.0
+            reserve = 1.5 * est + val_est + 15.0  # the step, its validation, the save
             if elapsed + reserve > args.time_limit:
                 stopped = "time_limit"
                 break
