@@ -185,3 +185,55 @@ def test_a_stopped_run_resumes_to_the_uninterrupted_weights(base, data, tmp_path
     # a checkpoint of other settings is refused, not silently continued
     with pytest.raises(tl.TrainError, match="another run"):
         tl.train(tl.TrainArgs(**{**cut.__dict__, "seed": 7}), progress=False)
+
+
+# ---------------------------------------------------------------------------- the base, packed to travel
+def test_base_pack_rebuilds_the_weights_bit_for_bit(tmp_path):
+    import numpy as np
+    from safetensors.numpy import load_file, save_file
+
+    from chatocr.training import base_pack
+
+    rng = np.random.default_rng(0)
+    blocks = 64 * 24
+
+    def f16(x):
+        return x.astype(np.float16).astype(np.float32)
+
+    # gguf-py's dequantisation: Q4_1 d*q + m, Q8_0 q*d (float16 d and m), as the converted model
+    # holds; llama.cpp's quantiser maps a block's min to q=0 and its max to 15 (Q8_0: |max| to 127)
+    q = rng.integers(0, 16, (blocks, 32))
+    q[:, 0], q[:, 1] = 0, 15
+    q4 = (f16(rng.uniform(1e-3, 1e-2, (blocks, 1))) * q.astype(np.float32)) + f16(
+        rng.uniform(-0.1, 0, (blocks, 1))
+    )
+    q4[5] = rng.normal(size=32).astype(np.float32)  # one block of neither form: kept as fp32
+    q = rng.integers(-127, 128, (blocks, 32))
+    q[:, 3] = 127 * rng.choice([-1, 1], blocks)
+    q8 = q.astype(np.float32) * f16(rng.uniform(1e-3, 1e-2, (blocks, 1)))
+    weights = {
+        "layer.weight": q4.reshape(64 * 4, 192),
+        "embed.weight": q8.reshape(96, 512),
+        "norm.weight": rng.normal(size=100).astype(np.float32),
+    }
+    src = tmp_path / "model"
+    src.mkdir()
+    save_file(weights, str(src / "model.safetensors"))
+    (src / "config.json").write_text('{"model_type": "llama"}')
+    info = base_pack.pack(src, tmp_path / "pack", part_mib=0.02)
+    assert info["tensors"] == {"q4_1": 1, "q8_0": 1, "raw": 1} and info["fp32_blocks"] == 1
+    assert info["parts"] >= 3 and info["bytes"] < 0.7 * (src / "model.safetensors").stat().st_size
+
+    partial = tmp_path / "stash"
+    partial.mkdir()
+    import shutil
+
+    shutil.copytree(tmp_path / "pack" / "1", partial / "1")
+    man, missing = base_pack.missing_parts(partial)
+    assert missing == [str(i) for i in range(2, info["parts"] + 1)]
+    with pytest.raises(SystemExit, match="lacks part"):
+        base_pack.unpack(partial, tmp_path / "out")
+    out = base_pack.unpack(tmp_path / "pack", tmp_path / "out")
+    back = load_file(str(out / "model.safetensors"))
+    assert all(back[k].tobytes() == weights[k].tobytes() for k in weights)
+    assert (out / "config.json").read_text() == '{"model_type": "llama"}'
