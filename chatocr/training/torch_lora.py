@@ -7,9 +7,8 @@ written by `llm_stage.prompt.xtuner_sample`; JSONL or a JSON list) with the CPU 
 defaults (`chatocr/training/xtuner_config/_base_/cpu_lora.py`): LoRA r=8, alpha=16, dropout 0.05 on
 q/k/v/o/gate/up/down projections; AdamW lr 5e-4 (betas 0.9/0.999, no weight decay, gradient norm
 clipped at 1) after a 10-iteration linear warm-up from 5% (mmengine's LinearLR, step for step), then
-constant;
-max_length 1536; data order per epoch `torch.randperm(n, seed + epoch)` as mmengine's DefaultSampler
-draws it, so at batch 1 the samples come in XTuner's order.
+constant; max_length 1536; data order per epoch `torch.randperm(n, seed + epoch)` as mmengine's
+DefaultSampler draws it, so at batch 1 the samples come in XTuner's order.
 
 - The prompt is tokenised by `llm_stage.backends.transformers_backend.chat_prompt_ids`, the function
   the serving backend builds its prompts with; then the answer (encoded on its own, as XTuner does),
