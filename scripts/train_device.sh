@@ -13,13 +13,16 @@
 #   - the wheels of what chatocr imports and the image lacks (pydantic, pydantic-core,
 #     annotated-types, typing-inspection, rapidfuzz; 5.7 MiB, cp312 manylinux) in
 #     work_dirs/device-wheels: `make train-device` downloads them (pinned to .venv's versions).
-#   - the data: e.g. datasets/generated/items-v2/{train,val}.jsonl (1.2 MiB + 0.1 MiB).
+#   - the data files (not their folder: items-v2/ holds 38 MiB of images and work files), e.g.
+#     datasets/generated/items-v2/{train,val}.jsonl (1.2 MiB + 0.1 MiB). The third call then carries
+#     23.6 + 5.7 + 1.3 MiB beside the tree; the first two 36 MiB each.
 # So a run takes three calls on one warm machine (it stays warm ~30 s after a call: make them back
 # to back); each call stages its part (kept in the repo copy there and in /tmp/chatocr-pack) and
 # the call that completes the parts trains:
 #   run(carry=["work_dirs/smollm2-pack/1"], command="bash scripts/train_device.sh")
 #   run(carry=["work_dirs/smollm2-pack/2"], command="bash scripts/train_device.sh")
-#   run(carry=["work_dirs/smollm2-pack/3", "work_dirs/device-wheels", "datasets/generated/items-v2"], timeout_s=600,
+#   run(carry=["work_dirs/smollm2-pack/3", "work_dirs/device-wheels",
+#          "datasets/generated/items-v2/train.jsonl", "datasets/generated/items-v2/val.jsonl"], timeout_s=600,
 #       command="DATA=datasets/generated/items-v2/train.jsonl STEPS=auto TIME_LIMIT=540 bash scripts/train_device.sh")
 # A call without all parts says which are missing and exits 0 (nothing to train yet); a machine
 # given back in between loses the staged parts (start again from part 1). Where the machine already
