@@ -23,7 +23,9 @@
 #   run(carry=["work_dirs/smollm2-pack/2"], command="bash scripts/train_device.sh")
 #   run(carry=["work_dirs/smollm2-pack/3", "work_dirs/device-wheels",
 #          "datasets/generated/items-v2/train.jsonl", "datasets/generated/items-v2/val.jsonl"], timeout_s=600,
-#       command="DATA=datasets/generated/items-v2/train.jsonl STEPS=auto TIME_LIMIT=540 bash scripts/train_device.sh")
+#       command="DATA=datasets/generated/items-v2/train.jsonl STEPS=auto TIME_LIMIT=480 bash scripts/train_device.sh")
+# TIME_LIMIT=480 leaves room in a 15-minute device budget for the machine's start and the two
+# staging calls; give the machine back after the last call.
 # A call without all parts says which are missing and exits 0 (nothing to train yet); a machine
 # given back in between loses the staged parts (start again from part 1). Where the machine already
 # has models/smollm2-135m-instruct (BASE=), no parts are needed.
