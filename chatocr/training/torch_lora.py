@@ -413,6 +413,7 @@ def train(args: TrainArgs, progress: bool = True) -> dict:
         random.seed(args.seed)
         for path in (curve_path, log_path):
             path.unlink(missing_ok=True)
+        shutil.rmtree(work / "best", ignore_errors=True)  # an older run's best is not this one's
 
     def checkpoint() -> None:
         rng = {"torch": torch.get_rng_state(), "python": random.getstate()}
