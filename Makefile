@@ -85,6 +85,23 @@ train: ## QLoRA fine-tune InternLM2-chat-7B with XTuner on a CUDA GPU, then pth_
 train-cpu: setup ## LoRA fine-tune of the embedded model on CPU with XTuner (resumes; STEPS=, DATA=, OUT=, MERGE=1)
 	bash scripts/train_cpu.sh
 
+train-torch: setup ## LoRA fine-tune of the embedded model with plain torch + peft, no XTuner (DATA=, VAL=, STEPS=, OUT=, INIT=)
+	$(BIN)/python -m chatocr.training.torch_lora --data $(DATA) --val $(or $(VAL),$(dir $(DATA))val.jsonl) \
+	  --steps $(or $(STEPS),auto) --out $(or $(OUT),work_dirs/adapter-torch) $(if $(INIT),--init $(INIT))
+
+# The lent GPU machine is driven by the device tool, not by make: this prepares what its calls carry
+# (the base model as 3 lossless parts, the wheels of chatocr's imports that its image lacks, pinned
+# to .venv's versions) and prints the calls (see the header of scripts/train_device.sh).
+DEVICE_WHEELS := pydantic pydantic_core annotated-types typing-inspection rapidfuzz
+train-device: setup ## prepare and print how to train the embedded model's LoRA on a lent GPU machine (scripts/train_device.sh)
+	@test -f work_dirs/smollm2-pack/3/part || $(BIN)/python -m chatocr.training.base_pack pack models/smollm2-135m-instruct work_dirs/smollm2-pack
+	@test -n "$$(ls work_dirs/device-wheels/*.whl 2>/dev/null)" || $(BIN)/python -m pip download -q --no-deps --only-binary=:all: \
+	  --python-version 3.12 --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
+	  --platform manylinux2014_x86_64 -d work_dirs/device-wheels \
+	  $$(for p in $(DEVICE_WHEELS); do echo "$$p==$$($(BIN)/python -c "import importlib.metadata as m; print(m.version('$$p'))")"; done)
+	@du -sh work_dirs/smollm2-pack/* work_dirs/device-wheels
+	@sed -n '/^# What must travel/,/^# Results/p' scripts/train_device.sh | sed 's/^# \{0,1\}//'
+
 # The shipped adapter is trained in two stages and averaged (see its PROVENANCE.md): 900 iterations
 # on the v3 set from a fresh LoRA, then ADAPTER2_STEPS more on v3 + the stage-2 receipts from those
 # weights (new data order, lr 2e-4; `auto` for either trains to convergence: validation loss,

@@ -195,10 +195,7 @@ class TransformersBackend(Backend):
         return self.options.draft_tokens > 0 and self._can_crop()
 
     def prompt_ids(self, messages: list[dict[str, str]]) -> list[int]:
-        ids = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
-        if isinstance(ids, dict) or hasattr(ids, "input_ids"):  # BatchEncoding in transformers 5
-            ids = ids["input_ids"]
-        return list(ids)
+        return chat_prompt_ids(self.tokenizer, messages)
 
     def generate(
         self, messages, keys=None, max_new_tokens=256, copy_from=None, rules=None
@@ -332,6 +329,15 @@ class TransformersBackend(Backend):
             prompt_tokens=len(prompt),
             generated_tokens=len(out),
         )
+
+
+def chat_prompt_ids(tokenizer, messages: list[dict[str, str]]) -> list[int]:
+    """The prompt's token ids as served: the tokenizer's chat template with the assistant's turn
+    opened. Training (chatocr.training.torch_lora) builds its prompts with this same function."""
+    ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
+    if isinstance(ids, dict) or hasattr(ids, "input_ids"):  # BatchEncoding in transformers 5
+        ids = ids["input_ids"]
+    return list(ids)
 
 
 def native_bf16(device: str = "cpu") -> bool:
