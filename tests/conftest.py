@@ -15,7 +15,7 @@ runs a whole real part end to end, which is the point of the check:
   with scripted parts (~20 s per window size; test_demo);
 - OCR of a data set: the 21 SROIE dev receipts (`receipts_ocr`, test_ocr_engine), one generated
   document of every type (`built`, test_generate_data), rendered pages (test_grounding).
-The training runs (test_finetune's fine-tune from a folder, test_xtuner's two-step run, test_xtuner_gemma)
+The training runs (test_finetune's fine-tune from a folder, test_xtuner's two-step run, test_xtuner_gemma, test_torch_lora)
 are also marked `training`: `make test` leaves them to `make test-training`, and CI runs both.
 Everything else uses the session's models (`embedded_backend`, `rapid_engine`: loaded once, never per
 test) or the scripted fakes in tests/fakes.py.

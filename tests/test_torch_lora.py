@@ -132,6 +132,7 @@ def test_cli_rejects_a_bad_step_count():
 
 # ---------------------------------------------------------------------------- training
 @pytest.mark.slow
+@pytest.mark.training
 def test_a_few_iterations_lower_the_loss_and_the_adapter_serves(base, tokenizer, data, tmp_path, monkeypatch):
     import llm_stage.merged_cache as mc
     from llm_stage.backends.transformers_backend import TransformersBackend
@@ -163,6 +164,7 @@ def test_a_few_iterations_lower_the_loss_and_the_adapter_serves(base, tokenizer,
 
 
 @pytest.mark.slow
+@pytest.mark.training
 def test_a_stopped_run_resumes_to_the_uninterrupted_weights(base, data, tmp_path):
     from safetensors.torch import load_file
 
