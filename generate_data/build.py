@@ -263,10 +263,12 @@ def run(
 
 
 def load_records(out: Path, indices, seed, types) -> list[dict]:
-    """The finished records of these indices. A record is found by its index when the type the
+    """The finished records of these indices (None: all of them). A record is found by its index when the type the
     registry gives today differs (types added since the run change which type an index draws)."""
     recs = []
     docs = out / "work" / "docs"
+    if indices is None:  # every finished record of the run, by index
+        return [json.loads(f.read_text(encoding="utf-8")) for f in sorted(docs.glob("[0-9]*_*.json"))]
     for i in indices:
         p = docs / f"{doc_id(i, doc_type_for(i, seed, types))}.json"
         if not p.is_file():
@@ -302,7 +304,7 @@ def samples_of(out: Path, record: dict, layout: str | None = None) -> list[dict]
     ]
 
 
-def assemble(out: Path, indices, seed, types, layout: str | None = None) -> dict:
+def assemble(out: Path, indices=None, seed: int = 0, types=(), layout: str | None = None) -> dict:
     """Write the split files from the finished document records (deterministic order by index).
     Another prompt `layout` than the default writes `train.<layout>.jsonl` etc. beside them."""
     from llm_stage.prompt import LAYOUT, check_layout
@@ -367,3 +369,32 @@ def assemble(out: Path, indices, seed, types, layout: str | None = None) -> dict
         },
         "mean_s": {k: round(sum(v) / len(v), 3) for k, v in timing.items() if v},
     }
+
+
+def mix(runs: list[Path], name: str, dest: Path, layout: str | None = None, seed: int = 0) -> dict[str, int]:
+    """One training set from several runs' assembled splits: `dest/train-<name>[.<layout>].jsonl` (the
+    runs' train samples in turn) and `dest/val-<name>[...].jsonl` (their val samples shuffled with
+    `seed`, so that the first samples a validation loss reads come from every run)."""
+    import random
+
+    from llm_stage.prompt import LAYOUT, check_layout
+
+    suffix = "" if check_layout(layout or LAYOUT) == LAYOUT else f".{layout}"
+    counts = {}
+    dest.mkdir(parents=True, exist_ok=True)
+    for split in ("train", "val"):
+        lines: list[str] = []
+        for run in runs:
+            f = run / f"{split}{suffix}.jsonl"
+            if not f.is_file():
+                raise FileNotFoundError(
+                    f"{f} is missing: assemble {run} with --layout {layout or LAYOUT} first"
+                )
+            lines += [ln for ln in f.read_text(encoding="utf-8").splitlines() if ln.strip()]
+        if split == "val":
+            random.Random(seed).shuffle(lines)
+        (dest / f"{split}-{name}{suffix}.jsonl").write_text(
+            "".join(ln + "\n" for ln in lines), encoding="utf-8"
+        )
+        counts[split] = len(lines)
+    return counts

@@ -220,7 +220,14 @@ def label(images_dir, fields, endpoint, model, out, api_key, timeout):
 
 @main.command()
 @click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("-n", "--n", "n", type=click.IntRange(min=1), required=True, help="the --n of the run")
+@click.option(
+    "-n",
+    "--n",
+    "n",
+    type=click.IntRange(min=1),
+    default=None,
+    help="the --n of the run (default: every finished document)",
+)
 @click.option("-t", "--types", default="all", show_default=True)
 @click.option("-s", "--seed", type=int, default=0, show_default=True)
 @click.option("--weights", default=DEFAULT_WEIGHTS, show_default=True, help="the --weights of the run")
@@ -235,8 +242,31 @@ def assemble(out, n, types, seed, weights, layout):
     """Write the split files from the documents finished so far (usable while a run goes on)."""
     from .build import assemble as _assemble
 
-    stats = _assemble(out, range(n), seed, _types(types, weights), layout)
+    indices = range(n) if n is not None else None
+    stats = _assemble(out, indices, seed, _types(types, weights), layout)
     click.echo(f"{stats['documents']} finished documents assembled in {out}")
+
+
+@main.command()
+@click.argument(
+    "runs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
+@click.option("--name", required=True, help="the set's name: writes train-NAME.jsonl and val-NAME.jsonl")
+@click.option(
+    "--out",
+    "dest",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("datasets/generated"),
+    show_default=True,
+)
+@click.option("--layout", type=click.Choice(["rows", "xy"]), default="rows", show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="the shuffle of the mixed val samples")
+def mix(runs, name, dest, layout, seed):
+    """One training set from several runs' assembled splits (train in turn, val shuffled)."""
+    from .build import mix as _mix
+
+    counts = _mix(list(runs), name, dest, layout, seed)
+    click.echo(f"{counts['train']} train and {counts['val']} val samples in {dest} ({name}, layout {layout})")
 
 
 @main.command()

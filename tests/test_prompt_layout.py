@@ -131,3 +131,24 @@ def test_assemble_finds_a_record_by_its_index_when_the_registry_has_changed(tmp_
     stats = assemble(tmp_path, range(index + 1), seed, types)
     assert stats["documents"] == 1
     assert len((tmp_path / "train.jsonl").read_text().splitlines()) == 1
+
+
+def test_mix_joins_runs_train_in_turn_and_val_shuffled(tmp_path):
+    from generate_data.build import mix
+
+    runs = []
+    for r in ("a", "b"):
+        run = tmp_path / r
+        run.mkdir()
+        for split, n in (("train", 3), ("val", 20)):
+            (run / f"{split}.jsonl").write_text("".join(f'{{"{r}": {i}}}\n' for i in range(n)))
+        runs.append(run)
+    counts = mix(runs, "v9", tmp_path / "out")
+    assert counts == {"train": 6, "val": 40}
+    train = (tmp_path / "out" / "train-v9.jsonl").read_text().splitlines()
+    assert train == [f'{{"{r}": {i}}}' for r in "ab" for i in range(3)]
+    val = (tmp_path / "out" / "val-v9.jsonl").read_text().splitlines()
+    assert sorted(val) == sorted(f'{{"{r}": {i}}}' for r in "ab" for i in range(20))
+    assert {v[2] for v in val[:10]} == {"a", "b"}  # the first samples come from both runs
+    with pytest.raises(FileNotFoundError, match="assemble"):
+        mix(runs, "v9", tmp_path / "out", layout="xy")
