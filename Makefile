@@ -92,13 +92,18 @@ V7W_N ?= 420
 V7W_TYPES ?= de_receipt,fr_receipt,nl_receipt,es_receipt,it_receipt,uk_receipt,jp_receipt,eu_invoice
 V7W_WEIGHTS ?= de_receipt=2,fr_receipt=2,uk_receipt=2,eu_invoice=3
 V7W_OUT ?= datasets/generated/v7-world
+# and documents that print item rows, asked for them in 90% of cases (line items are a list answer
+# the other runs ask only a quarter of such documents for)
+V7I_N ?= 200
+V7I_TYPES ?= my_receipt,us_receipt,cn_supermarket_receipt,vat_special_invoice,vat_normal_invoice,commercial_invoice,medical_receipt
+V7I_OUT ?= datasets/generated/v7-items
 V7_LAYOUT ?= rows
-data-v7: setup ## generate the next adapter's data: v7-base + v7-world, mixed into datasets/generated/{train,val}-v7[.LAYOUT].jsonl (resumable)
+data-v7: setup ## generate the next adapter's data: v7-base + v7-world + v7-items, mixed into datasets/generated/{train,val}-v7[.LAYOUT].jsonl (resumable)
 	$(BIN)/python -m generate_data --n $(V7_N) --seed 21 --workers $(or $(DATA_WORKERS),2) --types $(V7_TYPES) --weights $(V7_WEIGHTS) --out $(V7_OUT)
 	$(BIN)/python -m generate_data --n $(V7W_N) --seed 22 --workers $(or $(DATA_WORKERS),2) --types $(V7W_TYPES) --weights $(V7W_WEIGHTS) --out $(V7W_OUT)
-	$(BIN)/python -m generate_data assemble $(V7_OUT) --layout $(V7_LAYOUT)
-	$(BIN)/python -m generate_data assemble $(V7W_OUT) --layout $(V7_LAYOUT)
-	$(BIN)/python -m generate_data mix $(V7_OUT) $(V7W_OUT) --name v7 --layout $(V7_LAYOUT) --out datasets/generated
+	$(BIN)/python -m generate_data --n $(V7I_N) --seed 43 --workers $(or $(DATA_WORKERS),2) --types $(V7I_TYPES) --weights none --items-share 0.9 --out $(V7I_OUT)
+	for run in $(V7_OUT) $(V7W_OUT) $(V7I_OUT); do $(BIN)/python -m generate_data assemble $$run --layout $(V7_LAYOUT) || exit 1; done
+	$(BIN)/python -m generate_data mix $(V7_OUT) $(V7W_OUT) $(V7I_OUT) --name v7 --layout $(V7_LAYOUT) --out datasets/generated
 
 train: ## QLoRA fine-tune InternLM2-chat-7B with XTuner on a CUDA GPU, then pth_to_hf + merge (MODEL=, DATA=)
 	bash scripts/train_gpu.sh
