@@ -357,6 +357,30 @@ def test_only_lines_below_the_threshold_are_read_again(monkeypatch):
     assert engine.read_lines(page, boxes)[0] == ["LOT 1851-A"] and len(grown) == 1
 
 
+def test_spaces_neither_start_a_second_reading_nor_win_it():
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from ocr_stage.engines.reread import least_sure, reread
+
+    assert least_sure("1 X", [0.99, 0.31, 0.97]) == 0.97  # the unsure space does not count
+    assert least_sure(".OT", [0.43, 0.99, 0.98]) == 0.43 and least_sure("", []) == 0.0
+
+    class Engine(SimpleNamespace):
+        def crops(self, page, boxes):
+            return [page] * len(boxes)
+
+        def recognize(self, crops):
+            return self.again[: len(crops)], [0.99] * len(crops)
+
+    page, boxes = np.zeros((10, 10, 3), np.uint8), np.zeros((2, 4, 2), np.float32)
+    boxes[:, 1:3, 0] = 8
+    engine = Engine(reread_below=0.9, again=["TAMAN SEJATI,", "LOT 1851-A"])
+    txts, scores = reread(engine, page, boxes, ["TAMANSEJATI,", ".OT 1851-A"], [0.9, 0.9], [0.5, 0.5])
+    assert txts == ["TAMANSEJATI,", "LOT 1851-A"] and scores == [0.9, 0.99]
+
+
 def test_a_grown_box_stops_half_way_to_its_neighbour_on_the_row():
     import numpy as np
 

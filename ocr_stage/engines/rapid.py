@@ -13,7 +13,7 @@ from ..types import TextLine
 from .base import DET_UNCLIP_RATIO, OcrEngine, OcrEngineError
 from .orientation import read_upright
 from .rec_models import DEFAULT_REC_MODEL, resolve_rec_model
-from .reread import reread
+from .reread import least_sure, reread
 
 # The models rapidocr==3.10.0 ships in its wheel. Asking rapidocr for any other model makes it
 # try a download, which fails offline, so we always pass explicit paths.
@@ -159,8 +159,8 @@ class RapidEngine(OcrEngine):
         return [get_rotate_crop_image(bgr, b.copy()) for b in boxes]
 
     def recognize(self, crops: list[np.ndarray], least: bool = False):
-        """Text and mean character confidence of each crop; with `least`, also each crop's lowest
-        character confidence (0 for an empty reading)."""
+        """Text and mean character confidence of each crop; with `least`, also the confidence of each
+        crop's least sure character other than a space (reread.least_sure)."""
         from rapidocr.ch_ppocr_rec import TextRecInput
 
         if not crops:
@@ -171,10 +171,7 @@ class RapidEngine(OcrEngine):
         txts, scores = list(res.txts or []), [float(x) for x in (res.scores or [])]
         if not least:
             return txts, scores
-        lows = [
-            float(min(w.confs)) if t and w.confs else 0.0 for t, w in zip(txts, res.word_results, strict=True)
-        ]
-        return txts, scores, lows
+        return txts, scores, [least_sure(t, w.confs) for t, w in zip(txts, res.word_results, strict=True)]
 
     def read_lines(self, page: np.ndarray, boxes: np.ndarray) -> tuple[list[str], list[float]]:
         """Text and confidence of each box of `page`, unsure lines read a second time (reread.py)."""

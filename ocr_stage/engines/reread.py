@@ -1,8 +1,9 @@
 """A second look at the lines the recogniser is unsure of.
 
-The recogniser reports a confidence for every character it emits. A line whose least confident
-character falls below `RapidEngine(reread_below=...)` is cut again from the page and read once more,
-and the reading with the higher mean confidence is kept:
+The recogniser reports a confidence for every character it emits. A line whose least sure character
+(spaces aside: a space is read from a gap, and is the least sure character of most lines) falls
+below `RapidEngine(reread_below=...)` is cut again from the page and read once more, and the reading
+with the higher mean confidence is kept where it differs in more than its spaces:
 
 - the box is grown along its text direction by `PAD` line heights on each side, but never more than
   half-way to another box on the same row (so a neighbouring word is not taken in): the detector's box
@@ -64,11 +65,23 @@ def fit_height(crop: np.ndarray, height: int = REC_HEIGHT) -> np.ndarray:
     return cv2.resize(crop, (max(1, round(w * height / h)), height), interpolation=cv2.INTER_AREA)
 
 
+def least_sure(text: str, confs: list[float] | None) -> float:
+    """The lowest confidence among a reading's characters other than spaces (1 for a reading of
+    spaces only, 0 for an empty one)."""
+    if not text or not confs:
+        return 0.0
+    if len(confs) != len(text):
+        return float(min(confs))
+    sure = [c for ch, c in zip(text, confs, strict=True) if not ch.isspace()]
+    return float(min(sure)) if sure else 1.0
+
+
 def reread(
     engine, page: np.ndarray, boxes: np.ndarray, txts: list[str], scores: list[float], least: list[float]
 ) -> tuple[list[str], list[float]]:
-    """`txts` and `scores` with every line whose least confident character is below
-    `engine.reread_below` read again from a wider cut, the more confident reading kept."""
+    """`txts` and `scores` with every line whose least sure character is below `engine.reread_below`
+    read again from a wider cut, the more confident reading kept (the first where they differ only
+    in spaces)."""
     low = [i for i, m in enumerate(least) if m < engine.reread_below and txts[i].strip()]
     if not low:
         return txts, scores
@@ -76,6 +89,6 @@ def reread(
     again, again_scores = engine.recognize([np.ascontiguousarray(fit_height(c)) for c in cuts])
     txts, scores = list(txts), list(scores)
     for i, t, s in zip(low, again, again_scores, strict=True):
-        if t.strip() and s > scores[i]:
+        if t.strip() and s > scores[i] and "".join(t.split()) != "".join(txts[i].split()):
             txts[i], scores[i] = t, s
     return txts, scores
