@@ -357,7 +357,7 @@ def test_only_lines_below_the_threshold_are_read_again(monkeypatch):
     assert engine.read_lines(page, boxes)[0] == ["LOT 1851-A"] and len(grown) == 1
 
 
-def test_spaces_neither_start_a_second_reading_nor_win_it():
+def test_spaces_and_left_out_characters_never_win_a_second_reading():
     from types import SimpleNamespace
 
     import numpy as np
@@ -379,6 +379,10 @@ def test_spaces_neither_start_a_second_reading_nor_win_it():
     engine = Engine(reread_below=0.9, again=["TAMAN SEJATI,", "LOT 1851-A"])
     txts, scores = reread(engine, page, boxes, ["TAMANSEJATI,", ".OT 1851-A"], [0.9, 0.9], [0.5, 0.5])
     assert txts == ["TAMANSEJATI,", "LOT 1851-A"] and scores == [0.9, 0.99]
+    # a more confident second reading that leaves a character out is not taken
+    engine.again = ["TAMAN SEJATI", "LOT 1851-A"]
+    txts, _ = reread(engine, page, boxes, ["TAMAN SEJATI,", "LOT 1851-A"], [0.9, 0.9], [0.5, 0.5])
+    assert txts == ["TAMAN SEJATI,", "LOT 1851-A"]
 
 
 def test_a_grown_box_stops_half_way_to_its_neighbour_on_the_row():

@@ -2,8 +2,10 @@
 
 The recogniser reports a confidence for every character it emits. A line whose least sure character
 (spaces aside: a space is read from a gap, and is the least sure character of most lines) falls
-below `RapidEngine(reread_below=...)` is cut again from the page and read once more, and the reading
-with the higher mean confidence is kept where it differs in more than its spaces:
+below `RapidEngine(reread_below=...)` is cut again from the page and read once more. The second
+reading replaces the first when it is more confident on average, differs in more than its spaces,
+and has no fewer characters (leaving an unsure character out raises a mean confidence by itself).
+The second cut differs from the first in two ways:
 
 - the box is grown along its text direction by `PAD` line heights on each side, but never more than
   half-way to another box on the same row (so a neighbouring word is not taken in): the detector's box
@@ -80,8 +82,8 @@ def reread(
     engine, page: np.ndarray, boxes: np.ndarray, txts: list[str], scores: list[float], least: list[float]
 ) -> tuple[list[str], list[float]]:
     """`txts` and `scores` with every line whose least sure character is below `engine.reread_below`
-    read again from a wider cut, the more confident reading kept (the first where they differ only
-    in spaces)."""
+    read again from a wider cut, the second reading kept where it is more confident, differs in more
+    than spaces and has no fewer characters."""
     low = [i for i, m in enumerate(least) if m < engine.reread_below and txts[i].strip()]
     if not low:
         return txts, scores
@@ -89,6 +91,9 @@ def reread(
     again, again_scores = engine.recognize([np.ascontiguousarray(fit_height(c)) for c in cuts])
     txts, scores = list(txts), list(scores)
     for i, t, s in zip(low, again, again_scores, strict=True):
-        if t.strip() and s > scores[i] and "".join(t.split()) != "".join(txts[i].split()):
+        again_chars, first_chars = "".join(t.split()), "".join(txts[i].split())
+        # a mean confidence rises when an unsure character is left out: a reading with fewer
+        # characters than the first is no evidence that it is right
+        if s > scores[i] and again_chars != first_chars and len(again_chars) >= len(first_chars):
             txts[i], scores[i] = t, s
     return txts, scores
