@@ -240,8 +240,8 @@ ocr_reread_option = _option(
     type=click.FloatRange(0.0, 1.0),
     default=None,
     envvar="CHATOCR_OCR_REREAD",
-    help="Rapid OCR: read a line a second time, from a wider cut, when its least confident character "
-    "is below this (0 = never).",
+    help="Rapid OCR: read a line a second time, from a wider cut, when its least sure character "
+    "is below this (0 = never, the default).",
 )
 pages_option = _option(
     "-p",
@@ -334,16 +334,7 @@ normalize_option = _option(
     help="Fill each value's 'normalized' (ISO dates, plain amounts; null without this flag) and show "
     "it in csv/table output.",
 )
-split_ocr_reread_option = _option(
-    "--ocr-reread",
-    "ocr_reread",
-    type=click.FloatRange(0.0, 1.0),
-    default=None,
-    envvar="CHATOCR_OCR_REREAD",
-    help="Rapid OCR: read a line a second time, from a wider cut, when its least confident character "
-    "is below this (0 = never).",
-)
-pages_option = _option(
+split_pages_option = _option(
     "--split-pages",
     is_flag=True,
     default=False,
