@@ -101,6 +101,25 @@ def row_order(value: str, result) -> dict | None:
     return {"in_order": in_order, "together": together}
 
 
+def labelled_values(fields: dict) -> list[tuple[str, str]]:
+    """(field, value) for every labelled string; a list field (line items) counts each printed cell
+    as a value of its own, named `field.key` (a row's `description`: `items.description`)."""
+    out: list[tuple[str, str]] = []
+    for name, value in fields.items():
+        if isinstance(value, str) and value.startswith("[{"):  # load_dataset keeps lists as JSON
+            try:
+                value = json.loads(value)
+            except ValueError:
+                pass
+        if isinstance(value, list):
+            for row in value:
+                cells = row.items() if isinstance(row, dict) else [("", row)]
+                out += [(f"{name}.{k}" if k else name, str(v)) for k, v in cells if v not in (None, "")]
+        elif value is not None and str(value) != "":
+            out.append((name, str(value)))
+    return out
+
+
 def measure(folder: Path, engine, keep: Path | None = None, reuse: Path | None = None) -> dict:
     from chatocr.evaluation.dataset import load_dataset
     from ocr_stage import OcrResult
@@ -128,9 +147,7 @@ def measure(folder: Path, engine, keep: Path | None = None, reuse: Path | None =
                 stored.write_text(res.model_dump_json(), encoding="utf-8")
         pages += len(res.pages)
         text = fold(res.to_text()) + "|" + fold(res.to_plain_text())
-        for name, value in doc.fields.items():
-            if value is None:
-                continue
+        for name, value in labelled_values(doc.fields):
             d = distance_to_closest_span(fold(value), text)
             total += 1
             exact += d == 0

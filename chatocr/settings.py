@@ -67,6 +67,11 @@ class Settings(BaseModel):
     ocr_threads: int = Field(default_factory=lambda: _env("OCR_THREADS", 0))
     # the text recogniser, by name (ocr_stage.engines.rec_models) or .onnx path; "" = the engine's default
     ocr_rec_model: str = Field(default_factory=lambda: _env("OCR_REC_MODEL", ""))
+    # rapid engine: lines whose least confident character is below this are read a second time
+    # (docs/ocr.md); 0 = never, None = the engine's default
+    ocr_reread: float | None = Field(
+        default_factory=lambda: _env("OCR_REREAD", 0.0) if os.environ.get("CHATOCR_OCR_REREAD") else None
+    )
     backend: str = Field(default_factory=lambda: _env("BACKEND", "transformers"))
     # None means: the backend's default (the shipped fine-tuned embedded model for transformers).
     model: str | None = Field(default_factory=lambda: _env("MODEL", None))
@@ -115,10 +120,12 @@ class Settings(BaseModel):
 
     def engine_options(self) -> dict:
         """Options for `ocr_stage.get_engine`: the same for every engine (each takes `threads` and
-        `rec_model`)."""
+        `rec_model`; `reread_below` where it is set, which only the rapid engine acts on)."""
         opts: dict = {"threads": self.ocr_threads} if self.ocr_threads else {}
         if self.ocr_rec_model:
             opts["rec_model"] = self.ocr_rec_model
+        if self.ocr_reread is not None:
+            opts["reread_below"] = self.ocr_reread
         return opts
 
 

@@ -305,3 +305,116 @@ def test_vertical_side_label_reads_at_the_start_of_its_block():
     # a page photographed sideways (every box tall) is left to the row chaining
     sideways = [_line(t, x, 100, 30, 120) for t, x in [("AB", 10), ("CD", 60), ("EF", 110)]]
     assert sum(len(r) for r in group_rows(sideways)) == 3
+
+
+# ---- re-reading unsure lines -------------------------------------------------------------------
+
+
+def cut_line(text: str, cut_left: int) -> tuple:
+    """A rendered line (BGR) and its box, the box's left edge `cut_left` px inside the first letter."""
+    import numpy as np
+
+    font = ImageFont.truetype(FONT, 34)
+    img = Image.new("RGB", (700, 120), "white")
+    d = ImageDraw.Draw(img)
+    d.text((60, 40), text, font=font, fill="black")
+    x0, y0, x1, y1 = d.textbbox((60, 40), text, font=font)
+    box = [[x0 + cut_left, y0 - 6], [x1, y0 - 6], [x1, y1 + 6], [x0 + cut_left, y1 + 6]]
+    bgr = np.ascontiguousarray(np.asarray(img)[:, :, ::-1])
+    return bgr, np.array([box], np.float32)
+
+
+def test_an_unsure_line_is_read_again_from_a_wider_cut():
+    from ocr_stage.engines.rapid import RapidEngine
+
+    engine = RapidEngine(reread_below=0.9)
+    page, boxes = cut_line("LOT 1851-A", cut_left=10)  # the box ends inside the L
+    (first,), (first_score,), (least,) = engine.recognize(engine.crops(page, boxes), least=True)
+    assert first != "LOT 1851-A" and least < 0.9, (first, least)
+    (text,), (score,) = engine.read_lines(page, boxes)
+    assert text == "LOT 1851-A" and score > first_score
+    # off (the default): the line is read once, as it was cut
+    plain = RapidEngine()
+    assert plain.reread_below == 0 and plain.read_lines(page, boxes) == plain.recognize(
+        plain.crops(page, boxes)
+    )
+    assert plain.read_lines(page, boxes)[0] == [first]
+
+
+def test_only_lines_below_the_threshold_are_read_again(monkeypatch):
+    from ocr_stage.engines import reread
+    from ocr_stage.engines.rapid import RapidEngine
+
+    engine = RapidEngine(reread_below=0.9)
+    page, boxes = cut_line("LOT 1851-A", cut_left=0)
+    least = engine.recognize(engine.crops(page, boxes), least=True)[2][0]
+    grown = []
+    real = reread.grown_box
+    monkeypatch.setattr(reread, "grown_box", lambda *a, **k: grown.append(a) or real(*a, **k))
+    engine.reread_below = least  # its least confident character is not below: read once
+    assert engine.read_lines(page, boxes)[0] == ["LOT 1851-A"] and grown == []
+    engine.reread_below = least + 0.01
+    assert engine.read_lines(page, boxes)[0] == ["LOT 1851-A"] and len(grown) == 1
+
+
+def test_spaces_and_left_out_characters_never_win_a_second_reading():
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from ocr_stage.engines.reread import least_sure, reread
+
+    assert least_sure("1 X", [0.99, 0.31, 0.97]) == 0.97  # the unsure space does not count
+    assert least_sure(".OT", [0.43, 0.99, 0.98]) == 0.43 and least_sure("", []) == 0.0
+
+    class Engine(SimpleNamespace):
+        def crops(self, page, boxes):
+            return [page] * len(boxes)
+
+        def recognize(self, crops):
+            return self.again[: len(crops)], [0.99] * len(crops)
+
+    page, boxes = np.zeros((10, 10, 3), np.uint8), np.zeros((2, 4, 2), np.float32)
+    boxes[:, 1:3, 0] = 8
+    engine = Engine(reread_below=0.9, again=["TAMAN SEJATI,", "LOT 1851-A"])
+    txts, scores = reread(engine, page, boxes, ["TAMANSEJATI,", ".OT 1851-A"], [0.9, 0.9], [0.5, 0.5])
+    assert txts == ["TAMANSEJATI,", "LOT 1851-A"] and scores == [0.9, 0.99]
+    # a more confident second reading that leaves a character out is not taken
+    engine.again = ["TAMAN SEJATI", "LOT 1851-A"]
+    txts, _ = reread(engine, page, boxes, ["TAMAN SEJATI,", "LOT 1851-A"], [0.9, 0.9], [0.5, 0.5])
+    assert txts == ["TAMAN SEJATI,", "LOT 1851-A"]
+
+
+def test_a_grown_box_stops_half_way_to_its_neighbour_on_the_row():
+    import numpy as np
+
+    from ocr_stage.engines.reread import grown_box
+
+    def rect(x0, y0, x1, y1):
+        return [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]
+
+    # "TOTAL" at 100-300 and "9.00" at 320-400 on one row (20 px high); a line above, far to the left
+    boxes = np.array([rect(100, 100, 300, 120), rect(320, 100, 400, 120), rect(0, 60, 90, 80)], np.float32)
+    g = grown_box(boxes, 0, pad=0.5)
+    assert g[:, 0].min() == 90 and g[:, 0].max() == 310  # 10 px free on the left, half the gap right
+    assert g[:, 1].min() == 100 and g[:, 1].max() == 120  # never taller
+    alone = grown_box(boxes[:1], 0, pad=0.5)
+    assert alone[:, 0].min() == 90 and alone[:, 0].max() == 310
+
+
+def test_rereading_is_a_setting_and_part_of_the_cache_name(monkeypatch):
+    from chatocr.settings import Settings
+    from ocr_stage import OcrEngineError
+    from ocr_stage.engines.paddle import PaddleEngine
+    from ocr_stage.engines.rapid import CACHE_NAME, RapidEngine
+
+    assert RapidEngine(reread_below=0.9).cache_name == CACHE_NAME + "-e0.9"
+    assert RapidEngine(reread_below=0).cache_name == CACHE_NAME
+    monkeypatch.setenv("CHATOCR_OCR_REREAD", "0.8")
+    assert Settings().engine_options() == {"reread_below": 0.8}
+    monkeypatch.delenv("CHATOCR_OCR_REREAD")
+    assert "reread_below" not in Settings().engine_options()
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        RapidEngine(reread_below=1.5)
+    with pytest.raises(OcrEngineError, match="rapid engine option"):
+        PaddleEngine(reread_below=0.9)

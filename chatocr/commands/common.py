@@ -146,6 +146,7 @@ SETTINGS_OPTIONS = {
     "engine": "ocr_engine",
     "ocr_threads": "ocr_threads",
     "ocr_rec_model": "ocr_rec_model",
+    "ocr_reread": "ocr_reread",
     "backend": "backend",
     "model": "model",
     "base_url": "base_url",
@@ -232,6 +233,15 @@ ocr_rec_option = _option(
     envvar="CHATOCR_OCR_REC_MODEL",
     help="OCR text recogniser: v6-small (default, shipped), v6-tiny or v5-mobile (the ocr-models "
     "extra), or an .onnx file.",
+)
+ocr_reread_option = _option(
+    "--ocr-reread",
+    "ocr_reread",
+    type=click.FloatRange(0.0, 1.0),
+    default=None,
+    envvar="CHATOCR_OCR_REREAD",
+    help="Rapid OCR: read a line a second time, from a wider cut, when its least sure character "
+    "is below this (0 = never, the default).",
 )
 pages_option = _option(
     "-p",

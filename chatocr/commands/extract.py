@@ -22,6 +22,7 @@ from .common import (
     loading_status,
     normalize_option,
     ocr_rec_option,
+    ocr_reread_option,
     ocr_threads_option,
     output_option,
     pages_option,
@@ -51,6 +52,7 @@ from .common import (
 @engine_option
 @ocr_threads_option
 @ocr_rec_option
+@ocr_reread_option
 @pages_option
 @output_option()
 @format_option(

@@ -13,6 +13,7 @@ from .common import (
     existing_file,
     format_option,
     ocr_rec_option,
+    ocr_reread_option,
     ocr_threads_option,
     output_option,
     pages_option,
@@ -27,6 +28,7 @@ from .common import (
 @engine_option
 @ocr_threads_option
 @ocr_rec_option
+@ocr_reread_option
 @pages_option
 @output_option()
 @format_option(["text", "json"], "text")

@@ -8,7 +8,8 @@ on upright text than on text turned by 180 degrees. (The text-line classifier th
 ch_ppocr_mobile_v2.0_cls, tells only 0 from 180 and is trained on Chinese lines; the recogniser's
 own confidence is sharper on Latin receipts and on mixed text, and costs a few crops.)
 
-The engine (`RapidEngine`) supplies `detect`, `crops` and `recognize`; this module only decides.
+The engine (`RapidEngine`) supplies `detect`, `crops`, `recognize` and `read_lines`; this module only
+decides.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..types import TextLine
+from .reread import reread
 
 TURN_CODES = {90: 0, 180: 1, 270: 2}  # cv2.ROTATE_90_CLOCKWISE, ROTATE_180, ROTATE_90_COUNTERCLOCKWISE
 
@@ -110,13 +112,17 @@ def read_upright(engine, bgr: np.ndarray) -> tuple[list[TextLine], int]:
     boxes = engine.detect(page, det_side)
     if len(boxes) == 0:
         return [], 0
-    txts, scores = engine.recognize(engine.crops(page, boxes))
+    # the first reading decides the turn; unsure lines are re-read only on the page as finally read
+    first = engine.recognize(engine.crops(page, boxes), least=bool(engine.reread_below))
+    txts, scores = first[0], first[1]
     degrees = page_turn(engine, page, boxes, scores) if engine.auto_rotate else 0
     if degrees:
         bgr = turn(bgr, degrees)
         x0, y0, x1, y1 = turn_rect(region, w, h, degrees)
         page = np.ascontiguousarray(bgr[y0:y1, x0:x1])
         boxes = engine.detect(page, det_side)
-        txts, scores = engine.recognize(engine.crops(page, boxes))
+        txts, scores = engine.read_lines(page, boxes)
+    elif engine.reread_below:
+        txts, scores = reread(engine, page, boxes, txts, scores, first[2])
     boxes = boxes + np.array([x0, y0], np.float32)
     return _lines(boxes, txts, scores, engine.text_score), degrees

@@ -85,7 +85,13 @@ class PaddleEngine(OcrEngine):
         unclip_ratio: float | None = DET_UNCLIP_RATIO,
         rec_model: str | None = None,
         text_score: float | None = 0.5,
+        reread_below: float | None = None,
     ):
+        if reread_below:
+            raise OcrEngineError(
+                "paddle engine: re-reading unsure lines (CHATOCR_OCR_REREAD) is a rapid engine option; "
+                "unset it or set it to 0"
+            )
         if models not in ("shipped", "official"):
             raise OcrEngineError(f"paddle engine: models must be 'shipped' or 'official', not {models!r}")
         if engine not in (None, "paddle", "onnxruntime"):

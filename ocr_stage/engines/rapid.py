@@ -13,6 +13,7 @@ from ..types import TextLine
 from .base import DET_UNCLIP_RATIO, OcrEngine, OcrEngineError
 from .orientation import read_upright
 from .rec_models import DEFAULT_REC_MODEL, resolve_rec_model
+from .reread import least_sure, reread
 
 # The models rapidocr==3.10.0 ships in its wheel. Asking rapidocr for any other model makes it
 # try a download, which fails offline, so we always pass explicit paths.
@@ -57,6 +58,7 @@ class RapidEngine(OcrEngine):
         unclip_ratio: float = DET_UNCLIP_RATIO,
         auto_rotate: bool = True,
         fit_text_region: bool = True,
+        reread_below: float = 0.0,
     ):
         mdir = Path(model_dir) if model_dir else shipped_model_dir()
         # the recogniser: a name from rec_models.REC_MODELS, or an .onnx file (in model_dir if relative)
@@ -95,12 +97,18 @@ class RapidEngine(OcrEngine):
         self.use_angle_cls = use_angle_cls
         self.auto_rotate = auto_rotate
         self.fit_text_region = fit_text_region
+        # lines whose least confident character is below this are read again from a wider cut
+        # (reread.py); 0 = never
+        self.reread_below = float(reread_below or 0.0)
+        if not 0.0 <= self.reread_below <= 1.0:
+            raise ValueError(f"reread_below must be between 0 and 1, not {reread_below!r}")
         # "r": pages turned upright; "f": large pages read in their text region at full resolution;
-        # then the recogniser when it is not the default
+        # "e0.9": unsure lines re-read; then the recogniser when it is not the default
         self.settings_tag = (
             f"u{unclip_ratio:g}"
             + ("-r" if auto_rotate else "")
             + ("-f" if fit_text_region else "")
+            + (f"-e{self.reread_below:g}" if self.reread_below else "")
             + ("" if rec_tag == DEFAULT_REC_MODEL else f"-{rec_tag}")
         )
         self._ocr = RapidOCR(params=params)
@@ -122,7 +130,12 @@ class RapidEngine(OcrEngine):
         res = self._ocr(bgr, use_det=True, use_cls=self.use_angle_cls, use_rec=True)
         if res.boxes is None or res.txts is None:
             return []
-        return _lines(res.boxes, res.txts, res.scores, 0.0)
+        txts, scores = list(res.txts), list(res.scores)
+        if self.reread_below:
+            boxes = np.asarray(res.boxes, np.float32)
+            least = self.recognize(self.crops(bgr, boxes), least=True)[2]
+            txts, scores = reread(self, bgr, boxes, txts, scores, least)
+        return _lines(res.boxes, txts, scores, 0.0)
 
     # The three steps rapidocr runs, apart, so that detection and recognition see different images.
     def detect(self, bgr: np.ndarray, max_side: int = DET_MAX_SIDE) -> np.ndarray:
@@ -145,15 +158,27 @@ class RapidEngine(OcrEngine):
 
         return [get_rotate_crop_image(bgr, b.copy()) for b in boxes]
 
-    def recognize(self, crops: list[np.ndarray]) -> tuple[list[str], list[float]]:
+    def recognize(self, crops: list[np.ndarray], least: bool = False):
+        """Text and mean character confidence of each crop; with `least`, also the confidence of each
+        crop's least sure character other than a space (reread.least_sure)."""
         from rapidocr.ch_ppocr_rec import TextRecInput
 
         if not crops:
-            return [], []
+            return ([], [], []) if least else ([], [])
         if self.use_angle_cls:
             crops = self._ocr._load_cls_model()(crops).img_list
-        res = self._ocr._load_rec_model()(TextRecInput(img=crops, return_word_box=False))
-        return list(res.txts or []), [float(x) for x in (res.scores or [])]
+        res = self._ocr._load_rec_model()(TextRecInput(img=crops, return_word_box=least))
+        txts, scores = list(res.txts or []), [float(x) for x in (res.scores or [])]
+        if not least:
+            return txts, scores
+        return txts, scores, [least_sure(t, w.confs) for t, w in zip(txts, res.word_results, strict=True)]
+
+    def read_lines(self, page: np.ndarray, boxes: np.ndarray) -> tuple[list[str], list[float]]:
+        """Text and confidence of each box of `page`, unsure lines read a second time (reread.py)."""
+        if not self.reread_below:
+            return self.recognize(self.crops(page, boxes))
+        txts, scores, least = self.recognize(self.crops(page, boxes), least=True)
+        return reread(self, page, boxes, txts, scores, least)
 
 
 def _lines(boxes, txts, scores, min_score: float) -> list[TextLine]:
