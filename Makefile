@@ -10,7 +10,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 export HF_HUB_OFFLINE=1
 export TRANSFORMERS_OFFLINE=1
 
-.PHONY: test-training data-v7 finetune tune calibrate eval-injection adapter setup setup-paddle setup-ray setup-xtuner setup-xtuner-gemma run test test-fast lint fmt data train train-cpu train-torch train-device serve serve-llm demo eval bench fuzz attack clean help
+.PHONY: test-training data-v7 adapter-v7 finetune tune calibrate eval-injection adapter setup setup-paddle setup-ray setup-xtuner setup-xtuner-gemma run test test-fast lint fmt data train train-cpu train-torch train-device serve serve-llm demo eval bench fuzz attack clean help
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -104,6 +104,16 @@ data-v7: setup ## generate the next adapter's data: v7-base + v7-world + v7-item
 	$(BIN)/python -m generate_data --n $(V7I_N) --seed 43 --workers $(or $(DATA_WORKERS),2) --types $(V7I_TYPES) --weights none --items-share 0.9 --out $(V7I_OUT)
 	for run in $(V7_OUT) $(V7W_OUT) $(V7I_OUT); do $(BIN)/python -m generate_data assemble $$run --layout $(V7_LAYOUT) || exit 1; done
 	$(BIN)/python -m generate_data mix $(V7_OUT) $(V7W_OUT) $(V7I_OUT) --name v7 --layout $(V7_LAYOUT) --out datasets/generated
+
+# The next adapter (v7): one LoRA from scratch on data-v7's set, to convergence by the validation
+# loss (every 50 iterations on 48 mixed val samples, patience 3), with plain torch (the XTuner CPU
+# recipe's settings). Rerun to resume after a stop (TIME_LIMIT= seconds stops it cleanly).
+V7_SFX = $(if $(filter rows,$(V7_LAYOUT)),,.$(V7_LAYOUT))
+adapter-v7: setup ## train the next adapter (v7) on make data-v7's set (resumes; V7_LAYOUT=rows|xy, TIME_LIMIT=)
+	$(BIN)/python -m chatocr.training.torch_lora --data datasets/generated/train-v7$(V7_SFX).jsonl \
+	  --val datasets/generated/val-v7$(V7_SFX).jsonl --layout $(V7_LAYOUT) --steps auto --val-every 50 \
+	  --val-samples 48 --seed 1234 --out work_dirs/adapter-v7-$(V7_LAYOUT) --work work_dirs/lora-v7-$(V7_LAYOUT) \
+	  $(if $(TIME_LIMIT),--time-limit $(TIME_LIMIT))
 
 train: ## QLoRA fine-tune InternLM2-chat-7B with XTuner on a CUDA GPU, then pth_to_hf + merge (MODEL=, DATA=)
 	bash scripts/train_gpu.sh
