@@ -304,12 +304,17 @@ def samples_of(out: Path, record: dict, layout: str | None = None) -> list[dict]
     ]
 
 
+def layout_suffix(layout: str | None) -> str:
+    """What a split file's name carries for a prompt layout: nothing for the default, `.xy` for xy."""
+    from llm_stage.prompt import LAYOUT, check_layout
+
+    return "" if check_layout(layout or LAYOUT) == LAYOUT else f".{layout}"
+
+
 def assemble(out: Path, indices=None, seed: int = 0, types=(), layout: str | None = None) -> dict:
     """Write the split files from the finished document records (deterministic order by index).
     Another prompt `layout` than the default writes `train.<layout>.jsonl` etc. beside them."""
-    from llm_stage.prompt import LAYOUT, check_layout
-
-    suffix = "" if check_layout(layout or LAYOUT) == LAYOUT else f".{layout}"
+    suffix = layout_suffix(layout)
     recs = load_records(out, indices, seed, types)
     files = {s: (out / f"{s}{suffix}.jsonl").open("w", encoding="utf-8") for s in SPLITS}
     train = []
@@ -377,9 +382,9 @@ def mix(runs: list[Path], name: str, dest: Path, layout: str | None = None, seed
     `seed`, so that the first samples a validation loss reads come from every run)."""
     import random
 
-    from llm_stage.prompt import LAYOUT, check_layout
+    from llm_stage.prompt import LAYOUT
 
-    suffix = "" if check_layout(layout or LAYOUT) == LAYOUT else f".{layout}"
+    suffix = layout_suffix(layout)
     counts = {}
     dest.mkdir(parents=True, exist_ok=True)
     for split in ("train", "val"):

@@ -138,9 +138,12 @@ def _role(n: str, words: set[str]) -> str:
     if any(w in n for w in _CN_AMOUNT) or "uppercase" in words:
         return "cn_amount"
     italian_date = "data" in words and (words == {"data"} or words & _DATE_IT)
-    if any(w in n for w in _DATE_CJK) or words & (_DATE_WORDS | _DATE_LOCAL) or _ends(words, _DATE_SUFFIX):
-        return "date"
-    if italian_date:
+    if (
+        any(w in n for w in _DATE_CJK)
+        or words & (_DATE_WORDS | _DATE_LOCAL)
+        or _ends(words, _DATE_SUFFIX)
+        or italian_date
+    ):
         return "date"
     tax_kind = "tipo" in words and words & _TAX_LOCAL  # "Tipo de IVA": the rate
     if (

@@ -131,10 +131,8 @@ class RapidEngine(OcrEngine):
         if res.boxes is None or res.txts is None:
             return []
         txts, scores = list(res.txts), list(res.scores)
-        if self.reread_below:
-            boxes = np.asarray(res.boxes, np.float32)
-            least = self.recognize(self.crops(bgr, boxes), least=True)[2]
-            txts, scores = reread(self, bgr, boxes, txts, scores, least)
+        if self.reread_below:  # rapidocr reports no per-character confidence: read the boxes ourselves
+            txts, scores = self.read_lines(bgr, np.asarray(res.boxes, np.float32))
         return _lines(res.boxes, txts, scores, 0.0)
 
     # The three steps rapidocr runs, apart, so that detection and recognition see different images.
