@@ -28,15 +28,23 @@ def _records(path: Path) -> list[dict]:
     return json.loads(path.read_text(encoding="utf-8"))["documents"]
 
 
+def _f1(c: list[int]) -> float:
+    tp, fp, fn = c
+    return round(100 * 2 * tp / max(1, 2 * tp + fp + fn), 1)
+
+
 def rescore(result: Path, dataset: Path) -> dict:
+    """F1 of the saved answers under each preset, overall and per document type; and how many
+    documents the run's own preset reproduces (a check that the rescoring is the pipeline's)."""
     from chatocr import Pipeline, Settings
     from chatocr.evaluation.runner import OcrCache
 
     pipe = Pipeline.from_settings(Settings(), load_llm=False)
     cache = OcrCache()
-    tp = {p: 0 for p in PRESETS}
-    fp = {p: 0 for p in PRESETS}
-    fn = {p: 0 for p in PRESETS}
+    counts: dict[str, dict[str, list[int]]] = {p: {} for p in PRESETS}  # preset -> type -> [tp, fp, fn]
+    saved_preset = "auto"
+    if result.suffix == ".json":
+        saved_preset = json.loads(result.read_text(encoding="utf-8"))["config"].get("repairs") or "auto"
     same_as_saved = 0
     docs = _records(result)
     for rec in docs:
@@ -54,13 +62,20 @@ def rescore(result: Path, dataset: Path) -> dict:
             values, _ = apply_repairs(dict(raw), str(text), p)
             grounded = ground_values(evidence, text, values, strict=False)
             pred = {k: grounded[k].value if k in grounded else values.get(k) for k in keys}
-            if p == "all":
+            if p == saved_preset:
                 same_as_saved += pred == {k: rec["fields"][k]["pred"] for k in keys}
-            for k in keys:
-                s = score_value(k, pred[k], rec["fields"][k]["gold"])
-                tp[p], fp[p], fn[p] = tp[p] + s.tp, fp[p] + s.fp, fn[p] + s.fn
-    f1 = {p: round(100 * 2 * tp[p] / max(1, 2 * tp[p] + fp[p] + fn[p]), 1) for p in PRESETS}
-    return {"documents": len(docs), "f1": f1, "all_reproduces_saved_answers": f"{same_as_saved}/{len(docs)}"}
+            for t in ("overall", rec.get("doc_type") or "document"):
+                c = counts[p].setdefault(t, [0, 0, 0])
+                for k in keys:
+                    s = score_value(k, pred[k], rec["fields"][k]["gold"])
+                    c[0], c[1], c[2] = c[0] + s.tp, c[1] + s.fp, c[2] + s.fn
+    f1 = {p: _f1(counts[p].get("overall", [0, 0, 0])) for p in PRESETS}
+    out = {"documents": len(docs), "f1": f1}
+    types = sorted(t for t in counts["none"] if t != "overall")
+    if len(types) > 1:
+        out["f1_by_type"] = {t: {p: _f1(counts[p][t]) for p in PRESETS} for t in types}
+    out[f"{saved_preset}_reproduces_saved_answers"] = f"{same_as_saved}/{len(docs)}"
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -92,6 +92,11 @@ def test_prf_and_summary():
     assert t["grounded_share"] == 0.5 and d["grounded_share"] == 1.0
     assert t["ocr_ceiling"] == 1.0 and d["ocr_ceiling"] == 0.0
     assert s["seconds_per_doc"] == {"ocr": 2.0, "llm": 3.0, "total": 5.0}
+    assert "doc_types" not in s  # one type: the overall row says it all
+    a, b = rec({"total": ("9.00", "9.00", True, True)}), rec({"total": ("1.00", "2.00", True, True)})
+    a["doc_type"], b["doc_type"] = "de_receipt", "vat_normal"
+    by_type = summarize([a, b])["doc_types"]
+    assert by_type["de_receipt"]["f1"] == 1.0 and by_type["vat_normal"]["f1"] == 0.0
 
 
 def _ocr(rows: list[list[str]]) -> OcrResult:

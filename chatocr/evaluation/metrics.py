@@ -133,6 +133,7 @@ class RunStats:
     llm_s: list[float] = field(default_factory=list)
     errors: int = 0
     items: dict[str, ItemStats] = field(default_factory=dict)  # line-items fields, scored apart
+    doc_types: dict[str, FieldStats] = field(default_factory=dict)  # every field of a document type
 
     def add_document(self, rec: dict) -> None:
         """`rec` is a per-document record as the runner writes it (see runner.score_document)."""
@@ -141,6 +142,7 @@ class RunStats:
             pred = f.get("pred")
             kw = {"predicted": not _is_null(pred), "grounded": f.get("grounded"), "in_ocr": f.get("in_ocr")}
             self.fields.setdefault(name, FieldStats()).add(s, **kw)
+            self.doc_types.setdefault(rec.get("doc_type") or "document", FieldStats()).add(s, **kw)
             self.overall.add(s, **kw)
         for name, it in (rec.get("items") or {}).items():
             self.items.setdefault(name, ItemStats()).add(it)
@@ -166,6 +168,8 @@ class RunStats:
                 "total": mean([a + b for a, b in zip(self.ocr_s, self.llm_s, strict=True)]),
             },
         }
+        if len(self.doc_types) > 1:  # a set of several document types (a generated test split)
+            out["doc_types"] = {k: v.summary() for k, v in sorted(self.doc_types.items())}
         if self.items:  # only runs that asked a line-items field carry the key
             out["items"] = {k: v.summary() for k, v in self.items.items()}
         return out

@@ -56,6 +56,19 @@ def field_table(result: dict) -> list[str]:
     return rows
 
 
+def doc_type_table(result: dict) -> list[str]:
+    """Rows of F1 per document type (every field of the type together); none for a one-type set."""
+    types = result["summary"].get("doc_types") or {}
+    if not types:
+        return []
+    rows = ["| document type | values | exact % | F1 % | CER |", "|---|---:|---:|---:|---:|"]
+    for name, v in types.items():
+        rows.append(
+            f"| {name} | {v['n']} | {_f(v['exact_match'], True)} | {_f(v['f1'], True)} | {_f(v['cer'])} |"
+        )
+    return [*rows, ""]
+
+
 def items_table(result: dict) -> list[str]:
     """Rows of the item metrics of each line-items field of a run (none when no field asked items)."""
     items = result["summary"].get("items") or {}
@@ -213,6 +226,7 @@ def write_markdown(result: dict, md_path: str | Path) -> Path:
         "",
         *field_table(result),
         "",
+        *doc_type_table(result),
         *_items_lines(result),
         *_injection_lines(result.get("injection")),
         *_charts(result, md_path),
