@@ -33,9 +33,10 @@ def _f1(c: list[int]) -> float:
     return round(100 * 2 * tp / max(1, 2 * tp + fp + fn), 1)
 
 
-def rescore(result: Path, dataset: Path) -> dict:
+def rescore(result: Path, dataset: Path, skip: frozenset[str] = frozenset()) -> dict:
     """F1 of the saved answers under each preset, overall and per document type; and how many
-    documents the run's own preset reproduces (a check that the rescoring is the pipeline's)."""
+    documents the run's own preset reproduces (a check that the rescoring is the pipeline's).
+    Fields in `skip` are left out of the scores (labels known to carry slips)."""
     from chatocr import Pipeline, Settings
     from chatocr.evaluation.runner import OcrCache
 
@@ -66,7 +67,7 @@ def rescore(result: Path, dataset: Path) -> dict:
                 same_as_saved += pred == {k: rec["fields"][k]["pred"] for k in keys}
             for t in ("overall", rec.get("doc_type") or "document"):
                 c = counts[p].setdefault(t, [0, 0, 0])
-                for k in keys:
+                for k in (k for k in keys if k not in skip):
                     s = score_value(k, pred[k], rec["fields"][k]["gold"])
                     c[0], c[1], c[2] = c[0] + s.tp, c[1] + s.fp, c[2] + s.fn
     f1 = {p: _f1(counts[p].get("overall", [0, 0, 0])) for p in PRESETS}
@@ -82,8 +83,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("result", type=Path, help="an eval result JSON or its .partial.jsonl")
     ap.add_argument("dataset", type=Path, help="the labelled folder it was run on")
+    ap.add_argument("--skip", default="", help="comma list of fields to leave out of the scores")
     a = ap.parse_args(argv)
-    print(json.dumps(rescore(a.result, a.dataset), indent=1))
+    skip = frozenset(f.strip() for f in a.skip.split(",") if f.strip())
+    print(json.dumps(rescore(a.result, a.dataset, skip), indent=1, ensure_ascii=False))
     return 0
 
 

@@ -1,7 +1,7 @@
 """`make calibrate`: fit the field-confidence calibration of a model on the synthetic validation
 split and check it on the test split (never on the real dev documents).
 
-    python -m chatocr.evaluation.calibrate [--data datasets/generated/v3] [--model DIR] [--limit N]
+    python -m chatocr.evaluation.calibrate [--data datasets/generated/v3 ...] [--model DIR] [--limit N]
         [--dev ../shared/data/dev] [--reuse]
 
 Each field query of a split's documents is answered by the pipeline; every value is right or
@@ -52,10 +52,11 @@ def split_queries(data: Path, split: str, limit: int | None = None):
 
 
 def collect(
-    pipeline, data: Path, split: str, limit: int | None, progress: bool = True, sink: Path | None = None
+    pipeline, data: list[Path], split: str, limit: int | None, progress: bool = True, sink: Path | None = None
 ):
-    """Features and right/wrong of every answered field of the split."""
-    items = list(split_queries(data, split, limit))
+    """Features and right/wrong of every answered field of the split of each folder (`limit`
+    documents of each)."""
+    items = [q for d in data for q in split_queries(d, split, limit)]
     return collect_items(pipeline, items, f"calibrate/{split}", progress, sink)
 
 
@@ -126,7 +127,11 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", default=str(DATA_DEFAULT), help="a generate_data output folder")
+    ap.add_argument(
+        "--data",
+        action="append",
+        help=f"a generate_data output folder; repeat for several (default {DATA_DEFAULT})",
+    )
     ap.add_argument("--model", default=None, help="model/adapter dir (default: the shipped model)")
     ap.add_argument("--limit", type=int, default=None, help="documents per split")
     ap.add_argument("--out", default=str(DEFAULT_REPORTS / "calibration"))
@@ -137,13 +142,15 @@ def main(argv: list[str] | None = None) -> int:
 
     from chatocr import Pipeline, Settings
 
-    data = Path(a.data)
-    if not (data / "work" / "docs").is_dir():
-        print(
-            f"calibrate: {data} is not a generate_data output (no work/docs); run `make data`",
-            file=sys.stderr,
-        )
-        return 2
+    data = [Path(d) for d in (a.data or [DATA_DEFAULT])]
+    for d in data:
+        if not (d / "work" / "docs").is_dir():
+            print(
+                f"calibrate: {d} is not a generate_data output (no work/docs); run `make data`",
+                file=sys.stderr,
+            )
+            return 2
+    names = "+".join(d.name for d in data)
     pipeline = Pipeline.from_settings(Settings(model=a.model), load_llm=True)
     backend = pipeline.backend
     out = Path(a.out)
@@ -167,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
             "calibrate: the val split has only right (or only wrong) values; nothing to fit", file=sys.stderr
         )
         return 1
-    cal = Calibration(weights=fit(xv, yv), features=list(FEATURES), fitted_on=f"{data.name}/val", n=len(yv))
+    cal = Calibration(weights=fit(xv, yv), features=list(FEATURES), fitted_on=f"{names}/val", n=len(yv))
     conf_v = [cal.confidence(x) for x in xv]
     cal.threshold = choose_threshold(conf_v, yv)
     conf_d = [cal.confidence(x) for x in xd]
@@ -181,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     n_wrong, n_right = yt.count(0), yt.count(1)
     report = {
         "model": backend.model_name,
-        "data": str(data),
+        "data": [str(d) for d in data],
         "val_values": len(yv),
         "test_values": len(yt),
         "test_accuracy": round(sum(yt) / max(1, len(yt)), 4),
@@ -204,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     md = [
         f"# Confidence calibration: {backend.model_name}",
         "",
-        f"Fitted on {len(yv)} values of {data.name}/val, measured on {len(yt)} values of {data.name}/test "
+        f"Fitted on {len(yv)} values of {names}/val, measured on {len(yt)} values of {names}/test "
         f"(accuracy {report['test_accuracy']:.1%}).",
         f"ECE on test: {ece:.3f} calibrated, {raw_ece:.3f} uncalibrated (geometric mean token probability).",
         f"Review threshold {cal.threshold}: flags {report['review_rate_wrong']:.0%} of wrong values and "
