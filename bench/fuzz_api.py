@@ -216,30 +216,12 @@ def redirector():
     return srv, f"http://127.0.0.1:{srv.server_port}"
 
 
-def only_loopback(connect):
-    """`socket.socket.connect` wrapped so that it refuses every address but loopback (and AF_UNIX
-    paths): the fuzz run's network rule, for the server process and for `st run`'s."""
-
-    import ipaddress
-    import socket
-
-    def loopback_connect(self, address):
-        host = address[0] if isinstance(address, tuple) else address
-        try:
-            ok = ipaddress.ip_address(str(host).split("%")[0]).is_loopback
-        except ValueError:
-            ok = self.family == socket.AF_UNIX
-        if not ok:
-            raise ConnectionRefusedError(f"fuzz run: refusing to connect to non-loopback {host!r}")
-        return connect(self, address)
-
-    return loopback_connect
-
-
 @contextmanager
 def loopback_only():
     """While inside, this process (the server) may connect to loopback addresses only."""
     import socket
+
+    from bench.fuzz_hooks import only_loopback
 
     real = socket.socket.connect
     socket.socket.connect = only_loopback(real)

@@ -26,6 +26,28 @@ from PIL import Image, ImageDraw
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
+# ------------------------------------------------------------------ the network rule
+
+
+def only_loopback(connect):
+    """`socket.socket.connect` wrapped so that it refuses every address but loopback (and AF_UNIX
+    paths): the fuzz run's network rule, for the server process and for `st run`'s."""
+
+    import ipaddress
+
+    def loopback_connect(self, address):
+        host = address[0] if isinstance(address, tuple) else address
+        try:
+            ok = ipaddress.ip_address(str(host).split("%")[0]).is_loopback
+        except ValueError:
+            ok = self.family == socket.AF_UNIX
+        if not ok:
+            raise ConnectionRefusedError(f"fuzz run: refusing to connect to non-loopback {host!r}")
+        return connect(self, address)
+
+    return loopback_connect
+
+
 # ------------------------------------------------------------------ the corpus
 
 
@@ -446,6 +468,4 @@ if schemathesis is not None:
     atexit.register(_dump_counts)
 
     # Safety net for the network rule: this process connects to loopback only.
-    from bench.fuzz_api import only_loopback
-
     socket.socket.connect = only_loopback(socket.socket.connect)

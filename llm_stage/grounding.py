@@ -16,6 +16,7 @@ A value is grounded when its match score reaches `min_score`.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -23,8 +24,9 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 from rapidfuzz import fuzz
 
+from .items import coerce_items, is_items_field
 from .normalize import _norm_char, canonical_value, find_amounts, find_dates, normalize_amount, normalize_date
-from .types import FieldValue
+from .types import ITEM_KEYS, FieldValue, ItemRecord
 from .value_rules import cuts_number
 
 if TYPE_CHECKING:  # ocr_stage's package import pulls image decoding; grounding needs only its types
@@ -336,8 +338,6 @@ def ground_value(
     line-items field (`items.is_items_field`) gets its records grounded cell by cell."""
     if value is None:
         return FieldValue(value=None, grounded=False)
-    from .items import coerce_items, ground_items, is_items_field
-
     if is_items_field(name) and isinstance(value, (list, tuple, dict)):
         return ground_items(index, coerce_items(value) or [], strict=strict, min_score=min_score)
     if isinstance(value, (list, tuple, dict)):
@@ -407,3 +407,74 @@ def ground_values(
     return {
         name: ground_value(index, name, v, strict=strict, min_score=min_score) for name, v in values.items()
     }
+
+
+# ------------------------------------------------------------------------------ line items
+def _union_boxes(boxes: list[list[Point]]) -> list[Point] | None:
+    pts = [p for b in boxes for p in b]
+    return _union_pts(pts) if pts else None
+
+
+def _near_row(index, value: str | None, anchor) -> object | None:
+    """The match of a cell's text on its row: the line of the row's description or one of the two
+    lines on either side of it (quantities, prices and amounts are short and occur all over a page;
+    the one on the row is the right one). None when the text is not there."""
+    if value is None or anchor is None:
+        return None
+    nv = _gnorm(value)
+    if not nv:
+        return None
+    lo, hi = min(anchor.lines), max(anchor.lines)
+    near = [
+        ln for ln in index.lines if ln.page == anchor.page and lo - 2 <= ln.index <= hi + 2 and nv in ln.norm
+    ]
+    if not near:
+        return None
+    best = min(
+        near, key=lambda ln: (0 if lo <= ln.index <= hi else 1 if ln.index > hi else 2, abs(ln.index - lo))
+    )
+    return index.make_match(best.page, [best.index], 1.0, "row")
+
+
+def ground_items(
+    index, rows: list[dict[str, str | None]], *, strict: bool = False, min_score: float = 0.8
+) -> FieldValue:
+    """A line-items value grounded cell by cell (`index`: grounding.OcrIndex). The description is
+    found like a field; the other cells on its row first (see `_near_row`), anywhere otherwise. A
+    record's page is where most of its cells are and its box the union of those cells' boxes. In
+    `strict` mode a cell not found in the document is null. The field is grounded when every cell is
+    (an empty list has nothing that could be ungrounded)."""
+    records: list[ItemRecord] = []
+    for row in rows:
+        desc = row.get("description")
+        anchor = index.match(desc) if desc else None
+        if anchor is not None and anchor.score < min_score:
+            anchor = None
+        cells: dict[str, FieldValue] = {}
+        for k in ITEM_KEYS:
+            m = None if k == "description" else _near_row(index, row.get(k), anchor)
+            if m is None:
+                cells[k] = ground_value(index, k, row.get(k), strict=strict, min_score=min_score)
+            else:
+                cells[k] = FieldValue(
+                    value=row[k], page=m.page, box=m.box, ocr_score=m.ocr_score, match_score=m.score,
+                    grounded=True,
+                )  # fmt: skip
+        placed = [c for c in cells.values() if c.value is not None and c.box and c.page is not None]
+        page = Counter(c.page for c in placed).most_common(1)[0][0] if placed else None
+        box = _union_boxes([c.box for c in placed if c.page == page]) if placed else None
+        records.append(ItemRecord(cells=cells, page=page, box=box))
+    if strict:
+        records = [r for r in records if any(c.value is not None for c in r.cells.values())]
+    filled = [c for r in records for c in r.cells.values() if c.value is not None]
+    pages = [r.page for r in records if r.page is not None]
+    page = pages[0] if pages else None
+    return FieldValue(
+        value=[r.values() for r in records],
+        page=page,
+        box=_union_boxes([r.box for r in records if r.box and r.page == page]) if page is not None else None,
+        ocr_score=min((c.ocr_score for c in filled if c.ocr_score is not None), default=None),
+        match_score=min((c.match_score for c in filled if c.match_score is not None), default=None),
+        grounded=all(c.grounded for c in filled),
+        items=records,
+    )

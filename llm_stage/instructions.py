@@ -63,6 +63,11 @@ _INSTRUCTION = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE
 _FORM_LABEL = re.compile(r"^\s*填写(?:日期|说明|人|单位|时间)")
 
 
+def matches_rules(text: str) -> bool:
+    """Does the text match one of the keyword rules above (the learned detector aside)?"""
+    return bool(_INSTRUCTION.search(text))
+
+
 def is_instruction(text: str) -> bool:
     """Does one OCR box read as an instruction to a model: the rules above, or the learned detector
     (`injection_detector`, phrasings the rules do not know)?"""

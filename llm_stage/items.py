@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
 from decimal import Decimal, InvalidOperation
 
 from .field_roles import field_spec, is_items_field
 from .normalize import normalize_amount
-from .types import ITEM_KEYS, FieldValue, ItemRecord, Point
+from .types import ITEM_KEYS, FieldValue
 
 # review reasons (on a record, on the items field)
 ROW_PRODUCT = "quantity_times_unit_price_is_not_amount"
@@ -90,82 +89,6 @@ def coerce_items(value: object) -> list[dict[str, str | None]] | None:
         if any(v is not None for v in row.values()):
             rows.append(row)
     return rows
-
-
-def _union(boxes: list[list[Point]]) -> list[Point] | None:
-    from .grounding import _union_pts
-
-    pts = [p for b in boxes for p in b]
-    return _union_pts(pts) if pts else None
-
-
-def _near_row(index, value: str | None, anchor) -> object | None:
-    """The match of a cell's text on its row: the line of the row's description or one of the two
-    lines on either side of it (quantities, prices and amounts are short and occur all over a page;
-    the one on the row is the right one). None when the text is not there."""
-    from .grounding import _gnorm
-
-    if value is None or anchor is None:
-        return None
-    nv = _gnorm(value)
-    if not nv:
-        return None
-    lo, hi = min(anchor.lines), max(anchor.lines)
-    near = [
-        ln for ln in index.lines if ln.page == anchor.page and lo - 2 <= ln.index <= hi + 2 and nv in ln.norm
-    ]
-    if not near:
-        return None
-    best = min(
-        near, key=lambda ln: (0 if lo <= ln.index <= hi else 1 if ln.index > hi else 2, abs(ln.index - lo))
-    )
-    return index.make_match(best.page, [best.index], 1.0, "row")
-
-
-def ground_items(
-    index, rows: list[dict[str, str | None]], *, strict: bool = False, min_score: float = 0.8
-) -> FieldValue:
-    """A line-items value grounded cell by cell (`index`: grounding.OcrIndex). The description is
-    found like a field; the other cells on its row first (see `_near_row`), anywhere otherwise. A
-    record's page is where most of its cells are and its box the union of those cells' boxes. In
-    `strict` mode a cell not found in the document is null. The field is grounded when every cell is
-    (an empty list has nothing that could be ungrounded)."""
-    from .grounding import ground_value
-
-    records: list[ItemRecord] = []
-    for row in rows:
-        desc = row.get("description")
-        anchor = index.match(desc) if desc else None
-        if anchor is not None and anchor.score < min_score:
-            anchor = None
-        cells: dict[str, FieldValue] = {}
-        for k in ITEM_KEYS:
-            m = None if k == "description" else _near_row(index, row.get(k), anchor)
-            if m is None:
-                cells[k] = ground_value(index, k, row.get(k), strict=strict, min_score=min_score)
-            else:
-                cells[k] = FieldValue(
-                    value=row[k], page=m.page, box=m.box, ocr_score=m.ocr_score, match_score=m.score,
-                    grounded=True,
-                )  # fmt: skip
-        placed = [c for c in cells.values() if c.value is not None and c.box and c.page is not None]
-        page = Counter(c.page for c in placed).most_common(1)[0][0] if placed else None
-        box = _union([c.box for c in placed if c.page == page]) if placed else None
-        records.append(ItemRecord(cells=cells, page=page, box=box))
-    if strict:
-        records = [r for r in records if any(c.value is not None for c in r.cells.values())]
-    filled = [c for r in records for c in r.cells.values() if c.value is not None]
-    pages = [r.page for r in records if r.page is not None]
-    page = pages[0] if pages else None
-    return FieldValue(
-        value=[r.values() for r in records],
-        page=page,
-        box=_union([r.box for r in records if r.box and r.page == page]) if page is not None else None,
-        ocr_score=min((c.ocr_score for c in filled if c.ocr_score is not None), default=None),
-        match_score=min((c.match_score for c in filled if c.match_score is not None), default=None),
-        grounded=all(c.grounded for c in filled),
-        items=records,
-    )
 
 
 # ------------------------------------------------------------------------------ arithmetic checks

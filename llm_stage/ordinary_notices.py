@@ -1,12 +1,12 @@
 """Ordinary sentences that documents print for their human readers, in many languages: the
-negative lines the injection detector (`injection_detector.py`) learns from beside the generated
+negative lines the injection detector (`injection_training.py`) learns from beside the generated
 documents. Written by hand, not taken from any real document, so the real receipts stay a check.
 
 They are chosen to look like instructions without addressing a model: commands to the customer
 ("Please keep this receipt"), calls to follow a shop ("Follow us on Instagram for new arrivals"),
 warranty and return terms, announcements ("From 1 May we will no longer accept cheques"), and the
 words a prompt injection also uses in ordinary senses (model, system, assistant, answer, output,
-instructions, for the latest...). Data only; the logic lives in `injection_detector.py`.
+instructions, for the latest...). Data only; the logic lives in `injection_training.py`.
 """
 
 from __future__ import annotations

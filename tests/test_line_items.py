@@ -252,8 +252,7 @@ def test_arithmetic_checks_flag_and_never_change_a_value():
 
 
 def test_a_vat_goods_row_checks_amount_times_rate_against_its_tax_in_any_number_format():
-    from llm_stage.grounding import OcrIndex
-    from llm_stage.items import ground_items
+    from llm_stage.grounding import OcrIndex, ground_items
 
     doc = ["办公用品 个 10 12,50 125,00 13% 16,25", "服务费 1 200.00 200.00 6% 13.00", "合计 325.00 29.25"]
     index = OcrIndex(_ocr(doc))

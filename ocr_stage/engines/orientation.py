@@ -20,6 +20,19 @@ from ..types import TextLine
 from .reread import reread
 
 TURN_CODES = {90: 0, 180: 1, 270: 2}  # cv2.ROTATE_90_CLOCKWISE, ROTATE_180, ROTATE_90_COUNTERCLOCKWISE
+# Large pages: the detector sees the page at most this many pixels on its longer side (rapidocr's own
+# Global.max_side_len), while every text line is cut for recognition from the full-resolution page.
+DET_MAX_SIDE = 2000
+# Where a page is larger than DET_MAX_SIDE, text is first found on a copy this size, and only the
+# region that holds it (a receipt on a scanned A4 page) is detected and read at full resolution.
+GLANCE_SIDE = 800
+# On a large page, the region is detected at the scale where its text lines (as the glance found
+# them) are about this many pixels high: receipt text scanned at 300 dpi needs no 2000 px to be found.
+LINE_PX = 40
+# Orientation: the lines whose crops are read both ways up to tell an upright page from one turned
+# by 180 degrees, and the margin of mean recognition confidence that turning it must win by.
+ORIENT_LINES = 6
+ORIENT_MARGIN = 0.08
 
 
 def box_sides(boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -69,8 +82,6 @@ def text_region(boxes: np.ndarray, w: int, h: int) -> tuple[int, int, int, int]:
 def page_turn(engine, page: np.ndarray, boxes: np.ndarray, up_scores: list[float] | None = None) -> int:
     """Clockwise degrees that make `page` upright, from its detected boxes and the recogniser's
     confidence on the longest lines read as cut and turned by 180 degrees."""
-    from .rapid import ORIENT_LINES, ORIENT_MARGIN
-
     if len(boxes) == 0:
         return 0
     sideways = is_sideways(boxes)
@@ -96,8 +107,6 @@ def page_turn(engine, page: np.ndarray, boxes: np.ndarray, up_scores: list[float
 
 def read_upright(engine, bgr: np.ndarray) -> tuple[list[TextLine], int]:
     """Lines of a BGR page read upright, and the clockwise turn applied (boxes in the turned page)."""
-    from .rapid import DET_MAX_SIDE, GLANCE_SIDE, LINE_PX, _lines
-
     h, w = bgr.shape[:2]
     region, det_side = (0, 0, w, h), DET_MAX_SIDE
     if engine.fit_text_region and max(h, w) > DET_MAX_SIDE:
@@ -125,4 +134,16 @@ def read_upright(engine, bgr: np.ndarray) -> tuple[list[TextLine], int]:
     elif engine.reread_below:
         txts, scores = reread(engine, page, boxes, txts, scores, first[2])
     boxes = boxes + np.array([x0, y0], np.float32)
-    return _lines(boxes, txts, scores, engine.text_score), degrees
+    return lines_of(boxes, txts, scores, engine.text_score), degrees
+
+
+def lines_of(boxes, txts, scores, min_score: float) -> list[TextLine]:
+    """TextLines of the boxes read with text (blank readings and scores below `min_score` left out)."""
+    out = []
+    for box, txt, score in zip(boxes, txts, scores, strict=False):
+        if not txt or not txt.strip() or score < min_score:
+            continue
+        out.append(
+            TextLine(text=txt, box=[(float(x), float(y)) for x, y in box], score=float(min(1.0, score)))
+        )
+    return out

@@ -11,7 +11,7 @@ from PIL import Image
 
 from ..types import TextLine
 from .base import DET_UNCLIP_RATIO, OcrEngine, OcrEngineError
-from .orientation import read_upright
+from .orientation import DET_MAX_SIDE, lines_of, read_upright
 from .rec_models import DEFAULT_REC_MODEL, resolve_rec_model
 from .reread import least_sure, reread
 
@@ -21,20 +21,6 @@ DET_MODEL = "PP-OCRv6_det_small.onnx"
 REC_MODEL = "PP-OCRv6_rec_small.onnx"
 CLS_MODEL = "ch_ppocr_mobile_v2.0_cls_mobile.onnx"
 CACHE_NAME = f"rapid-u{DET_UNCLIP_RATIO:g}-r-f"  # RapidEngine().cache_name with the default settings
-
-# Large pages: the detector sees the page at most this many pixels on its longer side (rapidocr's own
-# Global.max_side_len), while every text line is cut for recognition from the full-resolution page.
-DET_MAX_SIDE = 2000
-# Where a page is larger than DET_MAX_SIDE, text is first found on a copy this size, and only the
-# region that holds it (a receipt on a scanned A4 page) is detected and read at full resolution.
-GLANCE_SIDE = 800
-# On a large page, the region is detected at the scale where its text lines (as the glance found
-# them) are about this many pixels high: receipt text scanned at 300 dpi needs no 2000 px to be found.
-LINE_PX = 40
-# Orientation: the lines whose crops are read both ways up to tell an upright page from one turned
-# by 180 degrees, and the margin of mean recognition confidence that turning it must win by.
-ORIENT_LINES = 6
-ORIENT_MARGIN = 0.08
 
 
 def shipped_model_dir() -> Path:
@@ -133,7 +119,7 @@ class RapidEngine(OcrEngine):
         txts, scores = list(res.txts), list(res.scores)
         if self.reread_below:  # rapidocr reports no per-character confidence: read the boxes ourselves
             txts, scores = self.read_lines(bgr, np.asarray(res.boxes, np.float32))
-        return _lines(res.boxes, txts, scores, 0.0)
+        return lines_of(res.boxes, txts, scores, 0.0)
 
     # The three steps rapidocr runs, apart, so that detection and recognition see different images.
     def detect(self, bgr: np.ndarray, max_side: int = DET_MAX_SIDE) -> np.ndarray:
@@ -177,14 +163,3 @@ class RapidEngine(OcrEngine):
             return self.recognize(self.crops(page, boxes))
         txts, scores, least = self.recognize(self.crops(page, boxes), least=True)
         return reread(self, page, boxes, txts, scores, least)
-
-
-def _lines(boxes, txts, scores, min_score: float) -> list[TextLine]:
-    out = []
-    for box, txt, score in zip(boxes, txts, scores, strict=False):
-        if not txt or not txt.strip() or score < min_score:
-            continue
-        out.append(
-            TextLine(text=txt, box=[(float(x), float(y)) for x, y in box], score=float(min(1.0, score)))
-        )
-    return out
