@@ -1,6 +1,8 @@
 """Re-score saved answers under each repairs preset, without running the model: the `raw_output`
 of every document of a `chatocr eval` result (or its .partial.jsonl) is parsed again, repaired with
-`none`, `general`, `auto` and `all`, grounded to the document's cached OCR, and scored like the eval.
+`none`, `general`, `auto` and `all`, checked for evidence (absent means null: a phone number needs
+its label or shape, as the pipeline does under every preset), grounded to the document's cached OCR,
+and scored like the eval. `model` is the model's own answer: parsed and grounded, nothing else.
 
     python -m bench.rescore_repairs reports/eval/sroie_receipts-pipeline.json /work/shared/data/dev/sroie_receipts
 """
@@ -13,12 +15,13 @@ import sys
 from pathlib import Path
 
 from chatocr.evaluation.metrics import score_value
+from llm_stage.evidence import drop_unsupported
 from llm_stage.grounding import ground_values
 from llm_stage.instructions import without_instructions
 from llm_stage.parsing import OutputInvalidError, parse_answer
 from llm_stage.repairs import apply_repairs
 
-PRESETS = ("none", "general", "auto", "all")
+PRESETS = ("model", "none", "general", "auto", "all")
 
 
 def _records(path: Path) -> list[dict]:
@@ -60,7 +63,10 @@ def rescore(result: Path, dataset: Path, skip: frozenset[str] = frozenset()) -> 
         except OutputInvalidError:
             raw = dict.fromkeys(asked)
         for p in PRESETS:
-            values, _ = apply_repairs(dict(raw), str(text), p)
+            values = dict(raw)
+            if p != "model":
+                values, _ = apply_repairs(values, str(text), p)
+                values, _ = drop_unsupported(values, str(text))
             grounded = ground_values(evidence, text, values, strict=False)
             pred = {k: grounded[k].value if k in grounded else values.get(k) for k in keys}
             if p == saved_preset:
@@ -72,7 +78,7 @@ def rescore(result: Path, dataset: Path, skip: frozenset[str] = frozenset()) -> 
                     c[0], c[1], c[2] = c[0] + s.tp, c[1] + s.fp, c[2] + s.fn
     f1 = {p: _f1(counts[p].get("overall", [0, 0, 0])) for p in PRESETS}
     out = {"documents": len(docs), "f1": f1}
-    types = sorted(t for t in counts["none"] if t != "overall")
+    types = sorted(t for t in counts["model"] if t != "overall")
     if len(types) > 1:
         out["f1_by_type"] = {t: {p: _f1(counts[p][t]) for p in PRESETS} for t in types}
     out[f"{saved_preset}_reproduces_saved_answers"] = f"{same_as_saved}/{len(docs)}"
