@@ -17,6 +17,10 @@ import pytest
 ray = pytest.importorskip("ray")
 pytest.importorskip("ray.data")
 
+# every test here starts or uses a local Ray cluster (about a minute in all): `make test` runs them,
+# `make test-fast` leaves them out
+pytestmark = pytest.mark.slow
+
 import httpx  # noqa: E402
 from api_helpers import free_port, make_batch_folder, render_text_png  # noqa: E402
 from click.testing import CliRunner  # noqa: E402
@@ -162,7 +166,6 @@ def test_ray_batch_splits_pages_writes_csv_and_resumes_per_job(cluster, tmp_path
     assert (s["ok"], s["skipped"]) == (2, 0)
 
 
-@pytest.mark.slow
 def test_ray_batch_gives_the_local_batch_values(cluster, dev_dir, tmp_path):
     """The real models (rapid OCR, the embedded LLM with its adapter) on three dev receipts, through
     the CLI both ways: the same values and evidence, document for document."""
