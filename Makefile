@@ -106,13 +106,14 @@ data-v7: setup ## generate the next adapter's data: v7-base + v7-world + v7-item
 	$(BIN)/python -m generate_data mix $(V7_OUT) $(V7W_OUT) $(V7I_OUT) --name v7 --layout $(V7_LAYOUT) --out datasets/generated
 
 # The next adapter (v7): one LoRA from scratch on data-v7's set, to convergence by the validation
-# loss (every 50 iterations on 48 mixed val samples, patience 3), with plain torch (the XTuner CPU
-# recipe's settings). Rerun to resume after a stop (TIME_LIMIT= seconds stops it cleanly).
+# loss (every 50 iterations on 48 mixed val samples, patience 3, but never before one epoch), with
+# plain torch (the XTuner CPU recipe's settings). Rerun to resume after a stop (TIME_LIMIT= seconds
+# stops it cleanly); a run stopped by patience before one epoch continues.
 V7_SFX = $(if $(filter rows,$(V7_LAYOUT)),,.$(V7_LAYOUT))
 adapter-v7: setup ## train the next adapter (v7) on make data-v7's set (resumes; V7_LAYOUT=rows|xy, TIME_LIMIT=)
 	$(BIN)/python -m chatocr.training.torch_lora --data datasets/generated/train-v7$(V7_SFX).jsonl \
 	  --val datasets/generated/val-v7$(V7_SFX).jsonl --layout $(V7_LAYOUT) --steps auto --val-every 50 \
-	  --val-samples 48 --seed 1234 --out work_dirs/adapter-v7-$(V7_LAYOUT) --work work_dirs/lora-v7-$(V7_LAYOUT) \
+	  --val-samples 48 --min-epochs 1 --seed 1234 --out work_dirs/adapter-v7-$(V7_LAYOUT) --work work_dirs/lora-v7-$(V7_LAYOUT) \
 	  $(if $(TIME_LIMIT),--time-limit $(TIME_LIMIT))
 
 train: ## QLoRA fine-tune InternLM2-chat-7B with XTuner on a CUDA GPU, then pth_to_hf + merge (MODEL=, DATA=)

@@ -123,6 +123,13 @@ def test_warmup_is_mmengine_linear_lr():
     assert tl.lr_factor(8, 10) < 1.0 and tl.lr_factor(9, 10) == 1.0 and tl.lr_factor(500, 10) == 1.0
 
 
+def test_the_validation_loss_stops_no_run_before_its_minimum_epochs():
+    assert not tl.may_stop_early(850, 4252, 1.0)  # the v7 run: 850 iterations were a fifth of an epoch
+    assert tl.may_stop_early(4252, 4252, 1.0) and tl.may_stop_early(3, 4252, 0.0)
+    a = tl.parse_args(["--data", "d.jsonl", "--out", "o", "--min-epochs", "1"])
+    assert a.min_epochs == 1.0 and tl.TrainArgs(data="d", out="o").min_epochs == 0.0
+
+
 def test_cli_rejects_a_bad_step_count():
     with pytest.raises(SystemExit):
         tl.parse_args(["--data", "d.jsonl", "--out", "o", "--steps", "many"])

@@ -19,7 +19,9 @@ DefaultSampler draws it, so at batch 1 the samples come in XTuner's order.
   LM head's, without projecting ~1500 prompt positions onto the 49k vocabulary.
 - Validation: the mean per-sample loss on the first `--val-samples` of `--val` every `--val-every`
   iterations (ValLossHook's measure), the curve in `<work>/val_curve.jsonl`; the best adapter is kept
-  (`<work>/best`); `--patience` evaluations without an improvement of `--min-delta` stop the run.
+  (`<work>/best`); `--patience` evaluations without an improvement of `--min-delta` stop the run,
+  but not before `--min-epochs` epochs (a loss on a few dozen samples is noisy, and a run stopped
+  by it early has seen a fraction of its data).
 - Resumable: `<work>/last.pt` (LoRA weights, optimizer, position in the data, random states, curve
   state) every `--save-every` iterations and at a stop; the same command continues from it.
 - An iteration is one optimizer step: `--batch-size` samples (length-bucketed, right-padded) times
@@ -79,6 +81,7 @@ class TrainArgs:
     val_samples: int = 48
     patience: int = 3
     min_delta: float = 0.002
+    min_epochs: float = 0.0  # the validation loss stops no run before this many epochs
     save_every: int = 0  # 0: at every validation (val_every)
     time_limit: float = 0.0  # seconds of wall clock for the whole run (0: none); stops and saves in time
     work: str | None = None  # checkpoints, curve, log (default: OUT.work)
@@ -342,6 +345,11 @@ def fingerprint(args: TrainArgs) -> dict:
 
 
 # ---------------------------------------------------------------------------- training
+def may_stop_early(step: int, per_epoch: int, min_epochs: float) -> bool:
+    """Whether the validation loss may end a run at iteration `step`: only after `min_epochs` epochs."""
+    return step >= min_epochs * per_epoch
+
+
 def train(args: TrainArgs, progress: bool = True) -> dict:
     """Train (or resume) and write the adapter to args.out; returns what train_info.json holds."""
     import peft
@@ -508,7 +516,11 @@ def train(args: TrainArgs, progress: bool = True) -> dict:
             )
         if step % save_every == 0 and step < total:
             checkpoint()
-        if val is not None and state["bad"] >= args.patience:
+        if (
+            val is not None
+            and state["bad"] >= args.patience
+            and may_stop_early(step, per_epoch, args.min_epochs)
+        ):
             stopped = "patience"
             break
     bar.close()
@@ -584,6 +596,12 @@ def parse_args(argv: list[str] | None = None) -> TrainArgs:
     p.add_argument("--val-samples", type=int, default=d.val_samples)
     p.add_argument("--patience", type=int, default=d.patience)
     p.add_argument("--min-delta", type=float, default=d.min_delta)
+    p.add_argument(
+        "--min-epochs",
+        type=float,
+        default=d.min_epochs,
+        help="no stop by the validation loss before this many epochs",
+    )
     p.add_argument(
         "--save-every", type=int, default=d.save_every, help="checkpoint interval (0: --val-every)"
     )

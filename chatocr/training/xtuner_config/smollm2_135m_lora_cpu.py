@@ -33,6 +33,8 @@ prompt_template = dict(
     SEP="\n",
     STOP_WORDS=["<|im_end|>"],
 )
+# each model file builds its own tokenizer dict: _base_'s values are fixed when it is read, so a base
+# tokenizer would keep the base's model path
 tokenizer = dict(
     type=AutoTokenizer.from_pretrained,
     pretrained_model_name_or_path=pretrained_model_name_or_path,
