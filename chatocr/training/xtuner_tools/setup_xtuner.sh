@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Builds .venv-xtuner: XTuner 0.2.0 pins transformers 4.48 / mmengine 0.10.6 / bitsandbytes 0.45,
 # which cannot live beside the main venv's transformers 5, so it gets its own environment.
-# The venv is XTUNER_VENV (default .venv-xtuner, relative to the working directory).
-# Idempotent: a stamp holding this script's hash makes a second run return at once.
+# The venv is XTUNER_VENV (default .venv-xtuner, relative to the working directory). XTUNER_STACK
+# replaces the transformers / peft / accelerate pins (setup_xtuner_gemma.sh passes newer ones).
+# Idempotent: a stamp holding this script's hash and its pins makes a second run return at once.
 set -euo pipefail
 VENV=${XTUNER_VENV:-.venv-xtuner}
 PY=${PY:-python3}
 STAMP="$VENV/.setup-stamp"
-HASH=$( (cat "$0"; echo "${TORCH_SPEC:-}") | sha256sum | cut -c1-16)
+STACK=${XTUNER_STACK:-transformers==4.48.0 peft==0.14.0 accelerate>=1.0,<1.4}
+HASH=$( (cat "${BASH_SOURCE[0]}"; echo "${TORCH_SPEC:-}"; echo "$STACK") | sha256sum | cut -c1-16)
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$HASH" ]]; then
   exit 0
 fi
@@ -22,8 +24,9 @@ PIP="$VENV/bin/pip"
 # XTuner only needs it for its vision (LLaVA/InternVL) datasets, so install xtuner without
 # dependencies and list the text-only ones here; xtuner_run.py stubs torchvision.
 "$PIP" install -q --no-deps 'xtuner==0.2.0'
-"$PIP" install -q "${TORCH_SPEC:-torch==2.13.0}" 'transformers==4.48.0' 'mmengine==0.10.6' 'peft==0.14.0' \
-  'datasets>=3.2.0,<4' 'accelerate>=1.0,<1.4' 'bitsandbytes==0.45.0' einops loguru openpyxl scipy scikit-image \
+read -r -a stack <<< "$STACK"
+"$PIP" install -q "${TORCH_SPEC:-torch==2.13.0}" "${stack[@]}" 'mmengine==0.10.6' \
+  'datasets>=3.2.0,<4' 'bitsandbytes==0.45.0' einops loguru openpyxl scipy scikit-image \
   sentencepiece tiktoken transformers-stream-generator 'numpy<2.3' safetensors
 echo "$HASH" > "$STAMP"
 echo "setup-xtuner: $VENV ready in $(( $(date +%s) - start )) s ($(du -sh "$VENV" | cut -f1))"
