@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from chatocr.evaluation.metrics import score_value
+from chatocr.evaluation.metrics import prf, score_value
 from llm_stage.evidence import drop_unsupported
 from llm_stage.grounding import ground_values
 from llm_stage.instructions import without_instructions
@@ -32,8 +32,8 @@ def _records(path: Path) -> list[dict]:
 
 
 def _f1(c: list[int]) -> float:
-    tp, fp, fn = c
-    return round(100 * 2 * tp / max(1, 2 * tp + fp + fn), 1)
+    """F1 in % of [tp, fp, fn]; 0 when nothing was scored (where `prf` reports a vacuous 1)."""
+    return round(100 * prf(*c)[2], 1) if any(c) else 0.0
 
 
 def rescore(result: Path, dataset: Path, skip: frozenset[str] = frozenset()) -> dict:
