@@ -372,6 +372,10 @@ class TypeSpec:
     # concepts the page prints without a labelled field (an invoice's phone, its registration
     # number): never asked as absent, since null would be a wrong answer there
     unlabelled: frozenset[str] = frozenset()
+    # names a query never asks any field of this type by: the page prints them as the label of
+    # other fields' values, so the name is read as that row (a VAT invoice's "合 计" row holds the
+    # net and the tax, not the gross that the total concept's alias "合计" means elsewhere)
+    not_asked_by: frozenset[str] = frozenset()
 
     @property
     def concepts(self) -> set[str]:
@@ -385,13 +389,18 @@ def spec(
     pairs: list[tuple[str, str]],
     locale: str | None = None,
     unlabelled: tuple[str, ...] = (),
+    not_asked_by: tuple[str, ...] = (),
 ) -> TypeSpec:
     for c in [c for _, c in pairs] + list(unlabelled):
         if c not in CONCEPTS:
             raise KeyError(f"unknown concept {c!r} in {name}")
     if locale is not None and locale not in LOCAL_NAMES:
         raise KeyError(f"unknown locale {locale!r} in {name}")
-    return TypeSpec(name, lang, title, [FieldDef(k, c) for k, c in pairs], locale, frozenset(unlabelled))
+    for n in not_asked_by:
+        if any(n == k for k, _ in pairs):
+            raise ValueError(f"{name}: {n!r} is a field's own key and cannot be left unasked")
+    fields = [FieldDef(k, c) for k, c in pairs]
+    return TypeSpec(name, lang, title, fields, locale, frozenset(unlabelled), frozenset(not_asked_by))
 
 
 def local_names(concept: str, locale: str | None) -> tuple[str, ...]:

@@ -35,17 +35,31 @@ def approx_tokens(s: str) -> int:
 LOCAL_NAME_SHARE = 0.55
 
 
-def _names_for(key: str, concept: str, lang: str, rng: random.Random, locale: str | None = None) -> str:
+def _names_for(
+    key: str,
+    concept: str,
+    lang: str,
+    rng: random.Random,
+    locale: str | None = None,
+    avoid: frozenset[str] = frozenset(),
+) -> str:
+    """The name a query asks field `key` (of `concept`) by: its key, a local name, or an alias in
+    the document's language or the other; never one of `avoid` (the type's `not_asked_by`). The
+    draws are the same whatever `avoid` holds, so other types' queries do not move."""
     c = CONCEPTS[concept]
     if rng.random() < 0.45:
         return key
     local = local_names(concept, locale)
     if local and rng.random() < LOCAL_NAME_SHARE:  # drawn only for a type with a locale
-        return rng.choice(local)
+        return _avoiding(rng.choice(local), key, avoid)
     other = c.en if lang == "zh" else c.zh
     own = c.zh if lang == "zh" else c.en
     pool = list(own) if (rng.random() < 0.7 or not other) else list(other)
-    return rng.choice(pool or [key])
+    return _avoiding(rng.choice(pool or [key]), key, avoid)
+
+
+def _avoiding(name: str, key: str, avoid: frozenset[str]) -> str:
+    return key if name in avoid else name
 
 
 def _taken(name: str, names) -> bool:
@@ -143,7 +157,7 @@ def _core_query(ts: TypeSpec, doc: Doc, rng: random.Random) -> tuple[FieldQuery,
         name = (
             key
             if rng.random() < 0.75 or key not in concept
-            else _names_for(key, concept[key], ts.lang, rng, locale_of(ts, doc))
+            else _names_for(key, concept[key], ts.lang, rng, locale_of(ts, doc), ts.not_asked_by)
         )
         if _taken(name, answer):
             name = key
@@ -186,7 +200,7 @@ def make_queries(
         names: list[str] = []
         answer: dict = {}
         for f in chosen:
-            name = _names_for(f.key, f.concept, ts.lang, rng, locale_of(ts, doc))
+            name = _names_for(f.key, f.concept, ts.lang, rng, locale_of(ts, doc), ts.not_asked_by)
             if _taken(name, answer):
                 name = f.key
             if _taken(name, answer):
@@ -227,7 +241,7 @@ def _ask_items(ts: TypeSpec, doc: Doc, out: list, scalars, items, text: str | No
     fields = {irng.choice(names): doc.fields[items[0].key] if items else []}
     if scalars and irng.random() < 0.7:  # beside scalar fields, as a user asks them
         for f in irng.sample(scalars, min(len(scalars), irng.randint(1, 3))):
-            name = _names_for(f.key, f.concept, ts.lang, irng, locale_of(ts, doc))
+            name = _names_for(f.key, f.concept, ts.lang, irng, locale_of(ts, doc), ts.not_asked_by)
             if not _taken(name, fields):
                 fields[name] = doc.fields[f.key]
     keys = list(fields)

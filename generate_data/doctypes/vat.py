@@ -519,9 +519,18 @@ def _render_electronic(doc: Doc, rng: random.Random) -> Image.Image:
     return c.img
 
 
+# The form's "合 计" row prints the net (合计金额) and the tax (合计税额): the total concept's short
+# alias "合计" would ask for the gross by that row's label.
+NOT_ASKED_BY = ("合计",)
 register(
-    spec("vat_special_invoice", "zh", "增值税专用发票", VAT_FIELDS), generate("special"), render, photo=True
+    spec("vat_special_invoice", "zh", "增值税专用发票", VAT_FIELDS, not_asked_by=NOT_ASKED_BY),
+    generate("special"),
+    render,
+    photo=True,
 )
 register(
-    spec("vat_normal_invoice", "zh", "增值税普通发票", VAT_FIELDS), generate("normal"), render, photo=True
+    spec("vat_normal_invoice", "zh", "增值税普通发票", VAT_FIELDS, not_asked_by=NOT_ASKED_BY),
+    generate("normal"),
+    render,
+    photo=True,
 )
