@@ -143,12 +143,17 @@ def measure(a, out: Path) -> list[dict]:
     from chatocr.evaluation.runner import OcrCache
     from llm_stage import FieldQuery
     from llm_stage.evidence import drop_unsupported
-    from llm_stage.extract import extract
-    from llm_stage.value_rules import apply_value_rules
+    from llm_stage.extract import alone_context, extract
+    from llm_stage.repairs import DEFAULT_PRESET, amounts_together, apply_repairs
 
-    def settled_alone(k, v, text):
-        """A field's final value asked alone: the rules and the evidence check on it by itself."""
-        return drop_unsupported(apply_value_rules({k: v}, text), text)[0].get(k)
+    def settled(values, text):
+        """Values after the default repairs and the evidence check, as the pipeline settles them."""
+        return drop_unsupported(apply_repairs(values, text, DEFAULT_PRESET)[0], text)[0]
+
+    def settled_alone(k, decoded, text):
+        """A field's final value asked alone: the repairs and the evidence check on it and, for an
+        amount, the other amount roles decoded beside it (Extraction.companions)."""
+        return settled(alone_context(k, decoded, amounts_together(DEFAULT_PRESET, text)), text).get(k)
 
     pipeline = Pipeline.from_settings(Settings(llm_threads=a.threads), load_llm=True)
     pipeline.backend.options.agreement = True  # the joint decoding, from the same document pass
@@ -168,11 +173,11 @@ def measure(a, out: Path) -> list[dict]:
         answers = {"per_field": ({k: fv.value for k, fv in full.fields.items()}, own)}
         if full.alternative is not None:
             alt = full.alternative
-            answers["joint"] = (drop_unsupported(apply_value_rules(dict(alt), text), text)[0], alt)
+            answers["joint"] = (settled(dict(alt), text), alt)
         seen[ds] = seen.get(ds, 0) + 1
         for k in keys:
             sr = own.get(k)
-            s = settled_alone(k, sr, text)
+            s = settled_alone(k, {**own, **full.companions}, text)
             rec: dict = {"set": ds, "image": img.name, "field": k, "label": labels[k], "llm_s": llm_s}
             if seen[ds] <= a.separate:
                 alone = extract(ocr, FieldQuery(fields=[k]), pipeline.backend)

@@ -62,6 +62,8 @@ def rescore(result: Path, dataset: Path, skip: frozenset[str] = frozenset()) -> 
             raw = parse_answer(rec["raw_output"], asked)
         except OutputInvalidError:
             raw = dict.fromkeys(asked)
+        # and the amounts the pipeline decoded beside them for the repairs (llm_stage.extract)
+        raw.update(rec.get("companions") or {})
         for p in PRESETS:
             values = dict(raw)
             if p != "model":

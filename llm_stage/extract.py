@@ -7,6 +7,7 @@ validation error fed back to the model. When attempts run out every field is nul
 
 from __future__ import annotations
 
+import json
 import time
 
 from ocr_stage import OcrResult
@@ -14,13 +15,15 @@ from ocr_stage import OcrResult
 from .backends import Backend
 from .constrained import MAX_LIST_TOKENS
 from .evidence import drop_unsupported
+from .field_roles import field_spec
 from .grounding import ground_values
 from .instructions import INSTRUCTION_FLAG, without_instructions
 from .items import LIST_CUT, check_items, coerce_items, is_items_field
 from .parsing import OutputInvalidError, parse_answer
 from .plausibility import check_answer
 from .prompt import LAYOUT, build_messages, field_queries
-from .repairs import DEFAULT_PRESET, apply_repairs, check_preset
+from .repairs import DEFAULT_PRESET, amounts_together, apply_repairs, check_preset
+from .repairs.general import amount_companions
 from .shapes import rules_for_fields
 from .types import Extraction, FieldQuery, FieldValue, RepairRecord
 
@@ -92,13 +95,25 @@ def extract(
         # No invention by default: a backend that cannot copy while decoding has its field values
         # checked against the document afterwards instead.
         strict = copy and not backend.supports_copy
-    constraints = {}
-    if copy and backend.supports_copy:
-        constraints = {"copy_from": str(rendered), "rules": rules_for_fields(keys)}
     if per_field is None:
         per_field = backend.shares_prefix and not query.question
-    per_field = per_field and len(keys) > 1
+    # Decoding field by field over a shared document cache, on a document of a family that prints
+    # its net, tax and gross together (a VAT invoice), an amount field is decoded beside the amount
+    # roles the query lacks (repairs.general.amount_companions), so that the arithmetic repairs see
+    # the same three amounts whether it is asked alone or with them. They are not answered. (A
+    # backend without a shared cache would pay a request for each; on a receipt the model's guesses
+    # at an unprinted net and tax would only mislead the total.)
+    with_roles = bool(
+        per_field and backend.shares_prefix and query.fields and amounts_together(repairs, str(rendered))
+    )
+    companions = amount_companions(keys) if with_roles else []
+    decoded = [*keys, *companions]
+    per_field = per_field and len(decoded) > 1
+    constraints = {}
+    if copy and backend.supports_copy:
+        constraints = {"copy_from": str(rendered), "rules": rules_for_fields(decoded)}
     t0 = time.perf_counter()
+    companion_values: dict = {}
     values: dict | None = None
     error: str | None = None
     raw = ""
@@ -111,9 +126,10 @@ def extract(
     while not blank and attempts < max(1, max_attempts):
         attempts += 1
         if per_field and attempts == 1:
+            each = {**field_queries(query), **{c: FieldQuery(fields=[c]) for c in companions}}
             result = backend.generate_each(
-                {k: build_messages(ocr, q, layout) for k, q in field_queries(query).items()},
-                max_new_tokens=max(max_tokens_for([k]) for k in keys),
+                {k: build_messages(ocr, q, layout) for k, q in each.items()},
+                max_new_tokens=max(max_tokens_for([k]) for k in decoded),
                 joint=messages,
                 **constraints,
             )
@@ -122,7 +138,9 @@ def extract(
         raw = result.text
         tokens += result.tokens
         try:
-            values = parse_answer(raw, keys)
+            # the companions are in the per-field answer only (a retry asks the query's keys)
+            values = parse_answer(raw, decoded if per_field and attempts == 1 else keys)
+            values = {**dict.fromkeys(companions), **values}
             error = None
             break
         except OutputInvalidError as e:
@@ -144,10 +162,16 @@ def extract(
         # field were asked alone: it depends on the company it keeps, so a reviewer should look
         dependent = {
             k
-            for k in values
+            for k in keys
             if len(keys) > 1
-            and apply_repairs({k: model_values.get(k)}, str(rendered), repairs)[0].get(k) != values[k]
+            and apply_repairs(alone_context(k, model_values, with_roles), str(rendered), repairs)[0].get(k)
+            != values[k]
         }
+        # the companions were decoded for the repairs' arithmetic only
+        companion_values = {c: model_values[c] for c in companions}
+        values = {k: values[k] for k in keys}
+        model_values = {k: model_values[k] for k in keys}
+        repaired = [r for r in repaired if r.field in values]
         # a value the rules turned to null: the model's probabilities were about the value it wrote,
         # not about absence, so there is no confidence to show and a reviewer should look
         ruled_out = {k for k in answered if values.get(k) is None}
@@ -203,13 +227,43 @@ def extract(
         + ([INSTRUCTION_FLAG] if evidence is not ocr else []),
         fields=fields,
         repairs=repaired if values is not None else [],
-        raw_output=raw,
+        raw_output=_asked_only(raw, keys, companions),
+        companions=companion_values if values is not None else {},
         backend=backend.name,
         model=backend.model_name,
         error=error if values is None else None,
         attempts=attempts,
         timings=timings,
     )
+
+
+def _asked_only(raw: str, keys: list[str], companions: list[str]) -> str:
+    """The model's answer text without the companions' values (Extraction.companions holds them)."""
+    if not companions:
+        return raw
+    try:
+        obj = json.loads(raw)
+    except ValueError:
+        return raw
+    if not isinstance(obj, dict):
+        return raw
+    return json.dumps({k: v for k, v in obj.items() if k not in companions}, ensure_ascii=False)
+
+
+def alone_context(key: str, values: dict, with_roles: bool) -> dict:
+    """The values the repairs would see if `key` were asked alone: its own, and where amount fields
+    are decoded with their companions (`with_roles`), one value of each other amount role."""
+    ctx = {key: values.get(key)}
+    role = field_spec(key).amount_role
+    if not role or not with_roles:
+        return ctx
+    seen = {role}
+    for k, v in values.items():
+        r = field_spec(k).amount_role
+        if r and r not in seen:
+            ctx[k] = v
+            seen.add(r)
+    return ctx
 
 
 def _score(

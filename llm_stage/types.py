@@ -289,6 +289,9 @@ class Extraction(BaseModel):
     repairs: list[RepairRecord] = Field(default_factory=list)
     # per field, the confidence features (llm_stage.confidence.FEATURES); for calibration only
     features: dict[str, list[float] | None] = Field(default_factory=dict, exclude=True)
+    # the model's values of the amount roles decoded beside the fields asked, for the arithmetic
+    # repairs only (llm_stage.extract: an amount field answers the same alone or with the others)
+    companions: dict[str, Value] = Field(default_factory=dict, exclude=True)
     # the model's values from a second decoding of the query (the whole query as one object beside
     # the per-field answers), when the backend made one: the agreement signal of confidence
     alternative: dict[str, Value] | None = Field(default=None, exclude=True)

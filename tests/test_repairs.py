@@ -244,3 +244,88 @@ def test_the_cli_table_marks_a_repaired_value():
     assert lines[0].split()[-1] == "repaired"
     assert lines[2].split()[1] == "12.50" and lines[2].split()[-1] == "total_paid"
     assert "repaired total (total_paid): '20.00' -> '12.50'" in lines
+
+
+# ------------------------------------------------------------------ amounts asked with their roles
+class _SharedCacheScript(ScriptedBackend):
+    """A scripted backend that decodes field by field over one document, as the embedded one does."""
+
+    shares_prefix = True
+
+
+def _vat_total_row() -> OcrResult:
+    rows = [
+        "发票号码 12345678",
+        "开票日期 2016年06月12日",
+        "合 计 ￥2987.18 ￥507.82",
+        "价税合计（大写） 叁仟肆佰玖拾伍圆整 （小写）￥3495.00",
+    ]
+    lines = [
+        TextLine(
+            text=t,
+            box=[(10, 10 + 40 * i), (700, 10 + 40 * i), (700, 40 + 40 * i), (10, 40 + 40 * i)],
+            score=0.99,
+        )
+        for i, t in enumerate(rows)
+    ]
+    return OcrResult(pages=[OcrPage(page=1, width=800, height=200, lines=lines)], engine="test")
+
+
+# the model's own values: the gross answered with the net, as on real invoices
+_MODEL = {"发票号码": "12345678", "价税合计": "￥2987.18", "合计金额": "￥2987.18", "合计税额": "￥507.82"}
+
+
+def test_companions_name_the_amount_roles_a_query_lacks_in_its_script():
+    from llm_stage.repairs.general import amount_companions
+
+    assert amount_companions(["价税合计"]) == ["合计金额", "合计税额"]
+    assert amount_companions(["date", "total"]) == ["subtotal", "tax"]
+    assert amount_companions(["合计税额", "total"]) == ["合计金额"]  # in the first amount's script
+    assert amount_companions(["date", "company"]) == []
+    assert amount_companions(["total", "subtotal", "tax"]) == []
+
+
+def test_an_amount_asked_alone_answers_what_it_answers_beside_its_roles():
+    ocr = _vat_total_row()
+    alone_backend = _SharedCacheScript([_MODEL])
+    alone = extract(ocr, FieldQuery(fields=["价税合计"]), alone_backend)
+    full = extract(ocr, FieldQuery(fields=list(_MODEL)), _SharedCacheScript([_MODEL]))
+    assert alone.values()["价税合计"] == full.values()["价税合计"] == "￥3495.00"
+    # the roles were decoded, one field each, and are not answered
+    assert [c["keys"] for c in alone_backend.calls] == [["价税合计"], ["合计金额"], ["合计税额"]]
+    assert list(alone.fields) == ["价税合计"] and list(json.loads(alone.raw_output)) == ["价税合计"]
+    assert alone.companions == {"合计金额": "￥2987.18", "合计税额": "￥507.82"}
+    assert [(r.rule, r.field, r.after) for r in alone.repairs] == [
+        ("amounts_add_up", "价税合计", "￥3495.00")
+    ]
+    # so it is not marked as depending on the company it keeps; decoded as one object (no
+    # companions) the same full query's value would differ alone, and is marked
+    assert not full.fields["价税合计"].needs_review
+    joint = extract(ocr, FieldQuery(fields=list(_MODEL)), _SharedCacheScript([_MODEL]), per_field=False)
+    assert joint.values()["价税合计"] == "￥3495.00" and joint.fields["价税合计"].needs_review
+
+
+def test_a_receipt_total_is_decoded_alone():
+    """A receipt prints no net and tax to check a total against: the model's guesses at them would
+    only mislead it (on the dev receipts they replaced three right totals)."""
+    rows = ["KEDAI ABC", "TOTAL 40.00", "CASH 50.00", "CHANGE 10.00"]
+    lines = [
+        TextLine(
+            text=t,
+            box=[(10, 10 + 40 * i), (400, 10 + 40 * i), (400, 40 + 40 * i), (10, 40 + 40 * i)],
+            score=0.99,
+        )
+        for i, t in enumerate(rows)
+    ]
+    ocr = OcrResult(pages=[OcrPage(page=1, width=500, height=200, lines=lines)], engine="test")
+    backend = _SharedCacheScript([{"total": "40.00", "subtotal": "40.00", "tax": "10.00"}])
+    ex = extract(ocr, FieldQuery(fields=["total"]), backend)
+    assert ex.values() == {"total": "40.00"} and ex.companions == {}
+    assert [c["keys"] for c in backend.calls] == [["total"]]
+
+
+def test_without_repairs_no_companion_is_decoded():
+    backend = _SharedCacheScript([_MODEL])
+    ex = extract(_vat_total_row(), FieldQuery(fields=["价税合计"]), backend, repairs="none")
+    assert ex.values() == {"价税合计": "￥2987.18"} and ex.companions == {}
+    assert [c["keys"] for c in backend.calls] == [["价税合计"]]

@@ -141,6 +141,7 @@ class Prediction:
     tokens: int = 0
     raw_output: str = ""
     error: str | None = None
+    companions: dict[str, str | None] = field(default_factory=dict)
 
 
 def predict(
@@ -177,6 +178,7 @@ def predict(
             tokens=tokens,
             raw_output=ex.raw_output,
             error=ex.error,
+            companions=dict(ex.companions),
         )
     raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
 
@@ -217,6 +219,8 @@ def score_document(
         "error": pred.error,
         "raw_output": pred.raw_output,
     }
+    if pred.companions:  # the amounts decoded beside the fields, for re-scoring the repairs
+        rec["companions"] = pred.companions
     if items:
         rec["items"] = items
     if doc.injection:

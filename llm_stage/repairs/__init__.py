@@ -33,6 +33,7 @@ __all__ = [
     "Repair",
     "RepairRecord",
     "active_families",
+    "amounts_together",
     "apply_repairs",
     "check_preset",
 ]
@@ -45,6 +46,10 @@ class Family:
     name: str
     description: str
     evidence: Callable[[str], bool] | None  # None: every page (the language-free repairs)
+    # its documents print the net, the tax and the gross in labelled places, so that an amount
+    # asked alone is decoded beside the other two and checked against them (llm_stage.extract);
+    # on a receipt the model's guesses at a net and a tax that are not printed would only mislead
+    amounts_together: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,7 +74,8 @@ FAMILIES: dict[str, Family] = {
         Family("receipt", "shop receipts: total settled by the payment rows, names without reg. numbers",
                receipts.looks_like_receipt),
         Family("malaysia", "Malaysian receipts: whole SDN BHD names, multi-row addresses", malaysia.looks_malaysian),
-        Family("cn_vat", "Chinese VAT invoices: 购买方/销售方 boxes, title pieces", cn_vat.looks_vat_invoice),
+        Family("cn_vat", "Chinese VAT invoices: 购买方/销售方 boxes, title pieces", cn_vat.looks_vat_invoice,
+               amounts_together=True),
     )
 }  # fmt: skip
 
@@ -114,6 +120,12 @@ def active_families(preset: str | None, text: str) -> list[str]:
         else:
             out |= {"general", p}
     return [n for n in FAMILIES if n in out]
+
+
+def amounts_together(preset: str | None, text: str) -> bool:
+    """Does `preset` run, on a page with `text`, a family whose documents print the net, the tax and
+    the gross together (so an amount field is decoded beside the other two)?"""
+    return any(FAMILIES[f].amounts_together for f in active_families(preset, text))
 
 
 def apply_repairs(

@@ -14,7 +14,7 @@ from ..field_roles import field_spec
 from ..normalize import canonical_value
 from ..shapes import AMOUNT, CURRENCY, ValueRule
 
-__all__ = ["ROUNDING_SLACK", "decimal_of", "order_amounts", "reconcile_amounts"]
+__all__ = ["ROUNDING_SLACK", "amount_companions", "decimal_of", "order_amounts", "reconcile_amounts"]
 
 # ------------------------------------------------------------------------------ amounts that add up
 # An invoice's gross total is its net amount plus its tax (价税合计 = 合计金额 + 合计税额; total =
@@ -25,6 +25,35 @@ __all__ = ["ROUNDING_SLACK", "decimal_of", "order_amounts", "reconcile_amounts"]
 # other. One value is replaced,
 # and only by a span of the document, so the answer stays grounded.
 ROUNDING_SLACK = Decimal("0.10")
+
+
+# ------------------------------------------------------------------------------ companions
+# The arithmetic below needs all three amounts. A query that asks the gross alone would then be
+# answered without it, and with it when it also asks the net and the tax: the same field, two
+# values. So an extraction that decodes fields one by one also decodes the roles a query lacks
+# (its "companions", by these names in the script of the query's amount field), runs the repairs
+# over them, and answers only the fields asked. A field's value then no longer depends on the
+# company it keeps.
+COMPANION_NAMES = {
+    "zh": {"gross": "价税合计", "net": "合计金额", "tax": "合计税额"},
+    "en": {"gross": "total", "net": "subtotal", "tax": "tax"},
+}
+
+
+def amount_companions(keys) -> list[str]:
+    """The names of the amount roles (gross, net, tax) that `keys` do not ask while asking another
+    of them, in the script of their first amount field (Chinese names after a Chinese one); [] when
+    no key has an amount role or all three are asked."""
+    from ..types import name_identity
+
+    roles = {k: field_spec(k).amount_role for k in keys}
+    first = next((k for k, r in roles.items() if r), None)
+    if first is None:
+        return []
+    names = COMPANION_NAMES["zh" if regex.search(r"\p{Han}", first) else "en"]
+    taken = {name_identity(k) for k in keys}
+    asked = set(roles.values())
+    return [n for r, n in names.items() if r not in asked and name_identity(n) not in taken]
 
 
 def decimal_of(field: str, value) -> Decimal | None:
