@@ -9,7 +9,7 @@ import math
 from collections.abc import Callable
 
 from llm_stage import Backend, GenerationResult, register_backend
-from ocr_stage import OcrEngine, TextLine
+from ocr_stage import OcrEngine, OcrPage, OcrResult, TextLine
 from ocr_stage.engines import register_engine
 
 
@@ -105,3 +105,23 @@ def slow_when_asked(keys, messages):
     if "slow" in (keys or []):
         time.sleep(4)
     return {"total": "9.00", "slow": None}
+
+
+def rows_page(rows: list[str], width: int = 800) -> OcrResult:
+    """`rows` as one OCR page, a box a row from top to bottom (as a receipt's OCR reads them)."""
+    lines = [
+        TextLine(
+            text=t,
+            box=[
+                (10, 10 + 40 * i),
+                (width - 100, 10 + 40 * i),
+                (width - 100, 40 + 40 * i),
+                (10, 40 + 40 * i),
+            ],
+            score=0.99,
+        )
+        for i, t in enumerate(rows)
+    ]
+    return OcrResult(
+        pages=[OcrPage(page=1, width=width, height=40 * len(rows) + 20, lines=lines)], engine="test"
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from fakes import ScriptedBackend
+from fakes import ScriptedBackend, rows_page
 from world_receipts import RECEIPTS, WRONG_TOTALS
 
 from llm_stage import FieldQuery, extract
@@ -254,21 +254,14 @@ class _SharedCacheScript(ScriptedBackend):
 
 
 def _vat_total_row() -> OcrResult:
-    rows = [
-        "发票号码 12345678",
-        "开票日期 2016年06月12日",
-        "合 计 ￥2987.18 ￥507.82",
-        "价税合计（大写） 叁仟肆佰玖拾伍圆整 （小写）￥3495.00",
-    ]
-    lines = [
-        TextLine(
-            text=t,
-            box=[(10, 10 + 40 * i), (700, 10 + 40 * i), (700, 40 + 40 * i), (10, 40 + 40 * i)],
-            score=0.99,
-        )
-        for i, t in enumerate(rows)
-    ]
-    return OcrResult(pages=[OcrPage(page=1, width=800, height=200, lines=lines)], engine="test")
+    return rows_page(
+        [
+            "发票号码 12345678",
+            "开票日期 2016年06月12日",
+            "合 计 ￥2987.18 ￥507.82",
+            "价税合计（大写） 叁仟肆佰玖拾伍圆整 （小写）￥3495.00",
+        ]
+    )
 
 
 # the model's own values: the gross answered with the net, as on real invoices
@@ -308,16 +301,7 @@ def test_an_amount_asked_alone_answers_what_it_answers_beside_its_roles():
 def test_a_receipt_total_is_decoded_alone():
     """A receipt prints no net and tax to check a total against: the model's guesses at them would
     only mislead it (on the dev receipts they replaced three right totals)."""
-    rows = ["KEDAI ABC", "TOTAL 40.00", "CASH 50.00", "CHANGE 10.00"]
-    lines = [
-        TextLine(
-            text=t,
-            box=[(10, 10 + 40 * i), (400, 10 + 40 * i), (400, 40 + 40 * i), (10, 40 + 40 * i)],
-            score=0.99,
-        )
-        for i, t in enumerate(rows)
-    ]
-    ocr = OcrResult(pages=[OcrPage(page=1, width=500, height=200, lines=lines)], engine="test")
+    ocr = rows_page(["KEDAI ABC", "TOTAL 40.00", "CASH 50.00", "CHANGE 10.00"])
     backend = _SharedCacheScript([{"total": "40.00", "subtotal": "40.00", "tax": "10.00"}])
     ex = extract(ocr, FieldQuery(fields=["total"]), backend)
     assert ex.values() == {"total": "40.00"} and ex.companions == {}
