@@ -45,14 +45,16 @@ done
 import json, sys
 from pathlib import Path
 
+from chatocr.evaluation.metrics import prf
+
 out, skip = Path(sys.argv[1]), set(sys.argv[2].split(","))
 
 
 def f1_of(fields: dict, keep=lambda k: True) -> float:
-    tp = sum(v["tp"] for k, v in fields.items() if keep(k))
-    fp = sum(v["fp"] for k, v in fields.items() if keep(k))
-    fn = sum(v["fn"] for k, v in fields.items() if keep(k))
-    return round(100 * 2 * tp / max(1, 2 * tp + fp + fn), 1)
+    counts = [sum(v[c] for k, v in fields.items() if keep(k)) for c in ("tp", "fp", "fn")]
+    if not any(counts):  # nothing scored: 0, as bench.rescore_repairs reports it
+        return 0.0
+    return round(100 * prf(*counts)[2], 1)
 
 
 summary = {}
