@@ -131,6 +131,7 @@ def extract(
                 {k: build_messages(ocr, q, layout) for k, q in each.items()},
                 max_new_tokens=max(max_tokens_for([k]) for k in decoded),
                 joint=messages,
+                joint_keys=keys,
                 **constraints,
             )
         else:

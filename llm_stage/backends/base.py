@@ -95,12 +95,13 @@ class Backend(ABC):
         copy_from: str | None = None,
         rules: dict | None = None,
         joint: list[dict[str, str]] | None = None,
+        joint_keys: list[str] | None = None,
     ) -> GenerationResult:
         """Answer each key from its own messages (the same document, that one field asked), so no
         value depends on the other keys; the text is one JSON object of all the keys. This default
         makes one `generate` call per key; a backend with `shares_prefix` reuses the document, and
-        there also decodes `joint` (all the keys asked at once) as `alternative`, a second opinion
-        for confidence."""
+        there also decodes `joint` (the keys `joint_keys`, default all, asked at once) as
+        `alternative`, a second opinion for confidence."""
         import json
 
         from ..parsing import OutputInvalidError, parse_answer

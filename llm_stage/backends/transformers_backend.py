@@ -207,7 +207,7 @@ class TransformersBackend(Backend):
             return self._generate_free(prompt, max_new_tokens)
 
     def generate_each(
-        self, messages_by_key, max_new_tokens=256, copy_from=None, rules=None, joint=None
+        self, messages_by_key, max_new_tokens=256, copy_from=None, rules=None, joint=None, joint_keys=None
     ) -> GenerationResult:
         """Each key decoded from its own prompt; the prompts' common prefix (the system prompt and
         the document) is computed once and its KV cache shared, so a field costs only its short
@@ -235,7 +235,7 @@ class TransformersBackend(Backend):
         with self._lock:
             _, prefix = self._step(seqs[0][:keep], None)
             for k, ids in prompts.items():
-                asked = keys if k is None else [k]
+                asked = (joint_keys or keys) if k is None else [k]
                 # a sliding-window cache (Gemma 3) cannot be cropped back: each field gets a copy
                 past = prefix if self._can_crop() else _copy.deepcopy(prefix)
                 r = decode_json_object(
