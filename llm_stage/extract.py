@@ -98,11 +98,12 @@ def extract(
     if per_field is None:
         per_field = backend.shares_prefix and not query.question
     # Decoding field by field over a shared document cache, on a document of a family that prints
-    # its net, tax and gross together (a VAT invoice), an amount field is decoded beside the amount
-    # roles the query lacks (repairs.general.amount_companions), so that the arithmetic repairs see
-    # the same three amounts whether it is asked alone or with them. They are not answered. (A
-    # backend without a shared cache would pay a request for each; on a receipt the model's guesses
-    # at an unprinted net and tax would only mislead the total.)
+    # its net, tax and gross together (a VAT invoice), an amount field is read with the amount
+    # roles the query lacks (repairs.general.amount_companions): the three are asked in one prompt,
+    # gross, net, tax, so each is told from the others as the page sets them side by side, and the
+    # arithmetic repairs see the same three amounts whether one is asked alone or with them. The
+    # companions are not answered. (A backend without a shared cache would pay a request for
+    # them; on a receipt the model's guesses at an unprinted net and tax would only mislead.)
     with_roles = bool(
         per_field and backend.shares_prefix and query.fields and amounts_together(repairs, str(rendered))
     )
@@ -127,6 +128,8 @@ def extract(
         attempts += 1
         if per_field and attempts == 1:
             each = {**field_queries(query), **{c: FieldQuery(fields=[c]) for c in companions}}
+            if with_roles:  # the amounts are read together, in one prompt (see above)
+                each = amounts_in_one(each, decoded)
             result = backend.generate_each(
                 {k: build_messages(ocr, q, layout) for k, q in each.items()},
                 max_new_tokens=max(max_tokens_for([k]) for k in decoded),
@@ -249,6 +252,27 @@ def _asked_only(raw: str, keys: list[str], companions: list[str]) -> str:
     if not isinstance(obj, dict):
         return raw
     return json.dumps({k: v for k, v in obj.items() if k not in companions}, ensure_ascii=False)
+
+
+def amounts_in_one(each: dict, decoded: list[str]) -> dict:
+    """`each` (a single-field query per key) with the amount-role keys among `decoded` asked in
+    one query, in role order (gross, net, tax), under the tuple of their names; unchanged when
+    fewer than two have a role (one per role: a second field of the same role stays apart)."""
+    by_role: dict[str, str] = {}
+    for k in decoded:
+        r = field_spec(k).amount_role
+        if r in ROLE_ORDER and r not in by_role:
+            by_role[r] = k
+    group = tuple(by_role[r] for r in ROLE_ORDER if r in by_role)
+    if len(group) < 2:
+        return each
+    hints = {k: h for k in group for h in each[k].hints.values()}
+    out = {k: q for k, q in each.items() if k not in group}
+    out[group] = FieldQuery(fields=list(group), hints=hints)
+    return out
+
+
+ROLE_ORDER = ("gross", "net", "tax")
 
 
 def alone_context(key: str, values: dict, with_roles: bool) -> dict:

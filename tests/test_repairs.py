@@ -284,8 +284,9 @@ def test_an_amount_asked_alone_answers_what_it_answers_beside_its_roles():
     alone = extract(ocr, FieldQuery(fields=["价税合计"]), alone_backend)
     full = extract(ocr, FieldQuery(fields=list(_MODEL)), _SharedCacheScript([_MODEL]))
     assert alone.values()["价税合计"] == full.values()["价税合计"] == "￥3495.00"
-    # the roles were decoded, one field each, and are not answered
-    assert [c["keys"] for c in alone_backend.calls] == [["价税合计"], ["合计金额"], ["合计税额"]]
+    # the roles were read together, in one prompt (gross, net, tax), and are not answered
+    assert [c["keys"] for c in alone_backend.calls] == [["价税合计", "合计金额", "合计税额"]]
+    assert 'Fields: ["价税合计", "合计金额", "合计税额"]' in alone_backend.calls[0]["messages"][1]["content"]
     assert list(alone.fields) == ["价税合计"] and list(json.loads(alone.raw_output)) == ["价税合计"]
     assert alone.companions == {"合计金额": "￥2987.18", "合计税额": "￥507.82"}
     assert [(r.rule, r.field, r.after) for r in alone.repairs] == [

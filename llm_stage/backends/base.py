@@ -98,7 +98,8 @@ class Backend(ABC):
         joint_keys: list[str] | None = None,
     ) -> GenerationResult:
         """Answer each key from its own messages (the same document, that one field asked), so no
-        value depends on the other keys; the text is one JSON object of all the keys. This default
+        value depends on the other keys; the text is one JSON object of all the keys. A tuple of
+        keys is asked in one prompt (fields that are read together). This default
         makes one `generate` call per key; a backend with `shares_prefix` reuses the document, and
         there also decodes `joint` (the keys `joint_keys`, default all, asked at once) as
         `alternative`, a second opinion for confidence."""
@@ -110,19 +111,19 @@ class Backend(ABC):
         logprobs: dict[str, list[float]] = {}
         total = GenerationResult(text="", constrained=True, items_cut={}, item_logprobs={})
         for k, msgs in messages_by_key.items():
+            asked = list(k) if isinstance(k, tuple) else [k]  # a tuple: keys asked in one prompt
             r = self.generate(
                 msgs,
-                keys=[k],
-                max_new_tokens=max_new_tokens,
+                keys=asked,
+                max_new_tokens=max_new_tokens * len(asked),
                 copy_from=copy_from,
-                rules={k: rules[k]} if rules and k in rules else None,
+                rules={q: rules[q] for q in asked if q in rules} if rules else None,
             )
             try:
-                values[k] = parse_answer(r.text, [k])[k]
+                values.update(parse_answer(r.text, asked))
             except OutputInvalidError:
-                values[k] = None
-            if k in r.value_logprobs:
-                logprobs[k] = r.value_logprobs[k]
+                values.update(dict.fromkeys(asked))
+            logprobs.update({q: r.value_logprobs[q] for q in asked if q in r.value_logprobs})
             total.items_cut.update(r.items_cut)
             total.item_logprobs.update(r.item_logprobs)
             total.tokens += r.tokens

@@ -231,11 +231,11 @@ class TransformersBackend(Backend):
         items_cut: dict[str, int] = {}
         item_logprobs: dict = {}
         alternative = None
-        keys = [k for k in prompts if k is not None]
+        keys = [q for k in prompts if k is not None for q in (k if isinstance(k, tuple) else [k])]
         with self._lock:
             _, prefix = self._step(seqs[0][:keep], None)
             for k, ids in prompts.items():
-                asked = (joint_keys or keys) if k is None else [k]
+                asked = (joint_keys or keys) if k is None else list(k) if isinstance(k, tuple) else [k]
                 # a sliding-window cache (Gemma 3) cannot be cropped back: each field gets a copy
                 past = prefix if self._can_crop() else _copy.deepcopy(prefix)
                 r = decode_json_object(
@@ -261,8 +261,9 @@ class TransformersBackend(Backend):
                 if k is None:
                     alternative = r.values
                     continue
-                values[k] = r.values[k]
-                logprobs[k] = r.logprobs.get(k, [])
+                for q in asked:
+                    values[q] = r.values[q]
+                    logprobs[q] = r.logprobs.get(q, [])
                 items_cut.update(r.items_cut)
                 item_logprobs.update(r.item_logprobs)
         return GenerationResult(
