@@ -231,7 +231,7 @@ def extract(
         + ([INSTRUCTION_FLAG] if evidence is not ocr else []),
         fields=fields,
         repairs=repaired if values is not None else [],
-        raw_output=_asked_only(raw, keys, companions),
+        raw_output=_asked_only(raw, keys, with_roles and per_field and attempts == 1),
         companions=companion_values if values is not None else {},
         backend=backend.name,
         model=backend.model_name,
@@ -241,9 +241,10 @@ def extract(
     )
 
 
-def _asked_only(raw: str, keys: list[str], companions: list[str]) -> str:
-    """The model's answer text without the companions' values (Extraction.companions holds them)."""
-    if not companions:
+def _asked_only(raw: str, keys: list[str], grouped: bool) -> str:
+    """The model's answer text as asked: where the amounts were read together (`grouped`), the
+    query's keys in its order, without the companions (Extraction.companions holds them)."""
+    if not grouped:
         return raw
     try:
         obj = json.loads(raw)
@@ -251,7 +252,7 @@ def _asked_only(raw: str, keys: list[str], companions: list[str]) -> str:
         return raw
     if not isinstance(obj, dict):
         return raw
-    return json.dumps({k: v for k, v in obj.items() if k not in companions}, ensure_ascii=False)
+    return json.dumps({k: obj[k] for k in keys if k in obj}, ensure_ascii=False)
 
 
 def amounts_in_one(each: dict, decoded: list[str]) -> dict:

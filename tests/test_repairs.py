@@ -284,6 +284,11 @@ def test_an_amount_asked_alone_answers_what_it_answers_beside_its_roles():
     alone = extract(ocr, FieldQuery(fields=["价税合计"]), alone_backend)
     full = extract(ocr, FieldQuery(fields=list(_MODEL)), _SharedCacheScript([_MODEL]))
     assert alone.values()["价税合计"] == full.values()["价税合计"] == "￥3495.00"
+    # the answer text keeps the query's order, whatever order the amounts were read in
+    tax_first = extract(
+        ocr, FieldQuery(fields=["合计税额", "发票号码", "价税合计"]), _SharedCacheScript([_MODEL])
+    )
+    assert list(json.loads(tax_first.raw_output)) == ["合计税额", "发票号码", "价税合计"]
     # the roles were read together, in one prompt (gross, net, tax), and are not answered
     assert [c["keys"] for c in alone_backend.calls] == [["价税合计", "合计金额", "合计税额"]]
     assert 'Fields: ["价税合计", "合计金额", "合计税额"]' in alone_backend.calls[0]["messages"][1]["content"]
