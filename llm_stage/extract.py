@@ -23,7 +23,7 @@ from .parsing import OutputInvalidError, parse_answer
 from .plausibility import check_answer
 from .prompt import LAYOUT, build_messages, field_queries
 from .repairs import DEFAULT_PRESET, amounts_together, apply_repairs, check_preset
-from .repairs.general import amount_companions
+from .repairs.general import amount_companions, amount_roles
 from .shapes import rules_for_fields
 from .types import Extraction, FieldQuery, FieldValue, RepairRecord
 
@@ -259,12 +259,8 @@ def amounts_in_one(each: dict, decoded: list[str]) -> dict:
     """`each` (a single-field query per key) with the amount-role keys among `decoded` asked in
     one query, in role order (gross, net, tax), under the tuple of their names; unchanged when
     fewer than two have a role (one per role: a second field of the same role stays apart)."""
-    by_role: dict[str, str] = {}
-    for k in decoded:
-        r = field_spec(k).amount_role
-        if r in ROLE_ORDER and r not in by_role:
-            by_role[r] = k
-    group = tuple(by_role[r] for r in ROLE_ORDER if r in by_role)
+    by_role = amount_roles(decoded)
+    group = tuple(by_role[r][0] for r in ROLE_ORDER if r in by_role)
     if len(group) < 2:
         return each
     hints = {k: h for k in group for h in each[k].hints.values()}
@@ -283,12 +279,9 @@ def alone_context(key: str, values: dict, with_roles: bool) -> dict:
     role = field_spec(key).amount_role
     if not role or not with_roles:
         return ctx
-    seen = {role}
-    for k, v in values.items():
-        r = field_spec(k).amount_role
-        if r and r not in seen:
-            ctx[k] = v
-            seen.add(r)
+    for r, ks in amount_roles(values).items():
+        if r != role:
+            ctx[ks[0]] = values[ks[0]]
     return ctx
 
 

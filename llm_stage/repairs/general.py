@@ -14,7 +14,14 @@ from ..field_roles import field_spec
 from ..normalize import canonical_value
 from ..shapes import AMOUNT, CURRENCY, ValueRule
 
-__all__ = ["ROUNDING_SLACK", "amount_companions", "decimal_of", "order_amounts", "reconcile_amounts"]
+__all__ = [
+    "ROUNDING_SLACK",
+    "amount_companions",
+    "amount_roles",
+    "decimal_of",
+    "order_amounts",
+    "reconcile_amounts",
+]
 
 # ------------------------------------------------------------------------------ amounts that add up
 # An invoice's gross total is its net amount plus its tax (价税合计 = 合计金额 + 合计税额; total =
@@ -38,6 +45,16 @@ COMPANION_NAMES = {
     "zh": {"gross": "价税合计", "net": "合计金额", "tax": "合计税额"},
     "en": {"gross": "total", "net": "subtotal", "tax": "tax"},
 }
+
+
+def amount_roles(keys) -> dict[str, list[str]]:
+    """The keys of each amount role (gross, net, tax, …) among `keys`, in their order."""
+    roles: dict[str, list[str]] = {}
+    for k in keys:
+        r = field_spec(k).amount_role
+        if r:
+            roles.setdefault(r, []).append(k)
+    return roles
 
 
 def amount_companions(keys) -> list[str]:
@@ -97,11 +114,7 @@ def order_amounts(values: dict, roles: dict[str, list[str]]) -> dict:
 def reconcile_amounts(values: dict, text: str) -> dict:
     """`values` with swapped amounts put back (order_amounts), then the gross total replaced by the
     document's printed net + tax when the model's total does not add up (see above)."""
-    roles: dict[str, list[str]] = {}
-    for k in values:
-        r = field_spec(k).amount_role
-        if r:
-            roles.setdefault(r, []).append(k)
+    roles = amount_roles(values)
     values = order_amounts(values, roles)
     if any(len(roles.get(r, ())) != 1 for r in ("gross", "net", "tax")):
         return values
