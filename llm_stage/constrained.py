@@ -420,6 +420,30 @@ def decode_json_object(
             return None
         return sv.value()
 
+    def branch(options: list[bytes], lps: list[float]) -> int:
+        """Which way on the model takes at a choice of forced texts (`options`, each after the
+        pending forced bytes), judged on the tokens the tokenizer writes for each whole text, as in
+        training: a record's closing '}' is the token '},' when another record follows and '}' then
+        ']}' when the list ends, so a '}' fed alone would tell the model the list is over. Feeds the
+        tokens the options share and the first one that sets them apart; leaves the rest pending."""
+        nonlocal logits, cache
+        full = [st["pending"] + o for o in options]
+        encs = [encode(f) for f in full]
+        k = 0
+        while all(len(e) > k + 1 for e in encs) and len({e[k] for e in encs}) == 1:
+            k += 1
+        if k:
+            logits, cache = feed(encs[0][:k], cache)
+        firsts = [e[k] for e in encs]
+        which = max(range(len(options)), key=lambda i: float(logits[firsts[i]]))
+        tid = firsts[which]
+        lps.append(logp(logits, tid))
+        logits, cache = feed([tid], cache)
+        stats["gen"] += 1
+        done = b"".join(table[t] or b"" for t in encs[which][: k + 1])
+        st["pending"] = full[which][len(done) :]
+        return which
+
     def decode_items(key: str, nxt: bytes, lps: list[float]) -> list[dict[str, str | None]]:
         """A line-items list: records with the keys ITEM_KEYS, until the model closes the list."""
         nonlocal logits, cache
@@ -430,28 +454,11 @@ def decode_json_object(
         per_record: list[dict[str, list[float]]] = item_logprobs.setdefault(key, [])
         start_tokens = stats["tokens"]
         while True:
-            if st["pending"]:
-                logits, cache = feed(encode(st["pending"]), cache)
-            st["pending"] = b""
             if len(records) >= max_items or stats["tokens"] - start_tokens >= max_list_tokens:
                 items_cut[key] = len(records)
-                st["pending"] = b"]" + nxt
+                st["pending"] += b"]" + nxt
                 break
-            options = [(b", {" if records else b"{") + first_key, b"]" + nxt]
-
-            def accept_choice(b: bytes, options=options):
-                hits = [i for i, o in enumerate(options) if o.startswith(b)]
-                return (hits[0], b) if len(hits) == 1 else None
-
-            tid, verdict = sampler.choose(logits, accept_choice, allow_stop=False)
-            if verdict is None:  # no token leads anywhere: close the list
-                st["pending"] = b"]" + nxt
-                break
-            lps.append(logp(logits, tid))
-            which, b = verdict
-            logits, cache = feed([tid], cache)
-            stats["gen"] += 1
-            st["pending"] = options[which][len(b) :]
+            which = branch([(b", {" if records else b"{") + first_key, b"]" + nxt], lps)
             if which == 1:
                 break
             record: dict[str, str | None] = {}

@@ -96,6 +96,35 @@ def test_the_list_decoder_writes_the_records_a_model_wants_then_closes(embedded_
     assert len(r.item_logprobs["line items"]) == 2 and set(r.item_logprobs["line items"][0]) == set(ITEM_KEYS)
 
 
+def test_records_are_joined_by_the_tokens_the_tokenizer_writes_as_in_training(embedded_backend):
+    """The tokenizer writes a record's end as '"},' when another record follows and as '"}' then
+    ']}' when the list ends, so a trained model reads a lone '"}' as the list's end. The decoder
+    must decide between going on and closing on those tokens, never feed the '}' alone first."""
+    tok, table, stops = embedded_backend.tokenizer, embedded_backend._table, embedded_backend._stop_ids
+    rows = [
+        {"description": "MILO 1KG", "quantity": "2", "unit_price": "16.50", "amount": "33.00"},
+        {"description": "ROTI GARDENIA", "quantity": "1", "unit_price": "3.20", "amount": "3.20"},
+    ]
+    rows = [{k: r.get(k) for k in ITEM_KEYS} for r in rows]
+    target = json.dumps({"line items": rows, "total": "35.20"}, ensure_ascii=False).encode()
+    want = _wanting(table, target, stops)
+    fed: list[int] = []
+
+    def step(ids, cache):
+        fed.extend(ids)
+        return want(ids, cache)
+
+    r = decode_json_object(
+        step, tok, [1, 2, 3], ["line items", "total"], table=table, stop_ids=set(stops),
+        max_value_tokens=24, copy_from="\n".join(RECEIPT), item_fields=["line items"],
+    )  # fmt: skip
+    assert r.values == {"line items": rows, "total": "35.20"}
+    pieces = [table[i] for i in fed[3:]]
+    ends = [p for p in pieces if b"}" in p]
+    canonical = [table[i] for i in tok.encode(target.decode(), add_special_tokens=False) if b"}" in table[i]]
+    assert ends == canonical[: len(ends)] and len(ends) >= len(rows)  # '"},' between records
+
+
 def test_sixty_rows_stop_at_the_token_budget_and_say_how_many_were_read(embedded_backend):
     """A receipt of 60 item rows and a model that wants to write them all: the list stops at the
     decoder's token budget, still valid JSON, and the answer says how many records it holds."""
@@ -135,7 +164,7 @@ def test_list_cells_are_spans_of_the_document_whatever_the_model_prefers(embedde
     gen = torch.Generator().manual_seed(seed)
     doc = "\n".join(RECEIPT)
     foreign = [i for i, b in enumerate(table) if b and len(b) > 1 and b not in doc.encode()][:3000]
-    opens = [i for i, b in enumerate(table) if b and b[:1] in (b"{", b",")]
+    opens = [i for i, b in enumerate(table) if b and (b[:1] in (b"{", b",") or b"}," in b)]
 
     def step(ids, cache):
         logits = torch.randn(len(table), generator=gen)
