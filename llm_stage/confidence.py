@@ -32,8 +32,9 @@ FEATURES = (
     "label_near",  # a label for the field is printed on the value's row or the row above
     "implausible",  # a date years from the page's others, an amount above the printed total
     "arith",  # net + tax = gross among the answer's amounts: +1 holds, -1 fails, 0 not checkable
+    "char_score",  # the recogniser's confidence of the value's least sure character (1 for null)
 )
-_NO_SIGNALS = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
+_NO_SIGNALS = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0]
 CALIBRATION_FILE = "calibration.json"
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -59,6 +59,9 @@ class LineMatch:
     method: str
     box: list[Point]
     ocr_score: float
+    # the recogniser's confidence of the value's least sure character on those lines (the line's
+    # score where the engine gave none per character)
+    char_score: float | None = None
 
 
 def _gnorm(s: str) -> str:
@@ -78,6 +81,22 @@ def _gnorm_mapped(s: str) -> tuple[str, list[int]]:
                 out.append(o)
                 idx.append(i)
     return "".join(out), idx
+
+
+def _span_of(text: str, value: str, least: int = 2) -> tuple[int, int] | None:
+    """Where on one line `value` is printed: the whole value, or for a value that runs over lines
+    the longest head of it that ends the line or tail of it that starts the line (at least `least`
+    characters); None when neither."""
+    pos = text.find(value)
+    if pos >= 0:
+        return pos, pos + len(value)
+    head = next((k for k in range(min(len(text), len(value)), least - 1, -1) if text.endswith(value[:k])), 0)
+    tail = next(
+        (k for k in range(min(len(text), len(value)), least - 1, -1) if text.startswith(value[-k:])), 0
+    )
+    if max(head, tail) < least:
+        return None
+    return (len(text) - head, len(text)) if head >= tail else (0, tail)
 
 
 def _find_bounded(hay: str, needle: str, start: int = 0) -> int:
@@ -285,7 +304,20 @@ class OcrIndex:
         nv = _gnorm(v)
         if not nv or not self.lines:
             return None
-        return self._substring(v, nv) or self._multiline(nv) or self._semantic(v, nv) or self._fuzzy(v, nv)
+        m = self._substring(v, nv) or self._multiline(nv) or self._semantic(v, nv) or self._fuzzy(v, nv)
+        return None if m is None else replace(m, char_score=self.least_sure(m, v))
+
+    def least_sure(self, m: LineMatch, value: str) -> float:
+        """The recogniser's confidence of the least sure character of `value` on the match's lines:
+        of the value's own characters where a line prints them as they are (all of it, or the head
+        or tail of a value over several lines), else of the whole line."""
+        out = []
+        for i in m.lines:
+            ln = self.text_line(m.page, i)
+            text = ln.text if len(ln.text.casefold()) != len(ln.text) else ln.text.casefold()
+            span = _span_of(text, value if text is ln.text else value.casefold())
+            out.append(ln.least_sure(*span) if span else ln.least_sure())
+        return min(out)
 
 
 def best_line_match(
@@ -356,6 +388,7 @@ def ground_value(
             page=used[0].page if used else None,
             box=_union_pts(boxes) if boxes else None,
             ocr_score=min((m.ocr_score for m in used), default=None),
+            char_score=min((m.char_score for m in used if m.char_score is not None), default=None),
             match_score=min((m.score if m else 0.0 for m in matches.values()), default=None),
             grounded=grounded,
         )
@@ -369,6 +402,7 @@ def ground_value(
         page=m.page if m else None,
         box=m.box if m else None,
         ocr_score=m.ocr_score if m else None,
+        char_score=m.char_score if m else None,
         match_score=m.score if m else 0.0,
         grounded=grounded,
         normalized=canonical_value(name, text),

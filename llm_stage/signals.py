@@ -1,6 +1,6 @@
 """Signals about one answered value that hold on any document, for field confidence: whether a repair
 rewrote the model's value, whether a second decoding agrees, whether the field's label is printed
-beside the value, the OCR score of its source line, and plausibility against the rest of the page
+beside the value, the OCR score of its source line and of the value's least sure character, and plausibility against the rest of the page
 (a date years from the page's other dates, an amount above the document's total, net + tax not
 making the gross).
 """
@@ -15,7 +15,7 @@ import regex
 
 from .evidence import SYNONYMS, _cjk_cores, _core_words
 
-SIGNALS = ("ocr_score", "repaired", "disagree", "label_near", "implausible", "arith")
+SIGNALS = ("ocr_score", "repaired", "disagree", "label_near", "implausible", "arith", "char_score")
 
 # labels printed beside values of the common roles (beyond the words of the field's own name)
 _ROLE_LABELS = {
@@ -180,5 +180,16 @@ def value_signals(
             label_near(k, fv, ocr),
             implausible(k, v, page_text, kinds.get(k)),
             arith.get(k, 0.0),
+            char_score(fv),
         ]
     return out
+
+
+def char_score(fv) -> float:
+    """The recogniser's confidence of the value's least sure character: 1 for null, the line's
+    score where the engine gave none per character, 0 for a value found on no line."""
+    if fv.value is None:
+        return 1.0
+    if fv.char_score is not None:
+        return float(fv.char_score)
+    return float(fv.ocr_score) if fv.ocr_score is not None else 0.0

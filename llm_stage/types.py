@@ -227,6 +227,9 @@ class FieldValue(BaseModel):
     page: int | None = None
     box: list[Point] | None = None
     ocr_score: float | None = None
+    # the recogniser's confidence of the value's least sure character (ocr_stage.TextLine.least_sure):
+    # a confidence signal, not part of the answer
+    char_score: float | None = Field(default=None, exclude=True)
     match_score: float | None = None
     grounded: bool = False
     normalized: str | None = None

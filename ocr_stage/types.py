@@ -19,12 +19,36 @@ class TextLine(BaseModel):
     text: str
     box: list[Point] = Field(min_length=4, max_length=4)
     score: float = Field(ge=0.0, le=1.0)
+    # the recogniser's confidence of each character of `text`, where the engine reports them (a
+    # mean `score` of 0.97 can hide one character read at 0.4: the usual OCR slip); None otherwise
+    char_scores: list[float] | None = None
 
     @field_validator("box", mode="before")
     @classmethod
     def _coerce_box(cls, v):
         # to 1/100 px: engines hand float32 coordinates, which as Python floats print 16 digits
         return [(round(float(p[0]), 2), round(float(p[1]), 2)) for p in v]
+
+    @model_validator(mode="after")
+    def _fit_char_scores(self):
+        # per character of the text, to 1/1000; a list that does not line up with the text says
+        # nothing about any one character and is dropped
+        if self.char_scores is not None:
+            if len(self.char_scores) != len(self.text):
+                self.char_scores = None
+            else:
+                self.char_scores = [round(min(1.0, max(0.0, float(c))), 3) for c in self.char_scores]
+        return self
+
+    def least_sure(self, start: int = 0, end: int | None = None) -> float:
+        """The recogniser's confidence of the least sure character of text[start:end], spaces aside
+        (a space is read from a gap, and is the least sure character of most lines); the line's
+        score where the engine gave no per-character scores."""
+        if self.char_scores is None:
+            return self.score
+        part = zip(self.text[start:end], self.char_scores[start:end], strict=True)
+        sure = [c for ch, c in part if not ch.isspace()]
+        return min(sure) if sure else self.score
 
     # Geometry helpers (kept on the type so grounding and reading order agree).
     @property

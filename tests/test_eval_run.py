@@ -160,3 +160,23 @@ def test_eval_browser_page(runs):
     doc = at.dataframe[1].value
     first = runs["pipeline"]["documents"][0]
     assert list(doc["gold"]) == [f["gold"] for f in first["fields"].values()]
+
+
+def test_a_cached_reading_without_character_scores_is_read_again(runs, small_set):
+    """OCR cached before the recogniser's per-character confidences were kept is read again once:
+    the review flag's character signal would otherwise fall back to the line score for good."""
+    cache, pipe = runs["cache"], runs["pipe"]
+    image = small_set / load_dataset(small_set).docs[0].image
+    res, cached = cache.get(image, pipe)
+    assert cached and all(ln.char_scores for _, _, ln in res.iter_lines())
+    path = cache.path_for(image, pipe.ocr_engine.cache_name)
+    old = json.loads(path.read_text(encoding="utf-8"))
+    for page in old["pages"]:
+        for ln in page["lines"]:
+            ln.pop("char_scores", None)
+    path.write_text(json.dumps(old), encoding="utf-8")
+    again, cached = cache.get(image, pipe)
+    assert not cached and [ln.text for _, _, ln in again.iter_lines()] == [
+        ln.text for _, _, ln in res.iter_lines()
+    ]
+    assert all(ln.char_scores for _, _, ln in again.iter_lines()) and cache.get(image, pipe)[1]

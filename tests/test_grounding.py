@@ -307,3 +307,47 @@ def test_grounding_on_real_ocr(rendered_doc_ocr):
     assert 195 < ys["address"][0] < 225 and 285 < ys["address"][1] < 310  # both address rows
     assert 325 < ys["total"][0] < 355 and out["total"].box[0][0] > 650  # the right-hand box
     assert all(0 < out[k].ocr_score <= 1 for k in ys)
+
+
+def test_a_value_is_as_sure_as_its_least_sure_character_not_its_line():
+    """One character read at 0.4 on a line of mean score 0.97 (the usual OCR slip): the value that
+    holds it carries 0.4; a value on the same line without it does not; a value over two lines
+    takes the lower; a line without per-character scores gives its own score."""
+    label = "No.5: 55,57 JALAN SAGU"
+    chars = [0.99] * len(label)
+    chars[label.index(":") - 1] = 0.4  # the "5" of "No.5"
+    chars[label.index(" ")] = 0.2  # a space, read from a gap: never counts
+    slip = TextLine(text=label, box=[(0, 0), (300, 0), (300, 20), (0, 20)], score=0.97, char_scores=chars)
+    town = TextLine(
+        text="81100 JOHOR", box=[(0, 30), (200, 30), (200, 50), (0, 50)], score=0.95, char_scores=[0.9] * 11
+    )
+    plain = line("TOTAL 9.00", 0, 60, score=0.93)
+    index = OcrIndex(doc([slip, town, plain]))
+    assert index.match("No.5: 55,57").char_score == 0.4
+    assert index.match("JALAN SAGU").char_score == 0.99
+    assert index.match("JALAN SAGU 81100 JOHOR").char_score == 0.9
+    assert index.match("9.00").char_score == 0.93
+    out = ground_values(
+        doc([slip, town, plain]), "", {"a": "55,57 JALAN SAGU", "b": "No.5: 55,57", "c": None}
+    )
+    assert (out["a"].char_score, out["b"].char_score, out["c"].char_score) == (0.99, 0.4, None)
+    assert "char_score" not in out["b"].model_dump()  # a confidence signal, not part of the answer
+
+
+def test_char_scores_that_do_not_line_up_with_the_text_are_dropped():
+    ln = TextLine(text="ABC", box=[(0, 0), (9, 0), (9, 9), (0, 9)], score=0.8, char_scores=[0.5, 0.6])
+    assert ln.char_scores is None and ln.least_sure() == 0.8
+    ln = TextLine(
+        text="A C", box=[(0, 0), (9, 0), (9, 9), (0, 9)], score=0.8, char_scores=[0.91234, 0.1, 1.2]
+    )
+    assert ln.char_scores == [0.912, 0.1, 1.0] and ln.least_sure() == 0.912 and ln.least_sure(2) == 1.0
+
+
+@pytest.mark.slow
+def test_the_shipped_recogniser_scores_every_character(rendered_doc_ocr):
+    lines = [ln for _, _, ln in rendered_doc_ocr.iter_lines()]
+    assert lines and all(ln.char_scores is not None and len(ln.char_scores) == len(ln.text) for ln in lines)
+    assert all(0.0 <= c <= 1.0 for ln in lines for c in ln.char_scores)
+    # the mean of a line's character scores is the line's score, as the recogniser reports it
+    for ln in lines:
+        assert abs(sum(ln.char_scores) / len(ln.char_scores) - ln.score) < 0.01, ln

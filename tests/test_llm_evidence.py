@@ -117,10 +117,12 @@ def test_a_calibration_saved_before_the_signals_reads_its_weights_by_name(tmp_pa
     (tmp_path / "calibration.json").write_text('{"weights": [1, 0, 0, 0, 0, 0, 0, 0.5], "threshold": 0.6}')
     old = load_calibration(tmp_path)
     assert old.features == list(FEATURES[:8])
-    x = [-0.1, -0.2, -0.1, 0.0, 1.0, 1.0, 0.0, 1.0, 0.3, 1.0, 1.0, 0.0, 1.0, -1.0]  # signals ignored
+    x = [-0.1, -0.2, -0.1, 0.0, 1.0, 1.0, 0.0, 1.0, 0.3, 1.0, 1.0, 0.0, 1.0, -1.0, 0.4]  # signals ignored
     assert abs(old.confidence(x) - 1 / (1 + 2.718281828 ** -(-0.1 + 0.5))) < 1e-6
-    new = Calibration(weights=[0.0] * 13 + [1.0])
-    assert new.features == list(FEATURES) and new.confidence(x) < 0.5  # arith -1 weighs in
+    before_chars = Calibration(weights=[0.0] * 13 + [1.0])  # saved before the character score
+    assert before_chars.features == list(FEATURES[:14]) and before_chars.confidence(x) < 0.5  # arith -1
+    new = Calibration(weights=[0.0] * 14 + [-3.0])
+    assert new.features == list(FEATURES) and new.confidence(x) < 0.5  # char_score 0.4 weighs in
     # the review threshold flags at most 8% of the right values it was chosen on
     conf = [i / 100 for i in range(100)]
     ys = [1] * 100

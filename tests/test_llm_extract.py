@@ -801,7 +801,7 @@ def test_calibration_fit_is_calibrated_on_data_it_can_explain():
     for _ in range(4000):
         lp = -rng.random() * 3
         p = 1 / (1 + pow(2.718281828, -(3 * lp + 4)))
-        x = [lp, lp, lp, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
+        x = [lp, lp, lp, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0]
         xs.append(x)
         ys.append(int(rng.random() < p))
     cal = Calibration(weights=fit(xs, ys))

@@ -326,17 +326,19 @@ def cut_line(text: str, cut_left: int) -> tuple:
 
 def test_an_unsure_line_is_read_again_from_a_wider_cut():
     from ocr_stage.engines.rapid import RapidEngine
+    from ocr_stage.engines.reread import least_sure
 
     engine = RapidEngine(reread_below=0.9)
     page, boxes = cut_line("LOT 1851-A", cut_left=10)  # the box ends inside the L
-    (first,), (first_score,), (least,) = engine.recognize(engine.crops(page, boxes), least=True)
-    assert first != "LOT 1851-A" and least < 0.9, (first, least)
-    (text,), (score,) = engine.read_lines(page, boxes)
-    assert text == "LOT 1851-A" and score > first_score
+    (first,), (first_score,), (chars,) = engine.recognize(engine.crops(page, boxes), chars=True)
+    least = least_sure(first, chars)
+    assert first != "LOT 1851-A" and least < 0.9 and len(chars) == len(first), (first, least)
+    (text,), (score,), (again,) = engine.read_lines(page, boxes)
+    assert text == "LOT 1851-A" and score > first_score and least_sure(text, again) > least
     # off (the default): the line is read once, as it was cut
     plain = RapidEngine()
     assert plain.reread_below == 0 and plain.read_lines(page, boxes) == plain.recognize(
-        plain.crops(page, boxes)
+        plain.crops(page, boxes), chars=True
     )
     assert plain.read_lines(page, boxes)[0] == [first]
 
@@ -347,7 +349,8 @@ def test_only_lines_below_the_threshold_are_read_again(monkeypatch):
 
     engine = RapidEngine(reread_below=0.9)
     page, boxes = cut_line("LOT 1851-A", cut_left=0)
-    least = engine.recognize(engine.crops(page, boxes), least=True)[2][0]
+    (text,), _, (chars,) = engine.recognize(engine.crops(page, boxes), chars=True)
+    least = reread.least_sure(text, chars)
     grown = []
     real = reread.grown_box
     monkeypatch.setattr(reread, "grown_box", lambda *a, **k: grown.append(a) or real(*a, **k))
@@ -371,17 +374,22 @@ def test_spaces_and_left_out_characters_never_win_a_second_reading():
         def crops(self, page, boxes):
             return [page] * len(boxes)
 
-        def recognize(self, crops):
-            return self.again[: len(crops)], [0.99] * len(crops)
+        def recognize(self, crops, chars=False):
+            n = len(crops)
+            return self.again[:n], [0.99] * n, [[0.99] * len(t) for t in self.again[:n]]
 
     page, boxes = np.zeros((10, 10, 3), np.uint8), np.zeros((2, 4, 2), np.float32)
     boxes[:, 1:3, 0] = 8
     engine = Engine(reread_below=0.9, again=["TAMAN SEJATI,", "LOT 1851-A"])
-    txts, scores = reread(engine, page, boxes, ["TAMANSEJATI,", ".OT 1851-A"], [0.9, 0.9], [0.5, 0.5])
+    unsure = [[0.5] * 12, [0.5] * 10]
+    txts, scores, chars = reread(engine, page, boxes, ["TAMANSEJATI,", ".OT 1851-A"], [0.9, 0.9], unsure)
     assert txts == ["TAMANSEJATI,", "LOT 1851-A"] and scores == [0.9, 0.99]
+    assert chars == [unsure[0], [0.99] * 10]  # the kept reading brings its own character scores
     # a more confident second reading that leaves a character out is not taken
     engine.again = ["TAMAN SEJATI", "LOT 1851-A"]
-    txts, _ = reread(engine, page, boxes, ["TAMAN SEJATI,", "LOT 1851-A"], [0.9, 0.9], [0.5, 0.5])
+    txts, _, _ = reread(
+        engine, page, boxes, ["TAMAN SEJATI,", "LOT 1851-A"], [0.9, 0.9], [[0.5] * 13, [0.5] * 10]
+    )
     assert txts == ["TAMAN SEJATI,", "LOT 1851-A"]
 
 

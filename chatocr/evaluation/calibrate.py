@@ -27,18 +27,31 @@ from .runner import DEFAULT_REPORTS, REPO_ROOT
 DATA_DEFAULT = REPO_ROOT / "datasets" / "generated" / "v3"
 
 
-def split_queries(data: Path, split: str, limit: int | None = None):
-    """(OcrResult, FieldQuery, true answer) for every field query of the split's documents."""
+def split_queries(data: Path, split: str, limit: int | None = None, pipeline=None):
+    """(OcrResult, FieldQuery, true answer) for every field query of the split's documents. With a
+    `pipeline` whose OCR engine reports per-character confidences, a document stored without them
+    is read again by it (through the eval OCR cache)."""
     from llm_stage import FieldQuery
     from ocr_stage import OcrResult
 
+    from .runner import OcrCache, _lacks_char_scores
+
+    cache = OcrCache()
+
+    from tqdm import tqdm
+
     docs = sorted((data / "work" / "docs").glob("*.json"))
     n = 0
-    for p in docs:
+    # a bar only where documents may be read again (minutes); reading the stored OCR is instant
+    for p in tqdm(
+        docs, desc=f"{data.name}/{split} documents", unit="doc", disable=pipeline is None, file=sys.stderr
+    ):
         rec = json.loads(p.read_text(encoding="utf-8"))
         if rec.get("split") != split or not rec.get("ocr"):
             continue
         ocr = OcrResult.model_validate_json((data / rec["ocr"]).read_text(encoding="utf-8"))
+        if pipeline is not None and _lacks_char_scores(ocr, pipeline.ocr_engine):
+            ocr, _ = cache.get(data / rec["image"], pipeline)
         for q in rec.get("queries", []):
             query = FieldQuery(**q["query"])
             if query.question:
@@ -56,7 +69,7 @@ def collect(
 ):
     """Features and right/wrong of every answered field of the split of each folder (`limit`
     documents of each)."""
-    items = [q for d in data for q in split_queries(d, split, limit)]
+    items = [q for d in data for q in split_queries(d, split, limit, pipeline)]
     return collect_items(pipeline, items, f"calibrate/{split}", progress, sink)
 
 

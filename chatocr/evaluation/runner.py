@@ -86,9 +86,11 @@ class OcrCache:
         p = self.path_for(image, getattr(pipeline.ocr_engine, "cache_name", pipeline.ocr_engine.name))
         if p.is_file():
             try:
-                return OcrResult.model_validate_json(p.read_text(encoding="utf-8")), True
+                res = OcrResult.model_validate_json(p.read_text(encoding="utf-8"))
             except ValueError:
-                pass  # a torn write from an interrupted run: redo it
+                res = None  # a torn write from an interrupted run: redo it
+            if res is not None and not _lacks_char_scores(res, pipeline.ocr_engine):
+                return res, True
         res = pipeline.ocr(image)
         p.parent.mkdir(parents=True, exist_ok=True)
         tmp = p.with_suffix(".tmp")
@@ -98,6 +100,14 @@ class OcrCache:
 
 
 # ------------------------------------------------------------------------------------- methods
+
+
+def _lacks_char_scores(res: OcrResult, engine) -> bool:
+    """A result cached before the engine reported per-character confidences: read it again."""
+    lines = [ln for _, _, ln in res.iter_lines()]
+    return bool(
+        getattr(engine, "char_scores", False) and lines and all(ln.char_scores is None for ln in lines)
+    )
 
 
 def naive_text(ocr: OcrResult) -> str:

@@ -33,6 +33,8 @@ class OcrEngine(ABC):
     name: str = "base"
     # what, besides the name, changes this engine's output (model settings); part of `cache_name`
     settings_tag: str = ""
+    # whether its lines carry the recogniser's per-character confidences (TextLine.char_scores)
+    char_scores: bool = False
 
     @property
     def cache_name(self) -> str:

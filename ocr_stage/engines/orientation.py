@@ -122,28 +122,34 @@ def read_upright(engine, bgr: np.ndarray) -> tuple[list[TextLine], int]:
     if len(boxes) == 0:
         return [], 0
     # the first reading decides the turn; unsure lines are re-read only on the page as finally read
-    first = engine.recognize(engine.crops(page, boxes), least=bool(engine.reread_below))
-    txts, scores = first[0], first[1]
+    txts, scores, chars = engine.recognize(engine.crops(page, boxes), chars=True)
     degrees = page_turn(engine, page, boxes, scores) if engine.auto_rotate else 0
     if degrees:
         bgr = turn(bgr, degrees)
         x0, y0, x1, y1 = turn_rect(region, w, h, degrees)
         page = np.ascontiguousarray(bgr[y0:y1, x0:x1])
         boxes = engine.detect(page, det_side)
-        txts, scores = engine.read_lines(page, boxes)
+        txts, scores, chars = engine.read_lines(page, boxes)
     elif engine.reread_below:
-        txts, scores = reread(engine, page, boxes, txts, scores, first[2])
+        txts, scores, chars = reread(engine, page, boxes, txts, scores, chars)
     boxes = boxes + np.array([x0, y0], np.float32)
-    return lines_of(boxes, txts, scores, engine.text_score), degrees
+    return lines_of(boxes, txts, scores, engine.text_score, chars), degrees
 
 
-def lines_of(boxes, txts, scores, min_score: float) -> list[TextLine]:
-    """TextLines of the boxes read with text (blank readings and scores below `min_score` left out)."""
+def lines_of(boxes, txts, scores, min_score: float, chars=None) -> list[TextLine]:
+    """TextLines of the boxes read with text (blank readings and scores below `min_score` left out);
+    `chars`: each reading's per-character confidences, where the recogniser gave them."""
     out = []
-    for box, txt, score in zip(boxes, txts, scores, strict=False):
+    chars = chars if chars is not None else [None] * len(txts)
+    for box, txt, score, cs in zip(boxes, txts, scores, chars, strict=False):
         if not txt or not txt.strip() or score < min_score:
             continue
         out.append(
-            TextLine(text=txt, box=[(float(x), float(y)) for x, y in box], score=float(min(1.0, score)))
+            TextLine(
+                text=txt,
+                box=[(float(x), float(y)) for x, y in box],
+                score=float(min(1.0, score)),
+                char_scores=cs,
+            )
         )
     return out

@@ -13,7 +13,7 @@ from ..types import TextLine
 from .base import DET_UNCLIP_RATIO, OcrEngine, OcrEngineError
 from .orientation import DET_MAX_SIDE, lines_of, read_upright
 from .rec_models import DEFAULT_REC_MODEL, resolve_rec_model
-from .reread import least_sure, reread
+from .reread import reread
 
 # The models rapidocr==3.10.0 ships in its wheel. Asking rapidocr for any other model makes it
 # try a download, which fails offline, so we always pass explicit paths.
@@ -99,6 +99,10 @@ class RapidEngine(OcrEngine):
         )
         self._ocr = RapidOCR(params=params)
 
+    @property
+    def char_scores(self) -> bool:  # rapidocr's own whole-page pass reports none
+        return bool(self.auto_rotate or self.fit_text_region or self.reread_below)
+
     def recognize_page(self, image: Image.Image) -> list[TextLine]:
         return self.read_page(image)[0]
 
@@ -116,10 +120,10 @@ class RapidEngine(OcrEngine):
         res = self._ocr(bgr, use_det=True, use_cls=self.use_angle_cls, use_rec=True)
         if res.boxes is None or res.txts is None:
             return []
-        txts, scores = list(res.txts), list(res.scores)
+        txts, scores, chars = list(res.txts), list(res.scores), None
         if self.reread_below:  # rapidocr reports no per-character confidence: read the boxes ourselves
-            txts, scores = self.read_lines(bgr, np.asarray(res.boxes, np.float32))
-        return lines_of(res.boxes, txts, scores, 0.0)
+            txts, scores, chars = self.read_lines(bgr, np.asarray(res.boxes, np.float32))
+        return lines_of(res.boxes, txts, scores, 0.0, chars)
 
     # The three steps rapidocr runs, apart, so that detection and recognition see different images.
     def detect(self, bgr: np.ndarray, max_side: int = DET_MAX_SIDE) -> np.ndarray:
@@ -142,24 +146,25 @@ class RapidEngine(OcrEngine):
 
         return [get_rotate_crop_image(bgr, b.copy()) for b in boxes]
 
-    def recognize(self, crops: list[np.ndarray], least: bool = False):
-        """Text and mean character confidence of each crop; with `least`, also the confidence of each
-        crop's least sure character other than a space (reread.least_sure)."""
+    def recognize(self, crops: list[np.ndarray], chars: bool = False):
+        """(texts, mean character confidences, per-character confidences) of the crops; the last is
+        a list of None unless `chars`."""
         from rapidocr.ch_ppocr_rec import TextRecInput
 
         if not crops:
-            return ([], [], []) if least else ([], [])
+            return [], [], []
         if self.use_angle_cls:
             crops = self._ocr._load_cls_model()(crops).img_list
-        res = self._ocr._load_rec_model()(TextRecInput(img=crops, return_word_box=least))
+        res = self._ocr._load_rec_model()(TextRecInput(img=crops, return_word_box=chars))
         txts, scores = list(res.txts or []), [float(x) for x in (res.scores or [])]
-        if not least:
-            return txts, scores
-        return txts, scores, [least_sure(t, w.confs) for t, w in zip(txts, res.word_results, strict=True)]
+        if not chars:
+            return txts, scores, [None] * len(txts)
+        return txts, scores, [[float(c) for c in w.confs] for w in res.word_results]
 
-    def read_lines(self, page: np.ndarray, boxes: np.ndarray) -> tuple[list[str], list[float]]:
-        """Text and confidence of each box of `page`, unsure lines read a second time (reread.py)."""
+    def read_lines(self, page: np.ndarray, boxes: np.ndarray):
+        """(texts, confidences, per-character confidences) of the boxes of `page`, unsure lines read
+        a second time (reread.py)."""
+        txts, scores, chars = self.recognize(self.crops(page, boxes), chars=True)
         if not self.reread_below:
-            return self.recognize(self.crops(page, boxes))
-        txts, scores, least = self.recognize(self.crops(page, boxes), least=True)
-        return reread(self, page, boxes, txts, scores, least)
+            return txts, scores, chars
+        return reread(self, page, boxes, txts, scores, chars)

@@ -79,21 +79,28 @@ def least_sure(text: str, confs: list[float] | None) -> float:
 
 
 def reread(
-    engine, page: np.ndarray, boxes: np.ndarray, txts: list[str], scores: list[float], least: list[float]
-) -> tuple[list[str], list[float]]:
-    """`txts` and `scores` with every line whose least sure character is below `engine.reread_below`
-    read again from a wider cut, the second reading kept where it is more confident, differs in more
-    than spaces and has no fewer characters."""
-    low = [i for i, m in enumerate(least) if m < engine.reread_below and txts[i].strip()]
+    engine,
+    page: np.ndarray,
+    boxes: np.ndarray,
+    txts: list[str],
+    scores: list[float],
+    chars: list[list[float] | None],
+) -> tuple[list[str], list[float], list[list[float] | None]]:
+    """`txts`, `scores` and per-character confidences `chars` with every line whose least sure
+    character is below `engine.reread_below` read again from a wider cut, the second reading kept
+    where it is more confident, differs in more than spaces and has no fewer characters."""
+    low = [i for i, t in enumerate(txts) if t.strip() and least_sure(t, chars[i]) < engine.reread_below]
     if not low:
-        return txts, scores
+        return txts, scores, chars
     cuts = engine.crops(page, np.stack([grown_box(boxes, i) for i in low]))
-    again, again_scores = engine.recognize([np.ascontiguousarray(fit_height(c)) for c in cuts])
-    txts, scores = list(txts), list(scores)
-    for i, t, s in zip(low, again, again_scores, strict=True):
-        again_chars, first_chars = "".join(t.split()), "".join(txts[i].split())
+    again, again_scores, again_chars = engine.recognize(
+        [np.ascontiguousarray(fit_height(c)) for c in cuts], chars=True
+    )
+    txts, scores, chars = list(txts), list(scores), list(chars)
+    for i, t, s, c in zip(low, again, again_scores, again_chars, strict=True):
+        again_text, first_text = "".join(t.split()), "".join(txts[i].split())
         # a mean confidence rises when an unsure character is left out: a reading with fewer
         # characters than the first is no evidence that it is right
-        if s > scores[i] and again_chars != first_chars and len(again_chars) >= len(first_chars):
-            txts[i], scores[i] = t, s
-    return txts, scores
+        if s > scores[i] and again_text != first_text and len(again_text) >= len(first_text):
+            txts[i], scores[i], chars[i] = t, s, c
+    return txts, scores, chars
