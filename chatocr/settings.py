@@ -95,7 +95,9 @@ class Settings(BaseModel):
 
     # ask each field on its own over the one document pass (answers independent of the other
     # fields asked); None: where the backend shares the document's cache (transformers)
-    per_field: bool | None = Field(default_factory=lambda: _env("PER_FIELD", None))
+    per_field: bool | None = Field(
+        default_factory=lambda: _env("PER_FIELD", False) if os.environ.get("CHATOCR_PER_FIELD") else None
+    )
 
     def with_options(self, **options) -> Settings:
         """A copy with the given values; None means "not given" and keeps the current one (so CLI

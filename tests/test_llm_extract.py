@@ -984,3 +984,18 @@ def test_per_field_on_a_backend_without_a_shared_cache_asks_one_field_per_call()
     assert ex.values() == {"total": "9.00", "date": "01/02/2020"}
     assert [c["keys"] for c in backend.calls] == [["total"], ["date"]]
     assert all(f'Fields: ["{c["keys"][0]}"]' in c["messages"][1]["content"] for c in backend.calls)
+
+
+def test_per_field_decoding_is_switched_by_its_variable(monkeypatch):
+    """CHATOCR_PER_FIELD=0 turns per-field decoding off (it used to arrive as the string "0", which
+    is true); unset leaves the backend's default; a value that is no switch is a clear error."""
+    from chatocr.settings import Settings, SettingsError
+
+    monkeypatch.delenv("CHATOCR_PER_FIELD", raising=False)
+    assert Settings().per_field is None
+    for v, want in (("0", False), ("off", False), ("1", True), ("true", True)):
+        monkeypatch.setenv("CHATOCR_PER_FIELD", v)
+        assert Settings().per_field is want
+    monkeypatch.setenv("CHATOCR_PER_FIELD", "sometimes")
+    with pytest.raises(SettingsError, match="CHATOCR_PER_FIELD"):
+        Settings()
