@@ -35,6 +35,12 @@ FEATURES = (
     "char_score",  # the recogniser's confidence of the value's least sure character (1 for null)
 )
 _NO_SIGNALS = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0]
+# features recorded but not fitted: the synthetic pages a calibration is fitted on are clean renders
+# whose OCR has almost no unsure characters, so a fit learns nothing true about `char_score` (it
+# came out negative, leaning on its overlap with `ocr_score`); it flags values by a rule instead
+# (llm_stage.signals.UNSURE_CHARACTER)
+NOT_FITTED = ("char_score",)
+FITTED = tuple(f for f in FEATURES if f not in NOT_FITTED)
 CALIBRATION_FILE = "calibration.json"
 
 

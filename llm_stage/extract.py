@@ -25,6 +25,7 @@ from .prompt import LAYOUT, build_messages, field_queries
 from .repairs import DEFAULT_PRESET, amounts_together, apply_repairs, check_preset
 from .repairs.general import amount_companions, amount_roles
 from .shapes import rules_for_fields
+from .signals import OCR_UNSURE, unsure_characters
 from .types import Extraction, FieldQuery, FieldValue, RepairRecord
 
 MAX_ATTEMPTS = 2
@@ -212,6 +213,9 @@ def extract(
             fields[k].confidence, fields[k].needs_review = None, True
         for k, reasons in check_answer({k: fv.value for k, fv in fields.items()}, str(ocr.to_text())).items():
             fields[k].review_reasons, fields[k].needs_review = reasons, True
+        for k in unsure_characters(fields):
+            fields[k].review_reasons.append(OCR_UNSURE)
+            fields[k].needs_review = True
         for k in set(no_evidence) & set(fields):
             fields[k].confidence = None
         for k in dependent & set(fields):

@@ -185,6 +185,24 @@ def value_signals(
     return out
 
 
+# A value holding a character the recogniser read at below this is flagged for review
+# (`ocr_unsure_character`): below one half, the character read is less likely than the others
+# together, so the value is more likely misread than not. A rule, not a calibration feature: the
+# synthetic pages the calibration is fitted on are clean renders with almost no such slips to learn
+# from, while on real pages most wrong values are them.
+UNSURE_CHARACTER = 0.5
+OCR_UNSURE = "ocr_unsure_character"
+
+
+def unsure_characters(fields: dict) -> list[str]:
+    """The fields whose value holds a character the recogniser read at below UNSURE_CHARACTER."""
+    return [
+        k
+        for k, fv in fields.items()
+        if isinstance(fv.value, str) and fv.char_score is not None and fv.char_score < UNSURE_CHARACTER
+    ]
+
+
 def char_score(fv) -> float:
     """The recogniser's confidence of the value's least sure character: 1 for null, the line's
     score where the engine gave none per character, 0 for a value found on no line."""

@@ -238,7 +238,8 @@ class FieldValue(BaseModel):
     confidence: float | None = None
     needs_review: bool = False  # confidence below the review threshold, or not grounded
     # why a reviewer should look, beside the confidence: a plausibility check that failed
-    # ("date_far_from_page", "rate_not_printed", "amount_above_total", ...; llm_stage.plausibility)
+    # ("date_far_from_page", "rate_not_printed", "amount_above_total", ...; llm_stage.plausibility;
+    # "ocr_unsure_character": llm_stage.signals.UNSURE_CHARACTER)
     review_reasons: list[str] = Field(default_factory=list)
     # a line-items field (`field_spec(name).role == "items"`): one record per row, in page order;
     # `value` then holds the same rows as plain objects with the keys ITEM_KEYS

@@ -136,3 +136,60 @@ def test_an_amount_that_names_a_due_is_no_due_date():
     for name in ("amount due", "total due", "balance due"):
         assert evidence_for(name) is None, name
     assert evidence_for("due date").kind == "due_date"
+
+
+def test_a_value_with_a_character_the_recogniser_doubts_is_flagged_for_review():
+    """The company line reads at 0.96 on average but its "5" at 0.42: the value that holds it is
+    flagged (`ocr_unsure_character`) however sure the model is; the date beside it is not, and
+    neither is a value on a line whose engine gave no per-character scores."""
+    from fakes import ScriptedBackend
+
+    from llm_stage import FieldQuery, extract
+    from llm_stage.signals import OCR_UNSURE, UNSURE_CHARACTER
+    from ocr_stage import OcrPage, OcrResult, TextLine
+
+    company = "KEDAI 5 MAJU SDN BHD"
+    chars = [0.99] * len(company)
+    chars[company.index("5")] = 0.42
+    assert 0.42 < UNSURE_CHARACTER
+
+    def row(text, y, **kw):
+        return TextLine(text=text, box=[(10, y), (400, y), (400, y + 30), (10, y + 30)], **kw)
+
+    ocr = OcrResult(
+        pages=[
+            OcrPage(
+                page=1,
+                width=420,
+                height=200,
+                lines=[
+                    row(company, 10, score=0.96, char_scores=chars),
+                    row("DATE 25/12/2018", 50, score=0.98, char_scores=[0.97] * 15),
+                    row("TOTAL 9.00", 90, score=0.6),
+                ],
+            )
+        ]
+    )
+    backend = ScriptedBackend([{"company": company, "date": "25/12/2018", "total": "9.00"}], probs={})
+    ex = extract(ocr, FieldQuery(fields=["company", "date", "total"]), backend, per_field=False)
+    f = ex.fields
+    assert OCR_UNSURE in f["company"].review_reasons and f["company"].needs_review
+    assert OCR_UNSURE not in f["date"].review_reasons and OCR_UNSURE not in f["total"].review_reasons
+    assert f["company"].value == company  # flagged, never changed
+
+
+def test_calibrate_counts_the_unsure_character_rule_in_the_review_rates():
+    from chatocr.evaluation.calibrate import review_rates
+    from llm_stage.confidence import FEATURES
+
+    ci = FEATURES.index("char_score")
+
+    def x(char):
+        v = [0.0] * len(FEATURES)
+        v[ci] = char
+        return v
+
+    conf, ys = [0.9, 0.9, 0.3, 0.9], [0, 0, 0, 1]
+    xs = [x(0.3), x(0.9), x(0.9), x(1.0)]
+    assert review_rates(conf, ys, 0.5) == (1 / 3, 0.0)  # the confidence alone: one wrong of three
+    assert review_rates(conf, ys, 0.5, xs) == (2 / 3, 0.0)  # and the doubted character

@@ -119,19 +119,29 @@ def _cached(path: Path, reuse: bool, make):
     return make(path)
 
 
-def review_rates(conf: list[float], ys: list[int], threshold: float) -> tuple[float, float]:
-    """(share of wrong values flagged, share of right values flagged) at `threshold`."""
-    wrong = [c for c, y in zip(conf, ys, strict=True) if not y]
-    right = [c for c, y in zip(conf, ys, strict=True) if y]
-    return (
-        sum(c < threshold for c in wrong) / max(1, len(wrong)),
-        sum(c < threshold for c in right) / max(1, len(right)),
-    )
+def review_rates(
+    conf: list[float], ys: list[int], threshold: float, xs: list[list[float]] | None = None
+) -> tuple[float, float]:
+    """(share of wrong values flagged, share of right values flagged) at `threshold`; with the
+    values' features `xs`, a value whose least sure character is below UNSURE_CHARACTER is flagged
+    too, as the pipeline flags it (`ocr_unsure_character`)."""
+    from llm_stage.confidence import FEATURES
+    from llm_stage.signals import UNSURE_CHARACTER
+
+    ci = FEATURES.index("char_score")
+    flags = [
+        c < threshold or (xs is not None and len(xs[i]) > ci and xs[i][ci] < UNSURE_CHARACTER)
+        for i, c in enumerate(conf)
+    ]
+    wrong = [f for f, y in zip(flags, ys, strict=True) if not y]
+    right = [f for f, y in zip(flags, ys, strict=True) if y]
+    return sum(wrong) / max(1, len(wrong)), sum(right) / max(1, len(right))
 
 
 def main(argv: list[str] | None = None) -> int:
     from llm_stage.confidence import (
         FEATURES,
+        FITTED,
         Calibration,
         choose_threshold,
         confidence_of,
@@ -154,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
 
     from chatocr import Pipeline, Settings
+    from llm_stage.signals import UNSURE_CHARACTER
 
     data = [Path(d) for d in (a.data or [DATA_DEFAULT])]
     for d in data:
@@ -187,18 +198,19 @@ def main(argv: list[str] | None = None) -> int:
             "calibrate: the val split has only right (or only wrong) values; nothing to fit", file=sys.stderr
         )
         return 1
-    cal = Calibration(weights=fit(xv, yv), features=list(FEATURES), fitted_on=f"{names}/val", n=len(yv))
+    cols = [FEATURES.index(f) for f in FITTED]
+    weights = fit([[x[i] for i in cols] for x in xv], yv)
+    cal = Calibration(weights=weights, features=list(FITTED), fitted_on=f"{names}/val", n=len(yv))
     conf_v = [cal.confidence(x) for x in xv]
     cal.threshold = choose_threshold(conf_v, yv)
     conf_d = [cal.confidence(x) for x in xd]
-    dev_wrong, dev_right = review_rates(conf_d, yd, cal.threshold)
+    dev_wrong, dev_right = review_rates(conf_d, yd, cal.threshold, xd)
+    dev_conf_wrong, dev_conf_right = review_rates(conf_d, yd, cal.threshold)
     conf_t = [cal.confidence(x) for x in xt]
     rows, ece = reliability_table(conf_t, yt)
     raw_rows, raw_ece = reliability_table([confidence_of(None, x) for x in xt], yt)
     cal.ece, cal.reliability = round(ece, 4), rows
-    flagged_wrong = sum(1 for c, y in zip(conf_t, yt, strict=True) if not y and c < cal.threshold)
-    flagged_right = sum(1 for c, y in zip(conf_t, yt, strict=True) if y and c < cal.threshold)
-    n_wrong, n_right = yt.count(0), yt.count(1)
+    test_wrong, test_right = review_rates(conf_t, yt, cal.threshold, xt)
     report = {
         "model": backend.model_name,
         "data": [str(d) for d in data],
@@ -208,13 +220,15 @@ def main(argv: list[str] | None = None) -> int:
         "ece_test": round(ece, 4),
         "ece_test_uncalibrated": round(raw_ece, 4),
         "threshold": cal.threshold,
-        "review_rate_wrong": round(flagged_wrong / max(1, n_wrong), 4),
-        "review_rate_right": round(flagged_right / max(1, n_right), 4),
+        "review_rate_wrong": round(test_wrong, 4),
+        "review_rate_right": round(test_right, 4),
         "dev": a.dev,
         "dev_values": len(yd),
         "dev_accuracy": round(sum(yd) / max(1, len(yd)), 4),
         "dev_review_rate_wrong": round(dev_wrong, 4),
         "dev_review_rate_right": round(dev_right, 4),
+        "dev_review_rate_wrong_confidence_only": round(dev_conf_wrong, 4),
+        "dev_review_rate_right_confidence_only": round(dev_conf_right, 4),
         "reliability_test": rows,
         "reliability_test_uncalibrated": raw_rows,
         "weights": cal.weights,
@@ -227,12 +241,13 @@ def main(argv: list[str] | None = None) -> int:
         f"Fitted on {len(yv)} values of {names}/val, measured on {len(yt)} values of {names}/test "
         f"(accuracy {report['test_accuracy']:.1%}).",
         f"ECE on test: {ece:.3f} calibrated, {raw_ece:.3f} uncalibrated (geometric mean token probability).",
-        f"Review threshold {cal.threshold}: flags {report['review_rate_wrong']:.0%} of wrong values and "
-        f"{report['review_rate_right']:.0%} of right ones.",
+        f"Review threshold {cal.threshold} (and a character read below {UNSURE_CHARACTER}): flags "
+        f"{report['review_rate_wrong']:.0%} of wrong values and {report['review_rate_right']:.0%} of right ones.",
         *(
             [
                 f"Real dev documents ({len(yd)} values, accuracy {report['dev_accuracy']:.1%}; a check, not fitted on): "
-                f"the flag marks {dev_wrong:.0%} of wrong values and {dev_right:.0%} of right ones."
+                f"the flag marks {dev_wrong:.0%} of wrong values and {dev_right:.0%} of right ones "
+                f"(the confidence alone {dev_conf_wrong:.0%} and {dev_conf_right:.0%})."
             ]
             if yd
             else []
