@@ -4,7 +4,7 @@ machine's load. Prints the totals, the ratio (items / without) and the records r
 JSON report.
 
     python -m bench.items_speed [--data /work/shared/data/dev] [--limit N] [--threads T]
-        [--out reports/bench_items_speed.json]
+        [--model ADAPTER] [--out reports/bench_items_speed.json]
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", default=str(DEV))
     ap.add_argument("--limit", type=int, default=5, help="receipts")
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--model", default=None, help="model/adapter dir (default: the shipped model)")
     ap.add_argument("--out", default="reports/bench_items_speed.json")
     a = ap.parse_args(argv)
 
@@ -32,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     from llm_stage import FieldQuery
     from llm_stage.extract import extract
 
-    pipeline = Pipeline.from_settings(Settings(llm_threads=a.threads), load_llm=True)
+    pipeline = Pipeline.from_settings(Settings(llm_threads=a.threads, model=a.model), load_llm=True)
     backend = pipeline.backend
     cache = OcrCache()
     rows = []
