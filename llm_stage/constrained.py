@@ -302,7 +302,10 @@ def decode_json_object(
     logits, cache = step(list(prompt_ids), past_cache)
     stats["passes"] += 1
     stats["cache_len"] = past_len + len(prompt_ids)
-    st = {"pending": segments[0].encode("utf-8")}  # forced bytes not yet fed to the model
+    # forced bytes not yet fed to the model, and tokens already chosen but not yet fed: a chosen
+    # token whose logits nothing needs (a null, the way on at a list's choice) waits for the forced
+    # text after it, and both go in one forward pass
+    st = {"pending": segments[0].encode("utf-8"), "ids": []}
     items_cut: dict[str, int] = {}
     item_logprobs: dict[str, list[dict[str, list[float]]]] = {}
 
@@ -312,8 +315,9 @@ def decode_json_object(
         """One value (a string or null) after the pending forced bytes; `nxt` is the forced text
         that follows it. Leaves the bytes still to force in st["pending"]."""
         nonlocal logits, cache
-        if st["pending"]:
-            logits, cache = feed(encode(st["pending"]), cache)
+        if st["pending"] or st["ids"]:
+            logits, cache = feed(st["ids"] + encode(st["pending"]), cache)
+            st["ids"] = []
         sv = _StringValue(nxt, source, rule, choice)
         # --- value start: optional single space, then '"' (string) or null
         space_used = False
@@ -340,7 +344,7 @@ def decode_json_object(
             stats["gen"] += 1
         if verdict[0] == "null":
             lps.append(logp(logits, tid))
-            logits, cache = feed([tid], cache)
+            st["ids"] = [tid]  # fed with the forced text that follows
             stats["gen"] += 1
             st["pending"] = verdict[1]
             return None
@@ -432,13 +436,13 @@ def decode_json_object(
         k = 0
         while all(len(e) > k + 1 for e in encs) and len({e[k] for e in encs}) == 1:
             k += 1
-        if k:
-            logits, cache = feed(encs[0][:k], cache)
+        if k or st["ids"]:
+            logits, cache = feed(st["ids"] + encs[0][:k], cache)
         firsts = [e[k] for e in encs]
         which = max(range(len(options)), key=lambda i: float(logits[firsts[i]]))
         tid = firsts[which]
         lps.append(logp(logits, tid))
-        logits, cache = feed([tid], cache)
+        st["ids"] = [tid]  # fed with the forced text that follows
         stats["gen"] += 1
         done = b"".join(table[t] or b"" for t in encs[which][: k + 1])
         st["pending"] = full[which][len(done) :]
@@ -498,7 +502,7 @@ def decode_json_object(
             values[key] = decode_value(key, nxt, rules.get(key), choices.get(key), lps)
     pending = st["pending"]
     # the final '}' needs no forward pass: nothing follows it
-    stats["tokens"] += len(encode(pending))
+    stats["tokens"] += len(st["ids"]) + len(encode(pending))
     text = json.dumps(values, ensure_ascii=False)
     return ConstrainedResult(
         values=values,
