@@ -429,7 +429,8 @@ def decode_json_object(
         pending forced bytes), judged on the tokens the tokenizer writes for each whole text, as in
         training: a record's closing '}' is the token '},' when another record follows and '}' then
         ']}' when the list ends, so a '}' fed alone would tell the model the list is over. Feeds the
-        tokens the options share and the first one that sets them apart; leaves the rest pending."""
+        tokens the options share, chooses by the first one that sets them apart, and leaves the
+        chosen option's tokens to be fed with what follows."""
         nonlocal logits, cache
         full = [st["pending"] + o for o in options]
         encs = [encode(f) for f in full]
@@ -442,10 +443,8 @@ def decode_json_object(
         which = max(range(len(options)), key=lambda i: float(logits[firsts[i]]))
         tid = firsts[which]
         lps.append(logp(logits, tid))
-        st["ids"] = [tid]  # fed with the forced text that follows
+        st["ids"], st["pending"] = encs[which][k:], b""  # fed with the forced text that follows
         stats["gen"] += 1
-        done = b"".join(table[t] or b"" for t in encs[which][: k + 1])
-        st["pending"] = full[which][len(done) :]
         return which
 
     def decode_items(key: str, nxt: bytes, lps: list[float]) -> list[dict[str, str | None]]:
