@@ -467,7 +467,8 @@ def _near_row(index, value: str | None, anchor) -> object | None:
     best = min(
         near, key=lambda ln: (0 if lo <= ln.index <= hi else 1 if ln.index > hi else 2, abs(ln.index - lo))
     )
-    return index.make_match(best.page, [best.index], 1.0, "row")
+    m = index.make_match(best.page, [best.index], 1.0, "row")
+    return replace(m, char_score=index.least_sure(m, value))
 
 
 def ground_items(
@@ -491,8 +492,8 @@ def ground_items(
                 cells[k] = ground_value(index, k, row.get(k), strict=strict, min_score=min_score)
             else:
                 cells[k] = FieldValue(
-                    value=row[k], page=m.page, box=m.box, ocr_score=m.ocr_score, match_score=m.score,
-                    grounded=True,
+                    value=row[k], page=m.page, box=m.box, ocr_score=m.ocr_score, char_score=m.char_score,
+                    match_score=m.score, grounded=True,
                 )  # fmt: skip
         placed = [c for c in cells.values() if c.value is not None and c.box and c.page is not None]
         page = Counter(c.page for c in placed).most_common(1)[0][0] if placed else None

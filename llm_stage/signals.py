@@ -194,13 +194,22 @@ UNSURE_CHARACTER = 0.5
 OCR_UNSURE = "ocr_unsure_character"
 
 
+def _unsure(fv) -> bool:
+    return isinstance(fv.value, str) and fv.char_score is not None and fv.char_score < UNSURE_CHARACTER
+
+
 def unsure_characters(fields: dict) -> list[str]:
-    """The fields whose value holds a character the recogniser read at below UNSURE_CHARACTER."""
-    return [
-        k
-        for k, fv in fields.items()
-        if isinstance(fv.value, str) and fv.char_score is not None and fv.char_score < UNSURE_CHARACTER
-    ]
+    """The fields whose value holds a character the recogniser read at below UNSURE_CHARACTER. The
+    cells of line items are flagged in place: the cell needs review, and its record too, with the
+    reason."""
+    for fv in fields.values():
+        for rec in fv.items or []:
+            for cell in rec.cells.values():
+                if _unsure(cell):
+                    cell.needs_review = rec.needs_review = True
+                    if OCR_UNSURE not in rec.review_reasons:
+                        rec.review_reasons.append(OCR_UNSURE)
+    return [k for k, fv in fields.items() if _unsure(fv)]
 
 
 def char_score(fv) -> float:

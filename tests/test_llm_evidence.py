@@ -193,3 +193,36 @@ def test_calibrate_counts_the_unsure_character_rule_in_the_review_rates():
     xs = [x(0.3), x(0.9), x(0.9), x(1.0)]
     assert review_rates(conf, ys, 0.5) == (1 / 3, 0.0)  # the confidence alone: one wrong of three
     assert review_rates(conf, ys, 0.5, xs) == (2 / 3, 0.0)  # and the doubted character
+
+
+def test_an_item_cell_with_a_doubted_character_flags_its_record():
+    from fakes import ScriptedBackend
+
+    from llm_stage import FieldQuery, extract
+    from llm_stage.signals import OCR_UNSURE
+    from llm_stage.types import ITEM_KEYS
+    from ocr_stage import OcrPage, OcrResult, TextLine
+
+    def row(text, y, chars=None):
+        box = [(10, y), (400, y), (400, y + 30), (10, y + 30)]
+        return TextLine(text=text, box=box, score=0.97, char_scores=chars or [0.99] * len(text))
+
+    milo = "MILO 1KG 33.00"
+    chars = [0.99] * len(milo)
+    chars[milo.index("33.00") + 1] = 0.3  # the second "3" of the amount
+    ocr = OcrResult(
+        pages=[OcrPage(page=1, width=420, height=200, lines=[row(milo, 10, chars), row("ROTI 3.20", 50)])]
+    )
+    items = [
+        dict.fromkeys(ITEM_KEYS) | {"description": "MILO 1KG", "amount": "33.00"},
+        dict.fromkeys(ITEM_KEYS) | {"description": "ROTI", "amount": "3.20"},
+    ]
+    ex = extract(
+        ocr, FieldQuery(fields=["line items"]), ScriptedBackend([{"line items": items}]), per_field=False
+    )
+    fv = ex.fields["line items"]
+    first, second = fv.items
+    assert first.cells["amount"].needs_review and not first.cells["description"].needs_review
+    assert OCR_UNSURE in first.review_reasons and first.needs_review and fv.needs_review
+    assert OCR_UNSURE not in second.review_reasons
+    assert fv.value == items  # flagged, never changed
