@@ -194,8 +194,13 @@ UNSURE_CHARACTER = 0.5
 OCR_UNSURE = "ocr_unsure_character"
 
 
+def is_unsure(char_score: float | None) -> bool:
+    """Whether a value's least sure character is below UNSURE_CHARACTER (None: not known)."""
+    return char_score is not None and char_score < UNSURE_CHARACTER
+
+
 def _unsure(fv) -> bool:
-    return isinstance(fv.value, str) and fv.char_score is not None and fv.char_score < UNSURE_CHARACTER
+    return isinstance(fv.value, str) and is_unsure(fv.char_score)
 
 
 def unsure_characters(fields: dict) -> list[str]:

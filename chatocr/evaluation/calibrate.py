@@ -126,11 +126,11 @@ def review_rates(
     values' features `xs`, a value whose least sure character is below UNSURE_CHARACTER is flagged
     too, as the pipeline flags it (`ocr_unsure_character`)."""
     from llm_stage.confidence import FEATURES
-    from llm_stage.signals import UNSURE_CHARACTER
+    from llm_stage.signals import is_unsure
 
     ci = FEATURES.index("char_score")
     flags = [
-        c < threshold or (xs is not None and len(xs[i]) > ci and xs[i][ci] < UNSURE_CHARACTER)
+        c < threshold or (xs is not None and len(xs[i]) > ci and is_unsure(xs[i][ci]))
         for i, c in enumerate(conf)
     ]
     wrong = [f for f, y in zip(flags, ys, strict=True) if not y]
