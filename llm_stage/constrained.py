@@ -536,13 +536,18 @@ def _accept_start(b: bytes, *, nxt: bytes, space_used: bool):
 
 def _draft(sv: _StringValue, tokenizer, k: int) -> list[int]:
     """Up to `k` tokens of how the document goes on after the value copied so far, as far as
-    every occurrence agrees (the tokens the model is likely to write next)."""
-    if sv.source is None or sv.choices is not None or sv.escape or not sv.copy_state:
+    every occurrence agrees (the tokens the model is likely to write next). A value of a shape
+    (dates, amounts: one of `sv.choices`) goes on as the spans that start with it agree."""
+    if sv.source is None or sv.escape:
         return []
-    if len(sv.copy_state) > 16:
-        return []
-    data = sv.source.data
-    cont = os.path.commonprefix([data[p : p + 64] for p in sv.copy_state])
+    if sv.choices is not None:
+        prefix = bytes(sv.decoded)
+        cont = os.path.commonprefix([c[len(prefix) :] for c in sv.choices if c.startswith(prefix)])
+    else:
+        if not sv.copy_state or len(sv.copy_state) > 16:
+            return []
+        data = sv.source.data
+        cont = os.path.commonprefix([data[p : p + 64] for p in sv.copy_state])
     for stop in (b"\x00", b'"', b"\\", b"\n"):  # a draft never ends or escapes the string
         i = cont.find(stop)
         if i >= 0:
