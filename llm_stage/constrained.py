@@ -303,8 +303,8 @@ def decode_json_object(
     stats["passes"] += 1
     stats["cache_len"] = past_len + len(prompt_ids)
     # forced bytes not yet fed to the model, and tokens already chosen but not yet fed: a chosen
-    # token whose logits nothing needs (a null, the way on at a list's choice) waits for the forced
-    # text after it, and both go in one forward pass
+    # token whose logits nothing needs (a null, a string's closing quote or last token, the way on
+    # at a list's choice) waits for the forced text after it, and both go in one forward pass
     st = {"pending": segments[0].encode("utf-8"), "ids": []}
     items_cut: dict[str, int] = {}
     item_logprobs: dict[str, list[dict[str, list[float]]]] = {}
@@ -392,6 +392,8 @@ def decode_json_object(
                     break
                 else:
                     logits = rows[len(draft)]
+            elif closed or n_value >= cap:
+                st["ids"] = [tid]  # nothing needs its logits: fed with the forced text that follows
             else:
                 logits, cache = feed([tid], cache)
             if closed:

@@ -914,6 +914,45 @@ def test_drafting_from_the_document_changes_passes_not_answers(embedded_backend,
     assert drafted > (10 if shaped else 20) and passes["fast"] < 0.7 * passes["plain"], (drafted, passes)
 
 
+def test_every_forward_pass_chooses_a_token(embedded_backend):
+    """No forward pass is spent on a token whose logits nothing needs: decoding token by token,
+    each pass after the prompt's gives the logits one generated token is chosen from (a string's
+    closing quote, its last token at the length cap and a null wait for the forced text after them)."""
+    import torch
+
+    from llm_stage.shapes import rules_for_fields
+
+    tok, table = embedded_backend.tokenizer, embedded_backend._table
+    answer = {"company": "BOOK TA .K (TAMAN DAYA) SDN BHD", "phone": None, "date": "25/12/2018",
+              "total": "RM 9.00", "email": None}  # fmt: skip
+    target = json.dumps(answer, ensure_ascii=False).encode()
+    calls: list[int] = []
+
+    def step(ids, cache):
+        calls.append(len(ids))
+        hist = (cache or ()) + tuple(ids)
+        out = b"".join(table[i] or b"" for i in hist)
+        rest = target[len(out) :] if target.startswith(out) else b""
+        logits = torch.zeros(len(table))
+        for i, b in enumerate(table):
+            if b and rest.startswith(b):
+                logits[i] = len(b)  # the longest token that goes on with the answer
+        return logits, hist
+
+    kw = dict(table=table, stop_ids=set(embedded_backend._stop_ids), copy_from=DOC)
+    for rules in (None, rules_for_fields(answer)):
+        calls.clear()
+        r = decode_json_object(step, tok, [], list(answer), rules=rules, **kw)
+        assert r.values == answer and r.text == target.decode()
+        assert r.forward_passes == len(calls) == 1 + r.generated_tokens, (
+            r.forward_passes,
+            r.generated_tokens,
+        )
+    calls.clear()
+    r = decode_json_object(step, tok, [], ["company"], max_value_tokens=3, **kw)  # cut at 3 tokens
+    assert r.truncated == ["company"] and r.forward_passes == 1 + r.generated_tokens == 4
+
+
 def test_rolling_back_drafted_tokens_restores_the_model_state(embedded_backend):
     """Rejected draft tokens are cropped from the real KV cache: the next step's logits equal
     those of a cache that never saw them."""
