@@ -152,7 +152,7 @@ class _StringValue:
 
     def __init__(
         self,
-        nxt: bytes,
+        nxt: bytes | tuple[bytes, ...],
         source: CopySource | None,
         rule: ValueRule | None,
         choices: list[bytes] | None = None,
@@ -310,19 +310,37 @@ def decode_json_object(
     item_logprobs: dict[str, list[dict[str, list[float]]]] = {}
 
     def decode_value(
-        label: str, nxt: bytes, rule, choice, lps: list[float], cap: int = max_value_tokens
+        label: str,
+        nxt: bytes,
+        rule,
+        choice,
+        lps: list[float],
+        cap: int = max_value_tokens,
+        beyond: Sequence[bytes] = (),
     ) -> str | None:
         """One value (a string or null) after the pending forced bytes; `nxt` is the forced text
-        that follows it. Leaves the bytes still to force in st["pending"]."""
+        that follows it. Leaves the bytes still to force in st["pending"]. `beyond`: the ways on
+        after `nxt` (a record's end: another record or the list's end); the value's last token may
+        run into them, as the tokenizer writes `"},` (the record ends and another follows) as one
+        token, and the bytes it wrote past `nxt` are left in st["over"]."""
         nonlocal logits, cache
         if st["pending"] or st["ids"]:
             logits, cache = feed(st["ids"] + encode(st["pending"]), cache)
             st["ids"] = []
-        sv = _StringValue(nxt, source, rule, choice)
+        ways = tuple(nxt + o for o in beyond) if beyond else nxt
+        sv = _StringValue(ways, source, rule, choice)
+
+        def after(
+            overflow: bytes,
+        ) -> None:  # the forced text left once the value's last token wrote `overflow`
+            st["pending"] = nxt[len(overflow) :]
+            if len(overflow) > len(nxt):
+                st["over"] = overflow[len(nxt) :]
+
         # --- value start: optional single space, then '"' (string) or null
         space_used = False
 
-        def accept_start(b: bytes, space_used=False, sv=sv, nxt=nxt):
+        def accept_start(b: bytes, space_used=False, sv=sv, nxt=ways):
             v = _accept_start(b, nxt=nxt, space_used=space_used)
             if v is None or v[0] != "string":
                 return v
@@ -346,7 +364,8 @@ def decode_json_object(
             lps.append(logp(logits, tid))
             st["ids"] = [tid]  # fed with the forced text that follows
             stats["gen"] += 1
-            st["pending"] = verdict[1]
+            after(verdict[2])
+            st["pending"] = verdict[1] + st["pending"]
             return None
         if verdict[0] == "stop":
             st["pending"] = (b"" if space_used else b" ") + _NULL + nxt
@@ -420,7 +439,7 @@ def decode_json_object(
                 break
             lps.append(logp(row, tid))
         if closed:
-            st["pending"] = nxt[len(overflow) :]
+            after(overflow)
         if dead:
             refused.append(label)
             return None
@@ -458,12 +477,23 @@ def decode_json_object(
         records: list[dict[str, str | None]] = []
         per_record: list[dict[str, list[float]]] = item_logprobs.setdefault(key, [])
         start_tokens = stats["tokens"]
+
+        def end_list() -> None:  # force the list's end (after what the last token wrote of it)
+            over, end = st.pop("over", b""), b"]" + nxt
+            st["pending"] += end[len(over) :] if end.startswith(over) else end
+
         while True:
             if len(records) >= max_items or stats["tokens"] - start_tokens >= max_list_tokens:
                 items_cut[key] = len(records)
-                st["pending"] += b"]" + nxt
+                end_list()
                 break
-            which = branch([(b", {" if records else b"{") + first_key, b"]" + nxt], lps)
+            ways = [(b", {" if records else b"{") + first_key, b"]" + nxt]
+            over = st.pop("over", b"")
+            if over:  # the last cell's closing token chose already ('"},' goes on, '"}]' ends)
+                which = next(i for i, w in enumerate(ways) if w.startswith(over))
+                st["pending"] += ways[which][len(over) :]
+            else:
+                which = branch(ways, lps)
             if which == 1:
                 break
             record: dict[str, str | None] = {}
@@ -477,6 +507,7 @@ def decode_json_object(
                     None,
                     cell_lps[cell],
                     min(max_value_tokens, ITEM_CELL_TOKENS[cell]),
+                    beyond=(b", {" + first_key, b"]" + nxt) if cell == ITEM_KEYS[-1] else (),
                 )
                 lps.extend(cell_lps[cell])
                 if cell == ITEM_KEYS[0] and record[cell] is None:
@@ -488,7 +519,7 @@ def decode_json_object(
             if record[ITEM_KEYS[0]] is None or (records and record == records[-1]):
                 # no description on the row, or the row before again: the items are done (a model
                 # that would go on has nothing new to copy)
-                st["pending"] += b"]" + nxt
+                end_list()
                 break
             records.append(record)
             per_record.append(cell_lps)
@@ -521,8 +552,9 @@ def decode_json_object(
     )
 
 
-def _accept_start(b: bytes, *, nxt: bytes, space_used: bool):
-    """At a value's start: one optional space, then '"' (a string) or null."""
+def _accept_start(b: bytes, *, nxt: bytes | tuple[bytes, ...], space_used: bool):
+    """At a value's start: one optional space, then '"' (a string) or null. A null's verdict
+    carries the rest of "null" still to force, or the bytes of the token past it."""
     s = b[1:] if b[:1] == b" " and not space_used else b
     if not s:
         return ("space",) if b == b" " else None
@@ -530,10 +562,16 @@ def _accept_start(b: bytes, *, nxt: bytes, space_used: bool):
         ok, _ = _scan(s[1:], {"escape": False}, bytearray(), nxt)
         return None if ok is False else ("string", s[1:])
     if _NULL.startswith(s):
-        return ("null", _NULL[len(s) :] + nxt)
-    if s.startswith(_NULL) and nxt.startswith(s[4:]):
-        return ("null", nxt[len(s) - 4 :])
+        return ("null", _NULL[len(s) :], b"")
+    if s.startswith(_NULL) and _goes_on(nxt, s[4:]):
+        return ("null", b"", s[4:])
     return None
+
+
+def _goes_on(nxt: bytes | tuple[bytes, ...], overflow: bytes) -> bool:
+    """Do the bytes a value's last token writes past the value start the forced text after it
+    (one of them, when it is one of several ways on)?"""
+    return any(n.startswith(overflow) for n in ((nxt,) if isinstance(nxt, bytes) else nxt))
 
 
 def _draft(sv: _StringValue, tokenizer, k: int) -> list[int]:
@@ -568,10 +606,17 @@ def _draft(sv: _StringValue, tokenizer, k: int) -> list[int]:
 _UNESCAPE = {0x22: b'"', 0x5C: b"\\", 0x2F: b"/"}
 
 
-def _scan(b: bytes, state: dict, content: bytearray, nxt: bytes, decoded: bytearray | None = None):
+def _scan(
+    b: bytes,
+    state: dict,
+    content: bytearray,
+    nxt: bytes | tuple[bytes, ...],
+    decoded: bytearray | None = None,
+):
     """Feed token bytes `b` into a JSON string body. Returns (closed?, overflow) where closed is
     None (still open), True (closed by an unescaped quote; overflow = bytes after it, which must
-    start the next forced segment) or False (the token breaks the grammar). With `decoded` (copy
+    start the next forced segment, or one of them when `nxt` is several) or False (the token breaks
+    the grammar). With `decoded` (copy
     mode) the value's own bytes are appended there, and only the escapes a copied value can need
     (quote, backslash, slash) are allowed."""
     for j, c in enumerate(b):
@@ -589,7 +634,7 @@ def _scan(b: bytes, state: dict, content: bytearray, nxt: bytes, decoded: bytear
             state["escape"] = True
         elif c == _QUOTE:
             ov = b[j + 1 :]
-            if not nxt.startswith(ov):
+            if not _goes_on(nxt, ov):
                 return False, b""
             return True, ov
         elif c < _SPACE:

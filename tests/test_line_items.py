@@ -125,6 +125,44 @@ def test_records_are_joined_by_the_tokens_the_tokenizer_writes_as_in_training(em
     assert ends == canonical[: len(ends)] and len(ends) >= len(rows)  # '"},' between records
 
 
+def test_a_record_ending_in_a_value_goes_on_in_the_token_that_closes_it(embedded_backend):
+    """A goods row whose last cell (the tax) is a value: the tokenizer writes its closing quote, the
+    record's end and the comma to the next record as one token '"},', and '"}' only before the
+    list's end. The decoder must let the value's last token run into the way on, so a trained model
+    that reads '"}' as the end (as the stand-in here does) still writes every row."""
+    import torch
+
+    tok, table, stops = embedded_backend.tokenizer, embedded_backend._table, embedded_backend._stop_ids
+    doc = ["货物或应税劳务名称 数量 单价 金额 税率 税额", "*电子计算机*笔记本电脑 1 2564.10 2564.10 17% 435.90",
+           "*计算机配件*鼠标 2 30.00 60.00 17% 10.20", "价税合计 ¥3070.20"]  # fmt: skip
+    rows = [
+        {"description": "*电子计算机*笔记本电脑", "quantity": "1", "unit_price": "2564.10", "amount": "2564.10",
+         "tax_rate": "17%", "tax": "435.90"},
+        {"description": "*计算机配件*鼠标", "quantity": "2", "unit_price": "30.00", "amount": "60.00",
+         "tax_rate": "17%", "tax": "10.20"},
+    ]  # fmt: skip
+    rows = [{k: r.get(k) for k in ITEM_KEYS} for r in rows]
+    target = json.dumps({"货物明细": rows}, ensure_ascii=False).encode()
+    assert b'"},' in [table[i] for i in tok.encode(target.decode(), add_special_tokens=False)]
+    want = _wanting(table, target, stops)
+    ends_list = [i for i, b in enumerate(table) if b and b.startswith(b"]")]
+    fed: list[int] = []
+
+    def step(ids, cache):
+        fed.extend(ids)
+        logits, cache = want(ids, cache)
+        if table[ids[-1]] == b'"}':  # in training '"}' came only before the list's end
+            logits[ends_list] = 50.0 + torch.arange(len(ends_list), dtype=logits.dtype)
+        return logits, cache
+
+    r = decode_json_object(
+        step, tok, [1, 2, 3], ["货物明细"], table=table, stop_ids=set(stops),
+        max_value_tokens=24, copy_from="\n".join(doc), item_fields=["货物明细"],
+    )  # fmt: skip
+    assert r.values == {"货物明细": rows}
+    assert b'"},' in [table[i] for i in fed[3:]]
+
+
 def test_sixty_rows_stop_at_the_token_budget_and_say_how_many_were_read(embedded_backend):
     """A receipt of 60 item rows and a model that wants to write them all: the list stops at the
     decoder's token budget, still valid JSON, and the answer says how many records it holds."""
