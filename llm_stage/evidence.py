@@ -81,7 +81,9 @@ KINDS = (
         "phone",
         regex.compile(r"phone|\btel\b|telephone|mobile|电话|手机|telefon|téléphone|電話", _I),
         regex.compile(
-            r"(?i)phone|\btel\b|\btel[.:]|\bt\s?[.:]|\bh/?p\b|fax|mobile|telefon|téléphone|tél|电话|手机|传真|電話|☎|📞"
+            r"(?i)phone|\btel\b|\btel[.:]|\bt\s?[.:]|\bh/?p\b|\bph\b|fax|mobile|telefon|tel[eé]fono|téléphone|tél"
+            r"|\btlf\b|\btelf\b|\btfno\b|\btfn\b|m[oó]vil|cellulare|\bcell\b|\bhandy\b|\bgsm\b"
+            r"|电话|手机|传真|電話|☎|📞"
         ),
         regex.compile(r"^[^\d]{0,12}\+?[\d\s()./-]{6,24}$"),
         regex.compile(r"^\s*\d{1,4}\s?[/.-]\s?\d{1,2}\s?[/.-]\s?\d{2,4}\s*$"),  # a date

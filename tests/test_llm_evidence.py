@@ -4,6 +4,7 @@ mode, and the signals read what a reviewer would look at. Scripted backends: no 
 
 from __future__ import annotations
 
+import pytest
 from fakes import ScriptedBackend
 
 from llm_stage import FieldQuery, extract
@@ -71,6 +72,20 @@ def test_printed_labels_and_shapes_keep_their_values():
         unsupported("fax number", "12270798", "地址、电话： 深圳市 0755-23806606\nNo 12270798") == "no_label"
     )
     assert unsupported("fax", "Fax: 03-1234 5678", "Tel: 03-1234 5670 Fax: 03-1234 5678") is None
+
+
+@pytest.mark.parametrize(
+    "label",
+    ["Tlf: 929 633 428", "Teléfono: 929 633 428", "Tfno. 929 633 428", "Telf. 929 633 428",
+     "Cellulare 333 123 4567", "Ph: 98450 12345", "Handy: 0171 1234567", "Tél : 01 42 00 00 00",
+     "Telefon 030 1234567", "TEL 03-1234-5678", "电话： 0755-23806606"],
+)  # fmt: skip
+def test_phone_labels_of_many_languages_are_evidence(label):
+    number = label.split(" ", 1)[1].lstrip(": ")  # the number after the label
+    text = f"Alimentación Navarro S.L.\n{label}\nTOTAL 59,08 EUR"
+    assert unsupported("phone", number, text) is None
+    # the same number on a page with no phone label is not a phone number
+    assert unsupported("phone", number, f"Alimentación Navarro S.L.\nNIF {number}\nTOTAL 59,08") == "no_label"
 
 
 def test_a_blank_page_answers_null_in_every_mode_without_asking_the_model():

@@ -50,6 +50,22 @@ def test_the_defects_on_european_values_are_fixed():
         assert complete_addresses({"address": value}, text) == {"address": value}
 
 
+def test_a_zero_tax_is_no_evidence_against_the_total():
+    """0% VAT (food in the UK): net + tax is the net itself, printed wherever the net is. A wrong
+    net (the change, 0.70) must not replace the right total; with a real tax the sum still does."""
+    text = ("6  BREAD WHITE 800G  1.55  9.30 Z\nAMOUNT DUE  9.30\nVAT @ 0%  0.00\n"
+            "CASH TENDERED  10.00\nCHANGE DUE  0.70")  # fmt: skip
+    asked = {"total": "9.30", "net": "0.70", "tax": "0.00"}
+    for preset in ("general", "auto"):
+        values, records = apply_repairs(dict(asked), text, preset)
+        assert values["total"] == "9.30" and not [x for x in records if x.field == "total"], records
+    text = "NETTO  10,00\nMwSt 19%  1,90\nSUMME  11,90\nBAR  20,00"
+    values, records = apply_repairs({"total": "20,00", "net": "10,00", "tax": "1,90"}, text, "general")
+    assert values["total"] == "11,90" and [(x.rule, x.field) for x in records] == [
+        ("amounts_add_up", "total")
+    ]
+
+
 @pytest.mark.parametrize("country", sorted(WRONG_TOTALS))
 def test_a_payment_row_answered_as_the_total_is_settled_in_each_language(country):
     r = RECEIPTS[country]

@@ -133,7 +133,10 @@ def reconcile_amounts(values: dict, text: str) -> dict:
         # the net and the tax hold one number: one slot copied the other, and the missing amount is
         # the gross less it, the smaller of the two (no tax rate reaches 100%) being the tax
         fixes.append((tax, g - a) if g - a < a else (net, g - a))
-    fixes.append((gross, a + t))
+    if a != 0 and t != 0:
+        # the printed sum is the evidence against the model's gross; a sum equal to one of its
+        # parts (a zero tax: 0% VAT on food) is printed wherever that part is, so it proves nothing
+        fixes.append((gross, a + t))
     cands = ValueRule("amount", AMOUNT).candidates(text)
     for wrong, want in fixes:
         # as printed with its currency mark ("￥507.82"), not running into the next amount's mark
