@@ -330,9 +330,8 @@ def decode_json_object(
         ways = tuple(nxt + o for o in beyond) if beyond else nxt
         sv = _StringValue(ways, source, rule, choice)
 
-        def after(
-            overflow: bytes,
-        ) -> None:  # the forced text left once the value's last token wrote `overflow`
+        def after(overflow: bytes) -> None:
+            """The forced text left once the value's last token wrote `overflow` past it."""
             st["pending"] = nxt[len(overflow) :]
             if len(overflow) > len(nxt):
                 st["over"] = overflow[len(nxt) :]
@@ -569,8 +568,8 @@ def _accept_start(b: bytes, *, nxt: bytes | tuple[bytes, ...], space_used: bool)
 
 
 def _goes_on(nxt: bytes | tuple[bytes, ...], overflow: bytes) -> bool:
-    """Do the bytes a value's last token writes past the value start the forced text after it
-    (one of them, when it is one of several ways on)?"""
+    """Do the bytes a value's last token writes past the value begin the forced text after it
+    (one of the texts, when there are several ways on)?"""
     return any(n.startswith(overflow) for n in ((nxt,) if isinstance(nxt, bytes) else nxt))
 
 
@@ -616,9 +615,8 @@ def _scan(
     """Feed token bytes `b` into a JSON string body. Returns (closed?, overflow) where closed is
     None (still open), True (closed by an unescaped quote; overflow = bytes after it, which must
     start the next forced segment, or one of them when `nxt` is several) or False (the token breaks
-    the grammar). With `decoded` (copy
-    mode) the value's own bytes are appended there, and only the escapes a copied value can need
-    (quote, backslash, slash) are allowed."""
+    the grammar). With `decoded` (copy mode) the value's own bytes are appended there, and only the
+    escapes a copied value can need (quote, backslash, slash) are allowed."""
     for j, c in enumerate(b):
         if state["escape"]:
             if c not in _ESCAPABLE:
