@@ -477,8 +477,10 @@ def decode_json_object(
         per_record: list[dict[str, list[float]]] = item_logprobs.setdefault(key, [])
         start_tokens = stats["tokens"]
 
+        go_on, end = b", {" + first_key, b"]" + nxt  # the ways on after a record
+
         def end_list() -> None:  # force the list's end (after what the last token wrote of it)
-            over, end = st.pop("over", b""), b"]" + nxt
+            over = st.pop("over", b"")
             st["pending"] += end[len(over) :] if end.startswith(over) else end
 
         while True:
@@ -486,7 +488,7 @@ def decode_json_object(
                 items_cut[key] = len(records)
                 end_list()
                 break
-            ways = [(b", {" if records else b"{") + first_key, b"]" + nxt]
+            ways = [go_on if records else b"{" + first_key, end]
             over = st.pop("over", b"")
             if over:  # the last cell's closing token chose already ('"},' goes on, '"}]' ends)
                 which = next(i for i, w in enumerate(ways) if w.startswith(over))
@@ -506,7 +508,7 @@ def decode_json_object(
                     None,
                     cell_lps[cell],
                     min(max_value_tokens, ITEM_CELL_TOKENS[cell]),
-                    beyond=(b", {" + first_key, b"]" + nxt) if cell == ITEM_KEYS[-1] else (),
+                    beyond=(go_on, end) if cell == ITEM_KEYS[-1] else (),
                 )
                 lps.extend(cell_lps[cell])
                 if cell == ITEM_KEYS[0] and record[cell] is None:
