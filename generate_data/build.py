@@ -376,10 +376,14 @@ def assemble(out: Path, indices=None, seed: int = 0, types=(), layout: str | Non
     }
 
 
-def mix(runs: list[Path], name: str, dest: Path, layout: str | None = None, seed: int = 0) -> dict[str, int]:
+def mix(
+    runs: list[Path | tuple[Path, float]], name: str, dest: Path, layout: str | None = None, seed: int = 0
+) -> dict[str, int]:
     """One training set from several runs' assembled splits: `dest/train-<name>[.<layout>].jsonl` (the
     runs' train samples in turn) and `dest/val-<name>[...].jsonl` (their val samples shuffled with
-    `seed`, so that the first samples a validation loss reads come from every run)."""
+    `seed`, so that the first samples a validation loss reads come from every run). A run given as
+    (path, weight) contributes its train samples `weight` times: whole copies for the integer part,
+    a `seed`-drawn subset for the rest (0.5: half of them). Val samples are taken once."""
     import random
 
     from llm_stage.prompt import LAYOUT
@@ -387,15 +391,24 @@ def mix(runs: list[Path], name: str, dest: Path, layout: str | None = None, seed
     suffix = layout_suffix(layout)
     counts = {}
     dest.mkdir(parents=True, exist_ok=True)
+    weighted = [(r, 1.0) if isinstance(r, Path | str) else (r[0], float(r[1])) for r in runs]
     for split in ("train", "val"):
         lines: list[str] = []
-        for run in runs:
+        for run, weight in weighted:
+            run = Path(run)
             f = run / f"{split}{suffix}.jsonl"
             if not f.is_file():
                 raise FileNotFoundError(
                     f"{f} is missing: assemble {run} with --layout {layout or LAYOUT} first"
                 )
-            lines += [ln for ln in f.read_text(encoding="utf-8").splitlines() if ln.strip()]
+            own = [ln for ln in f.read_text(encoding="utf-8").splitlines() if ln.strip()]
+            if split == "train" and weight != 1.0:
+                whole, part = int(weight), weight - int(weight)
+                picked = sorted(
+                    random.Random(f"{seed}:{run.name}").sample(range(len(own)), round(part * len(own)))
+                )
+                own = own * whole + [own[i] for i in picked]
+            lines += own
         if split == "val":
             random.Random(seed).shuffle(lines)
         (dest / f"{split}-{name}{suffix}.jsonl").write_text(

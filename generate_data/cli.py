@@ -248,9 +248,7 @@ def assemble(out, n, types, seed, weights, layout):
 
 
 @main.command()
-@click.argument(
-    "runs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path)
-)
+@click.argument("runs", nargs=-1, required=True)
 @click.option("--name", required=True, help="the set's name: writes train-NAME.jsonl and val-NAME.jsonl")
 @click.option(
     "--out",
@@ -262,10 +260,29 @@ def assemble(out, n, types, seed, weights, layout):
 @click.option("--layout", type=click.Choice(["rows", "xy"]), default="rows", show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True, help="the shuffle of the mixed val samples")
 def mix(runs, name, dest, layout, seed):
-    """One training set from several runs' assembled splits (train in turn, val shuffled)."""
+    """One training set from several runs' assembled splits (train in turn, val shuffled).
+
+    RUNS are run folders, each optionally with a weight on its train samples: RUN:2 takes them twice,
+    RUN:0.5 a seeded half of them (val samples are taken once, whatever the weight)."""
     from .build import mix as _mix
 
-    counts = _mix(list(runs), name, dest, layout, seed)
+    parsed = []
+    for spec in runs:
+        path, weight = spec, 1.0
+        head, sep, tail = spec.rpartition(":")
+        if sep and head:
+            try:
+                path, weight = head, float(tail)
+            except ValueError:
+                raise click.BadParameter(
+                    f"{spec!r}: the weight after ':' must be a number", param_hint="RUNS"
+                ) from None
+            if weight <= 0:
+                raise click.BadParameter(f"{spec!r}: the weight must be above 0", param_hint="RUNS")
+        if not Path(path).is_dir():
+            raise click.BadParameter(f"{path!r} is not a run folder", param_hint="RUNS")
+        parsed.append((Path(path), weight))
+    counts = _mix(parsed, name, dest, layout, seed)
     click.echo(f"{counts['train']} train and {counts['val']} val samples in {dest} ({name}, layout {layout})")
 
 

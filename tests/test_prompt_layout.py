@@ -152,3 +152,41 @@ def test_mix_joins_runs_train_in_turn_and_val_shuffled(tmp_path):
     assert {v[2] for v in val[:10]} == {"a", "b"}  # the first samples come from both runs
     with pytest.raises(FileNotFoundError, match="assemble"):
         mix(runs, "v9", tmp_path / "out", layout="xy")
+
+
+def test_mix_weights_repeat_or_subsample_a_runs_train_samples(tmp_path):
+    from click.testing import CliRunner
+
+    from generate_data.build import mix
+    from generate_data.cli import main
+
+    for r in ("a", "b"):
+        run = tmp_path / r
+        run.mkdir()
+        for split, n in (("train", 10), ("val", 4)):
+            (run / f"{split}.jsonl").write_text("".join(f'{{"{r}": {i}}}\n' for i in range(n)))
+    counts = mix([(tmp_path / "a", 2), (tmp_path / "b", 0.5)], "w", tmp_path / "out")
+    assert counts == {"train": 25, "val": 8}  # val samples once, whatever the weight
+    train = (tmp_path / "out" / "train-w.jsonl").read_text().splitlines()
+    a = [t for t in train if '"a"' in t]
+    b = [t for t in train if '"b"' in t]
+    assert sorted(a) == sorted(f'{{"a": {i}}}' for i in range(10) for _ in range(2))
+    assert len(b) == len(set(b)) == 5  # a half, without repeats
+    again = mix([(tmp_path / "a", 2), (tmp_path / "b", 0.5)], "w2", tmp_path / "out")
+    assert again == counts
+    assert (tmp_path / "out" / "train-w2.jsonl").read_text().splitlines() == train  # seeded
+
+    cli = CliRunner()
+    ok = cli.invoke(
+        main,
+        ["mix", f"{tmp_path / 'a'}:2", str(tmp_path / "b"), "--name", "c", "--out", str(tmp_path / "out")],
+    )
+    assert ok.exit_code == 0, ok.output
+    assert "30 train and 8 val" in ok.output
+    for bad, says in (
+        (f"{tmp_path / 'a'}:x", "must be a number"),
+        (f"{tmp_path / 'a'}:0", "above 0"),
+        (str(tmp_path / "nope"), "not a run folder"),
+    ):
+        res = cli.invoke(main, ["mix", bad, "--name", "c", "--out", str(tmp_path / "out")])
+        assert res.exit_code != 0 and says in res.output, res.output
