@@ -12,6 +12,7 @@
 #       datasets/generated/v7-base/test datasets/generated/v7-world/test datasets/generated/v7-items/test
 #
 # MODEL: an adapter dir, or "default" for the shipped one. Writes OUT/summary.json.
+# TEST_LIMIT=N scores the first N documents of each TEST_SET (in index order).
 set -euo pipefail
 MODEL=${1:?usage: eval_candidate.sh MODEL OUT [TEST_SET ...]}
 OUT=${2:?usage: eval_candidate.sh MODEL OUT [TEST_SET ...]}
@@ -37,8 +38,10 @@ run vat "$DEV/vat_invoices"
 "$BIN/chatocr" eval "$DEV/vat_invoices" --method regex -o "$OUT/vat-regex.json" --no-progress | tail -n 3
 "$BIN/chatocr" eval "$DEV/sroie_receipts" "${margs[@]}" --items-labels bench/data/dev_receipt_items.jsonl \
   -o "$OUT/sroie-items.json" --no-progress | tail -n 6
+tlim=()
+[ -z "${TEST_LIMIT:-}" ] || tlim=(-n "$TEST_LIMIT")  # the first TEST_LIMIT documents of each test set
 for set in "$@"; do
-  run "test-$(basename "$(dirname "$set")")" "$set"
+  run "test-$(basename "$(dirname "$set")")" "$set" "${tlim[@]}"
 done
 
 "$BIN/python" - "$OUT" "$SKIP_VAT" <<'EOF'
