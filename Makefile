@@ -123,13 +123,13 @@ data-v8: data-v7 ## mix data-v7's runs for the v8 continuation -> datasets/gener
 	$(BIN)/python -m generate_data mix $(V7_OUT):0.5 $(V7W_OUT) $(V7I_OUT):2 --name v8 --layout rows --out datasets/generated
 
 # v8: the shipped adapter continued on data-v8's set (its LoRA, r 16; fresh optimizer, lr 2e-4, the
-# schedule that made v4 from v3), for one epoch at most, validation every 50 iterations, patience 6.
+# schedule that made v4 from v3), for one epoch at most, validation every 100 iterations (48 samples: two minutes), patience 4.
 # V8_INIT is the adapter it starts from (the v6 weights are at commit 6697651 of this path).
 V8_INIT ?= llm_stage/adapters/chatocr-smollm2-lora
 adapter-v8: setup ## continue the shipped adapter on make data-v8's set (resumes; TIME_LIMIT=, V8_INIT=)
 	$(BIN)/python -m chatocr.training.torch_lora --data datasets/generated/train-v8.jsonl \
 	  --val datasets/generated/val-v8.jsonl --init $(V8_INIT) --lr 2e-4 --steps auto --epochs 1 \
-	  --val-every 50 --val-samples 48 --patience 6 --seed 2029 --out work_dirs/adapter-v8 --work work_dirs/lora-v8 \
+	  --val-every 100 --val-samples 48 --patience 4 --seed 2029 --out work_dirs/adapter-v8 --work work_dirs/lora-v8 \
 	  $(if $(TIME_LIMIT),--time-limit $(TIME_LIMIT))
 
 train: ## QLoRA fine-tune InternLM2-chat-7B with XTuner on a CUDA GPU, then pth_to_hf + merge (MODEL=, DATA=)

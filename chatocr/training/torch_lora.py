@@ -130,14 +130,17 @@ def end_of_turn(tokenizer) -> tuple[int, list[int]]:
     return tokenizer.eos_token_id, []
 
 
-def encode_sample(tokenizer, sample: dict, max_length: int) -> tuple[list[int], list[int], bool] | None:
-    """(input ids, labels, truncated) of one sample, or None when nothing of the answer fits."""
+def encode_sample(
+    tokenizer, sample: dict, max_length: int, eot: tuple[int, list[int]] | None = None
+) -> tuple[list[int], list[int], bool] | None:
+    """(input ids, labels, truncated) of one sample, or None when nothing of the answer fits.
+    `eot`: `end_of_turn(tokenizer)` when the caller has it (it reads the whole vocabulary)."""
     from llm_stage.backends.transformers_backend import chat_prompt_ids
 
     msgs, output = sample_messages(sample)
     prompt = chat_prompt_ids(tokenizer, msgs)
     answer = tokenizer.encode(output, add_special_tokens=False)
-    end, sep = end_of_turn(tokenizer)
+    end, sep = eot or end_of_turn(tokenizer)
     ids = prompt + answer + [end] + sep
     labels = [IGNORE] * len(prompt) + answer + [end] + [IGNORE] * len(sep)
     truncated = len(ids) > max_length
@@ -157,10 +160,11 @@ class Encoded:
 
 def encode_file(tokenizer, path: str | Path, max_length: int, limit: int | None = None) -> Encoded:
     enc = Encoded([], [])
+    eot = end_of_turn(tokenizer)
     for s in read_samples(path):
         if limit is not None and len(enc.ids) >= limit:
             break
-        r = encode_sample(tokenizer, s, max_length)
+        r = encode_sample(tokenizer, s, max_length, eot)
         if r is None:
             enc.dropped += 1
             continue
