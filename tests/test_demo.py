@@ -537,6 +537,20 @@ def check_layout(m: dict) -> None:
             assert not overlaps(a["rect"], b["rect"]), f"labels overlap: {a} {b}"
 
 
+def upload_and_wait(b, path, expression: str, what: str) -> None:
+    """Give `path` to the uploader and wait for `expression`. Streamlit's single-file uploader
+    replaces a file in two steps (remove, then upload), and a file given while a rerun is under
+    way is now and then dropped: the page then says "Upload a document to start". A user gives
+    the file again; so does this, once."""
+    b.upload(path)
+    try:
+        b.wait(expression, 60, what)
+    except TimeoutError:
+        b.wait("!!document.querySelector('input[type=file]')", 60, "the uploader")
+        b.upload(path)
+        b.wait(expression, 120, what)
+
+
 # slow: needs chromium (installed by `make test`), ~20 s per width
 @pytest.mark.slow
 @pytest.mark.parametrize("size", [(1280, 800), (1920, 1080)], ids=["1280px", "1920px"])
@@ -613,12 +627,7 @@ def test_demo_layout_in_chromium(fake_demo, size, tmp_path):
         # let the zoom's rerun finish first: a file given to the uploader mid-rerun can be dropped
         b.wait("!!document.querySelector('input[type=file]')", 60, "the app to settle")
         tabs = "document.querySelectorAll('[role=\"tab\"]').length === 2 && !!document.querySelector('.cocr-page img.cocr-img')"
-        b.upload(pdf)
-        try:
-            b.wait(tabs, 60, "the page tabs")
-        except TimeoutError:  # the upload was still lost: give the file again (as a user would)
-            b.upload(pdf)
-            b.wait(tabs, 120, "the page tabs")
+        upload_and_wait(b, pdf, tabs, "the page tabs")
         m = measure(b)
         assert [t[0] for t in m["tabs"]] == ["Page 1", "Page 2"] and m["viewer"]["page"] == "1"
         assert len(m["tables"]) == 0
@@ -642,11 +651,12 @@ def test_demo_layout_in_chromium(fake_demo, size, tmp_path):
 
         # a tall receipt: the receipt's fields are the preset, and the default zoom shows the whole
         # page, so its date (at the top) and its total (at the bottom) are both in view
-        b.upload(receipt)
-        b.wait(
+        b.wait("!!document.querySelector('input[type=file]')", 60, "the app to settle")
+        upload_and_wait(
+            b,
+            receipt,
             "(() => { const i = document.querySelector('.cocr-page img.cocr-img');"
             " return i && i.complete && i.naturalHeight > 2 * i.naturalWidth; })()",
-            120,
             "the receipt",
         )
         b.wait(
