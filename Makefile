@@ -10,7 +10,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 export HF_HUB_OFFLINE=1
 export TRANSFORMERS_OFFLINE=1
 
-.PHONY: test-training data-v7 adapter-v7 data-v8 adapter-v8 finetune tune calibrate eval-injection adapter setup setup-paddle setup-ray setup-xtuner setup-xtuner-gemma run test test-fast lint fmt data train train-cpu train-torch train-device serve serve-llm demo eval bench fuzz attack clean help
+.PHONY: test-training data-v7 adapter-v7 data-v8 adapter-v8 data-v9 adapter-v9 finetune tune calibrate eval-injection adapter setup setup-paddle setup-ray setup-xtuner setup-xtuner-gemma run test test-fast lint fmt data train train-cpu train-torch train-device serve serve-llm demo eval bench fuzz attack clean help
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -130,6 +130,19 @@ adapter-v8: setup ## continue the shipped adapter on make data-v8's set (resumes
 	$(BIN)/python -m chatocr.training.torch_lora --data datasets/generated/train-v8.jsonl \
 	  --val datasets/generated/val-v8.jsonl --init $(V8_INIT) --lr 2e-4 --steps auto --epochs 1 \
 	  --val-every 100 --val-samples 48 --patience 4 --seed 2029 --out work_dirs/adapter-v8 --work work_dirs/lora-v8 \
+	  $(if $(TIME_LIMIT),--time-limit $(TIME_LIMIT))
+
+# v9's mix: v8's with all of v7-base's train samples again (v8 at 400 iterations lost VAT amounts
+# with v7-base halved), v7-items' twice (line items ~14%)
+data-v9: data-v7 ## mix data-v7's runs for the v9 continuation -> datasets/generated/{train,val}-v9.jsonl
+	$(BIN)/python -m generate_data mix $(V7_OUT) $(V7W_OUT) $(V7I_OUT):2 --name v9 --layout rows --out datasets/generated
+
+# v9: v8 (make adapter-v8) continued on data-v9's set, the same schedule and stopping as v8
+V9_INIT ?= work_dirs/adapter-v8
+adapter-v9: setup ## continue v8 on make data-v9's set (resumes; TIME_LIMIT=, V9_INIT=)
+	$(BIN)/python -m chatocr.training.torch_lora --data datasets/generated/train-v9.jsonl \
+	  --val datasets/generated/val-v9.jsonl --init $(V9_INIT) --lr 2e-4 --steps auto --epochs 1 \
+	  --val-every 100 --val-samples 48 --patience 4 --seed 2030 --out work_dirs/adapter-v9 --work work_dirs/lora-v9 \
 	  $(if $(TIME_LIMIT),--time-limit $(TIME_LIMIT))
 
 train: ## QLoRA fine-tune InternLM2-chat-7B with XTuner on a CUDA GPU, then pth_to_hf + merge (MODEL=, DATA=)
