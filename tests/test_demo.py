@@ -541,7 +541,8 @@ def upload_and_wait(b, path, expression: str, what: str) -> None:
     """Give `path` to the uploader and wait for `expression`. Streamlit's single-file uploader
     replaces a file in two steps (remove, then upload), and a file given while a rerun is under
     way is now and then dropped: the page then says "Upload a document to start". A user gives
-    the file again; so does this, once."""
+    the file again; so does this, once. It gives the file only when the app has settled."""
+    b.wait("!!document.querySelector('input[type=file]')", 60, "the app to settle")
     b.upload(path)
     try:
         b.wait(expression, 60, what)
@@ -624,8 +625,7 @@ def test_demo_layout_in_chromium(fake_demo, size, tmp_path):
             ".st-key-zoom button",
             "fit page",
         )
-        # let the zoom's rerun finish first: a file given to the uploader mid-rerun can be dropped
-        b.wait("!!document.querySelector('input[type=file]')", 60, "the app to settle")
+        # upload_and_wait lets the zoom's rerun finish first: a file given mid-rerun can be dropped
         tabs = "document.querySelectorAll('[role=\"tab\"]').length === 2 && !!document.querySelector('.cocr-page img.cocr-img')"
         upload_and_wait(b, pdf, tabs, "the page tabs")
         m = measure(b)
@@ -651,7 +651,6 @@ def test_demo_layout_in_chromium(fake_demo, size, tmp_path):
 
         # a tall receipt: the receipt's fields are the preset, and the default zoom shows the whole
         # page, so its date (at the top) and its total (at the bottom) are both in view
-        b.wait("!!document.querySelector('input[type=file]')", 60, "the app to settle")
         upload_and_wait(
             b,
             receipt,
