@@ -13,7 +13,7 @@ export TRANSFORMERS_OFFLINE=1
 .PHONY: test-training data-v7 adapter-v7 data-v8 adapter-v8 data-v9 adapter-v9 finetune tune calibrate eval-injection adapter setup setup-paddle setup-ray setup-xtuner setup-xtuner-gemma run test test-fast lint fmt data train train-cpu train-torch train-device serve serve-llm demo eval bench fuzz attack clean help
 
 help: ## list targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
 setup: $(STAMP) ## create .venv, install the CPU stack, fonts, and prepare models (idempotent)
 	@$(BIN)/python -m scripts.prepare_models
@@ -122,10 +122,11 @@ adapter-v7: setup ## train the next adapter (v7) on make data-v7's set (resumes;
 data-v8: data-v7 ## mix data-v7's runs for the v8 continuation -> datasets/generated/{train,val}-v8.jsonl
 	$(BIN)/python -m generate_data mix $(V7_OUT):0.5 $(V7W_OUT) $(V7I_OUT):2 --name v8 --layout rows --out datasets/generated
 
-# v8: the shipped adapter continued on data-v8's set (its LoRA, r 16; fresh optimizer, lr 2e-4, the
+# v8: v6 (make adapter's first link, work_dirs/adapter-v6) continued on data-v8's set (its LoRA, r 16; fresh optimizer, lr 2e-4, the
 # schedule that made v4 from v3), for one epoch at most, validation every 100 iterations (48 samples: two minutes), patience 4.
-# V8_INIT is the adapter it starts from (the v6 weights are at commit 6697651 of this path).
-V8_INIT ?= llm_stage/adapters/chatocr-smollm2-lora
+# V8_INIT is the adapter it starts from (v6's weights are also at commit 6697651 of
+# llm_stage/adapters/chatocr-smollm2-lora).
+V8_INIT ?= work_dirs/adapter-v6
 V8_STEPS ?= auto
 # continue_lora NAME,INIT,STEPS,SEED: a continuation run of torch_lora on make data-NAME's set
 # (fresh optimizer, lr 2e-4, at most one epoch, val every 100 iterations, patience 4; resumes)
@@ -133,7 +134,7 @@ continue_lora = $(BIN)/python -m chatocr.training.torch_lora --data datasets/gen
 	  --val datasets/generated/val-$(1).jsonl --init $(2) --lr 2e-4 --steps $(3) --epochs 1 \
 	  --val-every 100 --val-samples 48 --patience 4 --seed $(4) --out work_dirs/adapter-$(1) --work work_dirs/lora-$(1) \
 	  $(if $(TIME_LIMIT),--time-limit $(TIME_LIMIT))
-adapter-v8: setup ## continue the shipped adapter on make data-v8's set (resumes; TIME_LIMIT=, V8_INIT=)
+adapter-v8: setup ## continue v6 on make data-v8's set (resumes; TIME_LIMIT=, V8_INIT=)
 	$(call continue_lora,v8,$(V8_INIT),$(V8_STEPS),2029)
 
 # v9's mix: v8's with all of v7-base's train samples again (v8 at 400 iterations lost VAT amounts
