@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from .types import ITEM_KEYS
-from .value_rules import CopySource, ValueRule
+from .shapes import AMOUNT, CopySource, ValueRule
 
 # logits (1-D tensor over the vocabulary), cache
 StepFn = Callable[[list[int], object], tuple[object, object]]
@@ -35,6 +35,10 @@ ITEM_CELL_TOKENS = {
     "tax_rate": 8,
     "tax": 16,
 }
+# the cells of an item record that are printed on its description's row or below it (a quantity
+# or unit price may come first: "2 x 3.50" above "COFFEE")
+ROW_CELLS = ("amount", "tax_rate", "tax")
+MONEY_CELLS = ("unit_price", "amount", "tax")  # amounts: one of the document's money spans
 _QUOTE, _BACKSLASH, _SPACE = 0x22, 0x5C, 0x20
 _NULL = b"null"
 
@@ -235,6 +239,7 @@ def decode_json_object(
     item_fields: Collection[str] = (),
     max_items: int = MAX_ITEMS,
     max_list_tokens: int = MAX_LIST_TOKENS,
+    ordered: bool = True,
 ) -> ConstrainedResult:
     """Greedy decoding forced into `{"k1": <value>, "k2": <value>}` with exactly `keys` in order.
 
@@ -255,7 +260,11 @@ def decode_json_object(
     or null; a cell has at most ITEM_CELL_TOKENS tokens). After each record the model chooses
     between another record and the end of the list; a record without a description, or one
     repeating the record before it, ends the list too. A list stops at `max_items` records or
-    `max_list_tokens` tokens: the field is then in `items_cut` with the number of records read."""
+    `max_list_tokens` tokens: the field is then in `items_cut` with the number of records read.
+    In copy mode a record's unit price, amount and tax are amounts as the page prints them (the
+    spans `AMOUNT` finds, money first, as for amount fields). With `ordered` (and `copy_from`) the
+    records follow the page's reading order: each description starts below the row where the one
+    before starts, and a record's amount, tax rate and tax are not above its description."""
     import torch
 
     t0 = time.perf_counter()
@@ -268,6 +277,11 @@ def decode_json_object(
     if source is not None:  # each shape's spans found once, however many fields share it
         spans = {r: [c.encode("utf-8") for c in r.candidates(copy_from)] for r in set(rules.values())}
         choices = {k: spans[r] for k, r in rules.items()}
+    # an item's money cells are amounts as the document prints them (one of its money spans)
+    money_rule = ValueRule("amount", AMOUNT)
+    money: list[bytes] = []
+    if source is not None and item_fields:
+        money = spans.get(money_rule) or [c.encode("utf-8") for c in money_rule.candidates(copy_from)]
     segments = [
         ("{" if i == 0 else ", ") + json.dumps(k, ensure_ascii=False) + ":" for i, k in enumerate(keys)
     ]
@@ -317,18 +331,21 @@ def decode_json_object(
         lps: list[float],
         cap: int = max_value_tokens,
         beyond: Sequence[bytes] = (),
+        src: CopySource | None = None,
     ) -> str | None:
         """One value (a string or null) after the pending forced bytes; `nxt` is the forced text
         that follows it. Leaves the bytes still to force in st["pending"]. `beyond`: the ways on
         after `nxt` (a record's end: another record or the list's end); the value's last token may
         run into them, as the tokenizer writes `"},` (the record ends and another follows) as one
-        token, and the bytes it wrote past `nxt` are left in st["over"]."""
+        token, and the bytes it wrote past `nxt` are left in st["over"]. `src`: the copy source
+        instead of the document's (a line-item cell's rows). The value's state is left in st["sv"]."""
         nonlocal logits, cache
         if st["pending"] or st["ids"]:
             logits, cache = feed(st["ids"] + encode(st["pending"]), cache)
             st["ids"] = []
         ways = tuple(nxt + o for o in beyond) if beyond else nxt
-        sv = _StringValue(ways, source, rule, choice)
+        sv = _StringValue(ways, src if src is not None and source is not None else source, rule, choice)
+        st["sv"] = sv
 
         def after(overflow: bytes) -> None:
             """The forced text left once the value's last token wrote `overflow` past it."""
@@ -478,6 +495,10 @@ def decode_json_object(
         start_tokens = stats["tokens"]
 
         go_on, end = b", {" + first_key, b"]" + nxt  # the ways on after a record
+        # Items are printed in reading order: a record's description starts below the row where the
+        # one before starts, and its amounts (ROW_CELLS) not above its own description. Rows the
+        # source cannot place are never restricted.
+        last_row = -1
 
         def end_list() -> None:  # force the list's end (after what the last token wrote of it)
             over = st.pop("over", b"")
@@ -499,18 +520,34 @@ def decode_json_object(
                 break
             record: dict[str, str | None] = {}
             cell_lps: dict[str, list[float]] = {}
+            desc_row = None
             for cell, seg in zip(ITEM_KEYS, cell_segments, strict=True):
                 cell_lps[cell] = []
+                src = rule = choice = None
+                if source is not None and ordered:
+                    if cell == ITEM_KEYS[0]:
+                        src = source.after_row(last_row + 1)
+                    elif cell in ROW_CELLS and desc_row is not None:
+                        src = source.after_row(desc_row)
+                if source is not None and cell in MONEY_CELLS:
+                    placed = src or source
+                    rule, choice = money_rule, [c for c in money if placed.advance(None, c)]
                 record[cell] = decode_value(
                     f"{key}[{len(records)}].{cell}",
                     seg,
-                    None,
-                    None,
+                    rule,
+                    choice,
                     cell_lps[cell],
                     min(max_value_tokens, ITEM_CELL_TOKENS[cell]),
                     beyond=(go_on, end) if cell == ITEM_KEYS[-1] else (),
+                    src=src,
                 )
                 lps.extend(cell_lps[cell])
+                if cell == ITEM_KEYS[0] and record[cell] is not None and source is not None:
+                    sv = st["sv"]
+                    desc_row = sv.source.start_row(sv.copy_state, len(sv.decoded))
+                    if desc_row is not None:
+                        last_row = desc_row
                 if cell == ITEM_KEYS[0] and record[cell] is None:
                     # a row without a description is no item row: the list ends here, the record's
                     # other cells written null (forced) so the text stays valid JSON

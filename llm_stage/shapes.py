@@ -42,13 +42,85 @@ def copy_forms(text: str) -> list[str]:
     return list(dict.fromkeys(f for f in forms if f))
 
 
+def _form_rows(text: str, form: str) -> list[int] | None:
+    """The row (line of `text`) of each byte of `form`, one of `copy_forms(text)`; None when the
+    form cannot be traced back character by character (an NFKC that merges characters)."""
+    chars: list[str] = []
+    rows: list[int] = []
+    row = 0
+    for m in re.finditer(r"\s+|\S+", text):
+        piece = m.group()
+        if piece.isspace():
+            chars.append(" ")
+            rows.append(row)
+            row += piece.count("\n")
+        else:
+            chars.extend(piece)
+            rows.extend([row] * len(piece))
+    if form == text:
+        chars, rows, row = list(text), [], 0
+        for c in text:
+            rows.append(row)
+            row += c == "\n"
+    else:
+        while chars and chars[0] == " ":
+            del chars[0], rows[0]
+        while chars and chars[-1] == " ":
+            chars.pop(), rows.pop()
+        if "".join(chars) != form:  # the NFKC form: each character normalised alone
+            nf = [unicodedata.normalize("NFKC", c) for c in chars]
+            if "".join(nf) != form:
+                return None
+            chars, rows = nf, rows
+    out: list[int] = []
+    for c, r in zip(chars, rows, strict=True):
+        out.extend([r] * len(c.encode("utf-8")))
+    return out
+
+
 class CopySource:
     """Byte-level substring check against the document text. A decoding state is the list of end
-    offsets where the value decoded so far occurs (None: nothing decoded yet, so anywhere)."""
+    offsets where the value decoded so far occurs (None: nothing decoded yet, so anywhere).
+
+    `after_row(r)` is the same source where a value may only start on row r of the document or
+    below it (line items are printed in reading order: a record's description starts below the
+    one before, its amount not above its description)."""
 
     def __init__(self, text: str):
+        forms = copy_forms(text)
         # NUL never occurs in a value (control characters are refused), so no value spans two forms.
-        self.data = b"\x00".join(f.encode("utf-8") for f in copy_forms(text))
+        self.data = b"\x00".join(f.encode("utf-8") for f in forms)
+        self.text = text
+        self.min_row = 0
+        self._rows: list[int] | None = None
+
+    @property
+    def rows(self) -> list[int]:
+        """The document row of each byte of `data` (-1: not known, so never restricted)."""
+        if self._rows is None:
+            rows: list[int] = []
+            for i, f in enumerate(copy_forms(self.text)):
+                if i:
+                    rows.append(-1)  # the NUL between forms
+                fr = _form_rows(self.text, f)
+                rows.extend(fr if fr is not None else [-1] * len(f.encode("utf-8")))
+            self._rows = rows
+        return self._rows
+
+    def after_row(self, row: int) -> CopySource:
+        """This source with values starting on `row` or below only."""
+        view = object.__new__(CopySource)
+        view.data, view.text, view._rows = self.data, self.text, self.rows
+        view.min_row = max(0, row)
+        return view
+
+    def start_row(self, state: list[int] | None, length: int) -> int | None:
+        """The first row where a value of `length` bytes ending at the offsets `state` starts."""
+        if not state:
+            return None
+        rows = self.rows
+        known = [rows[p - length] for p in state if 0 <= p - length < len(rows) and rows[p - length] >= 0]
+        return min(known) if known else None
 
     def ok(self, state: list[int] | None, b: bytes) -> bool:
         if not b:
@@ -83,9 +155,14 @@ class CopySource:
         (a value never starts with the "123" of "9064123"), or -1."""
         d = self.data
         i = d.find(b, start)
-        if not (0x30 <= b[0] <= 0x39):
+        digit = 0x30 <= b[0] <= 0x39
+        if not digit and not self.min_row:
             return i
-        while i >= 0 and _continues_number(d, i - 1, -1):
+        rows = self.rows if self.min_row else None
+        while i >= 0 and (
+            (digit and _continues_number(d, i - 1, -1))
+            or (rows is not None and 0 <= rows[i] < self.min_row)
+        ):
             i = d.find(b, i + 1)
         return i
 

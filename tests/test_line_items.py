@@ -227,6 +227,69 @@ def test_list_cells_are_spans_of_the_document_whatever_the_model_prefers(embedde
         assert r.items_cut.get("items") == len(obj["items"])
 
 
+def test_records_follow_the_reading_order_of_the_page(embedded_backend):
+    """A model that wants the rows out of order (ROTI, then MILO from the row above it, with MILO's
+    amount on ROTI's record) gets them only without `ordered`: by default a description starts
+    below the one before, and an amount is not above its own description."""
+    tok, table, stops = embedded_backend.tokenizer, embedded_backend._table, embedded_backend._stop_ids
+    wanted = [
+        {"description": "ROTI GARDENIA", "quantity": "1", "unit_price": "3.20", "amount": "33.00"},
+        {"description": "MILO 1KG", "quantity": "2", "unit_price": "16.50", "amount": "33.00"},
+    ]
+    wanted = [{k: r.get(k) for k in ITEM_KEYS} for r in wanted]
+    target = json.dumps({"items": wanted}).encode()
+
+    def run(ordered: bool):
+        return decode_json_object(
+            _wanting(table, target, stops), tok, [1, 2, 3], ["items"], table=table,
+            stop_ids=set(stops), max_value_tokens=24, copy_from="\n".join(RECEIPT),
+            item_fields=["items"], ordered=ordered,
+        ).values["items"]  # fmt: skip
+
+    assert run(False) == wanted
+    got = run(True)
+    assert got[0]["description"] == "ROTI GARDENIA" and got[0]["amount"] != "33.00"
+    assert all(r["description"] != "MILO 1KG" for r in got[1:])
+    rows = {t: i for i, t in enumerate(RECEIPT)}
+    for r in got[1:]:  # whatever else it wrote lies below ROTI's row
+        assert max(i for t, i in rows.items() if r["description"] in t) > rows["ROTI GARDENIA  1 x 3.20  3.20"], got
+
+
+def test_money_cells_are_amounts_the_page_prints(embedded_backend):
+    """A model that wants a quantity ("2") and a word ("1KG") in the money cells gets one of the
+    page's money spans or null there; the description and quantity are copied as it wants."""
+    tok, table, stops = embedded_backend.tokenizer, embedded_backend._table, embedded_backend._stop_ids
+    wanted = [{"description": "MILO 1KG", "quantity": "2", "unit_price": "1KG", "amount": "2"}]
+    wanted = [{k: r.get(k) for k in ITEM_KEYS} for r in wanted]
+    r = decode_json_object(
+        _wanting(table, json.dumps({"items": wanted}).encode(), stops), tok, [1, 2, 3], ["items"],
+        table=table, stop_ids=set(stops), max_value_tokens=24, copy_from="\n".join(RECEIPT),
+        item_fields=["items"],
+    )  # fmt: skip
+    first = r.values["items"][0]
+    assert first["description"] == "MILO 1KG" and first["quantity"] == "2"
+    money = {"16.50", "33.00", "3.20", "-1.00", "35.20", "50.00", None}
+    assert {rec[c] for rec in r.values["items"] for c in ("unit_price", "amount", "tax")} <= money
+
+
+def test_a_copy_source_places_every_form_of_the_text_on_its_rows():
+    from llm_stage.shapes import CopySource
+
+    doc = "SHOP\nCAFE  2,00\nTOMATES KG\nECOLOGICO  2,89\nCAFE  2,00\nＴＯＴＡＬ 6,89"
+    src = CopySource(doc)
+    assert len(src.rows) == len(src.data) and min(src.rows) == -1  # the NULs between forms
+    cafe = src.advance(None, b"CAFE")
+    assert src.start_row(cafe, 4) == 1 and len(cafe) == 6  # twice in each form (raw, collapsed, NFKC)
+    below = src.after_row(2)
+    assert below.start_row(below.advance(None, b"CAFE"), 4) == 4
+    # a description over two rows (the collapsed form) starts on its first row
+    assert src.start_row(src.advance(None, b"TOMATES KG ECOLOGICO"), 20) == 2
+    below = src.after_row(3)
+    assert not below.ok(None, b"SHOP") and not below.ok(None, b"TOMATES")
+    assert below.ok(None, b"ECOLOGICO") and below.ok(None, b"TOTAL") and below.ok(None, "ＴＯＴＡＬ".encode())
+    assert src.after_row(0).data is src.data and src.after_row(0).ok(None, b"SHOP")
+
+
 def test_a_model_list_is_brought_to_the_item_keys():
     assert coerce_items(None) is None and coerce_items("CASH BILL") is None
     assert coerce_items([]) == []
