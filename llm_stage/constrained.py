@@ -16,8 +16,8 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
-from .types import ITEM_KEYS
 from .shapes import AMOUNT, CopySource, ValueRule
+from .types import ITEM_KEYS
 
 # logits (1-D tensor over the vocabulary), cache
 StepFn = Callable[[list[int], object], tuple[object, object]]

@@ -160,8 +160,7 @@ class CopySource:
             return i
         rows = self.rows if self.min_row else None
         while i >= 0 and (
-            (digit and _continues_number(d, i - 1, -1))
-            or (rows is not None and 0 <= rows[i] < self.min_row)
+            (digit and _continues_number(d, i - 1, -1)) or (rows is not None and 0 <= rows[i] < self.min_row)
         ):
             i = d.find(b, i + 1)
         return i

@@ -252,7 +252,9 @@ def test_records_follow_the_reading_order_of_the_page(embedded_backend):
     assert all(r["description"] != "MILO 1KG" for r in got[1:])
     rows = {t: i for i, t in enumerate(RECEIPT)}
     for r in got[1:]:  # whatever else it wrote lies below ROTI's row
-        assert max(i for t, i in rows.items() if r["description"] in t) > rows["ROTI GARDENIA  1 x 3.20  3.20"], got
+        assert (
+            max(i for t, i in rows.items() if r["description"] in t) > rows["ROTI GARDENIA  1 x 3.20  3.20"]
+        ), got
 
 
 def test_money_cells_are_amounts_the_page_prints(embedded_backend):
