@@ -176,8 +176,7 @@ train-device: setup ## prepare and print how to train the embedded model's LoRA 
 # from those weights, lr 2e-4; the uniform average of the two stages' weight changes,
 # scripts/soup_adapters.py); v8 = v6 continued 452 iterations on make data-v8's set; v9 = v8's best
 # (iteration 400) continued 644 on make data-v9's (its best, iteration 600, ships); then the confidence
-# calibration is refitted on the v7-base and v7-world val splits (the shipped calibration.json is
-# still v6's fit, not yet refitted). About eight hours on 2 cores.
+# calibration is refitted on the v7-base and v7-world val splits. About eight hours on 2 cores.
 ADAPTER_STEPS ?= 900
 ADAPTER2_STEPS ?= auto
 ADAPTER_DIR := llm_stage/adapters/chatocr-smollm2-lora
