@@ -71,7 +71,7 @@ def _form_rows(text: str, form: str) -> list[int] | None:
             nf = [unicodedata.normalize("NFKC", c) for c in chars]
             if "".join(nf) != form:
                 return None
-            chars, rows = nf, rows
+            chars = nf  # each keeps its row
     out: list[int] = []
     for c, r in zip(chars, rows, strict=True):
         out.extend([r] * len(c.encode("utf-8")))
