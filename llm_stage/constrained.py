@@ -344,7 +344,7 @@ def decode_json_object(
             logits, cache = feed(st["ids"] + encode(st["pending"]), cache)
             st["ids"] = []
         ways = tuple(nxt + o for o in beyond) if beyond else nxt
-        sv = _StringValue(ways, src if src is not None and source is not None else source, rule, choice)
+        sv = _StringValue(ways, src if src is not None else source, rule, choice)
         st["sv"] = sv
 
         def after(overflow: bytes) -> None:
@@ -530,8 +530,9 @@ def decode_json_object(
                     elif cell in ROW_CELLS and desc_row is not None:
                         src = source.after_row(desc_row)
                 if source is not None and cell in MONEY_CELLS:
-                    placed = src or source
-                    rule, choice = money_rule, [c for c in money if placed.advance(None, c)]
+                    # every money span is in the source; a row-bound one keeps those on its rows
+                    rule = money_rule
+                    choice = money if src is None else [c for c in money if src.advance(None, c)]
                 record[cell] = decode_value(
                     f"{key}[{len(records)}].{cell}",
                     seg,

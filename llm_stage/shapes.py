@@ -10,6 +10,7 @@ repairs' business (`llm_stage.repairs`).
 
 from __future__ import annotations
 
+import copy
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -42,39 +43,33 @@ def copy_forms(text: str) -> list[str]:
     return list(dict.fromkeys(f for f in forms if f))
 
 
-def _form_rows(text: str, form: str) -> list[int] | None:
-    """The row (line of `text`) of each byte of `form`, one of `copy_forms(text)`; None when the
-    form cannot be traced back character by character (an NFKC that merges characters)."""
-    chars: list[str] = []
+def _rows_of_forms(text: str, forms: list[str]) -> list[int]:
+    """The row (line of `text`) of each byte of `forms` (`copy_forms(text)`) joined by NUL; -1 for
+    the NULs and for a form that cannot be traced back character by character (an NFKC that merges
+    characters)."""
+    raw, row = [], 0
+    for c in text:
+        raw.append(row)
+        row += c == "\n"
+    chars: list[str] = []  # the whitespace-collapsed form, each character with its row
     rows: list[int] = []
-    row = 0
     for m in re.finditer(r"\s+|\S+", text):
         piece = m.group()
-        if piece.isspace():
-            chars.append(" ")
-            rows.append(row)
-            row += piece.count("\n")
-        else:
-            chars.extend(piece)
-            rows.extend([row] * len(piece))
-    if form == text:
-        chars, rows, row = list(text), [], 0
-        for c in text:
-            rows.append(row)
-            row += c == "\n"
-    else:
-        while chars and chars[0] == " ":
-            del chars[0], rows[0]
-        while chars and chars[-1] == " ":
-            chars.pop(), rows.pop()
-        if "".join(chars) != form:  # the NFKC form: each character normalised alone
-            nf = [unicodedata.normalize("NFKC", c) for c in chars]
-            if "".join(nf) != form:
-                return None
-            chars = nf  # each keeps its row
+        chars.extend(" " if piece.isspace() else piece)
+        rows.extend([raw[m.start()]] * (1 if piece.isspace() else len(piece)))
+    while chars and chars[0] == " ":
+        del chars[0], rows[0]
+    while chars and chars[-1] == " ":
+        chars.pop(), rows.pop()
+    nfkc = [unicodedata.normalize("NFKC", c) for c in chars]  # each character normalised alone
+    traced = {text: (list(text), raw), "".join(chars): (chars, rows), "".join(nfkc): (nfkc, rows)}
     out: list[int] = []
-    for c, r in zip(chars, rows, strict=True):
-        out.extend([r] * len(c.encode("utf-8")))
+    for i, form in enumerate(forms):
+        if i:
+            out.append(-1)  # the NUL between forms
+        cs, rs = traced.get(form, ([form], [-1]))
+        for c, r in zip(cs, rs, strict=True):
+            out.extend([r] * len(c.encode("utf-8")))
     return out
 
 
@@ -87,31 +82,24 @@ class CopySource:
     one before, its amount not above its description)."""
 
     def __init__(self, text: str):
-        forms = copy_forms(text)
+        self.text, self.forms = text, copy_forms(text)
         # NUL never occurs in a value (control characters are refused), so no value spans two forms.
-        self.data = b"\x00".join(f.encode("utf-8") for f in forms)
-        self.text = text
+        self.data = b"\x00".join(f.encode("utf-8") for f in self.forms)
         self.min_row = 0
         self._rows: list[int] | None = None
 
     @property
     def rows(self) -> list[int]:
-        """The document row of each byte of `data` (-1: not known, so never restricted)."""
+        """The document row of each byte of `data` (-1: not known, so never restricted); found
+        the first time a row is asked for."""
         if self._rows is None:
-            rows: list[int] = []
-            for i, f in enumerate(copy_forms(self.text)):
-                if i:
-                    rows.append(-1)  # the NUL between forms
-                fr = _form_rows(self.text, f)
-                rows.extend(fr if fr is not None else [-1] * len(f.encode("utf-8")))
-            self._rows = rows
+            self._rows = _rows_of_forms(self.text, self.forms)
         return self._rows
 
     def after_row(self, row: int) -> CopySource:
-        """This source with values starting on `row` or below only."""
-        view = object.__new__(CopySource)
-        view.data, view.text, view._rows = self.data, self.text, self.rows
-        view.min_row = max(0, row)
+        """This source (the same text and rows) with values starting on `row` or below only."""
+        view = copy.copy(self)
+        view._rows, view.min_row = self.rows, max(0, row)
         return view
 
     def start_row(self, state: list[int] | None, length: int) -> int | None:
