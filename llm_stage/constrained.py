@@ -16,6 +16,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
+from .items import totals_rows
 from .shapes import AMOUNT, CopySource, ValueRule
 from .types import ITEM_KEYS
 
@@ -35,9 +36,11 @@ ITEM_CELL_TOKENS = {
     "tax_rate": 8,
     "tax": 16,
 }
-# the cells of an item record that are printed on its description's row or below it (a quantity
-# or unit price may come first: "2 x 3.50" above "COFFEE")
+# the cells of an item record printed near its description: from the row above its first row
+# ("1x 000007996511 75.00" above "AMBROSIAL GREEK") to the row below its last ("COFFEE" above
+# "2 x 3.50 7.00"), and below the amounts of the record before (a quantity or unit price is free)
 ROW_CELLS = ("amount", "tax_rate", "tax")
+ROW_REACH = 1  # rows above the description's first row and below its last that its amounts may take
 MONEY_CELLS = ("unit_price", "amount", "tax")  # amounts: one of the document's money spans
 _QUOTE, _BACKSLASH, _SPACE = 0x22, 0x5C, 0x20
 _NULL = b"null"
@@ -263,8 +266,10 @@ def decode_json_object(
     `max_list_tokens` tokens: the field is then in `items_cut` with the number of records read.
     In copy mode a record's unit price, amount and tax are amounts as the page prints them (the
     spans `AMOUNT` finds, money first, as for amount fields). With `ordered` (and `copy_from`) the
-    records follow the page's reading order: each description starts below the row where the one
-    before starts, and a record's amount, tax rate and tax are not above its description."""
+    records follow the page's layout: each description starts below the row where the one before
+    starts and, from the second record on, above the first totals row below the first record
+    (`items.totals_rows`: the table ends there); a record's amount, tax rate and tax start within
+    ROW_REACH rows of its description and below the amount of the record before."""
     import torch
 
     t0 = time.perf_counter()
@@ -280,8 +285,10 @@ def decode_json_object(
     # an item's money cells are amounts as the document prints them (one of its money spans)
     money_rule = ValueRule("amount", AMOUNT)
     money: list[bytes] = []
+    totals: list[int] = []  # the rows that end an item table (a totals label and an amount)
     if source is not None and item_fields:
         money = spans.get(money_rule) or [c.encode("utf-8") for c in money_rule.candidates(copy_from)]
+        totals = totals_rows(copy_from)
     segments = [
         ("{" if i == 0 else ", ") + json.dumps(k, ensure_ascii=False) + ":" for i, k in enumerate(keys)
     ]
@@ -496,9 +503,10 @@ def decode_json_object(
 
         go_on, end = b", {" + first_key, b"]" + nxt  # the ways on after a record
         # Items are printed in reading order: a record's description starts below the row where the
-        # one before starts, and its amounts (ROW_CELLS) not above its own description. Rows the
+        # one before starts and (after the first record) above the totals that end the table; its
+        # amounts (ROW_CELLS) near its description, below those of the record before. Rows the
         # source cannot place are never restricted.
-        last_row = -1
+        last_row, last_amount_row, table_end = -1, -1, None
 
         def end_list() -> None:  # force the list's end (after what the last token wrote of it)
             over = st.pop("over", b"")
@@ -520,15 +528,18 @@ def decode_json_object(
                 break
             record: dict[str, str | None] = {}
             cell_lps: dict[str, list[float]] = {}
-            desc_row = None
+            desc_row = desc_end = None
+            amounts_below = last_amount_row + 1  # this record's amounts: below the record before's
             for cell, seg in zip(ITEM_KEYS, cell_segments, strict=True):
                 cell_lps[cell] = []
                 src = rule = choice = None
                 if source is not None and ordered:
                     if cell == ITEM_KEYS[0]:
-                        src = source.after_row(last_row + 1)
+                        last = None if table_end is None else table_end - 1
+                        src = source.between_rows(last_row + 1, last)
                     elif cell in ROW_CELLS and desc_row is not None:
-                        src = source.after_row(desc_row)
+                        first = max(desc_row - ROW_REACH, amounts_below)
+                        src = source.between_rows(first, max(first, desc_end) + ROW_REACH)
                 if source is not None and cell in MONEY_CELLS:
                     # every money span is in the source; a row-bound one keeps those on its rows
                     rule = money_rule
@@ -547,8 +558,17 @@ def decode_json_object(
                 if cell == ITEM_KEYS[0] and record[cell] is not None and source is not None:
                     sv = st["sv"]
                     desc_row = sv.source.start_row(sv.copy_state, len(sv.decoded))
+                    desc_end = sv.source.end_row(sv.copy_state)
                     if desc_row is not None:
                         last_row = desc_row
+                        desc_end = desc_row if desc_end is None else max(desc_end, desc_row)
+                        if table_end is None and not records and ordered:
+                            table_end = next((t for t in totals if t > desc_row), None)
+                if cell == "amount" and record[cell] is not None and src is not None:
+                    span = st["sv"].decoded
+                    row = src.start_row(src.advance(None, bytes(span)), len(span))
+                    if row is not None:
+                        last_amount_row = row
                 if cell == ITEM_KEYS[0] and record[cell] is None:
                     # a row without a description is no item row: the list ends here, the record's
                     # other cells written null (forced) so the text stays valid JSON

@@ -11,6 +11,8 @@ import json
 import re
 from decimal import Decimal, InvalidOperation
 
+import regex
+
 from .field_roles import field_spec, is_items_field
 from .normalize import normalize_amount
 from .types import ITEM_KEYS, FieldValue
@@ -31,6 +33,31 @@ _CELL_NAMES = {
     **dict.fromkeys(("taxrate", "vatrate", "税率", "mwst"), "tax_rate"),
     **dict.fromkeys(("tax", "vat", "taxamount", "税额"), "tax"),
 }  # fmt: skip
+
+
+# Where an item table ends: a row that prints a totals label (a sub-total, a total, an amount due, in
+# the languages of the receipts and invoices read) and an amount. Receipts and invoices of every
+# family print their rows above these; a header total with no amount ("Qty Item Total") is no end.
+_TOTALS_LABEL = regex.compile(
+    r"(?i)(?<!\p{L})(?:sub\s*-?\s*total|total|totaal|totale|summe|zwischensumme|gesamt\p{L}*|zu\s*zahlen"
+    r"|endbetrag|jumlah|montant\s*(?:ttc|ht|total|dû)|importe\s*total|net\s*à\s*payer|à\s*payer"
+    r"|amount\s*due|balance\s*due)(?!\p{L})"
+    r"|合\s*计|小\s*计|总\s*计|合\s*計|小\s*計|総\s*計|お会計"
+)
+_ROW_AMOUNT = regex.compile(
+    r"(?<![\d.,])\d{1,3}(?:[.,\s]\d{3})*[.,]\d{2}(?!\d)|\d+[.,]\d{2}(?!\d)"
+    r"|[¥￥$€£]\s?\d|\d\s?(?:円|元|€)"
+)
+
+
+def totals_rows(text: str) -> list[int]:
+    """The rows (lines of `text`) that print a totals label and an amount: an item table ends at
+    the first of them below its first row (the decoder's `ordered` layout)."""
+    return [
+        i
+        for i, row in enumerate(text.split("\n"))
+        if _TOTALS_LABEL.search(row) and _ROW_AMOUNT.search(_TOTALS_LABEL.sub(" ", row))
+    ]
 
 
 # The field `--items` (CLI) and `options.items` (API) add to a query that names no line-items field.

@@ -77,15 +77,16 @@ class CopySource:
     """Byte-level substring check against the document text. A decoding state is the list of end
     offsets where the value decoded so far occurs (None: nothing decoded yet, so anywhere).
 
-    `after_row(r)` is the same source where a value may only start on row r of the document or
-    below it (line items are printed in reading order: a record's description starts below the
-    one before, its amount not above its description)."""
+    `between_rows(lo, hi)` is the same source where a value may only start on rows lo..hi of the
+    document (line items are printed in reading order: a record's description starts below the
+    one before and above the totals, its amount near its description)."""
 
     def __init__(self, text: str):
         self.text, self.forms = text, copy_forms(text)
         # NUL never occurs in a value (control characters are refused), so no value spans two forms.
         self.data = b"\x00".join(f.encode("utf-8") for f in self.forms)
         self.min_row = 0
+        self.max_row: int | None = None  # None: no last row
         self._rows: list[int] | None = None
 
     @property
@@ -98,8 +99,13 @@ class CopySource:
 
     def after_row(self, row: int) -> CopySource:
         """This source (the same text and rows) with values starting on `row` or below only."""
+        return self.between_rows(row, None)
+
+    def between_rows(self, first: int, last: int | None) -> CopySource:
+        """This source (the same text and rows) with values starting on rows `first`..`last` only
+        (`last` None: any row from `first` on). Bytes whose row is not known are never restricted."""
         view = copy.copy(self)
-        view._rows, view.min_row = self.rows, max(0, row)
+        view._rows, view.min_row, view.max_row = self.rows, max(0, first), last
         return view
 
     def start_row(self, state: list[int] | None, length: int) -> int | None:
@@ -108,6 +114,14 @@ class CopySource:
             return None
         rows = self.rows
         known = [rows[p - length] for p in state if 0 <= p - length < len(rows) and rows[p - length] >= 0]
+        return min(known) if known else None
+
+    def end_row(self, state: list[int] | None) -> int | None:
+        """The first row where a value ending at the offsets `state` ends (its last byte's row)."""
+        if not state:
+            return None
+        rows = self.rows
+        known = [rows[p - 1] for p in state if 0 < p <= len(rows) and rows[p - 1] >= 0]
         return min(known) if known else None
 
     def ok(self, state: list[int] | None, b: bytes) -> bool:
@@ -144,11 +158,14 @@ class CopySource:
         d = self.data
         i = d.find(b, start)
         digit = 0x30 <= b[0] <= 0x39
-        if not digit and not self.min_row:
+        bounded = bool(self.min_row) or self.max_row is not None
+        if not digit and not bounded:
             return i
-        rows = self.rows if self.min_row else None
+        rows = self.rows if bounded else None
+        lo, hi = self.min_row, self.max_row
         while i >= 0 and (
-            (digit and _continues_number(d, i - 1, -1)) or (rows is not None and 0 <= rows[i] < self.min_row)
+            (digit and _continues_number(d, i - 1, -1))
+            or (rows is not None and rows[i] >= 0 and (rows[i] < lo or (hi is not None and rows[i] > hi)))
         ):
             i = d.find(b, i + 1)
         return i

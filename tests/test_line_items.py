@@ -228,12 +228,12 @@ def test_list_cells_are_spans_of_the_document_whatever_the_model_prefers(embedde
 
 
 def test_records_follow_the_reading_order_of_the_page(embedded_backend):
-    """A model that wants the rows out of order (ROTI, then MILO from the row above it, with MILO's
-    amount on ROTI's record) gets them only without `ordered`: by default a description starts
-    below the one before, and an amount is not above its own description."""
+    """A model that wants the rows out of order (ROTI, then MILO from the row above it, with the
+    cash paid three rows below on ROTI's record) gets them only without `ordered`: by default a
+    description starts below the one before, and an amount lies near its own description."""
     tok, table, stops = embedded_backend.tokenizer, embedded_backend._table, embedded_backend._stop_ids
     wanted = [
-        {"description": "ROTI GARDENIA", "quantity": "1", "unit_price": "3.20", "amount": "33.00"},
+        {"description": "ROTI GARDENIA", "quantity": "1", "unit_price": "3.20", "amount": "50.00"},
         {"description": "MILO 1KG", "quantity": "2", "unit_price": "16.50", "amount": "33.00"},
     ]
     wanted = [{k: r.get(k) for k in ITEM_KEYS} for r in wanted]
@@ -248,13 +248,91 @@ def test_records_follow_the_reading_order_of_the_page(embedded_backend):
 
     assert run(False) == wanted
     got = run(True)
-    assert got[0]["description"] == "ROTI GARDENIA" and got[0]["amount"] != "33.00"
+    assert got[0]["description"] == "ROTI GARDENIA" and got[0]["amount"] != "50.00"
     assert all(r["description"] != "MILO 1KG" for r in got[1:])
     rows = {t: i for i, t in enumerate(RECEIPT)}
     for r in got[1:]:  # whatever else it wrote lies below ROTI's row
         assert (
             max(i for t, i in rows.items() if r["description"] in t) > rows["ROTI GARDENIA  1 x 3.20  3.20"]
         ), got
+
+
+# A receipt that prints each item's code and amount on the row above its name (as some
+# supermarket tills do), then its totals and the payment.
+CODE_ABOVE = [
+    "HYPERMARKET",
+    "1x 000007996511  75.00SR",
+    "AMBROSIAL GREEK",
+    "2x 000004497295  5.90SR",
+    "WET TISSUE 150S",
+    "Sub-total  80.90",
+    "CASH  100.00",
+    "Change Amt  19.10",
+]
+
+
+def _decode_items(embedded_backend, rows: list[str], wanted: list[dict], ordered: bool = True):
+    tok, table, stops = embedded_backend.tokenizer, embedded_backend._table, embedded_backend._stop_ids
+    wanted = [{k: r.get(k) for k in ITEM_KEYS} for r in wanted]
+    return decode_json_object(
+        _wanting(table, json.dumps({"items": wanted}).encode(), stops), tok, [1, 2, 3], ["items"],
+        table=table, stop_ids=set(stops), max_value_tokens=24, copy_from="\n".join(rows),
+        item_fields=["items"], ordered=ordered,
+    ).values["items"]  # fmt: skip
+
+
+def test_amounts_lie_near_their_description_and_below_the_amount_before(embedded_backend):
+    """An amount on the row above the description (the code row) is the record's; the amount of the
+    record before, or one printed further away, is not (null, or a span within reach)."""
+    right = [
+        {"description": "AMBROSIAL GREEK", "quantity": "1", "amount": "75.00"},
+        {"description": "WET TISSUE 150S", "quantity": "2", "amount": "5.90"},
+    ]
+    assert _decode_items(embedded_backend, CODE_ABOVE, right) == [
+        {k: r.get(k) for k in ITEM_KEYS} for r in right
+    ]
+    # the second record wants the first one's amount again
+    again = [right[0], {**right[1], "amount": "75.00"}]
+    assert _decode_items(embedded_backend, CODE_ABOVE, again, ordered=False)[1]["amount"] == "75.00"
+    got = _decode_items(embedded_backend, CODE_ABOVE, again)
+    assert got[0] == {k: right[0].get(k) for k in ITEM_KEYS}
+    assert got[1]["description"] == "WET TISSUE 150S" and got[1]["amount"] in (None, "5.90", "80.90"), got
+    # the first record wants the cash paid, four rows below its name
+    cash = [{**right[0], "amount": "100.00"}]
+    assert _decode_items(embedded_backend, CODE_ABOVE, cash, ordered=False)[0]["amount"] == "100.00"
+    got = _decode_items(embedded_backend, CODE_ABOVE, cash)
+    assert got[0]["description"] == "AMBROSIAL GREEK" and got[0]["amount"] in (None, "75.00", "5.90"), got
+
+
+def test_a_list_does_not_go_on_past_the_totals_that_end_the_table(embedded_backend):
+    """A model that goes on from the items to the payment rows (CASH, Change) gets the item rows
+    only: the table ends at the first totals row below its first record."""
+    wanted = [
+        {"description": "AMBROSIAL GREEK", "amount": "75.00"},
+        {"description": "WET TISSUE 150S", "amount": "5.90"},
+        {"description": "CASH", "amount": "100.00"},
+        {"description": "Change Amt", "amount": "19.10"},
+    ]
+    assert len(_decode_items(embedded_backend, CODE_ABOVE, wanted, ordered=False)) == 4
+    got = _decode_items(embedded_backend, CODE_ABOVE, wanted)
+    assert [r["description"] for r in got] == ["AMBROSIAL GREEK", "WET TISSUE 150S"], got
+
+
+@pytest.mark.parametrize(
+    "rows, end",
+    [
+        (["REWE Markt", "Bio Milch 1,19 A", "Brot 2,49 A", "SUMME EUR 3,68", "Bar 5,00", "Rückgeld 1,32"], 3),
+        (["Carrefour", "Pain 1,20", "TOTAL TTC 1,20 €", "Espèces 2,00"], 2),
+        (["Qty Item  Total", "1 Coke  2.50", "Sub-total  2.50", "TOTAL  2.50"], 2),
+        (["货物或应税劳务名称 金额 税率 税额", "餐费 597.44 17% 101.56", "合  计  ￥597.44  ￥101.56"], 2),
+        (["ローソン", "おにぎり ¥150", "小計 ¥150", "合計 ¥162"], 2),
+        (["Total Qty: 5", "TOTAL 9.00"], 1),  # a count of items is no totals row
+    ],
+)
+def test_the_totals_that_end_an_item_table_are_found_in_any_language(rows, end):
+    from llm_stage.items import totals_rows
+
+    assert totals_rows("\n".join(rows))[0] == end
 
 
 def test_money_cells_are_amounts_the_page_prints(embedded_backend):
@@ -290,6 +368,11 @@ def test_a_copy_source_places_every_form_of_the_text_on_its_rows():
     assert not below.ok(None, b"SHOP") and not below.ok(None, b"TOMATES")
     assert below.ok(None, b"ECOLOGICO") and below.ok(None, b"TOTAL") and below.ok(None, "ＴＯＴＡＬ".encode())
     assert src.after_row(0).data is src.data and src.after_row(0).ok(None, b"SHOP")
+    # a window of rows: values start on rows 2..3 only; a value over two rows ends on its last
+    mid = src.between_rows(2, 3)
+    assert mid.ok(None, b"TOMATES") and mid.ok(None, b"ECOLOGICO")
+    assert not mid.ok(None, b"CAFE") and not mid.ok(None, b"SHOP") and not mid.ok(None, "ＴＯＴＡＬ".encode())
+    assert src.end_row(src.advance(None, b"TOMATES KG ECOLOGICO")) == 3 and src.end_row(None) is None
 
 
 def test_a_model_list_is_brought_to_the_item_keys():
