@@ -416,3 +416,40 @@ def mix(
         )
         counts[split] = len(lines)
     return counts
+
+
+def items_set(source: str, name: str, dest: Path) -> dict[str, int]:
+    """The line-items samples of a mixed set: `dest/{train,val}-<name>.jsonl` hold the samples of
+    `dest/{train,val}-<source>.jsonl` whose answer holds a line-items list, in their order, each
+    once (a run mixed in twice gives its samples once; a val sample that is also a train sample is
+    dropped). The set a line-items adapter is trained on."""
+    counts: dict[str, int] = {}
+    seen: set[str] = set()
+    for split in ("train", "val"):
+        f = dest / f"{split}-{source}.jsonl"
+        if not f.is_file():
+            raise FileNotFoundError(f"{f} is missing: mix the set {source!r} first")
+        kept: list[str] = []
+        for line in f.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            turn = json.loads(line)["conversation"][0]
+            key = turn["input"] + turn["output"]
+            if key in seen or not _answers_items(turn["output"]):
+                continue
+            seen.add(key)
+            kept.append(line)
+        (dest / f"{split}-{name}.jsonl").write_text("".join(ln + "\n" for ln in kept), encoding="utf-8")
+        counts[split] = len(kept)
+    return counts
+
+
+def _answers_items(output: str) -> bool:
+    """Does a sample's answer (a JSON object) hold a non-empty line-items list?"""
+    try:
+        answer = json.loads(output)
+    except json.JSONDecodeError:
+        return False
+    return isinstance(answer, dict) and any(
+        isinstance(v, list) and v and isinstance(v[0], dict) for v in answer.values()
+    )

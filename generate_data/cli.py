@@ -286,6 +286,28 @@ def mix(runs, name, dest, layout, seed):
     click.echo(f"{counts['train']} train and {counts['val']} val samples in {dest} ({name}, layout {layout})")
 
 
+@main.command("items-set")
+@click.argument("source")
+@click.option("--name", default="items", show_default=True, help="writes train-NAME.jsonl and val-NAME.jsonl")
+@click.option(
+    "--out",
+    "dest",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=Path("datasets/generated"),
+    show_default=True,
+)
+def items_set(source, name, dest):
+    """The line-items samples of the mixed set SOURCE (train-SOURCE.jsonl, val-SOURCE.jsonl), each
+    once: the set a line-items adapter is trained on."""
+    from .build import items_set as _items_set
+
+    try:
+        counts = _items_set(source, name, dest)
+    except FileNotFoundError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"{counts['train']} train and {counts['val']} val line-items samples in {dest} ({name})")
+
+
 @main.command()
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(

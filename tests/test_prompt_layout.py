@@ -190,3 +190,32 @@ def test_mix_weights_repeat_or_subsample_a_runs_train_samples(tmp_path):
     ):
         res = cli.invoke(main, ["mix", bad, "--name", "c", "--out", str(tmp_path / "out")])
         assert res.exit_code != 0 and says in res.output, res.output
+
+
+def test_items_set_keeps_each_line_items_sample_once(tmp_path):
+    from click.testing import CliRunner
+
+    from generate_data.cli import main
+    from llm_stage.types import ITEM_KEYS
+
+    def sample(doc: str, answer: dict) -> str:
+        turn = {"system": "s", "input": f"<document>\n{doc}\n</document>", "output": json.dumps(answer)}
+        return json.dumps({"conversation": [turn]})
+
+    row = dict.fromkeys(ITEM_KEYS) | {"description": "MILO", "amount": "3.00"}
+    items_a = sample("MILO 3.00", {"line items": [row]})
+    items_b = sample("MILO 3.00\nTOTAL 3.00", {"items": [row], "total": "3.00"})
+    plain = sample("TOTAL 3.00", {"total": "3.00"})
+    empty = sample("TOTAL 3.00", {"line items": []})
+    out = tmp_path / "sets"
+    out.mkdir()
+    (out / "train-m.jsonl").write_text("\n".join([items_a, plain, items_b, items_a, empty]) + "\n")
+    (out / "val-m.jsonl").write_text("\n".join([items_b, sample("X 1.00", {"items": [row]})]) + "\n")
+    cli = CliRunner()
+    res = cli.invoke(main, ["items-set", "m", "--name", "it", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "2 train and 1 val" in res.output
+    assert (out / "train-it.jsonl").read_text().splitlines() == [items_a, items_b]  # in order, once
+    assert len((out / "val-it.jsonl").read_text().splitlines()) == 1  # the train sample dropped
+    missing = cli.invoke(main, ["items-set", "nope", "--out", str(out)])
+    assert missing.exit_code != 0 and "mix the set" in missing.output
