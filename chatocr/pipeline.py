@@ -355,6 +355,8 @@ def backend_options(s: Settings) -> dict:
         opts["threads"] = s.llm_threads
     if s.backend == "transformers" and s.llm_dtype != "auto":
         opts["dtype"] = s.llm_dtype
+    if s.backend == "transformers" and s.items_adapter:
+        opts["items_adapter"] = s.items_adapter
     if s.backend == "openai":
         if s.base_url:
             opts["base_url"] = s.base_url

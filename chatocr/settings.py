@@ -78,6 +78,9 @@ class Settings(BaseModel):
     llm_threads: int = Field(default_factory=lambda: _env("LLM_THREADS", 0))
     # transformers weights' dtype: auto (bf16 where the hardware has it natively), float32, bfloat16
     llm_dtype: str = Field(default_factory=lambda: _env("LLM_DTYPE", "auto"))
+    # transformers: the LoRA adapter line-items fields are read with (a dir, or "none"); None: the
+    # model adapter's own `items/` adapter when it has one
+    items_adapter: str | None = Field(default_factory=lambda: _env("ITEMS_ADAPTER", None))
     base_url: str | None = Field(default_factory=lambda: _env("LLM_BASE_URL", None))
     api_key: str | None = Field(default_factory=lambda: _env("LLM_API_KEY", None))
     pdf_dpi: int = Field(default_factory=lambda: _env("PDF_DPI", 200))

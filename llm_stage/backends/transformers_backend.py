@@ -8,10 +8,14 @@ import contextlib
 import json
 import threading
 import time
+from functools import partial
 from pathlib import Path
 from typing import ClassVar, Literal
 
 from .base import Backend, BackendError, GenerationResult
+
+# the folder of a model's LoRA adapter that holds its line-items adapter (Options.items_adapter)
+ITEMS_ADAPTER = "items"
 
 
 class TransformersBackend(Backend):
@@ -37,6 +41,10 @@ class TransformersBackend(Backend):
         # pass in bf16 where the hardware computes bf16 natively (a CUDA GPU with bf16, a CPU with
         # AVX512-BF16 or AMX): see `resolve_dtype`
         dtype: Literal["auto", "float32", "bfloat16"] = "auto"
+        # the LoRA adapter line-items fields are decoded with when each field is decoded on its own
+        # (`generate_each`, the default): a dir; "none" (the model's own weights for every field); or
+        # None: the adapter in the `items/` folder of the model's adapter, when there is one
+        items_adapter: str | None = None
         # with per-field decoding, also decode the query as one object from the same document pass
         # (`GenerationResult.alternative`, the `disagree` confidence signal); off by default: it
         # doubles the LLM time (bench/per_field_speed.py) and the shipped calibration does not use it
@@ -119,10 +127,10 @@ class TransformersBackend(Backend):
 
     def _load(self) -> None:
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers import AutoTokenizer
 
         from ..constrained import token_byte_table
-        from ..merged_cache import cached_byte_table, cached_merge, store_merge
+        from ..merged_cache import cached_byte_table, cached_merge
 
         if self.options.threads > 0:
             torch.set_num_threads(self.options.threads)
@@ -131,17 +139,13 @@ class TransformersBackend(Backend):
         merged = cached_merge(base, adapter) if adapter is not None else None
         tok_dir = merged or (adapter if adapter and _has_tokenizer(adapter) else base)
         self.tokenizer = AutoTokenizer.from_pretrained(str(tok_dir))
-        model = AutoModelForCausalLM.from_pretrained(str(merged or base), dtype=torch.float32)
-        if adapter is not None and merged is None:
-            from peft import PeftModel
-
-            # Merged once (in fp32) and cached by content (llm_stage.merged_cache): the LoRA adds no
-            # per-token cost, and later loads skip peft altogether.
-            model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
-            store_merge(base, adapter, model, self.tokenizer)
         self.dtype = resolve_dtype(self.options.dtype, self.options.device)
-        weights = torch.bfloat16 if self.dtype == "bfloat16" else torch.float32
-        self.model = model.to(device=self.options.device, dtype=weights).eval()
+        self.model = self._load_weights(base, adapter)
+        # line-items fields read with their own adapter (trained on item rows), when there is one
+        self.items_adapter_dir = self._items_adapter(adapter)
+        self.items_model = (
+            self._load_weights(base, self.items_adapter_dir) if self.items_adapter_dir is not None else None
+        )
         self._table = cached_byte_table(tok_dir, lambda: token_byte_table(self.tokenizer))
         stop = set()
         for ids in (self.model.generation_config.eos_token_id, self.tokenizer.eos_token_id):
@@ -150,12 +154,63 @@ class TransformersBackend(Backend):
             stop.update(ids if isinstance(ids, list) else [ids])
         self._stop_ids = stop
 
+    def _load_weights(self, base: Path, adapter: Path | None):
+        """The base model with `adapter` merged into it (fp32, cached by content), on the device in
+        the weights' dtype, in eval mode."""
+        import torch
+        from transformers import AutoModelForCausalLM
+
+        from ..merged_cache import cached_merge, store_merge
+
+        merged = cached_merge(base, adapter) if adapter is not None else None
+        model = AutoModelForCausalLM.from_pretrained(str(merged or base), dtype=torch.float32)
+        if adapter is not None and merged is None:
+            from peft import PeftModel
+
+            # Merged once (in fp32) and cached by content (llm_stage.merged_cache): the LoRA adds no
+            # per-token cost, and later loads skip peft altogether.
+            model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
+            store_merge(base, adapter, model, self.tokenizer)
+        weights = torch.bfloat16 if self.dtype == "bfloat16" else torch.float32
+        return model.to(device=self.options.device, dtype=weights).eval()
+
+    def _items_adapter(self, adapter: Path | None) -> Path | None:
+        """The line-items adapter: Options.items_adapter, else `<adapter>/items` when it holds one."""
+        from ..embedded import adapter_base
+
+        chosen = (self.options.items_adapter or "").strip()
+        if chosen.lower() == "none":
+            return None
+        if chosen:
+            d = Path(chosen).expanduser()
+            if not (d / "adapter_config.json").is_file():
+                raise BackendError(f"items adapter dir {chosen!r} has no adapter_config.json")
+        elif adapter is not None and (adapter / ITEMS_ADAPTER / "adapter_config.json").is_file():
+            d = adapter / ITEMS_ADAPTER
+        else:
+            return None
+        own, theirs = adapter_base(adapter) if adapter is not None else None, adapter_base(d)
+        if own is not None and theirs is not None and own.name != theirs.name:
+            raise BackendError(
+                f"items adapter {str(d)!r} was trained on {theirs.name}, the model is {own.name}"
+            )
+        return d
+
+    def _model_for(self, keys) -> object:
+        """The weights a decoding of `keys` runs on: the line-items adapter's when every key is a
+        line-items field and there is one, the model's otherwise."""
+        from ..items import is_items_field
+
+        if self.items_model is not None and keys and all(is_items_field(k) for k in keys):
+            return self.items_model
+        return self.model
+
     @property
     def model_name(self) -> str:
         return self._label
 
     # ---------------------------------------------------------------- decoding
-    def _forward(self, ids: list[int], cache, keep: int):
+    def _forward(self, ids: list[int], cache, keep: int, model=None):
         import torch
 
         inp = torch.tensor([ids], dtype=torch.long, device=self.options.device)
@@ -164,19 +219,21 @@ class TransformersBackend(Backend):
         mixed = cache is None and self.dtype == MIXED and len(ids) >= 32
         ctx = torch.autocast(inp.device.type, dtype=torch.bfloat16) if mixed else contextlib.nullcontext()
         with torch.inference_mode(), ctx:
-            out = self.model(input_ids=inp, past_key_values=cache, use_cache=True, logits_to_keep=keep)
+            out = (model or self.model)(
+                input_ids=inp, past_key_values=cache, use_cache=True, logits_to_keep=keep
+            )
         if mixed:
             for layer in getattr(out.past_key_values, "layers", ()):
                 layer.keys, layer.values = layer.keys.float(), layer.values.float()
         return out
 
-    def _step(self, ids: list[int], cache):
-        out = self._forward(ids, cache, 1)
+    def _step(self, ids: list[int], cache, model=None):
+        out = self._forward(ids, cache, 1, model)
         return out.logits[0, -1].float(), out.past_key_values
 
-    def _step_many(self, ids: list[int], cache):
+    def _step_many(self, ids: list[int], cache, model=None):
         """Logits after each of `ids` (one forward pass), for checking drafted tokens."""
-        out = self._forward(ids, cache, len(ids))
+        out = self._forward(ids, cache, len(ids), model)
         return out.logits[0].float(), out.past_key_values
 
     @staticmethod
@@ -232,14 +289,18 @@ class TransformersBackend(Backend):
         item_logprobs: dict = {}
         alternative = None
         keys = [q for k in prompts if k is not None for q in (k if isinstance(k, tuple) else [k])]
+        prefixes: dict[int, object] = {}  # the document pass of each weights used (items adapter)
         with self._lock:
-            _, prefix = self._step(seqs[0][:keep], None)
             for k, ids in prompts.items():
                 asked = (joint_keys or keys) if k is None else list(k) if isinstance(k, tuple) else [k]
+                model = self.model if k is None else self._model_for(asked)
+                if id(model) not in prefixes:
+                    _, prefixes[id(model)] = self._step(seqs[0][:keep], None, model)
+                prefix = prefixes[id(model)]
                 # a sliding-window cache (Gemma 3) cannot be cropped back: each field gets a copy
                 past = prefix if self._can_crop() else _copy.deepcopy(prefix)
                 r = decode_json_object(
-                    self._step,
+                    partial(self._step, model=model),
                     self.tokenizer,
                     ids[keep:],
                     asked,
@@ -248,14 +309,14 @@ class TransformersBackend(Backend):
                     max_value_tokens=self.options.max_value_tokens,
                     copy_from=copy_from,
                     rules={q: rules[q] for q in asked if q in rules} if rules else None,
-                    step_many=self._step_many if self._can_draft() else None,
+                    step_many=partial(self._step_many, model=model) if self._can_draft() else None,
                     crop=self._crop,
                     draft_tokens=self.options.draft_tokens,
                     past=(past, keep),
                     item_fields=[q for q in asked if is_items_field(q)],
                 )
                 if self._can_crop():
-                    prefix = self._crop(prefix, keep)
+                    prefixes[id(model)] = self._crop(prefix, keep)
                 tokens += r.tokens
                 generated += r.generated_tokens
                 if k is None:
@@ -285,8 +346,9 @@ class TransformersBackend(Backend):
         from ..constrained import decode_json_object
         from ..items import is_items_field
 
+        model = self._model_for(keys)
         r = decode_json_object(
-            self._step,
+            partial(self._step, model=model),
             self.tokenizer,
             prompt,
             keys,
@@ -295,7 +357,7 @@ class TransformersBackend(Backend):
             max_value_tokens=self.options.max_value_tokens,
             copy_from=copy_from,
             rules=rules,
-            step_many=self._step_many if self._can_draft() else None,
+            step_many=partial(self._step_many, model=model) if self._can_draft() else None,
             crop=self._crop,
             draft_tokens=self.options.draft_tokens,
             item_fields=[k for k in keys if is_items_field(k)],
