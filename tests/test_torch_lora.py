@@ -145,16 +145,16 @@ def test_a_few_iterations_lower_the_loss_and_the_adapter_serves(base, tokenizer,
     from llm_stage.backends.transformers_backend import TransformersBackend
 
     monkeypatch.setattr(mc, "cache_dir", lambda: tmp_path / "cache")  # no merged copy in models/
-    args = _args(base, data, tmp_path / "ad", layout="xy")
+    args = _args(base, data, tmp_path / "ad", layout="xy", steps="6")
     enc = tl.encode_file(tokenizer, data, 256)
     fresh = tl.build_model(args, base, "cpu")  # LoRA B = 0: the base model's loss
     before = tl.val_loss(fresh, enc, 1, tokenizer.pad_token_id, "cpu")
     del fresh
     info = tl.train(args, progress=False)
-    assert info["iterations"] == 4 and info["samples"] == 6 and info["stopped_by"] == "steps"
+    assert info["iterations"] == 6 and info["samples"] == 6 and info["stopped_by"] == "steps"
     assert info["best_val_loss"] < before * 0.9, (before, info)
     curve = [json.loads(x) for x in (tmp_path / "ad.work" / "val_curve.jsonl").read_text().splitlines()]
-    assert [r["iter"] for r in curve] == [4]
+    assert [r["iter"] for r in curve] == [4, 6]  # every val_every iterations, and after the last
 
     out = tmp_path / "ad"
     cfg = json.loads((out / "adapter_config.json").read_text())

@@ -453,7 +453,9 @@ def train(args: TrainArgs, progress: bool = True) -> dict:
         elapsed = time.perf_counter() - t_start
         if args.time_limit:
             est = (sum(step_times[-10:]) / len(step_times[-10:])) if step_times else 0.0
-            due_val = val is not None and (state["step"] + 1) % args.val_every == 0
+            due_val = val is not None and (
+                (state["step"] + 1) % args.val_every == 0 or state["step"] + 1 == total
+            )
             # a validation pass costs about a third of a training step per sample until measured
             val_est = (val_seconds or len(val.ids) * est / 3) if due_val and val is not None else 0.0
             reserve = 1.5 * est + val_est + 15.0  # the step, its validation, the save
@@ -498,7 +500,9 @@ def train(args: TrainArgs, progress: bool = True) -> dict:
         bar.update(1)
         bar.set_postfix(loss=f"{loss:.4f}", best=f"{state['best']:.4f}" if val else "-")
         step = state["step"]
-        if val is not None and step % args.val_every == 0:
+        # validated every val_every iterations and after the last one, so the best adapter is
+        # chosen among all the weights the run reached
+        if val is not None and (step % args.val_every == 0 or step == total):
             tv = time.perf_counter()
             vl = val_loss(model, val, args.batch_size, pad_id, device)
             val_seconds = time.perf_counter() - tv
