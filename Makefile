@@ -10,7 +10,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 export HF_HUB_OFFLINE=1
 export TRANSFORMERS_OFFLINE=1
 
-.PHONY: test-training data-v7 adapter-v7 data-v8 adapter-v8 data-v9 adapter-v9 finetune tune calibrate eval-injection adapter setup setup-paddle setup-ray setup-xtuner setup-xtuner-gemma run test test-fast lint fmt data train train-cpu train-torch train-device serve serve-llm demo eval bench fuzz attack clean help
+.PHONY: test-training data-v7 adapter-v7 data-v8 adapter-v8 data-v9 adapter-v9 data-items adapter-items finetune tune calibrate eval-injection adapter setup setup-paddle setup-ray setup-xtuner setup-xtuner-gemma run test test-fast lint fmt data train train-cpu train-torch train-device serve serve-llm demo eval bench fuzz attack clean help
 
 help: ## list targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -148,6 +148,17 @@ V9_STEPS ?= auto
 adapter-v9: setup ## continue v8 on make data-v9's set (resumes; TIME_LIMIT=, V9_INIT=)
 	$(call continue_lora,v9,$(V9_INIT),$(V9_STEPS),2030)
 
+# The line-items adapter (the shipped adapter's items/ folder): the shipped adapter continued on the
+# line-items samples of make data-v9's set alone, each once (generate_data items-set), with the
+# continuation schedule above; line-items fields are decoded on it, every other field on the
+# shipped weights (docs/line_items.md).
+ITEMS_INIT ?= $(ADAPTER_DIR)
+ITEMS_STEPS ?= auto
+data-items: data-v9 ## the line-items samples of make data-v9's set -> datasets/generated/{train,val}-items.jsonl
+	$(BIN)/python -m generate_data items-set v9 --name items
+adapter-items: setup ## train the line-items adapter on make data-items' set (resumes; TIME_LIMIT=, ITEMS_INIT=)
+	$(call continue_lora,items,$(ITEMS_INIT),$(ITEMS_STEPS),2031)
+
 train: ## QLoRA fine-tune InternLM2-chat-7B with XTuner on a CUDA GPU, then pth_to_hf + merge (MODEL=, DATA=)
 	bash scripts/train_gpu.sh
 
@@ -176,11 +187,12 @@ train-device: setup ## prepare and print how to train the embedded model's LoRA 
 # from those weights, lr 2e-4; the uniform average of the two stages' weight changes,
 # scripts/soup_adapters.py); v8 = v6 continued 452 iterations on make data-v8's set; v9 = v8's best
 # (iteration 400) continued 644 on make data-v9's (its best, iteration 600, ships); then the confidence
-# calibration is refitted on the v7-base and v7-world val splits. About eight hours on 2 cores.
+# calibration is refitted on the v7-base and v7-world val splits; last, the line-items adapter
+# (items/) is v9 continued on the set's line-items samples (make adapter-items). About nine hours on 2 cores.
 ADAPTER_STEPS ?= 900
 ADAPTER2_STEPS ?= auto
 ADAPTER_DIR := llm_stage/adapters/chatocr-smollm2-lora
-adapter: data data-v9 ## reproduce the shipped LoRA adapter (make data, v6's two XTuner CPU stages and their average, the v8 and v9 continuations, calibration; see its PROVENANCE.md)
+adapter: data data-v9 ## reproduce the shipped LoRA adapter (make data, v6's two XTuner CPU stages and their average, the v8 and v9 continuations, calibration, the line-items adapter; see its PROVENANCE.md)
 	DATA=$(DATA_OUT)/train.jsonl VAL=$(DATA_OUT)/val.jsonl STEPS=$(ADAPTER_STEPS) WORK=work_dirs/lora-v3 \
 	  OUT=work_dirs/adapter-v3 bash scripts/train_cpu.sh
 	DATA=$(DATA_TRAIN2) VAL=$(DATA_OUT)/val.jsonl STEPS=$(ADAPTER2_STEPS) WORK=work_dirs/lora-v4 \
@@ -191,6 +203,10 @@ adapter: data data-v9 ## reproduce the shipped LoRA adapter (make data, v6's two
 	cp work_dirs/adapter-v9/adapter_model.safetensors \
 	  work_dirs/adapter-v9/train_info.json $(ADAPTER_DIR)/
 	$(BIN)/python -m chatocr.evaluation.calibrate --data $(V7_OUT) --data $(V7W_OUT)
+	$(MAKE) data-items adapter-items ITEMS_INIT=$(ADAPTER_DIR) ITEMS_STEPS=497
+	mkdir -p $(ADAPTER_DIR)/items
+	cp work_dirs/adapter-items/adapter_config.json work_dirs/adapter-items/adapter_model.safetensors \
+	  work_dirs/adapter-items/train_info.json $(ADAPTER_DIR)/items/
 
 # The XTuner configs and tools ship inside the package (chatocr/training/xtuner_config, xtuner_tools):
 # `chatocr finetune` from an installed wheel uses the same files as these targets.

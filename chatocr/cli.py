@@ -65,7 +65,12 @@ def adapter_version() -> str:
         for prov in sorted(Path(root, "adapters").glob("*/PROVENANCE.md")):
             title = prov.read_text(encoding="utf-8").split("\n", 1)[0]
             m = re.search(r"\((v\d+)\b", title)
-            return f"{prov.parent.name} {m[1] if m else 'unversioned'}"
+            items = (
+                " + its line-items adapter"
+                if (prov.parent / "items" / "adapter_config.json").is_file()
+                else ""
+            )
+            return f"{prov.parent.name} {m[1] if m else 'unversioned'}{items}"
     return "none shipped"
 
 

@@ -50,7 +50,7 @@ def test_version_names_the_package_and_the_shipped_adapter():
     assert r.exit_code == 0
     pkg, adapter = r.output.strip().splitlines()
     assert pkg == f"chatocr {chatocr.__version__}"
-    assert re.fullmatch(r"adapter chatocr-smollm2-lora v\d+", adapter), adapter
+    assert re.fullmatch(r"adapter chatocr-smollm2-lora v\d+( \+ its line-items adapter)?", adapter), adapter
 
 
 def test_a_mistyped_subcommand_gets_a_suggestion():
