@@ -47,7 +47,8 @@ def test_wheel_installs_in_a_clean_venv_and_extracts(tmp_path, sample_path):
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
     _run([*pip, "wheel", str(src), "--no-deps", "--no-build-isolation", "--no-index", "-w", str(dist)])
     (wheel,) = dist.glob("chatocr-*.whl")
-    adapter_files = sorted(p.relative_to(REPO).as_posix() for p in ADAPTERS.glob("*/*") if p.is_file())
+    # every file of the shipped adapter, its line-items adapter (items/) included
+    adapter_files = sorted(p.relative_to(REPO).as_posix() for p in ADAPTERS.glob("*/**/*") if p.is_file())
     assert adapter_files, "no shipped adapter to check"
     with zipfile.ZipFile(wheel) as z:
         names = set(z.namelist())
@@ -104,8 +105,11 @@ def test_wheel_installs_in_a_clean_venv_and_extracts(tmp_path, sample_path):
     found = json.loads(where.stdout)
     for f in [*found["files"], found["adapter"], found["configs"], found["tools"]]:
         assert Path(f).resolve().is_relative_to(site.resolve()), f
-    installed = sorted(p.name for p in Path(found["adapter"]).iterdir())
-    assert installed == sorted(Path(f).name for f in adapter_files)
+    root = Path(found["adapter"])
+    installed = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    assert installed == sorted(
+        Path(f).relative_to(ADAPTERS.relative_to(REPO) / root.name).as_posix() for f in adapter_files
+    )
 
     fields = ["发票号码", "开票日期"]
     r = _run(
