@@ -140,7 +140,7 @@ class TransformersBackend(Backend):
         tok_dir = merged or (adapter if adapter and _has_tokenizer(adapter) else base)
         self.tokenizer = AutoTokenizer.from_pretrained(str(tok_dir))
         self.dtype = resolve_dtype(self.options.dtype, self.options.device)
-        self.model = self._load_weights(base, adapter)
+        self.model = self._load_weights(base, adapter, merged)
         # line-items fields read with their own adapter (trained on item rows), when there is one
         self.items_adapter_dir = self._items_adapter(adapter)
         self.items_model = (
@@ -154,15 +154,17 @@ class TransformersBackend(Backend):
             stop.update(ids if isinstance(ids, list) else [ids])
         self._stop_ids = stop
 
-    def _load_weights(self, base: Path, adapter: Path | None):
+    def _load_weights(self, base: Path, adapter: Path | None, merged: Path | None = None):
         """The base model with `adapter` merged into it (fp32, cached by content), on the device in
-        the weights' dtype, in eval mode."""
+        the weights' dtype, in eval mode. `merged`: the cached merge already looked up (hashing the
+        adapter once a load)."""
         import torch
         from transformers import AutoModelForCausalLM
 
         from ..merged_cache import cached_merge, store_merge
 
-        merged = cached_merge(base, adapter) if adapter is not None else None
+        if merged is None and adapter is not None:
+            merged = cached_merge(base, adapter)
         model = AutoModelForCausalLM.from_pretrained(str(merged or base), dtype=torch.float32)
         if adapter is not None and merged is None:
             from peft import PeftModel
